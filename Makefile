@@ -1,0 +1,120 @@
+# nnkit - one Makefile for the library, the programs, tests, fuzzing and benchmarks.
+#
+#   make            build lib/libnk.a and every program in cmd/ (into build/)
+#   make test       install missing packages (scripts/deps), build, run every test
+#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make fuzz       libFuzzer targets with clang (build/fuzz/)
+#   make demo       a short tour of every program on data made here
+#   make bench      benchmarks against the named peers (slow; prints ratios)
+#   make install    PREFIX=/usr/local DESTDIR=... ; make uninstall
+#
+# Sources are found by wildcard: a new lib/*.c joins libnk.a, a new cmd/*.c
+# becomes a program, a new tests/unit/test_*.c a unit test, a new
+# tests/fuzz/fuzz_*.c a fuzz target replayed over tests/fuzz/corpus/NAME/.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -march=native -g
+PREFIX  ?= /usr/local
+BUILD   ?= build
+BLAS    ?=
+
+NK_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Ilib
+NK_LDLIBS  = -lz -lm
+ifeq ($(BLAS),openblas)
+NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
+NK_LDLIBS += -lopenblas
+endif
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_HDR  := $(wildcard lib/*.h)
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBNK    := $(BUILD)/libnk.a
+PROGS    := $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+REPLAYS  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+MAN1     := $(wildcard man/*.1)
+MAN5     := $(wildcard man/*.5)
+
+.PHONY: all test check asan fuzz demo bench deps install uninstall clean lint-man
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBNK): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: cmd/%.c cmd/cli.h $(LIBNK)
+	@mkdir -p $(@D)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBNK) $(NK_LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(LIBNK)
+	@mkdir -p $(@D)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(LIBNK) $(NK_LDLIBS)
+
+# The replay driver gives each fuzz target a main() that runs it over its
+# committed corpus, so `make test` exercises every parser without libFuzzer.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBNK)
+	@mkdir -p $(@D)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBNK) $(NK_LDLIBS)
+
+deps:
+	@scripts/deps
+
+test: deps
+	@$(MAKE) --no-print-directory all-tests
+	@BUILD=$(BUILD) tests/run.sh
+
+check: test
+
+.PHONY: all-tests
+all-tests: $(PROGS) $(UNITS) $(REPLAYS)
+
+# A separate build tree, so sanitized objects never mix with optimized ones.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		NK_SANITIZED=1 BUILD=build/asan tests/run.sh
+
+FUZZ_CC    ?= clang
+FUZZ_FLAGS  = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzzlib/%.o)
+$(BUILD)/fuzzlib/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(NK_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(NK_LDLIBS)
+fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
+	@echo "run one with: $(BUILD)/fuzz/NAME -max_total_time=60 tests/fuzz/corpus/NAME"
+
+demo: deps all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: all
+	@scripts/deps bench
+	@for b in scripts/bench-*; do echo "== $$b"; BUILD=$(BUILD) $$b || exit 1; done
+
+lint-man:
+	mandoc -T lint -W warning $(MAN1) $(MAN5)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -f $(PROGS:$(BUILD)/bin/%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
+	rm -f $(MAN5:man/%=$(DESTDIR)$(PREFIX)/share/man/man5/%)
+
+clean:
+	rm -rf build

@@ -1,0 +1,184 @@
+/* test_io.c - whole inputs, streaming lines, gzip, atomic outputs. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base.h"
+#include "check.h"
+#include "io.h"
+
+static char dir[] = "/tmp/nk-test-io-XXXXXX";
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	fwrite(data, 1, n, fp);
+	fclose(fp);
+}
+
+static void write_gz(const char *path, const void *data, size_t n)
+{
+	gzFile gz = gzopen(path, "wb");
+	gzwrite(gz, data, (unsigned)n);
+	gzclose(gz);
+}
+
+static char *path_in(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+	char *p = buf[k++ % 4];
+	snprintf(p, 256, "%s/%s", dir, name);
+	return p;
+}
+
+static int count_dir_entries(void)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.' || (e->d_name[1] && e->d_name[1] != '.');
+	closedir(d);
+	return n;
+}
+
+TEST(input_load_plain_gzip_empty)
+{
+	nk_input in;
+	const char text[] = "hello\nworld";
+	write_file(path_in("plain"), text, sizeof text - 1);
+	CHECK(nk_input_load(&in, path_in("plain"), 0) == NK_OK);
+	CHECK(in.size == 11 && memcmp(in.data, text, 11) == 0);
+	CHECK(in.map != NULL); /* a regular file is mapped, not copied */
+	nk_input_free(&in);
+	write_gz(path_in("gz"), text, sizeof text - 1);
+	CHECK(nk_input_load(&in, path_in("gz"), 0) == NK_OK);
+	CHECK(in.size == 11 && memcmp(in.data, text, 11) == 0 && !in.map);
+	nk_input_free(&in);
+	write_file(path_in("empty"), "", 0);
+	CHECK(nk_input_load(&in, path_in("empty"), 0) == NK_OK && in.size == 0);
+	nk_input_free(&in);
+	CHECK(nk_input_load(&in, path_in("plain"), 5) == NK_ERANGE);
+	CHECK(nk_input_load(&in, path_in("gz"), 5) == NK_ERANGE);
+}
+
+TEST(input_errors_name_the_file)
+{
+	nk_input in;
+	CHECK(nk_input_load(&in, path_in("missing"), 0) == NK_EIO);
+	CHECK(strstr(nk_last_error(), "missing: No such file") != NULL);
+	CHECK(nk_input_load(&in, dir, 0) == NK_EIO);
+	CHECK(strstr(nk_last_error(), "is a directory") != NULL);
+	CHECK(nk_reader_open(path_in("missing")) == NULL);
+	/* A gzip stream cut short is an error, not a quiet end. */
+	char big[5000];
+	for (int i = 0; i < 5000; i++)
+		big[i] = (char)('a' + (i * 7919) % 26);
+	write_gz(path_in("whole.gz"), big, sizeof big);
+	FILE *fp = fopen(path_in("whole.gz"), "rb");
+	unsigned char buf[8192];
+	size_t n = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+	write_file(path_in("cut.gz"), buf, n / 2);
+	CHECK(nk_input_load(&in, path_in("cut.gz"), 0) != NK_OK);
+	CHECK_MSG(strstr(nk_last_error(), "cut.gz") != NULL, "%s",
+		  nk_last_error());
+}
+
+TEST(reader_lines_long_and_unterminated)
+{
+	/* One line longer than the reader's internal chunk, a CRLF line
+	 * (the CR is data), an empty line, and a last line without '\n'. */
+	size_t longn = 200000;
+	char *text = malloc(longn + 64);
+	memset(text, 'x', longn);
+	strcpy(text + longn, "\nab\r\n\nlast");
+	size_t total = longn + strlen(text + longn);
+	for (int gz = 0; gz < 2; gz++) {
+		const char *p = path_in(gz ? "lines.gz" : "lines");
+		gz ? write_gz(p, text, total) : write_file(p, text, total);
+		nk_reader *r = nk_reader_open(p);
+		CHECK(r != NULL);
+		if (!r)
+			continue;
+		CHECK(nk_reader_is_gzip(r) == gz);
+		char *line = NULL;
+		size_t cap = 0;
+		int nl;
+		CHECK(nk_reader_getline(r, &line, &cap, &nl) == (ssize_t)longn && nl);
+		CHECK(line[0] == 'x' && line[longn - 1] == 'x');
+		CHECK(nk_reader_getline(r, &line, &cap, &nl) == 3 &&
+		      strcmp(line, "ab\r") == 0);
+		CHECK(nk_reader_getline(r, &line, &cap, &nl) == 0 && nl);
+		CHECK(nk_reader_getline(r, &line, &cap, &nl) == 4 && !nl &&
+		      strcmp(line, "last") == 0);
+		CHECK(nk_reader_getline(r, &line, &cap, &nl) == -1);
+		free(line);
+		nk_reader_close(r);
+	}
+	/* Raw chunked reads see the same bytes. */
+	nk_reader *r = nk_reader_open(path_in("lines.gz"));
+	size_t got = 0;
+	char buf[4096];
+	ssize_t k;
+	int same = 1;
+	while ((k = nk_reader_read(r, buf, sizeof buf)) > 0) {
+		same &= memcmp(buf, text + got, (size_t)k) == 0;
+		got += (size_t)k;
+	}
+	CHECK(k == 0 && got == total && same);
+	nk_reader_close(r);
+	free(text);
+}
+
+TEST(output_atomic_commit_and_abort)
+{
+	const char *p = path_in("model.out");
+	write_file(p, "old", 3);
+	int before = count_dir_entries();
+	nk_output out;
+	CHECK(nk_output_open(&out, p) == NK_OK);
+	fputs("new contents", out.fp);
+	/* Until commit, the old file stands. */
+	nk_input in;
+	nk_input_load(&in, p, 0);
+	CHECK(in.size == 3 && memcmp(in.data, "old", 3) == 0);
+	nk_input_free(&in);
+	nk_output_abort(&out);
+	nk_input_load(&in, p, 0);
+	CHECK(in.size == 3);
+	nk_input_free(&in);
+	CHECK(count_dir_entries() == before); /* no temporary left */
+	CHECK(nk_output_open(&out, p) == NK_OK);
+	fputs("new contents", out.fp);
+	CHECK(nk_output_commit(&out) == NK_OK);
+	nk_input_load(&in, p, 0);
+	CHECK(in.size == 12 && memcmp(in.data, "new contents", 12) == 0);
+	nk_input_free(&in);
+	CHECK(count_dir_entries() == before);
+	struct stat st;
+	stat(p, &st);
+	CHECK((st.st_mode & 0777) == 0644); /* umask's mode, not mkstemp's 0600 */
+	CHECK(nk_output_open(&out, path_in("no/such/dir/file")) == NK_EIO);
+	CHECK(strstr(nk_last_error(), "no/such/dir/file") != NULL);
+}
+
+int main(void)
+{
+	umask(022);
+	if (!mkdtemp(dir)) {
+		puts("FAIL io: cannot make a temporary directory");
+		return 1;
+	}
+	RUN(input_load_plain_gzip_empty);
+	RUN(input_errors_name_the_file);
+	RUN(reader_lines_long_and_unterminated);
+	RUN(output_atomic_commit_and_abort);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		puts("# could not clean up the temporary directory");
+	return nk_test_exit();
+}
