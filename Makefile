@@ -19,7 +19,9 @@ BUILD   ?= build
 BLAS    ?=
 
 NK_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Ilib
-NK_LDLIBS  = -lz -lm
+# stb_image/stb_image_write come compiled in Debian's libstb (libstb-dev);
+# utf8proc gives Unicode categories to the tokenizer's pre-tokenizer.
+NK_LDLIBS  = -lstb -lutf8proc -lz -lm
 ifeq ($(BLAS),openblas)
 NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
 NK_LDLIBS += -lopenblas
@@ -108,8 +110,8 @@ lint-man:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 
 uninstall:
 	rm -f $(PROGS:$(BUILD)/bin/%=$(DESTDIR)$(PREFIX)/bin/%)
