@@ -1,0 +1,115 @@
+/* test_cli.c - the shared command-line helpers in cmd/cli.h. */
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include "../../cmd/cli.h"
+#include "check.h"
+
+static char captured[4096];
+
+/* Runs fn with stderr sent to a file and returns what it wrote. */
+static const char *capture_stderr(void (*fn)(void))
+{
+	fflush(stderr);
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	dup2(fileno(tmp), STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(captured, 1, sizeof captured - 1, tmp);
+	captured[n] = '\0';
+	fclose(tmp);
+	return captured;
+}
+
+static void progress_on(void)
+{
+	struct nk_progress p;
+	nk_progress_init(&p, 1, 100, "B");
+	nk_progress_update(&p, 50);
+	nk_progress_done(&p);
+}
+
+static void progress_off(void)
+{
+	struct nk_progress p;
+	nk_progress_init(&p, 0, 100, "B");
+	nk_progress_update(&p, 50);
+	nk_progress_done(&p);
+}
+
+static void progress_unknown_total(void)
+{
+	struct nk_progress p;
+	nk_progress_init(&p, 1, 0, "words");
+	nk_progress_update(&p, 1234);
+}
+
+static void warn_lib(void)
+{
+	nk_error(NK_EFORMAT, "model.nkw: bad magic");
+	nk_warn_lib();
+}
+
+TEST(cli_progress_line)
+{
+	nk_cli_init("/usr/bin/w2v-train");
+	const char *s = capture_stderr(progress_on);
+	CHECK_MSG(strstr(s, "w2v-train:") && strstr(s, "50.0%") &&
+			  strstr(s, "ETA") && strchr(s, '\r'),
+		  "got '%s'", s);
+	CHECK(capture_stderr(progress_off)[0] == '\0');
+	s = capture_stderr(progress_unknown_total);
+	CHECK_MSG(strstr(s, "1234 words") && !strstr(s, "ETA"), "got '%s'", s);
+}
+
+TEST(cli_messages_are_prefixed)
+{
+	nk_cli_init("lcs-seq");
+	const char *s = capture_stderr(warn_lib);
+	CHECK_MSG(strcmp(s, "lcs-seq: model.nkw: bad magic\n") == 0, "got '%s'", s);
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: prog [-n N]\n");
+}
+
+/* Runs a helper that exits in a child; returns its exit status. */
+static int exit_status_of(void (*fn)(void))
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDERR_FILENO);
+		fn();
+		_exit(99);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void bad_int(void) { nk_parse_int_opt(usage, "-n", "12x", 0, 100); }
+static void big_int(void) { nk_parse_int_opt(usage, "-n", "101", 0, 100); }
+static void die(void) { nk_errx(1, "boom"); }
+
+TEST(cli_exit_codes)
+{
+	CHECK(nk_parse_int_opt(usage, "-n", "42", 0, 100) == 42);
+	CHECK(exit_status_of(bad_int) == 2);
+	CHECK(exit_status_of(big_int) == 2);
+	CHECK(exit_status_of(die) == 1);
+}
+
+int main(void)
+{
+	RUN(cli_progress_line);
+	RUN(cli_messages_are_prefixed);
+	RUN(cli_exit_codes);
+	return nk_test_exit();
+}
