@@ -181,6 +181,19 @@ static int is_gzip_file(int fd)
 	return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
+int nk_input_mappable(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* whoever opens it next reports why */
+	struct stat st;
+	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_gzip_file(fd);
+	close(fd);
+	return ok;
+}
+
 int nk_input_load(nk_input *in, const char *path, size_t max_bytes)
 {
 	memset(in, 0, sizeof *in);

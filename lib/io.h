@@ -28,6 +28,9 @@ typedef struct nk_input {
 /* Caps the bytes nk_input_load() accepts after decompression (0: no cap),
  * so that a gzip bomb fails cleanly instead of exhausting memory. */
 int nk_input_load(nk_input *in, const char *path, size_t max_bytes);
+/* 1 when nk_input_load would map `path` rather than copy it: a regular,
+ * uncompressed file.  Callers choose between loading and streaming by it. */
+int nk_input_mappable(const char *path);
 void nk_input_free(nk_input *in);
 
 /* A streaming reader: file or stdin, gzip or plain, read in chunks. */

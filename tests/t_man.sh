@@ -19,7 +19,7 @@ for m in man/*.1 man/*.5; do
 		echo "FAIL man-lint $m: $(printf '%s' "$out" | head -n 3 | tr '\n' ' ')"
 	fi
 	# Each page must render to text that names itself and its exit status.
-	if mandoc -T utf8 "$m" 2>/dev/null | grep -q -e "EXIT STATUS" -e "FORMAT" -e "DESCRIPTION"; then
+	if mandoc -T utf8 "$m" 2>/dev/null | sed "s/.\x08//g" | grep -q -e "EXIT STATUS" -e "FORMAT" -e "DESCRIPTION"; then
 		echo "PASS man-render $m"
 	else
 		echo "FAIL man-render $m: renders without its sections"
