@@ -1,0 +1,90 @@
+/* tokstream.h - token-id streams: how tokenize hands ids to the trainers.
+ *
+ * A token stream is a sequence of sequences of token ids (one sequence per
+ * input line), in one of two forms, both documented in nnkit-tokens(5):
+ *
+ *   text    one line per sequence, decimal ids separated by spaces:
+ *           "17 4 9001\n"; an empty line is an empty sequence.
+ *   binary  a 16-byte header ("NKTS", version 1, id width 4), then one
+ *           record per sequence (u32le count, count u32le ids), then an
+ *           end record carrying the number of sequences and a CRC-32 of
+ *           everything before it, so a stream cut short is detected.
+ *
+ * The reader tells the forms apart by the first four bytes (a text stream
+ * can never start with 'N'), reads in chunks so it works on pipes, and
+ * (through nk_reader) accepts gzip input.  Several binary streams
+ * concatenated (`cat a.tok b.tok`) read as one.
+ *
+ * Ids are uint32 values 0 .. NK_TOK_ID_MAX; 0xFFFFFFFF is reserved.
+ */
+#ifndef NK_TOKSTREAM_H
+#define NK_TOKSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define NK_TOK_ID_MAX 0xFFFFFFFEu      /* largest id; 0xFFFFFFFF reserved */
+#define NK_TOK_SEQ_MAX (1u << 28)      /* most ids in one sequence */
+#define NK_TOK_MAGIC "NKTS"
+#define NK_TOK_VERSION 1
+#define NK_TOK_HEADER_SIZE 16
+#define NK_TOK_END_MARK 0xFFFFFFFFu    /* record count that ends a stream */
+#define NK_TOK_END_SIZE 16             /* mark u32, sequences u64, crc u32 */
+
+typedef struct nk_tokreader nk_tokreader;
+typedef struct nk_tokwriter nk_tokwriter;
+
+/* A byte source: returns bytes read (at most n), 0 at end, -1 on error
+ * (with a message recorded by nk_error). */
+typedef ssize_t (*nk_tokread_fn)(void *ctx, void *buf, size_t n);
+
+/* Opens a file ("-" is stdin; gzip is decompressed) and detects its form.
+ * NULL on failure, with the message recorded (it names the file). */
+nk_tokreader *nk_tokreader_open(const char *path);
+/* Parses `size` bytes at `data` in place (kept, not copied, until close);
+ * `name` is used in messages. */
+nk_tokreader *nk_tokreader_open_mem(const void *data, size_t size,
+				    const char *name);
+/* Reads through `fn(ctx, ...)`, which need not return full chunks. */
+nk_tokreader *nk_tokreader_open_fn(nk_tokread_fn fn, void *ctx,
+				   const char *name);
+
+/* Ids >= v are an error naming FILE:LINE:COL (text) or the byte offset
+ * (binary).  0 (the default) checks only against NK_TOK_ID_MAX. */
+void nk_tokreader_set_max_id(nk_tokreader *r, uint32_t v);
+
+/* Reads the next sequence: returns 1 with *ids, *n set (the buffer belongs
+ * to the reader and stays valid until the next call), 0 at the end of the
+ * stream, or a negative NK_E* code (-NK_EFORMAT, -NK_ERANGE, -NK_EIO,
+ * -NK_ECHECKSUM, -NK_EVERSION, -NK_ENOMEM) with the message recorded.
+ * After an error every further call returns the same code. */
+int nk_tokreader_next(nk_tokreader *r, uint32_t **ids, size_t *n);
+
+/* 1 for a binary stream, 0 for text. */
+int nk_tokreader_is_binary(const nk_tokreader *r);
+/* The name used in messages ("(stdin)" for "-"). */
+const char *nk_tokreader_name(const nk_tokreader *r);
+/* 1-based number of the sequence last returned (the line, for text). */
+uint64_t nk_tokreader_seqno(const nk_tokreader *r);
+/* Closes the source; returns 0, or NK_EIO when closing it failed. */
+int nk_tokreader_close(nk_tokreader *r);
+
+/* Writes a stream to `fp`, which stays the caller's (not closed).  A
+ * binary writer emits its header at once. NULL only when out of memory. */
+nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary);
+/* Appends one sequence.  Returns 0, NK_ERANGE for an id of 0xFFFFFFFF or
+ * more than NK_TOK_SEQ_MAX ids (nothing written), or NK_EIO when writing
+ * failed (EPIPE, ENOSPC ...); after NK_EIO every call fails the same way. */
+int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n);
+/* Pushes buffered bytes to fp and fflush()es it (for interactive pipes). */
+int nk_tokwriter_flush(nk_tokwriter *w);
+/* Writes the end record (binary), flushes, frees.  Returns 0 or NK_EIO;
+ * the writer is freed either way. */
+int nk_tokwriter_close(nk_tokwriter *w);
+/* Frees without writing the end record: a binary stream then reads as
+ * truncated, which is right for a producer that failed half way. */
+void nk_tokwriter_abort(nk_tokwriter *w);
+
+#endif
