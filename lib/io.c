@@ -19,13 +19,33 @@ static const char *display_name(const char *path)
 
 /* ---- streaming reader ------------------------------------------------ */
 
+/* read(2) returns what a pipe has now, so a consumer fed a line at a time
+ * sees each line as it comes; zlib's gzread would wait for a whole buffer.
+ * Hence plain input goes through read(2) and gzip through inflate here. */
+enum { IN_CAP = 1 << 16 };
+
 struct nk_reader {
-	gzFile gz;          /* zlib reads plain files through as they are */
+	int fd;
 	const char *name;
+	int gzip, gz_done, eof;
+	z_stream zs;
+	unsigned char *in;  /* raw bytes from fd */
+	size_t in_pos, in_len; /* plain mode: pending probe bytes */
 	char *buf;          /* line buffer for nk_reader_getline */
 	size_t pos, len, cap;
-	int eof;
+	int line_eof;
 };
+
+static ssize_t read_fd(nk_reader *r, void *buf, size_t n)
+{
+	ssize_t got;
+	do
+		got = read(r->fd, buf, n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		nk_error(NK_EIO, "%s: %s", r->name, strerror(errno));
+	return got;
+}
 
 nk_reader *nk_reader_open(const char *path)
 {
@@ -42,19 +62,39 @@ nk_reader *nk_reader_open(const char *path)
 		return NULL;
 	}
 	nk_reader *r = nk_calloc(1, sizeof *r);
-	if (!r) {
-		close(fd);
-		return NULL;
-	}
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
+	unsigned char *in = nk_malloc(IN_CAP);
+	if (!r || !in) {
 		close(fd);
 		free(r);
-		nk_error(NK_ENOMEM, "%s: cannot set up reader", display_name(path));
+		free(in);
 		return NULL;
 	}
-	gzbuffer(r->gz, 1 << 17);
+	r->fd = fd;
+	r->in = in;
 	r->name = display_name(path);
+	/* Probe: enough bytes to see the gzip magic, or the end. */
+	while (r->in_len < 2 && (r->in_len == 0 || in[0] == 0x1f)) {
+		ssize_t got = read_fd(r, r->in + r->in_len, IN_CAP - r->in_len);
+		if (got < 0) {
+			nk_reader_close(r);
+			return NULL;
+		}
+		if (got == 0) {
+			r->eof = 1;
+			break;
+		}
+		r->in_len += (size_t)got;
+	}
+	if (r->in_len >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
+		r->gzip = 1;
+		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) {
+			nk_reader_close(r);
+			nk_error(NK_ENOMEM, "%s: cannot set up gzip", r->name);
+			return NULL;
+		}
+		r->zs.next_in = r->in;
+		r->zs.avail_in = (uInt)r->in_len;
+	}
 	return r;
 }
 
@@ -65,33 +105,64 @@ const char *nk_reader_name(const nk_reader *r)
 
 int nk_reader_is_gzip(const nk_reader *r)
 {
-	return !gzdirect(r->gz);
+	return r->gzip;
+}
+
+static ssize_t inflate_some(nk_reader *r, void *buf, size_t n)
+{
+	if (n > (1u << 30))
+		n = 1u << 30;
+	r->zs.next_out = buf;
+	r->zs.avail_out = (uInt)n;
+	while (r->zs.avail_out == n && !r->gz_done) {
+		if (r->zs.avail_in == 0 && !r->eof) {
+			ssize_t got = read_fd(r, r->in, IN_CAP);
+			if (got < 0)
+				return -1;
+			r->eof = got == 0;
+			r->zs.next_in = r->in;
+			r->zs.avail_in = (uInt)got;
+		}
+		int ret = inflate(&r->zs, Z_NO_FLUSH);
+		if (ret == Z_STREAM_END) {
+			/* Members joined by cat(1) continue the stream. */
+			if (r->zs.avail_in == 0 && !r->eof) {
+				ssize_t got = read_fd(r, r->in, IN_CAP);
+				if (got < 0)
+					return -1;
+				r->eof = got == 0;
+				r->zs.next_in = r->in;
+				r->zs.avail_in = (uInt)got;
+			}
+			if (r->zs.avail_in == 0)
+				r->gz_done = 1;
+			else
+				inflateReset(&r->zs);
+		} else if (ret == Z_BUF_ERROR && r->eof && r->zs.avail_in == 0) {
+			nk_error(NK_EFORMAT, "%s: truncated gzip data", r->name);
+			return -1;
+		} else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+			nk_error(NK_EFORMAT, "%s: corrupt gzip data (%s)", r->name,
+				 r->zs.msg ? r->zs.msg : "inflate failed");
+			return -1;
+		}
+	}
+	return (ssize_t)(n - r->zs.avail_out);
 }
 
 static ssize_t raw_read(nk_reader *r, void *buf, size_t n)
 {
-	if (n > (1u << 30))
-		n = 1u << 30; /* gzread takes an unsigned */
-	int got = gzread(r->gz, buf, (unsigned)n);
-	if (got < 0) {
-		int zerr;
-		const char *msg = gzerror(r->gz, &zerr);
-		if (zerr == Z_ERRNO)
-			msg = strerror(errno);
-		nk_error(NK_EIO, "%s: %s", r->name, msg);
-		return -1;
+	if (r->gzip)
+		return inflate_some(r, buf, n);
+	if (r->in_pos < r->in_len) {
+		size_t k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
+		memcpy(buf, r->in + r->in_pos, k);
+		r->in_pos += k;
+		return (ssize_t)k;
 	}
-	/* A gzip stream cut short reads as a clean end unless we ask. */
-	if (got == 0) {
-		int zerr;
-		const char *msg = gzerror(r->gz, &zerr);
-		if (zerr == Z_BUF_ERROR) {
-			nk_error(NK_EFORMAT, "%s: truncated gzip data (%s)",
-				 r->name, msg);
-			return -1;
-		}
-	}
-	return got;
+	if (r->eof)
+		return 0;
+	return read_fd(r, buf, n);
 }
 
 ssize_t nk_reader_read(nk_reader *r, void *buf, size_t n)
@@ -112,7 +183,7 @@ ssize_t nk_reader_getline(nk_reader *r, char **line, size_t *cap,
 	size_t n = 0;
 	for (;;) {
 		if (r->pos == r->len) {
-			if (r->eof)
+			if (r->line_eof)
 				break;
 			if (!r->buf) {
 				r->cap = 1 << 16;
@@ -125,7 +196,7 @@ ssize_t nk_reader_getline(nk_reader *r, char **line, size_t *cap,
 			r->pos = 0;
 			r->len = (size_t)got;
 			if (got == 0) {
-				r->eof = 1;
+				r->line_eof = 1;
 				break;
 			}
 		}
@@ -166,7 +237,10 @@ int nk_reader_close(nk_reader *r)
 {
 	if (!r)
 		return NK_OK;
-	int rc = gzclose(r->gz) == Z_OK ? NK_OK : NK_EIO;
+	if (r->gzip)
+		inflateEnd(&r->zs);
+	int rc = close(r->fd) == 0 ? NK_OK : NK_EIO;
+	free(r->in);
 	free(r->buf);
 	free(r);
 	return rc;

@@ -57,6 +57,16 @@ TEST(input_load_plain_gzip_empty)
 	CHECK(nk_input_load(&in, path_in("gz"), 0) == NK_OK);
 	CHECK(in.size == 11 && memcmp(in.data, text, 11) == 0 && !in.map);
 	nk_input_free(&in);
+	/* Two gzip members joined by cat(1) read as one stream. */
+	write_gz(path_in("m1.gz"), "hello\n", 6);
+	write_gz(path_in("m2.gz"), "world", 5);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "cat '%s' '%s' > '%s'", path_in("m1.gz"),
+		 path_in("m2.gz"), path_in("both.gz"));
+	CHECK(system(cmd) == 0);
+	CHECK(nk_input_load(&in, path_in("both.gz"), 0) == NK_OK);
+	CHECK(in.size == 11 && memcmp(in.data, "hello\nworld", 11) == 0);
+	nk_input_free(&in);
 	write_file(path_in("empty"), "", 0);
 	CHECK(nk_input_load(&in, path_in("empty"), 0) == NK_OK && in.size == 0);
 	nk_input_free(&in);
@@ -133,6 +143,31 @@ TEST(reader_lines_long_and_unterminated)
 	free(text);
 }
 
+/* A line written to a pipe must reach the reader before the writer closes
+ * it: pipelines fed a line at a time (a REPL, a log tail) depend on it. */
+TEST(reader_pipe_line_arrives_before_eof)
+{
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	int saved = dup(STDIN_FILENO);
+	dup2(fds[0], STDIN_FILENO);
+	close(fds[0]);
+	CHECK(write(fds[1], "12 7\n", 5) == 5);
+	alarm(10); /* a reader that waits for more would hang here */
+	nk_reader *r = nk_reader_open("-");
+	char *line = NULL;
+	size_t cap = 0;
+	CHECK(r && nk_reader_getline(r, &line, &cap, NULL) == 4);
+	CHECK(line && strcmp(line, "12 7") == 0);
+	alarm(0);
+	close(fds[1]);
+	CHECK(nk_reader_getline(r, &line, &cap, NULL) == -1);
+	free(line);
+	nk_reader_close(r);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 TEST(output_atomic_commit_and_abort)
 {
 	const char *p = path_in("model.out");
@@ -175,6 +210,7 @@ int main(void)
 	RUN(input_load_plain_gzip_empty);
 	RUN(input_errors_name_the_file);
 	RUN(reader_lines_long_and_unterminated);
+	RUN(reader_pipe_line_arrives_before_eof);
 	RUN(output_atomic_commit_and_abort);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
