@@ -1,0 +1,397 @@
+/* test_lcs.c - the integer-list parser and both lcs algorithms.
+ *
+ * The algorithms are checked against a brute-force reference (sort, then
+ * scan) on thousands of random arrays with small ranges, where runs and
+ * duplicates are common, and against each other; the parser against
+ * printf-formatted round trips cut into chunks of every small size.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+#include "check.h"
+#include "intlist.h"
+#include "lcs.h"
+
+/* A small deterministic generator (splitmix64), independent of libnk's. */
+static uint64_t rng_state = 0x1234567887654321ULL;
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The reference: sort, then a scan that never computes x+1 at INT64_MAX. */
+static nk_lcs_result brute(const int64_t *v, size_t n)
+{
+	nk_lcs_result r = { 0, 0, 0 };
+	if (n == 0)
+		return r;
+	int64_t *s = malloc(n * sizeof *s);
+	memcpy(s, v, n * sizeof *s);
+	qsort(s, n, sizeof *s, cmp_i64);
+	int64_t start = s[0];
+	uint64_t len = 1;
+	r.len = 1, r.first = r.last = s[0];
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == s[i - 1])
+			continue;
+		if (s[i - 1] != INT64_MAX && s[i] == s[i - 1] + 1) {
+			len++;
+		} else {
+			start = s[i];
+			len = 1;
+		}
+		if (len > r.len) {
+			r.len = len;
+			r.first = start;
+			r.last = s[i];
+		}
+	}
+	free(s);
+	return r;
+}
+
+/* Runs one algorithm on a copy (nk_lcs clobbers its input). */
+static nk_lcs_result run(const int64_t *v, size_t n, enum nk_lcs_algo algo)
+{
+	nk_lcs_result r = { 99, 99, 99 };
+	int64_t *c = malloc((n ? n : 1) * sizeof *c);
+	memcpy(c, v, n * sizeof *c);
+	if (nk_lcs(&r, c, n, algo) != NK_OK)
+		r.len = UINT64_MAX;
+	free(c);
+	return r;
+}
+
+static int same(nk_lcs_result a, nk_lcs_result b)
+{
+	return a.len == b.len && a.first == b.first && a.last == b.last;
+}
+
+/* Checks hash, radix and auto against the reference. */
+#define CHECK_ALL(v, n)                                                       \
+	do {                                                                  \
+		nk_lcs_result want_ = brute((v), (n));                        \
+		static const enum nk_lcs_algo algos_[] = {                    \
+			NK_LCS_HASH, NK_LCS_RADIX, NK_LCS_AUTO };             \
+		for (int a_ = 0; a_ < 3; a_++) {                              \
+			nk_lcs_result got_ = run((v), (n), algos_[a_]);       \
+			CHECK_MSG(same(got_, want_),                          \
+				  "algo %d n=%zu: got %" PRIu64 " %" PRId64   \
+				  " %" PRId64 ", want %" PRIu64 " %" PRId64   \
+				  " %" PRId64, a_, (size_t)(n), got_.len,     \
+				  got_.first, got_.last, want_.len,           \
+				  want_.first, want_.last);                   \
+		}                                                             \
+	} while (0)
+
+/* Parses a whole-mode string; returns the error code. */
+static int parse(const char *s, size_t chunk, int64_t **v, size_t *n)
+{
+	nk_intlist p;
+	nk_intlist_init(&p, 0, NULL, NULL);
+	int rc = nk_intlist_parse(&p, "t", s, strlen(s), chunk);
+	*v = p.v;
+	*n = p.n;
+	p.v = NULL;
+	nk_intlist_free(&p);
+	return rc;
+}
+
+static uint64_t answer_of(const char *s)
+{
+	int64_t *v;
+	size_t n;
+	if (parse(s, 0, &v, &n)) {
+		free(v);
+		return UINT64_MAX;
+	}
+	nk_lcs_result r;
+	nk_lcs(&r, v, n, NK_LCS_AUTO);
+	free(v);
+	return r.len;
+}
+
+TEST(problem_examples)
+{
+	CHECK(answer_of("[100,4,200,1,3,2]") == 4);
+	CHECK(answer_of("[0,3,7,2,5,8,4,6,0,1]") == 9);
+	CHECK(answer_of("[1,0,1,2]") == 3);
+	CHECK(answer_of("[]") == 0);
+	CHECK(answer_of("") == 0);
+	CHECK(answer_of("100 4 200 1 3 2") == 4);
+	CHECK(answer_of("100,4\n200, 1 ,3\t2\n") == 4);
+	int64_t v[] = { 100, 4, 200, 1, 3, 2 };
+	CHECK_ALL(v, 6);
+	nk_lcs_result r = run(v, 6, NK_LCS_HASH);
+	CHECK(r.len == 4 && r.first == 1 && r.last == 4);
+	r = run(v, 0, NK_LCS_RADIX);
+	CHECK(r.len == 0 && r.first == 0 && r.last == 0);
+	r = run(v, 0, NK_LCS_HASH);
+	CHECK(r.len == 0 && r.first == 0 && r.last == 0);
+}
+
+TEST(ties_smallest_start)
+{
+	int64_t v[] = { 10, 11, 12, -5, -4, -3, 100, 101, 102 };
+	CHECK_ALL(v, 9);
+	nk_lcs_result r = run(v, 9, NK_LCS_HASH);
+	CHECK(r.len == 3 && r.first == -5 && r.last == -3);
+	r = run(v, 9, NK_LCS_RADIX);
+	CHECK(r.len == 3 && r.first == -5 && r.last == -3);
+	int64_t one[] = { 7, 7, 7 };
+	r = run(one, 3, NK_LCS_HASH);
+	CHECK(r.len == 1 && r.first == 7 && r.last == 7);
+}
+
+TEST(int64_edges)
+{
+	int64_t lo[] = { INT64_MIN + 2, INT64_MIN, INT64_MIN + 1, 0 };
+	CHECK_ALL(lo, 4);
+	CHECK(run(lo, 4, NK_LCS_HASH).len == 3);
+	CHECK(run(lo, 4, NK_LCS_HASH).first == INT64_MIN);
+	int64_t hi[] = { INT64_MAX, INT64_MAX - 2, INT64_MAX - 1, INT64_MAX };
+	CHECK_ALL(hi, 4);
+	nk_lcs_result r = run(hi, 4, NK_LCS_RADIX);
+	CHECK(r.len == 3 && r.first == INT64_MAX - 2 && r.last == INT64_MAX);
+	/* Both ends at once: the widest range, and no wrap from MAX to MIN. */
+	int64_t both[] = { INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1, -1, 0 };
+	CHECK_ALL(both, 6);
+	CHECK(run(both, 6, NK_LCS_HASH).len == 2);
+	CHECK(run(both, 6, NK_LCS_RADIX).first == INT64_MIN);
+	/* Many values over the whole range: every radix pass runs. */
+	enum { N = 5000 };
+	int64_t *w = malloc(N * sizeof *w);
+	for (int i = 0; i < N; i++)
+		w[i] = (int64_t)rnd();
+	w[0] = INT64_MIN, w[1] = INT64_MAX, w[2] = INT64_MAX - 1;
+	CHECK_ALL(w, (size_t)N);
+	for (int i = 0; i < N; i++) /* a long run ending at INT64_MAX */
+		w[i] = INT64_MAX - (int64_t)(rnd() % 3000);
+	CHECK_ALL(w, (size_t)N);
+	for (int i = 0; i < N; i++) /* and one starting at INT64_MIN */
+		w[i] = INT64_MIN + (int64_t)(rnd() % 3000);
+	CHECK_ALL(w, (size_t)N);
+	free(w);
+
+	int64_t *v;
+	size_t n;
+	CHECK(parse("-9223372036854775808", 0, &v, &n) == NK_OK && n == 1 &&
+	      v[0] == INT64_MIN);
+	free(v);
+	CHECK(parse("9223372036854775807 +5 -0 007", 0, &v, &n) == NK_OK &&
+	      n == 4 && v[0] == INT64_MAX && v[1] == 5 && v[2] == 0 && v[3] == 7);
+	free(v);
+	CHECK(parse("9223372036854775808", 0, &v, &n) == NK_EFORMAT);
+	CHECK(strstr(nk_last_error(), "t:1:1: integer out of 64-bit range"));
+	free(v);
+	CHECK(parse("1 -9223372036854775809", 0, &v, &n) == NK_EFORMAT);
+	CHECK(strstr(nk_last_error(), "t:1:3: integer out of 64-bit range"));
+	free(v);
+	CHECK(parse("99999999999999999999999", 0, &v, &n) == NK_EFORMAT);
+	free(v);
+	/* Leading zeros are not digits that count. */
+	CHECK(parse("-00000000000000000000000009223372036854775808", 3, &v, &n) ==
+	      NK_OK && n == 1 && v[0] == INT64_MIN);
+	free(v);
+}
+
+TEST(random_small_ranges)
+{
+	int64_t *v = malloc(3000 * sizeof *v);
+	for (int t = 0; t < 4000; t++) {
+		size_t n = rnd() % (t < 3000 ? 80 : 3000);
+		uint64_t range = 1 + rnd() % (t % 3 == 0 ? 10 : t % 3 == 1 ? 100 : 2 * n + 1);
+		int64_t off = (int64_t)(rnd() % 2001) - 1000;
+		if (t % 7 == 0)
+			off = INT64_MIN + (int64_t)(rnd() % 5);
+		if (t % 7 == 1)
+			off = INT64_MAX - (int64_t)range + 1 - (int64_t)(rnd() % 3);
+		for (size_t i = 0; i < n; i++)
+			v[i] = (int64_t)((uint64_t)off + rnd() % range);
+		CHECK_ALL(v, n);
+		if (check_group_failed)
+			break;
+	}
+	free(v);
+}
+
+struct lines {
+	uint64_t ans[64];
+	unsigned long long line[64];
+	int n;
+};
+
+static int collect(void *ctx, int64_t *v, size_t n, unsigned long long line)
+{
+	struct lines *l = ctx;
+	nk_lcs_result r;
+	if (nk_lcs(&r, v, n, NK_LCS_HASH))
+		return NK_ENOMEM;
+	if (l->n < 64) {
+		l->ans[l->n] = r.len;
+		l->line[l->n] = line;
+	}
+	l->n++;
+	return 0;
+}
+
+static int parse_lines(const char *s, size_t chunk, struct lines *l)
+{
+	nk_intlist p;
+	memset(l, 0, sizeof *l);
+	nk_intlist_init(&p, 1, collect, l);
+	int rc = nk_intlist_parse(&p, "t", s, strlen(s), chunk);
+	nk_intlist_free(&p);
+	return rc;
+}
+
+TEST(per_line_mode)
+{
+	struct lines l;
+	const char *in = "[100,4,200,1,3,2]\n[0,3,7,2,5,8,4,6,0,1]\n\n[]\n[1,0,1,2]\n  \n5 6";
+	for (size_t chunk = 0; chunk < 9; chunk++) {
+		CHECK(parse_lines(in, chunk, &l) == NK_OK);
+		CHECK(l.n == 7);
+		uint64_t want[] = { 4, 9, 0, 0, 3, 0, 2 };
+		for (int i = 0; i < 7; i++)
+			CHECK(l.ans[i] == want[i] && l.line[i] == (unsigned long long)i + 1);
+	}
+	CHECK(parse_lines("", 0, &l) == NK_OK && l.n == 0);
+	CHECK(parse_lines("\n", 0, &l) == NK_OK && l.n == 1 && l.ans[0] == 0);
+	CHECK(parse_lines("1 2\n3\n", 0, &l) == NK_OK && l.n == 2);
+	/* A bracket must close on its line; a comma must not end one. */
+	CHECK(parse_lines("1 2\n[3\n4]\n", 0, &l) == NK_EFORMAT && l.n == 1);
+	CHECK(strstr(nk_last_error(), "t:2:1: unterminated '['"));
+	CHECK(parse_lines("1,\n2\n", 0, &l) == NK_EFORMAT && l.n == 0);
+	CHECK(strstr(nk_last_error(), "t:1:3: expected a number after ','"));
+	/* ... which whole mode allows. */
+	int64_t *v;
+	size_t n;
+	CHECK(parse("[1,\n2\n,3]", 0, &v, &n) == NK_OK && n == 3 && v[2] == 3);
+	free(v);
+}
+
+struct bad {
+	const char *in, *msg;
+};
+
+TEST(bad_input_messages)
+{
+	static const struct bad cases[] = {
+		{ "1,,2", "t:1:3: expected a number, found ','" },
+		{ ",1", "t:1:1: ',' without a number before it" },
+		{ "1,", "t:1:3: expected a number after ',', found end of input" },
+		{ "[1,]", "t:1:4: expected a number, found ']'" },
+		{ "[1,2", "t:1:1: unterminated '['" },
+		{ "1\n  [2\n3", "t:2:3: unterminated '['" },
+		{ "1 2]", "t:1:4: unmatched ']'" },
+		{ "[[1]]", "t:1:2: nested '[' (only one level of brackets)" },
+		{ "1,[2]", "t:1:3: expected a number, found '['" },
+		{ "1 x", "t:1:3: unexpected character 'x'" },
+		{ "12a", "t:1:3: unexpected character 'a'" },
+		{ "1-2", "t:1:2: unexpected character '-'" },
+		{ "1.5", "t:1:2: unexpected character '.'" },
+		{ "1\n2\n - 3", "t:3:2: expected a digit after '-'" },
+		{ "+", "t:1:1: expected a digit after '+'" },
+		{ "1\x01", "t:1:2: unexpected byte 0x01" },
+		{ "1\0 2", "t:1:2: unexpected byte 0x00" },
+		{ "\n\n 18446744073709551616", "t:3:2: integer out of 64-bit range" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = strlen(cases[i].in);
+		if (i == 16)
+			len = 4; /* the one with a NUL in it */
+		for (size_t chunk = 0; chunk < 6; chunk++) {
+			nk_intlist p;
+			nk_intlist_init(&p, 0, NULL, NULL);
+			int rc = nk_intlist_parse(&p, "t", cases[i].in, len, chunk);
+			nk_intlist_free(&p);
+			CHECK_MSG(rc == NK_EFORMAT && !strcmp(nk_last_error(), cases[i].msg),
+				  "case %zu chunk %zu: rc %d '%s', want '%s'", i,
+				  chunk, rc, nk_last_error(), cases[i].msg);
+		}
+	}
+}
+
+/* Random arrays printed with random separators parse back exactly,
+ * whatever the chunk size. */
+TEST(parser_round_trip)
+{
+	char *text = malloc(1 << 16);
+	int64_t want[400];
+	for (int t = 0; t < 600; t++) {
+		size_t n = rnd() % 400, len = 0;
+		int brackets = t % 2;
+		if (brackets)
+			text[len++] = '[';
+		for (size_t i = 0; i < n; i++) {
+			uint64_t r = rnd();
+			want[i] = r % 4 == 0 ? (int64_t)r : r % 4 == 1 ? (int64_t)(r % 2001) - 1000
+				: r % 4 == 2 ? (r & 8 ? INT64_MIN : INT64_MAX) : (int64_t)(r >> 40);
+			if (i) {
+				static const char *const seps[] = { " ", ",", ", ", " , ", "\n", ",\n", "\t", "\r\n" };
+				const char *sp = seps[rnd() % (brackets ? 8 : 4)];
+				len += (size_t)sprintf(text + len, "%s", sp);
+			}
+			if (rnd() % 10 == 0) /* explicit sign and leading zeros */
+				len += (size_t)sprintf(text + len, "%s000%" PRIu64,
+						       want[i] < 0 ? "-" : "+",
+						       want[i] < 0 ? 0 - (uint64_t)want[i]
+								   : (uint64_t)want[i]);
+			else
+				len += (size_t)sprintf(text + len, "%" PRId64, want[i]);
+		}
+		if (brackets)
+			text[len++] = ']';
+		text[len++] = '\n';
+		text[len] = 0;
+		for (size_t chunk = 0; chunk < 40; chunk += 1 + chunk / 4) {
+			int64_t *v;
+			size_t got;
+			int rc = parse(text, chunk, &v, &got);
+			CHECK_MSG(rc == NK_OK, "round trip %d chunk %zu: %s", t, chunk,
+				  nk_last_error());
+			CHECK(got == n);
+			if (rc == NK_OK && got == n)
+				CHECK(memcmp(v, want, n * sizeof *v) == 0);
+			free(v);
+		}
+		if (check_group_failed)
+			break;
+	}
+	free(text);
+}
+
+TEST(algo_names)
+{
+	CHECK(nk_lcs_algo_parse("hash") == NK_LCS_HASH);
+	CHECK(nk_lcs_algo_parse("radix") == NK_LCS_RADIX);
+	CHECK(nk_lcs_algo_parse(NULL) == NK_LCS_AUTO);
+	CHECK(nk_lcs_algo_parse("auto") == NK_LCS_AUTO);
+	CHECK(nk_lcs_algo_parse("quick") == -1);
+}
+
+int main(void)
+{
+	RUN(problem_examples);
+	RUN(ties_smallest_start);
+	RUN(int64_edges);
+	RUN(random_small_ranges);
+	RUN(per_line_mode);
+	RUN(bad_input_messages);
+	RUN(parser_round_trip);
+	RUN(algo_names);
+	return nk_test_exit();
+}
