@@ -4,6 +4,7 @@
 # One case per line, fields separated by " | ":
 #   args | stdin | expected stdout | expected exit [| expected stderr part]
 # args are shell words after the program name (the table's file name);
+# leading NAME=value words set the environment for that case only;
 # stdin and stdout take printf %b escapes (\n, \t, \x7c for a "|");
 # the optional fifth field must appear somewhere in stderr.  Lines that
 # start with # are comments.  Runs from the repository root, so args may
@@ -22,7 +23,13 @@ while IFS= read -r line || [ -n "$line" ]; do
 	name="$prog:$lineno [$args]"
 	printf '%b' "$input" >"$tmp/in"
 	printf '%b' "$expect" >"$tmp/want"
-	(eval "exec $prog $args") <"$tmp/in" >"$tmp/got" 2>"$tmp/err"
+	envs=
+	rest=$args
+	while [[ $rest =~ ^([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*)([[:space:]]+(.*))?$ ]]; do
+		envs="$envs ${BASH_REMATCH[1]}"
+		rest=${BASH_REMATCH[3]}
+	done
+	(eval "exec env $envs $prog $rest") <"$tmp/in" >"$tmp/got" 2>"$tmp/err"
 	rc=$?
 	why=
 	if ! cmp -s "$tmp/want" "$tmp/got"; then

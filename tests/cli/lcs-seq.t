@@ -58,3 +58,8 @@ tests/cli/data/lcs-bad.txt tests/cli/data/lcs-a.txt |  |  | 1 | lcs-seq: tests/c
 -x |  |  | 2 | usage: lcs-seq
 -h |  | usage: lcs-seq [-ls] [file ...]\nPrints the length of the longest run of consecutive integers\n(values need not be adjacent; duplicates count once).\nInput: integers separated by blanks, newlines and/or commas,\noptionally in brackets: [100,4,200,1,3,2].  gzip is read as is.\n  -l          each line is its own array: one answer per line\n  -s          also print the run: LENGTH FIRST LAST\n  -h, --help  this text\n      --version\n | 0
 --help |  | usage: lcs-seq [-ls] [file ...]\nPrints the length of the longest run of consecutive integers\n(values need not be adjacent; duplicates count once).\nInput: integers separated by blanks, newlines and/or commas,\noptionally in brackets: [100,4,200,1,3,2].  gzip is read as is.\n  -l          each line is its own array: one answer per line\n  -s          also print the run: LENGTH FIRST LAST\n  -h, --help  this text\n      --version\n | 0
+# Both algorithms behind NK_LCS_ALGO give the same answers; a bad name is a usage error.
+NK_LCS_ALGO=hash -s | [0,3,7,2,5,8,4,6,0,1] | 9 0 8\n | 0
+NK_LCS_ALGO=radix -s | [0,3,7,2,5,8,4,6,0,1] | 9 0 8\n | 0
+NK_LCS_ALGO=hash | -9223372036854775808 9223372036854775807 -9223372036854775807 | 2\n | 0
+NK_LCS_ALGO=bogus |  |  | 2 | NK_LCS_ALGO
