@@ -1,6 +1,7 @@
 /* params.c - one block of parameters, one of gradients, named views. */
 #include "params.h"
 #include "base.h"
+#include "wfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,4 +109,29 @@ float *nk_params_grad(const nk_params *p, const char *name)
 void nk_params_zero_grad(nk_params *p)
 {
 	memset(p->grads, 0, p->numel * sizeof(float));
+}
+
+int nk_params_add_to_wfile(const nk_params *p, nk_wfile *w)
+{
+	for (int i = 0; i < p->count; i++) {
+		const nk_tensor *t = &p->value[i];
+		int rc = nk_wfile_add(w, p->names[i], NK_F32, t->ndim, t->ne,
+				      t->data);
+		if (rc)
+			return rc;
+	}
+	return NK_OK;
+}
+
+int nk_params_load_wfile(nk_params *p, const nk_wfile *f)
+{
+	for (int i = 0; i < p->count; i++) {
+		const nk_tensor *t = &p->value[i];
+		const nk_wtensor *wt = nk_wfile_expect(f, p->names[i], NK_F32,
+						       t->ndim, t->ne);
+		if (!wt)
+			return NK_EFORMAT;
+		memcpy(t->data, wt->data, wt->nbytes);
+	}
+	return NK_OK;
 }

@@ -39,4 +39,13 @@ float *nk_params_value(const nk_params *p, const char *name);
 float *nk_params_grad(const nk_params *p, const char *name);
 void nk_params_zero_grad(nk_params *p);
 
+/* Saving and loading go through the weight-file container: every
+ * parameter becomes a tensor of its name (gradients are not saved).
+ * Loading checks each tensor's dtype and shape against the model's
+ * declaration, so a file for another configuration is refused with a
+ * message naming the file and the tensor. */
+struct nk_wfile;
+int nk_params_add_to_wfile(const nk_params *p, struct nk_wfile *w);
+int nk_params_load_wfile(nk_params *p, const struct nk_wfile *f);
+
 #endif

@@ -1,10 +1,12 @@
 /* test_tensor.c - shapes, strides, views, elementwise ops, reductions, params. */
 #include <math.h>
+#include <unistd.h>
 
 #include "base.h"
 #include "check.h"
 #include "params.h"
 #include "tensor.h"
+#include "wfile.h"
 
 static float at2(const nk_tensor *t, int64_t i, int64_t j)
 {
@@ -195,6 +197,39 @@ TEST(params_one_block_named_views)
 	CHECK(nk_params_init(&p, bad, 1) == NK_ERANGE);
 }
 
+TEST(params_save_load_through_wfile)
+{
+	nk_params a, b, c;
+	nk_param_spec specs[] = {{"emb", 2, {5, 3}}, {"b", 1, {4}}};
+	nk_param_spec other[] = {{"emb", 2, {5, 4}}, {"b", 1, {4}}};
+	CHECK(nk_params_init(&a, specs, 2) == NK_OK);
+	CHECK(nk_params_init(&b, specs, 2) == NK_OK);
+	CHECK(nk_params_init(&c, other, 2) == NK_OK);
+	for (size_t i = 0; i < a.numel; i++)
+		a.data[i] = (float)i * 0.5f;
+	char path[] = "/tmp/nk-params-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	nk_wfile *w = nk_wfile_create();
+	CHECK(w && nk_params_add_to_wfile(&a, w) == NK_OK);
+	CHECK(nk_wfile_write(w, path, 0) == NK_OK);
+	nk_wfile_free(w);
+	nk_wfile *f = nk_wfile_read(path);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(nk_params_load_wfile(&b, f) == NK_OK);
+		CHECK(memcmp(a.value[0].data, b.value[0].data, 15 * 4) == 0);
+		CHECK(memcmp(a.value[1].data, b.value[1].data, 4 * 4) == 0);
+		/* A model of another shape is refused, naming the tensor. */
+		CHECK(nk_params_load_wfile(&c, f) != NK_OK);
+		CHECK_MSG(strstr(nk_last_error(), "'emb'") != NULL, "%s",
+			  nk_last_error());
+		nk_wfile_free(f);
+	}
+	unlink(path);
+	nk_params_free(&a), nk_params_free(&b), nk_params_free(&c);
+}
+
 TEST(errors_and_checked_sizes)
 {
 	size_t out;
@@ -226,6 +261,7 @@ int main(void)
 	RUN(tensor_matmul_views);
 	RUN(tensor_random_fill_is_seeded);
 	RUN(params_one_block_named_views);
+	RUN(params_save_load_through_wfile);
 	RUN(errors_and_checked_sizes);
 	return nk_test_exit();
 }
