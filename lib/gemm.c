@@ -4,7 +4,7 @@
  * and KC-deep slices of K; each slice of B is packed into NR-wide panels
  * and each MC-tall block of A into MR-tall panels, so the micro-kernel
  * streams both from contiguous memory.  The micro-kernel keeps an MR x NR
- * block of C in vector registers (6 x 16 floats = 12 AVX registers).
+ * block of C in vector registers.
  * Packing also absorbs the transpose cases: the kernel only ever sees one
  * layout.
  */
@@ -17,9 +17,17 @@
 #include <cblas.h>
 #endif
 
-enum { MR = 6, NR = 16, MC = 144, KC = 256, NC = 2048 };
+/* The register block follows the vector width the compiler targets:
+ * AVX-512 has 32 registers of 16 floats, room for a 12 x 32 block of C
+ * (24 accumulators); AVX2 has 16 of 8, room for 6 x 16 (12 accumulators). */
+#ifdef __AVX512F__
+enum { VW = 16, MR = 12 };
+#else
+enum { VW = 8, MR = 6 };
+#endif
+enum { NR = 2 * VW, MC = 12 * MR, KC = 256, NC = 2048 };
 
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
+typedef float vecf __attribute__((vector_size(VW * 4), aligned(4)));
 
 /* Element (i, p) of op(A) and (p, j) of op(B). */
 static inline float a_at(const float *A, int lda, int ta, int i, int p)
@@ -72,14 +80,14 @@ static void pack_b(float *dst, const float *B, int ldb, int tb, int p0, int kc,
 static void kernel(int kc, float alpha, const float *a, const float *b,
 		   float *C, int ldc, int mr, int nr)
 {
-	v8f acc[MR][2];
+	vecf acc[MR][2];
 	memset(acc, 0, sizeof acc);
 	for (int p = 0; p < kc; p++) {
-		v8f b0, b1;
+		vecf b0, b1;
 		memcpy(&b0, b, sizeof b0);
-		memcpy(&b1, b + 8, sizeof b1);
+		memcpy(&b1, b + VW, sizeof b1);
 		for (int i = 0; i < MR; i++) {
-			v8f ai = {a[i], a[i], a[i], a[i], a[i], a[i], a[i], a[i]};
+			vecf ai = b0 * 0 + a[i]; /* broadcast */
 			acc[i][0] += ai * b0;
 			acc[i][1] += ai * b1;
 		}
