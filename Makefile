@@ -24,6 +24,8 @@ NK_CFLAGS  = -std=c11 -D_GNU_SOURCE -ffp-contract=fast -Wall -Wextra -fopenmp -I
 # stb_image/stb_image_write come compiled in Debian's libstb (libstb-dev);
 # utf8proc gives Unicode categories to the tokenizer's pre-tokenizer.
 NK_LDLIBS  = -lstb -lutf8proc -lz -lm
+# Where `tokenize -e NAME` looks for NAME.tiktoken after -d and $NNKIT_TIKTOKEN_DIR.
+NK_CFLAGS += -DNK_TIKTOKEN_DIR='"$(PREFIX)/share/nnkit/tiktoken"'
 ifeq ($(BLAS),openblas)
 NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
 NK_LDLIBS += -lopenblas

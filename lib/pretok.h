@@ -1,0 +1,42 @@
+/* pretok.h - pre-tokenization: splitting text into the pieces that BPE
+ * encodes, exactly as tiktoken's split patterns do.
+ *
+ * The three known patterns (r50k/gpt2, cl100k, o200k) are matched by hand
+ * written code that follows the regex's backtracking order branch by
+ * branch, with an ASCII fast path and Unicode categories from utf8proc.
+ * \s is Unicode White_Space, as in Rust's regex crate.
+ *
+ * Invalid UTF-8: each byte that does not start a well-formed UTF-8
+ * sequence (overlong, surrogate, beyond U+10FFFF, truncated) is one
+ * "character" of its own that is neither letter, number, mark nor space,
+ * so it groups with punctuation.  No byte is ever dropped or replaced.
+ */
+#ifndef NK_PRETOK_H
+#define NK_PRETOK_H
+
+#include <stddef.h>
+
+enum nk_pretok {
+	NK_PRETOK_NONE,   /* no split: the whole text is one piece */
+	NK_PRETOK_R50K,   /* GPT-2 / r50k_base / p50k_base */
+	NK_PRETOK_CL100K, /* cl100k_base */
+	NK_PRETOK_O200K,  /* o200k_base */
+	NK_PRETOK_COUNT
+};
+
+/* Length in bytes of the piece that starts text[0] (text has n > 0
+ * bytes; the rest of the text is looked at for look-ahead only).  Always
+ * returns a value in [1, n]. */
+size_t nk_pretok_next(int kind, const unsigned char *text, size_t n);
+
+/* "none", "r50k" (also "gpt2", "r50k_base", "p50k_base"), "cl100k"
+ * ("cl100k_base"), "o200k" ("o200k_base"); -1 when unknown. */
+int nk_pretok_from_name(const char *name);
+/* The kind whose tiktoken pat_str is exactly `pat` (the JSON-decoded
+ * string; "" is none); -1 when it is none of the known ones. */
+int nk_pretok_from_pattern(const char *pat);
+const char *nk_pretok_name(int kind);
+/* tiktoken's pat_str for the kind ("" for none). */
+const char *nk_pretok_pattern(int kind);
+
+#endif

@@ -1,0 +1,63 @@
+# tokenize golden table: args | stdin | expected stdout | expected exit [| stderr part]
+# The vocabulary is tests/cli/data/tok-small.tiktoken (+ .json): 293 tokens
+# trained by `tokenize train -n 320 -p cl100k -S '<|end|>'` on four lines
+# of text; exactness against tiktoken itself is tests/t_tiktoken.sh's job.
+# Encode: one line of ids per input line, the newline not encoded.
+encode -v tests/cli/data/tok-small.tiktoken | The fox\nthe dog\n | 280 274\n116 257 272\n | 0
+encode -v tests/cli/data/tok-small.tiktoken | The fox\n\nthe dog | 280 274\n\n116 257 272\n | 0
+encode -v tests/cli/data/tok-small.tiktoken |  |  | 0
+encode -v tests/cli/data/tok-small.tiktoken | \n | \n | 0
+# -z: the whole input is one text, newlines included.
+encode -z -v tests/cli/data/tok-small.tiktoken | The fox\nthe dog\n | 280 274 10 116 257 272 10\n | 0
+encode -z -v tests/cli/data/tok-small.tiktoken |  | \n | 0
+# Invalid UTF-8 is encoded byte by byte, never an error.
+encode -v tests/cli/data/tok-small.tiktoken | \xff\xfe\n | 255 254\n | 0
+decode -v tests/cli/data/tok-small.tiktoken | 255 254\n | \xff\xfe\n | 0
+# -p overrides the vocabulary's split pattern.
+encode -p none -v tests/cli/data/tok-small.tiktoken | the the\n | 116 257 261\n | 0
+# Decode writes each sequence and a newline; -z no newline.
+decode -v tests/cli/data/tok-small.tiktoken | 52 269 259\n83 273\n | 4 wer\nS fo\n | 0
+decode -z -v tests/cli/data/tok-small.tiktoken | 52 269 259 10\n | 4 wer\n | 0
+decode -v tests/cli/data/tok-small.tiktoken | \n\n | \n\n | 0
+# A UTF-8 character split across lines still comes out whole.
+decode -z -v tests/cli/data/tok-small.tiktoken | 240\n159 153\n130\n | \xf0\x9f\x99\x82 | 0
+# Unknown ids: out of range, or a gap between specials; bad text.
+decode -v tests/cli/data/tok-small.tiktoken | 1 2 294\n |  | 1 | (stdin):1:5: token id 294 out of range
+decode -v tests/cli/data/tok-small.tiktoken | 1 2\n3 x\n | \x01\x02\n | 1 | (stdin):2:3: expected a token id
+# Count: per file (wc style) or per line.
+count -v tests/cli/data/tok-small.tiktoken | The fox\nthe dog\n | 5 (stdin)\n | 0
+count -l -v tests/cli/data/tok-small.tiktoken | The fox\nthe dog\n\n | 2\n3\n0\n | 0
+count -v tests/cli/data/tok-small.tiktoken tests/cli/data/tok-small.json - | x | 209 tests/cli/data/tok-small.json\n1 (stdin)\n210 total\n | 0
+count -v tests/cli/data/tok-small.tiktoken tests/cli/data/nonexistent - | x | 1 (stdin)\n1 total\n | 1 | nonexistent
+# Special tokens: text (default), allow, fail.
+encode -v tests/cli/data/tok-small.tiktoken | a<|end|>b\n | 97 60 124 101 260 124 62 98\n | 0
+encode -s text -v tests/cli/data/tok-small.tiktoken | a<|end|>b\n | 97 60 124 101 260 124 62 98\n | 0
+encode -s allow -v tests/cli/data/tok-small.tiktoken | a<|end|>b\n | 97 293 98\n | 0
+decode -v tests/cli/data/tok-small.tiktoken | 97 293 98\n | a<\x7cend\x7c>b\n | 0
+encode -s fail -v tests/cli/data/tok-small.tiktoken | x\na<|end|>b\n | 120\n | 1 | (stdin):2:2: special token '<|end|>'
+encode -s sometimes -v tests/cli/data/tok-small.tiktoken |  |  | 2 | not text, allow or fail
+# GPT-2's encoder.json + vocab.bpe.
+encode --gpt2 tests/cli/data/gpt2-encoder.json,tests/cli/data/gpt2-vocab.bpe | hello world\n | 258 78 261 75 67\n | 0
+decode --gpt2 tests/cli/data/gpt2-encoder.json,tests/cli/data/gpt2-vocab.bpe | 258 78 261 75 67 262\n | hello world<\x7cendoftext\x7c>\n | 0
+encode --gpt2 tests/cli/data/gpt2-bad-encoder.json,tests/cli/data/gpt2-vocab.bpe | x |  | 1 | gpt2-vocab.bpe:6: merge gives rank 260, but tests/cli/data/gpt2-bad-encoder.json disagrees
+encode --gpt2 tests/cli/data/gpt2-encoder.json | x |  | 2 | want ENCODER.json,VOCAB.bpe
+# Malformed vocabularies: file:line and exit 1.
+encode -v tests/cli/data/tok-bad-b64.tiktoken | x |  | 1 | tok-bad-b64.tiktoken:294:1: bad base64 token
+encode -v tests/cli/data/tok-dup-rank.tiktoken | x |  | 1 | tok-dup-rank.tiktoken:294: duplicate rank 200 (first on line 201)
+encode -v tests/cli/data/tok-dup-token.tiktoken | x |  | 1 | tok-dup-token.tiktoken:294: duplicate token (rank 293 repeats the bytes of rank 279 on line 280)
+encode -v tests/cli/data/tok-gap.tiktoken | x |  | 1 | tok-gap.tiktoken:294: rank 294 out of range (294 tokens need ranks 0..293 without gaps)
+encode -v tests/cli/data/tok-no-byte.tiktoken | x |  | 1 | no token for the byte 0x41
+encode -v tests/cli/data/tok-bad-pat.tiktoken | x |  | 1 | tok-bad-pat.json:1:12: pat_str is not one of the known patterns
+encode -v tests/cli/data/nonexistent.tiktoken | x |  | 1 | nonexistent.tiktoken
+encode -e cl100k_base -d tests/cli/data/nonexistent | x |  | 1 | NNKIT_TIKTOKEN_DIR
+# Usage errors exit 2; help and version exit 0.
+ |  |  | 2 | no mode given
+frobnicate |  |  | 2 | unknown mode 'frobnicate'
+encode -e cl99k | x |  | 2 | unknown encoding 'cl99k'
+encode -p perl |  |  | 2 | unknown pattern 'perl'
+encode -j 0 |  |  | 2 | -j: '0' is not an integer
+encode -e cl100k_base -v x.tiktoken |  |  | 2 | give one of -e, -v and --gpt2
+train -o x.tiktoken |  |  | 2 | -n SIZE
+train -n 300 |  |  | 2 | -o OUT.tiktoken is required
+train -n 100 -o x |  |  | 2 | '100' is not an integer in [256
+--version |  | tokenize (nnkit) 0.1.0\n | 0

@@ -1,0 +1,381 @@
+/* test_bpe.c - BPE encode/decode against tiktoken's TestPlans, the rank
+ * file parser on bad input, the O(n log n) merge against a naive one,
+ * round trips on random bytes, and the worst cases' running time. */
+#include "check.h"
+
+#include "base.h"
+#include "bpe.h"
+#include "pretok.h"
+
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DATA "../shared/data/tiktoken"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+
+static nk_bpe *open_enc(const char *name)
+{
+	char rp[256];
+	snprintf(rp, sizeof rp, DATA "/%s.tiktoken", name);
+	nk_bpe *b = NULL;
+	if (access(rp, R_OK) != 0)
+		return NULL;
+	if (nk_bpe_open(&b, rp, NULL)) {
+		printf("FAIL open-%s: %s\n", name, nk_last_error());
+		return NULL;
+	}
+	return b;
+}
+
+/* Decodes ids into buf; returns length or -1 on an unknown id. */
+static long decode(const nk_bpe *b, const uint32_t *ids, size_t n,
+		   unsigned char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const unsigned char *t = nk_bpe_token(b, ids[i], &len);
+		if (!t || o + len > cap)
+			return -1;
+		memcpy(buf + o, t, len);
+		o += len;
+	}
+	return (long)o;
+}
+
+static void testplans(const char *enc)
+{
+	char gname[64];
+	snprintf(gname, sizeof gname, "testplans-%s", enc);
+	nk_bpe *b = open_enc(enc);
+	FILE *fp = fopen(DATA "/TestPlans.txt", "r");
+	if (!b || !fp) {
+		nk_test_skip(gname, "../shared/data/tiktoken is absent");
+		nk_bpe_free(b);
+		if (fp)
+			fclose(fp);
+		return;
+	}
+	nk_test_begin(gname);
+	nk_bpe_enc *e = nk_bpe_enc_new(b);
+	char *line = NULL, *sample = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int cur = 0, cases = 0;
+	nk_bpe_ids ids = {0};
+	static unsigned char back[1 << 16];
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		if (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (!strncmp(line, "EncodingName: ", 14)) {
+			cur = strcmp(line + 14, enc) == 0;
+		} else if (cur && !strncmp(line, "Sample: ", 8)) {
+			free(sample);
+			sample = strdup(line + 8);
+		} else if (cur && !strncmp(line, "Encoded: [", 10)) {
+			ids.n = 0;
+			CHECK(nk_bpe_encode(e, (unsigned char *)sample,
+					    strlen(sample), NK_SPECIAL_TEXT,
+					    &ids) == 0);
+			char *p = line + 10;
+			size_t k = 0;
+			int ok = 1;
+			while (*p && *p != ']') {
+				unsigned long v = strtoul(p, &p, 10);
+				if (k >= ids.n || ids.v[k] != v)
+					ok = 0;
+				k++;
+				while (*p == ',' || *p == ' ')
+					p++;
+			}
+			ok = ok && k == ids.n;
+			CHECK_MSG(ok, "%s: '%s' encodes differently", enc, sample);
+			long n = decode(b, ids.v, ids.n, back, sizeof back);
+			CHECK_MSG(n == (long)strlen(sample) &&
+				  !memcmp(back, sample, (size_t)n),
+				  "%s: '%s' does not decode back", enc, sample);
+			cases++;
+		}
+	}
+	CHECK_MSG(cases > 50, "only %d cases for %s", cases, enc);
+	printf("# %s: %d TestPlans cases\n", enc, cases);
+	nk_test_end();
+	free(line);
+	free(sample);
+	nk_bpe_ids_free(&ids);
+	nk_bpe_enc_free(e);
+	nk_bpe_free(b);
+	fclose(fp);
+}
+
+TEST(base64)
+{
+	unsigned char out[16];
+	char enc[32];
+	for (size_t n = 0; n < 10; n++) {
+		unsigned char in[10];
+		for (size_t i = 0; i < n; i++)
+			in[i] = (unsigned char)rnd();
+		size_t k = nk_b64_encode(enc, in, n);
+		CHECK(k == 4 * ((n + 2) / 3));
+		CHECK(nk_b64_decode(out, enc, k) == (long)n);
+		CHECK(memcmp(out, in, n) == 0);
+	}
+	CHECK(nk_b64_decode(out, "IQ==", 4) == 1 && out[0] == '!');
+	CHECK(nk_b64_decode(out, "IR==", 4) == -1);  /* non-canonical */
+	CHECK(nk_b64_decode(out, "I===", 4) == -1);
+	CHECK(nk_b64_decode(out, "IQ=", 3) == -1);
+	CHECK(nk_b64_decode(out, "I*==", 4) == -1);
+	CHECK(nk_b64_decode(out, "=QQQ", 4) == -1);
+}
+
+/* A rank file with the 256 bytes and `extra` lines appended. */
+static int load_text(const char *extra, const char *want_err)
+{
+	char *buf = malloc(1 << 16);
+	size_t o = 0;
+	for (int c = 0; c < 256; c++) {
+		unsigned char byte = (unsigned char)c;
+		char e[8];
+		size_t k = nk_b64_encode(e, &byte, 1);
+		memcpy(buf + o, e, k);
+		o += k;
+		o += (size_t)sprintf(buf + o, " %d\n", c);
+	}
+	o += (size_t)sprintf(buf + o, "%s", extra);
+	nk_bpe *b = nk_bpe_new();
+	int rc = nk_bpe_load_ranks(b, (unsigned char *)buf, o, "v.tiktoken");
+	if (!rc)
+		rc = nk_bpe_finish(b, "v.tiktoken");
+	int ok = want_err ? rc != 0 && strstr(nk_last_error(), want_err) != NULL
+			  : rc == 0;
+	if (!ok)
+		printf("# load '%s': rc %d, '%s'\n", extra, rc, nk_last_error());
+	nk_bpe_free(b);
+	free(buf);
+	return ok;
+}
+
+TEST(rank_file_errors)
+{
+	CHECK(load_text("", NULL));
+	CHECK(load_text("YWI= 256\n", NULL));                   /* "ab" */
+	CHECK(load_text("YWI= 256", NULL));                     /* no final \n */
+	CHECK(load_text("YW*= 256\n", "v.tiktoken:257:1: bad base64"));
+	CHECK(load_text("YWI= 255\n", "v.tiktoken:257: duplicate rank 255"));
+	CHECK(load_text("YWI= 256\nYWI= 257\n", "duplicate token"));
+	CHECK(load_text("YWI= 258\n", "rank 258 out of range"));
+	CHECK(load_text("YWI= 256\nYWM= 258\n", "out of range"));
+	CHECK(load_text("YWI=256\n", "expected 'BASE64 RANK'"));
+	CHECK(load_text("YWI= 25x\n", "v.tiktoken:257:8: bad rank"));
+	CHECK(load_text("YWI= 0256\n", "bad rank"));
+	CHECK(load_text("\n", "v.tiktoken:257: empty line"));
+	/* A missing byte: rank 10 holds "ab" instead of "\n". */
+	nk_bpe *b = nk_bpe_new();
+	const char *t = "YQ== 0\nYWI= 1\n";
+	CHECK(nk_bpe_load_ranks(b, (const unsigned char *)t, strlen(t), "x") == 0);
+	CHECK(nk_bpe_finish(b, "x") == NK_EFORMAT);
+	CHECK(strstr(nk_last_error(), "no token for the byte 0x00") != NULL);
+	nk_bpe_free(b);
+}
+
+TEST(meta_errors)
+{
+	nk_bpe *b = nk_bpe_new();
+	const char *ok = "{\"pat_str\": \"\", \"special_tokens\": {\"<|x|>\": 7},"
+			 " \"other\": [1, {\"a\": null}]}";
+	CHECK(nk_bpe_load_meta(b, (const unsigned char *)ok, strlen(ok), "m") == 0);
+	CHECK(nk_bpe_n_special(b) == 1);
+	const char *bad[][2] = {
+		{"{\"pat_str\": \"\\\\w+\"}", "m:1:12: pat_str is not one"},
+		{"{\"pat_str\": \"\"", "m:1:15: expected '}'"},
+		{"{\"special_tokens\": {\"a\": -1}}", "non-negative integer"},
+		{"{}", "no pat_str"},
+		{"{\"pat_str\": \"\\ud800\"}", "lone surrogate"},
+		{"{\"pat_str\": \"\"} x", "text after"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		nk_bpe *c = nk_bpe_new();
+		int rc = nk_bpe_load_meta(c, (const unsigned char *)bad[i][0],
+					  strlen(bad[i][0]), "m");
+		CHECK_MSG(rc != 0 && strstr(nk_last_error(), bad[i][1]),
+			  "'%s' gave '%s'", bad[i][0], nk_last_error());
+		nk_bpe_free(c);
+	}
+	nk_bpe_free(b);
+}
+
+/* tiktoken's algorithm, naively: merge the lowest-ranked leftmost pair. */
+static size_t naive(const nk_bpe *b, const unsigned char *s, size_t n,
+		    uint32_t *out, size_t *st)
+{
+	size_t m = n;
+	for (size_t i = 0; i <= n; i++)
+		st[i] = i;
+	for (;;) {
+		uint32_t best = UINT32_MAX, r;
+		size_t bi = 0;
+		for (size_t i = 0; i + 1 < m; i++)
+			if (!nk_bpe_rank(b, s + st[i], st[i + 2] - st[i], &r) &&
+			    r < best) {
+				best = r;
+				bi = i;
+			}
+		if (best == UINT32_MAX)
+			break;
+		memmove(st + bi + 1, st + bi + 2, (m - bi - 1) * sizeof *st);
+		m--;
+	}
+	for (size_t i = 0; i < m; i++)
+		nk_bpe_rank(b, s + st[i], st[i + 1] - st[i], &out[i]);
+	return m;
+}
+
+TEST(long_pieces_match_naive)
+{
+	nk_bpe *b = open_enc("cl100k_base");
+	if (!b) {
+		printf("# skipped: no cl100k_base\n");
+		return;
+	}
+	nk_bpe_enc *e = nk_bpe_enc_new(b);
+	static unsigned char s[3000];
+	static uint32_t want[3000];
+	static size_t st[3001];
+	nk_bpe_ids ids = {0};
+	const char *alpha[] = {"ab", "abcdefghij", "aaaaaaab", " \n0", "e\xc3\xa9"};
+	for (int t = 0; t < 60; t++) {
+		size_t n = 1 + rnd() % (t < 30 ? 200 : 3000);
+		const char *a = alpha[t % 5];
+		size_t al = strlen(a);
+		for (size_t i = 0; i < n; i++)
+			s[i] = t % 7 == 6 ? (unsigned char)rnd()
+					  : (unsigned char)a[rnd() % al];
+		ids.n = 0;
+		CHECK(nk_bpe_encode_piece(e, s, n, &ids) == 0);
+		size_t m = naive(b, s, n, want, st);
+		CHECK_MSG(m == ids.n && !memcmp(want, ids.v, m * 4),
+			  "piece %d of %zu bytes: %zu ids, naive %zu", t, n,
+			  ids.n, m);
+	}
+	nk_bpe_ids_free(&ids);
+	nk_bpe_enc_free(e);
+	nk_bpe_free(b);
+}
+
+TEST(round_trip_random_bytes)
+{
+	const char *encs[] = {"r50k_base", "cl100k_base", "o200k_base"};
+	static unsigned char s[5000], back[5000];
+	for (int k = 0; k < 3; k++) {
+		nk_bpe *b = open_enc(encs[k]);
+		if (!b)
+			continue;
+		nk_bpe_enc *e = nk_bpe_enc_new(b);
+		nk_bpe_ids ids = {0};
+		for (int t = 0; t < 200; t++) {
+			size_t n = rnd() % sizeof s;
+			int mode = t % 4;
+			for (size_t i = 0; i < n; i++) {
+				uint32_t r = rnd();
+				s[i] = mode == 0 ? (unsigned char)r :
+				       mode == 1 ? " \n\t\r'aZ0\xc3\xa9\xe4\xb8\x80"[r % 14]
+						 : (unsigned char)(r % 2 ? 0x80 + r % 64
+									 : 32 + r % 90);
+			}
+			ids.n = 0;
+			CHECK(nk_bpe_encode(e, s, n, NK_SPECIAL_TEXT, &ids) == 0);
+			long m = decode(b, ids.v, ids.n, back, sizeof back);
+			CHECK_MSG(m == (long)n && !memcmp(back, s, n),
+				  "%s: round trip of %zu bytes", encs[k], n);
+		}
+		nk_bpe_ids_free(&ids);
+		nk_bpe_enc_free(e);
+		nk_bpe_free(b);
+	}
+}
+
+TEST(special_tokens)
+{
+	nk_bpe *b = open_enc("cl100k_base");
+	if (!b)
+		return;
+	nk_bpe_enc *e = nk_bpe_enc_new(b);
+	nk_bpe_ids ids = {0};
+	const char *t = "a<|endoftext|>b<|fim_prefix|>";
+	CHECK(nk_bpe_encode(e, (const unsigned char *)t, strlen(t),
+			    NK_SPECIAL_ALLOW, &ids) == 0);
+	CHECK(ids.n == 4 && ids.v[1] == 100257 && ids.v[3] == 100258);
+	ids.n = 0;
+	CHECK(nk_bpe_encode(e, (const unsigned char *)t, strlen(t),
+			    NK_SPECIAL_TEXT, &ids) == 0);
+	CHECK(ids.n > 4);
+	for (size_t i = 0; i < ids.n; i++)
+		CHECK(ids.v[i] < 100256);
+	ids.n = 0;
+	CHECK(nk_bpe_encode(e, (const unsigned char *)t, strlen(t),
+			    NK_SPECIAL_FAIL, &ids) == NK_EFORMAT);
+	CHECK(nk_bpe_enc_fail_offset(e) == 1);
+	size_t len;
+	CHECK(nk_bpe_token(b, 100257, &len) && len == 13);
+	CHECK(nk_bpe_token(b, 100261, &len) == NULL);  /* a gap */
+	CHECK(nk_bpe_token(b, nk_bpe_n_vocab(b), &len) == NULL);
+	nk_bpe_ids_free(&ids);
+	nk_bpe_enc_free(e);
+	nk_bpe_free(b);
+}
+
+/* 1 MB of one letter and 1 MB of random letters: one piece each, which
+ * must not take quadratic time (the issue's bound: 1 s each). */
+TEST(worst_case_linear)
+{
+	nk_bpe *b = open_enc("cl100k_base");
+	if (!b)
+		return;
+	nk_bpe_enc *e = nk_bpe_enc_new(b);
+	size_t n = 1 << 20;
+	unsigned char *s = malloc(n);
+	double limit = getenv("NK_SANITIZED") ? 20.0 : 1.0;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < n; i++)
+			s[i] = k ? (unsigned char)('a' + rnd() % 26) : 'a';
+		nk_bpe_ids ids = {0};
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(nk_bpe_encode(e, s, n, NK_SPECIAL_TEXT, &ids) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double dt = (double)(t1.tv_sec - t0.tv_sec) +
+			    (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+		printf("# %s: 1 MiB in %.3f s, %zu tokens\n",
+		       k ? "random letters" : "one letter", dt, ids.n);
+		CHECK_MSG(dt < limit, "%.2f s for 1 MiB", dt);
+		nk_bpe_ids_free(&ids);
+	}
+	free(s);
+	nk_bpe_enc_free(e);
+	nk_bpe_free(b);
+}
+
+int main(void)
+{
+	testplans("r50k_base");
+	testplans("cl100k_base");
+	testplans("o200k_base");
+	RUN(base64);
+	RUN(rank_file_errors);
+	RUN(meta_errors);
+	RUN(long_pieces_match_naive);
+	RUN(round_trip_random_bytes);
+	RUN(special_tokens);
+	RUN(worst_case_linear);
+	return nk_test_exit();
+}

@@ -1,0 +1,177 @@
+/* test_pretok.c - the hand-written split patterns on cases worked out by
+ * hand from the regexes' semantics, the pattern strings against the
+ * reference JSON files, and linear time on adversarial runs. */
+#include "check.h"
+
+#include "base.h"
+#include "bpe.h"
+#include "pretok.h"
+
+#include <time.h>
+#include <unistd.h>
+
+/* Splits text and joins the pieces with '|' into out. */
+static const char *split(int kind, const char *text)
+{
+	static char out[1024];
+	size_t n = strlen(text), o = 0;
+	const unsigned char *s = (const unsigned char *)text;
+	while (n) {
+		size_t k = nk_pretok_next(kind, s, n);
+		if (k == 0 || k > n)
+			return "(bad length)";
+		if (o)
+			out[o++] = '|';
+		memcpy(out + o, s, k);
+		o += k;
+		s += k;
+		n -= k;
+	}
+	out[o] = 0;
+	return out;
+}
+
+#define SPLIT(kind, text, want)                                               \
+	CHECK_MSG(strcmp(split(kind, text), want) == 0, "%s: '%s' -> '%s', want '%s'", \
+		  nk_pretok_name(kind), text, split(kind, text), want)
+
+TEST(r50k)
+{
+	int k = NK_PRETOK_R50K;
+	SPLIT(k, "Hello world", "Hello| world");
+	SPLIT(k, "  world", " | world");
+	SPLIT(k, "a  \n", "a|  \n");
+	SPLIT(k, "I'm I'M", "I|'m| I|'|M");
+	SPLIT(k, "123456 7", "123456| 7");
+	SPLIT(k, "x\t\ty", "x|\t|\t|y");
+	SPLIT(k, "a\xff" "b", "a|\xff|b");
+	SPLIT(k, "hi!! ?", "hi|!!| ?");
+	SPLIT(k, "'ll've", "'ll|'ve");
+}
+
+TEST(cl100k)
+{
+	int k = NK_PRETOK_CL100K;
+	SPLIT(k, "123456", "123|456");
+	SPLIT(k, "I'M we'Ll", "I|'M| we|'Ll");
+	SPLIT(k, "x\t\ty", "x|\t|\ty");
+	SPLIT(k, "a\n\nb", "a|\n\n|b");
+	SPLIT(k, "a \n b", "a| \n| b");
+	SPLIT(k, "!!\n\nx", "!!\n\n|x");
+	SPLIT(k, "a\xff" "b", "a|\xff" "b");
+	/* Arabic-Indic digits are \p{N}; U+3000 is White_Space. */
+	SPLIT(k, "\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6", "\xd9\xa3\xd9\xa4\xd9\xa5|\xd9\xa6");
+	SPLIT(k, "a\xe3\x80\x80\xe3\x80\x80" "b", "a|\xe3\x80\x80|\xe3\x80\x80" "b");
+	/* U+001C..U+001F are not White_Space (Python would say they are). */
+	SPLIT(k, "a\x1c" "b", "a|\x1c" "b");
+	SPLIT(k, "   ", "   ");
+	SPLIT(k, " \r\n", " \r\n");
+	/* (?i) folds 's' and U+017F (long s) together. */
+	SPLIT(k, "x'\xc5\xbf", "x|'\xc5\xbf");
+}
+
+TEST(o200k)
+{
+	int k = NK_PRETOK_O200K;
+	SPLIT(k, "HelloWorld", "Hello|World");
+	SPLIT(k, "HELLOWorld", "HELLOWorld");
+	SPLIT(k, "helloWORLD", "hello|WORLD");
+	SPLIT(k, "a/b//c\n", "a|/b|//|c|\n");
+	SPLIT(k, "don't DON'T x'll", "don't| DON'T| x'll");
+	SPLIT(k, "1234", "123|4");
+	SPLIT(k, "<</\n>", "<</\n|>");
+	/* U+01C5 (Lt) is upper-class only; U+00AA (Lo) is both. */
+	SPLIT(k, "\xc7\x85" "A", "\xc7\x85" "A");
+	SPLIT(k, "\xc2\xaa" "AB", "\xc2\xaa|AB");
+	/* A combining mark after a space: prefix, then mark as lower. */
+	SPLIT(k, " \xcc\x81x", " \xcc\x81x");
+	SPLIT(k, "a  b", "a| | b");
+}
+
+TEST(none)
+{
+	SPLIT(NK_PRETOK_NONE, "a b\nc", "a b\nc");
+}
+
+TEST(names_and_patterns)
+{
+	CHECK(nk_pretok_from_name("gpt2") == NK_PRETOK_R50K);
+	CHECK(nk_pretok_from_name("cl100k_base") == NK_PRETOK_CL100K);
+	CHECK(nk_pretok_from_name("o200k") == NK_PRETOK_O200K);
+	CHECK(nk_pretok_from_name("none") == NK_PRETOK_NONE);
+	CHECK(nk_pretok_from_name("perl") == -1);
+	for (int k = 0; k < NK_PRETOK_COUNT; k++)
+		CHECK(nk_pretok_from_pattern(nk_pretok_pattern(k)) == k);
+	CHECK(nk_pretok_from_pattern("\\w+") == -1);
+	/* The newer cl100k spelling with possessive quantifiers. */
+	CHECK(nk_pretok_from_pattern(
+		      "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|"
+		      "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*|\\s*[\\r\\n]|"
+		      "\\s+(?!\\S)|\\s+") == NK_PRETOK_CL100K);
+}
+
+/* The reference JSON files' pat_str name our three patterns. */
+TEST(reference_patterns)
+{
+	const char *names[] = {"r50k_base", "cl100k_base", "o200k_base"};
+	int kinds[] = {NK_PRETOK_R50K, NK_PRETOK_CL100K, NK_PRETOK_O200K};
+	for (int i = 0; i < 3; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "../shared/data/tiktoken/%s.json",
+			 names[i]);
+		FILE *fp = fopen(path, "rb");
+		if (!fp) {
+			printf("# %s absent\n", path);
+			continue;
+		}
+		static unsigned char buf[65536];
+		size_t n = fread(buf, 1, sizeof buf, fp);
+		fclose(fp);
+		nk_bpe *b = nk_bpe_new();
+		CHECK_MSG(nk_bpe_load_meta(b, buf, n, path) == 0, "%s",
+			  nk_last_error());
+		CHECK(nk_bpe_pretok(b) == kinds[i]);
+		nk_bpe_free(b);
+	}
+}
+
+/* Runs that make a backtracking matcher work hard stay linear. */
+TEST(linear_time)
+{
+	const char *units[] = {"A", "\xc2\xaa" "A", "\xc7\x85", " ", "\n ",
+			       "1", "!", "\xff", "\xcc\x81"};
+	size_t n = 1 << 20;
+	unsigned char *s = malloc(n);
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		size_t ul = strlen(units[u]);
+		for (size_t i = 0; i < n; i++)
+			s[i] = (unsigned char)units[u][i % ul];
+		for (int k = 0; k < NK_PRETOK_COUNT; k++) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			size_t pieces = 0;
+			for (size_t i = 0; i < n; pieces++)
+				i += nk_pretok_next(k, s + i, n - i);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			double dt = (double)(t1.tv_sec - t0.tv_sec) +
+				    (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+			CHECK_MSG(dt < (getenv("NK_SANITIZED") ? 10.0 : 0.5),
+				  "unit %zu, %s: %.2f s for 1 MiB", u,
+				  nk_pretok_name(k), dt);
+			(void)pieces;
+		}
+	}
+	free(s);
+}
+
+int main(void)
+{
+	RUN(r50k);
+	RUN(cl100k);
+	RUN(o200k);
+	RUN(none);
+	RUN(names_and_patterns);
+	RUN(reference_patterns);
+	RUN(linear_time);
+	return nk_test_exit();
+}
