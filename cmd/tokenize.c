@@ -195,6 +195,8 @@ struct run {
 
 static void append_ids(nk_bpe_ids *to, const uint32_t *v, size_t n)
 {
+	if (n == 0) /* v may be NULL then, and memcpy must not see it */
+		return;
 	if (to->cap - to->n < n) {
 		size_t cap = to->cap ? to->cap : 4096;
 		while (cap - to->n < n)
