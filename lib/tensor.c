@@ -8,10 +8,11 @@
 
 static const char *const dtype_names[] = {
 	[NK_F32] = "f32", [NK_I32] = "i32", [NK_U8] = "u8",
-	[NK_F64] = "f64", [NK_I64] = "i64",
+	[NK_F64] = "f64", [NK_I64] = "i64", [NK_I16] = "i16",
 };
 static const size_t dtype_sizes[] = {
 	[NK_F32] = 4, [NK_I32] = 4, [NK_U8] = 1, [NK_F64] = 8, [NK_I64] = 8,
+	[NK_I16] = 2,
 };
 _Static_assert(sizeof dtype_names / sizeof dtype_names[0] == NK_DTYPE_COUNT,
 	       "every dtype needs a name");

@@ -21,6 +21,7 @@ enum nk_dtype {
 	NK_U8 = 2,
 	NK_F64 = 3,
 	NK_I64 = 4,
+	NK_I16 = 5, /* signed bands of Laplacian pyramids */
 	NK_DTYPE_COUNT
 };
 

@@ -42,15 +42,16 @@ static const char magic[4] = {'N', 'K', 'W', 'F'};
 /* The file's dtype codes are enum nk_dtype's values, frozen: renumbering
  * the enum would make old files read as the wrong type. */
 _Static_assert(NK_F32 == 0 && NK_I32 == 1 && NK_U8 == 2 && NK_F64 == 3 &&
-		       NK_I64 == 4,
+		       NK_I64 == 4 && NK_I16 == 5,
 	       "dtype codes are part of the file format");
 _Static_assert(NK_WFILE_MAX_DIMS == NK_MAX_DIMS, "one dimension limit");
 static const char *const dtype_names[] = {
 	[NK_F32] = "f32", [NK_I32] = "i32", [NK_U8] = "u8",
-	[NK_F64] = "f64", [NK_I64] = "i64",
+	[NK_F64] = "f64", [NK_I64] = "i64", [NK_I16] = "i16",
 };
 static const unsigned char dtype_sizes[] = {
 	[NK_F32] = 4, [NK_I32] = 4, [NK_U8] = 1, [NK_F64] = 8, [NK_I64] = 8,
+	[NK_I16] = 2,
 };
 _Static_assert(sizeof dtype_names / sizeof dtype_names[0] == NK_DTYPE_COUNT,
 	       "a new dtype needs its name and size in the file format");

@@ -42,8 +42,9 @@ ZLIB_MAX_RATIO = 1032
 FLAG_ZLIB = 1
 
 # The file's dtype codes (enum nk_dtype in lib/tensor.h) and their numpy types.
-DTYPES = ["f32", "i32", "u8", "f64", "i64"]
-NUMPY = {"f32": "<f4", "i32": "<i4", "u8": "u1", "f64": "<f8", "i64": "<i8"}
+DTYPES = ["f32", "i32", "u8", "f64", "i64", "i16"]
+NUMPY = {"f32": "<f4", "i32": "<i4", "u8": "u1", "f64": "<f8", "i64": "<i8",
+         "i16": "<i2"}
 META_TYPES = ["int", "float", "str", "ints", "floats"]
 INT, FLOAT, STR, INTS, FLOATS = range(5)
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -370,7 +371,7 @@ def _name_bytes(name, what):
 def dumps(meta, tensors, compress=False):
     """The bytes of a weight file: meta is a dict of int, float, str or
     lists of them; tensors a dict of arrays of float32, float64, int32,
-    int64 or uint8 (no silent conversion), each at most 8-dimensional."""
+    int64, int16 or uint8 (no silent conversion), each at most 8-dimensional."""
     if len(meta) > MAX_META or len(tensors) > MAX_TENSORS:
         raise NkwError("too many metadata keys or tensors")
     head = [_meta_entry(k, v) for k, v in meta.items()]

@@ -505,7 +505,7 @@ static void p_key_dup(unsigned char *b, size_t n)
 static void p_dtype(unsigned char *b, size_t n)
 {
 	(void)n;
-	b[emb_entry(b) + 4] = 5;
+	b[emb_entry(b) + 4] = 6;
 }
 static void p_ndim(unsigned char *b, size_t n)
 {
@@ -585,7 +585,7 @@ TEST(damage_behind_valid_crc)
 	DAMAGE(0, p_str_long, "runs past the end of the header");
 	DAMAGE(0, p_str_nul, "string holds a NUL");
 	DAMAGE(0, p_key_dup, "appears twice");
-	DAMAGE(0, p_dtype, "unknown dtype 5");
+	DAMAGE(0, p_dtype, "unknown dtype 6");
 	DAMAGE(0, p_ndim, "9 dimensions");
 	DAMAGE(0, p_dim_huge, "shape too large");
 	DAMAGE(0, p_dim_overflow, "shape too large");
