@@ -122,6 +122,8 @@ static nk_bpe *load_vocab(const struct opts *o)
 struct slice {
 	const unsigned char *a, *b;
 	nk_bpe_ids ids, counts;
+	char *text;       /* the slice's lines as text ids, when that is the output */
+	size_t text_len;
 	int rc;
 	size_t fail_at;   /* offset in the input of a special token (fail) */
 	char msg[512];
@@ -179,6 +181,31 @@ static void encode_slice(nk_bpe_enc *e, struct slice *s, int whole,
 		if (whole)
 			break;
 	}
+}
+
+/* Text output is formatted by the thread that encoded the slice, so with
+ * -j N the decimal formatting (a quarter of the work) scales too and only
+ * the final fwrite is serial. */
+static int format_slice_text(struct slice *s)
+{
+	free(s->text);
+	s->text = NULL;
+	s->text_len = 0;
+	FILE *fp = open_memstream(&s->text, &s->text_len);
+	if (!fp)
+		return nk_error(NK_ENOMEM, "out of memory formatting ids");
+	nk_tokwriter *w = nk_tokwriter_open(fp, 0);
+	int rc = w ? NK_OK : NK_ENOMEM;
+	size_t off = 0;
+	for (size_t l = 0; l < s->counts.n && !rc; l++) {
+		rc = nk_tokwriter_put(w, s->ids.v + off, s->counts.v[l]);
+		off += s->counts.v[l];
+	}
+	if (w && nk_tokwriter_close(w) && !rc)
+		rc = NK_EIO;
+	if (fclose(fp) != 0 && !rc)
+		rc = nk_error(NK_ENOMEM, "out of memory formatting ids");
+	return rc;
 }
 
 struct run {
@@ -251,14 +278,28 @@ static int encode_input(struct run *R, const nk_input *in)
 			p = b;
 		}
 		int ns = k;
-		#pragma omp parallel for num_threads(R->nt) schedule(static, 1) if (ns > 1)
-		for (int i = 0; i < ns; i++)
+		int text_out = R->count_mode == 0 && !whole && !o->binary;
+		int format_failed = 0;
+		#pragma omp parallel for num_threads(R->nt) schedule(static, 1) if (ns > 1) reduction(|:format_failed)
+		for (int i = 0; i < ns; i++) {
 			encode_slice(R->enc[omp_get_thread_num()], &R->sl[i],
 				     whole, o->special);
+			if (text_out)
+				format_failed |= format_slice_text(&R->sl[i]) != 0;
+		}
+		if (format_failed)
+			nk_errx(1, "out of memory formatting ids");
 		for (int i = 0; i < ns; i++) {
 			struct slice *s = &R->sl[i];
 			size_t off = 0;
-			for (size_t l = 0; l < s->counts.n; l++) {
+			if (text_out) {
+				/* Through the writer's stream, after its buffer. */
+				if (nk_tokwriter_flush(R->w) ||
+				    fwrite(s->text, 1, s->text_len, stdout) != s->text_len)
+					nk_errx(1, "write error on standard output");
+				file_total += s->ids.n;
+			}
+			for (size_t l = 0; l < s->counts.n && !text_out; l++) {
 				uint32_t c = s->counts.v[l];
 				file_total += c;
 				if (whole) {
@@ -338,6 +379,7 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 		nk_bpe_enc_free(R.enc[i]);
 		nk_bpe_ids_free(&R.sl[i].ids);
 		nk_bpe_ids_free(&R.sl[i].counts);
+		free(R.sl[i].text);
 	}
 	nk_bpe_ids_free(&R.whole_ids);
 	free(R.enc);
