@@ -100,6 +100,23 @@ static inline void nk_print_version(void)
 	printf("%s (nnkit) %s\n", nk_prog, NK_VERSION);
 }
 
+static inline void nk_close_stdout(void);
+
+/* -h/--help and --version: print on stdout and exit 0. */
+static inline _Noreturn void nk_exit_help(void (*usage)(FILE *))
+{
+	usage(stdout);
+	nk_close_stdout();
+	exit(0);
+}
+
+static inline _Noreturn void nk_exit_version(void)
+{
+	nk_print_version();
+	nk_close_stdout();
+	exit(0);
+}
+
 /* Writes stdout and checks that it all went out: a full disk or a closed
  * pipe must not pass as success. */
 static inline void nk_close_stdout(void)

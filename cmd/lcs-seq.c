@@ -68,13 +68,9 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hls", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(stdout);
-			nk_close_stdout();
-			return 0;
+			nk_exit_help(usage);
 		case NK_OPT_VERSION:
-			nk_print_version();
-			nk_close_stdout();
-			return 0;
+			nk_exit_version();
 		case 'l':
 			o.per_line = 1;
 			break;

@@ -158,13 +158,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hnT:t:uz", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			usage(stdout);
-			nk_close_stdout();
-			return 0;
+			nk_exit_help(usage);
 		case NK_OPT_VERSION:
-			nk_print_version();
-			nk_close_stdout();
-			return 0;
+			nk_exit_version();
 		case 'n': o.numeric = 1; break;
 		case 'T': tfile = optarg; break;
 		case 't': t = optarg; break;

@@ -710,13 +710,9 @@ int main(int argc, char **argv)
 		long long v;
 		switch (ch) {
 		case 'h':
-			usage(stdout);
-			nk_close_stdout();
-			return 0;
+			nk_exit_help(usage);
 		case NK_OPT_VERSION:
-			nk_print_version();
-			nk_close_stdout();
-			return 0;
+			nk_exit_version();
 		case 'a':
 			o.spp_avg = 1;
 			break;

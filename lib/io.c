@@ -108,6 +108,18 @@ int nk_reader_is_gzip(const nk_reader *r)
 	return r->gzip;
 }
 
+/* Gives inflate the next bytes of the file; sets eof at its end. */
+static int refill_gz(nk_reader *r)
+{
+	ssize_t got = read_fd(r, r->in, IN_CAP);
+	if (got < 0)
+		return -1;
+	r->eof = got == 0;
+	r->zs.next_in = r->in;
+	r->zs.avail_in = (uInt)got;
+	return 0;
+}
+
 static ssize_t inflate_some(nk_reader *r, void *buf, size_t n)
 {
 	if (n > (1u << 30))
@@ -115,25 +127,13 @@ static ssize_t inflate_some(nk_reader *r, void *buf, size_t n)
 	r->zs.next_out = buf;
 	r->zs.avail_out = (uInt)n;
 	while (r->zs.avail_out == n && !r->gz_done) {
-		if (r->zs.avail_in == 0 && !r->eof) {
-			ssize_t got = read_fd(r, r->in, IN_CAP);
-			if (got < 0)
-				return -1;
-			r->eof = got == 0;
-			r->zs.next_in = r->in;
-			r->zs.avail_in = (uInt)got;
-		}
+		if (r->zs.avail_in == 0 && !r->eof && refill_gz(r))
+			return -1;
 		int ret = inflate(&r->zs, Z_NO_FLUSH);
 		if (ret == Z_STREAM_END) {
 			/* Members joined by cat(1) continue the stream. */
-			if (r->zs.avail_in == 0 && !r->eof) {
-				ssize_t got = read_fd(r, r->in, IN_CAP);
-				if (got < 0)
-					return -1;
-				r->eof = got == 0;
-				r->zs.next_in = r->in;
-				r->zs.avail_in = (uInt)got;
-			}
+			if (r->zs.avail_in == 0 && !r->eof && refill_gz(r))
+				return -1;
 			if (r->zs.avail_in == 0)
 				r->gz_done = 1;
 			else

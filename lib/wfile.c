@@ -45,18 +45,8 @@ _Static_assert(NK_F32 == 0 && NK_I32 == 1 && NK_U8 == 2 && NK_F64 == 3 &&
 		       NK_I64 == 4 && NK_I16 == 5,
 	       "dtype codes are part of the file format");
 _Static_assert(NK_WFILE_MAX_DIMS == NK_MAX_DIMS, "one dimension limit");
-static const char *const dtype_names[] = {
-	[NK_F32] = "f32", [NK_I32] = "i32", [NK_U8] = "u8",
-	[NK_F64] = "f64", [NK_I64] = "i64", [NK_I16] = "i16",
-};
-static const unsigned char dtype_sizes[] = {
-	[NK_F32] = 4, [NK_I32] = 4, [NK_U8] = 1, [NK_F64] = 8, [NK_I64] = 8,
-	[NK_I16] = 2,
-};
-_Static_assert(sizeof dtype_names / sizeof dtype_names[0] == NK_DTYPE_COUNT,
-	       "a new dtype needs its name and size in the file format");
-_Static_assert(sizeof dtype_sizes / sizeof dtype_sizes[0] == NK_DTYPE_COUNT,
-	       "a new dtype needs its name and size in the file format");
+/* Names and sizes come from tensor.c's table, guarded there by a
+ * _Static_assert on NK_DTYPE_COUNT: one table for memory and file. */
 
 static const char *const meta_type_names[] = {
 	[NK_WMETA_INT] = "int",   [NK_WMETA_FLOAT] = "float",
@@ -86,8 +76,7 @@ struct nk_wfile {
 
 const char *nk_wfile_dtype_name(int dtype)
 {
-	return dtype >= 0 && dtype < NK_DTYPE_COUNT ? dtype_names[dtype]
-						    : NULL;
+	return nk_dtype_name(dtype);
 }
 
 const char *nk_wfile_meta_type_name(int type)
@@ -346,7 +335,7 @@ int nk_wfile_set_floats(nk_wfile *w, const char *key, const double *v,
 static int shape_bytes(int dtype, int ndim, const uint64_t *ne,
 		       size_t *nelem, size_t *nbytes)
 {
-	uint64_t b = dtype_sizes[dtype];
+	uint64_t b = nk_dtype_size(dtype);
 	int empty = 0;
 	for (int d = 0; d < ndim; d++) {
 		if (ne[d] == 0)
@@ -356,7 +345,7 @@ static int shape_bytes(int dtype, int ndim, const uint64_t *ne,
 	}
 	if (b > (uint64_t)INT64_MAX || b > SIZE_MAX)
 		return NK_ERANGE;
-	*nelem = empty ? 0 : (size_t)(b / dtype_sizes[dtype]);
+	*nelem = empty ? 0 : (size_t)(b / nk_dtype_size(dtype));
 	*nbytes = empty ? 0 : (size_t)b;
 	return NK_OK;
 }
@@ -1258,7 +1247,7 @@ const nk_wtensor *nk_wfile_expect(const nk_wfile *w, const char *name,
 	if (t->dtype != dtype) {
 		const char *want = nk_wfile_dtype_name(dtype);
 		nk_error(NK_EFORMAT, "%s: tensor '%s' is %s, expected %s",
-			 wname(w), name, dtype_names[t->dtype],
+			 wname(w), name, nk_dtype_name(t->dtype),
 			 want ? want : "an unknown dtype");
 		return NULL;
 	}
