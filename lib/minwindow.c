@@ -78,12 +78,6 @@ static inline int utf8_decode(const unsigned char *p, size_t avail,
 	return 0;
 }
 
-/* Length of the (already validated) sequence that starts with byte c. */
-static inline int utf8_len(unsigned c)
-{
-	return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-}
-
 int nk_mw_utf8_valid(const void *sv, size_t n, size_t *bad)
 {
 	const unsigned char *s = sv;
