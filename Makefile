@@ -98,9 +98,12 @@ $(BUILD)/fuzzlib/%.o: %.c $(LIB_HDR)
 $(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(NK_LDLIBS)
+.PHONY: fuzz-deps
+fuzz-deps:
+	@scripts/deps fuzz
 # Kept: without this make deletes them as intermediates after every fuzz build.
 .SECONDARY: $(FUZZ_LIB_OBJ)
-fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
+fuzz: fuzz-deps $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
 	@echo "run one with: $(BUILD)/fuzz/NAME -max_total_time=60 tests/fuzz/corpus/NAME"
 
 demo: deps all
