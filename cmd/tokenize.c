@@ -21,7 +21,10 @@
 #define NK_TIKTOKEN_DIR "/usr/local/share/nnkit/tiktoken"
 #endif
 
-#define BLOCK (4u << 20) /* bytes of input per thread per round */
+#define BLOCK (1u << 20) /* bytes of input per slice */
+/* Slices per thread and round: more slices than threads, handed out as
+ * threads come free, so a dense slice does not leave the others idle. */
+#define SLICES_PER_THREAD 4
 
 static void usage(FILE *fp)
 {
@@ -213,7 +216,7 @@ struct run {
 	const nk_bpe *b;
 	nk_bpe_enc **enc;
 	struct slice *sl;
-	int nt;
+	int nt, nslices;
 	int count_mode;   /* 0 encode, 1 count per file, 2 count per line */
 	nk_tokwriter *w;
 	nk_bpe_ids whole_ids;
@@ -266,9 +269,9 @@ static int encode_input(struct run *R, const nk_input *in)
 	if (whole)
 		R->whole_ids.n = 0;
 	do {
-		/* Cut this round into nt slices of about BLOCK bytes. */
+		/* Cut this round into slices of about BLOCK bytes. */
 		int k = 0;
-		for (; k < R->nt && (p < end || (k == 0 && p == in->data)); k++) {
+		for (; k < R->nslices && (p < end || (k == 0 && p == in->data)); k++) {
 			const unsigned char *b = (size_t)(end - p) > BLOCK ?
 						 p + BLOCK : end;
 			b = b == end ? end : whole ? (can_cut ? safe_cut(b, end) : end)
@@ -280,7 +283,7 @@ static int encode_input(struct run *R, const nk_input *in)
 		int ns = k;
 		int text_out = R->count_mode == 0 && !whole && !o->binary;
 		int format_failed = 0;
-		#pragma omp parallel for num_threads(R->nt) schedule(static, 1) if (ns > 1) reduction(|:format_failed)
+		#pragma omp parallel for num_threads(R->nt) schedule(dynamic, 1) if (ns > 1) reduction(|:format_failed)
 		for (int i = 0; i < ns; i++) {
 			encode_slice(R->enc[omp_get_thread_num()], &R->sl[i],
 				     whole, o->special);
@@ -343,7 +346,8 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 	R.nt = o->threads;
 	R.count_mode = count_mode;
 	R.enc = nk_calloc((size_t)R.nt, sizeof *R.enc);
-	R.sl = nk_calloc((size_t)R.nt, sizeof *R.sl);
+	R.nslices = R.nt == 1 ? 1 : R.nt * SLICES_PER_THREAD;
+	R.sl = nk_calloc((size_t)R.nslices, sizeof *R.sl);
 	if (!R.enc || !R.sl)
 		nk_die_lib();
 	for (int i = 0; i < R.nt; i++)
@@ -375,8 +379,9 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 		printf("%llu total\n", (unsigned long long)R.total);
 	if (R.w && nk_tokwriter_close(R.w))
 		nk_die_lib();
-	for (int i = 0; i < R.nt; i++) {
+	for (int i = 0; i < R.nt; i++)
 		nk_bpe_enc_free(R.enc[i]);
+	for (int i = 0; i < R.nslices; i++) {
 		nk_bpe_ids_free(&R.sl[i].ids);
 		nk_bpe_ids_free(&R.sl[i].counts);
 		free(R.sl[i].text);
