@@ -34,11 +34,20 @@ if has minwindow; then
 	run "time minwindow -n -t 'fox' $work/letters.txt"
 fi
 
-if has tokenize && [ -d ../shared/data/tiktoken ]; then
+if has tokenize; then
 	echo
-	echo "== tokenize: byte-level BPE, token-exact with tiktoken"
-	run "echo 'Hello, world! 12345' | tokenize encode --encoding cl100k_base --vocab-dir ../shared/data/tiktoken"
-	run "echo 'Hello, world! 12345' | tokenize encode --encoding cl100k_base --vocab-dir ../shared/data/tiktoken | tokenize decode --encoding cl100k_base --vocab-dir ../shared/data/tiktoken"
+	echo "== tokenize: byte-level BPE (train, encode, decode, count)"
+	# English text the project makes itself: its own man pages, rendered.
+	for m in man/*.[15]; do mandoc -T ascii "$m" 2>/dev/null || cat "$m"; done |
+		sed 's/.\x08//g' >"$work/manpages.txt"
+	run "wc -c $work/manpages.txt"
+	run "tokenize train -q -n 600 -p cl100k -o $work/man.tiktoken $work/manpages.txt"
+	run "echo 'Bad input gets a clear error.' | tokenize encode -v $work/man.tiktoken"
+	run "echo 'Bad input gets a clear error.' | tokenize encode -v $work/man.tiktoken | tokenize decode -v $work/man.tiktoken"
+	run "tokenize count -v $work/man.tiktoken $work/manpages.txt"
+	if [ -f ../shared/data/tiktoken/cl100k_base.tiktoken ]; then
+		run "echo 'Hello, world! 12345' | tokenize encode -e cl100k_base -d ../shared/data/tiktoken"
+	fi
 fi
 
 if has pyramid; then
@@ -48,8 +57,13 @@ if has pyramid; then
 	LC_ALL=C awk 'BEGIN { w = 257; h = 171; printf "P5\n%d %d\n255\n", w, h;
 	             for (y = 0; y < h; y++) for (x = 0; x < w; x++)
 	                 printf "%c", (int(x / 16) + int(y / 16)) % 2 ? 1 + int(254 * x / w) : 1 + int(254 * y / h) }' >"$work/card.pgm"
-	run "pyramid -n 4 -o $work/level-%d.png $work/card.pgm"
-	run "ls -l $work/level-*.png"
+	run "pyramid -n 4 -o $work/level-%d.png -M $work/mosaic.png $work/card.pgm"
+	run "ls -l $work/level-*.png $work/mosaic.png"
+	run "pyramid laplacian -q -n 4 -t $work/bands.nkw $work/card.pgm"
+	run "pyramid reconstruct -q -o $work/back.png $work/bands.nkw"
+	run "pyramid -q -n 1 -o $work/orig-%d.png $work/card.pgm && cmp $work/orig-0.png $work/back.png && echo 'lossless: reconstruction equals the original'"
+	run "pyramid scale -F 0.709 -m 12 -o $work/s-%02d.png $work/card.pgm"
+	run "pyramid spp -l 4,2,1 $work/card.pgm | wc -w"
 fi
 echo
 echo "demo done."
