@@ -45,16 +45,42 @@ void nk_linear_backward(float *din, float *dw, float *db, const float *dout,
  * came after (the next segment when checkpointing; NULL for none), and
  * produces dx (T,B,I), dh0/dc0 (B,H) and the weight gradients.
  * Weights: w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H), b_hh (G*H) with
- * G = 1 (tanh RNN), 4 (LSTM: i,f,g,o), 3 (GRU: r,z,n), as in torch.nn. */
+ * G = 1 (tanh RNN), 4 (LSTM: i,f,g,o), 3 (GRU: r,z,n), as in torch.nn.
+ *
+ * The cache's tail is also the layers' workspace (packed weights, the gate
+ * gradients of all T steps), which is why backward takes it non-const:
+ * backward writes only there and leaves what forward saved intact, so it
+ * may run twice on one forward.  Any of dx, dh0, dc0 and the weight
+ * gradients may be NULL.
+ * Gradient checkpointing: weight and bias gradients are accumulated one
+ * time step at a time from the last step to the first, and dx/dh0/dc0
+ * row by row, so running backward segment by segment (the last segment
+ * first, each one's dh0/dc0 passed as the previous one's dh_last/dc_last,
+ * all into the same gradient buffers) gives bits identical to one call
+ * over the whole sequence; forward over segments, each starting from the
+ * previous one's final state, gives bits identical to one forward. */
 size_t nk_rnn_cache_floats(int T, int B, int H);
 void nk_rnn_forward(float *h, float *cache, const float *x, const float *h0,
 		    const float *w_ih, const float *w_hh, const float *b_ih,
 		    const float *b_hh, int T, int B, int I, int H);
 void nk_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh,
 		     float *db_ih, float *db_hh, const float *dh,
-		     const float *dh_last, const float *cache, const float *x,
+		     const float *dh_last, float *cache, const float *x,
 		     const float *h0, const float *h, const float *w_ih,
 		     const float *w_hh, int T, int B, int I, int H);
+
+/* What the three share: the weight and bias gradients from the gate
+ * gradients of all T steps, dg_ih for w_ih/b_ih and dg_hh for w_hh/b_hh
+ * (the same array but in the GRU), each (T,B,GH):
+ *   dw_ih (GH,I) += sum_t dg_ih_t^T x_t,  dw_hh (GH,H) += sum_t dg_hh_t^T h_{t-1},
+ *   db_ih += sum_t,b dg_ih,  db_hh += sum_t,b dg_hh,
+ * one step at a time from t = T-1 down to 0 (h_{-1} = h0, NULL for
+ * zeros).  Threads own rows of the gradients, in one parallel region. */
+void nk_recurrent_weight_grads(float *dw_ih, float *dw_hh, float *db_ih,
+			       float *db_hh, const float *dg_ih,
+			       const float *dg_hh, const float *x,
+			       const float *h0, const float *h, int T, int B,
+			       int I, int H, int GH);
 
 size_t nk_lstm_cache_floats(int T, int B, int H);
 /* c_last (B,H) receives the final cell state (to carry across batches). */
@@ -65,7 +91,7 @@ void nk_lstm_forward(float *h, float *c_last, float *cache, const float *x,
 void nk_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih,
 		      float *dw_hh, float *db_ih, float *db_hh,
 		      const float *dh, const float *dh_last,
-		      const float *dc_last, const float *cache, const float *x,
+		      const float *dc_last, float *cache, const float *x,
 		      const float *h0, const float *c0, const float *h,
 		      const float *w_ih, const float *w_hh, int T, int B,
 		      int I, int H);
@@ -76,7 +102,7 @@ void nk_gru_forward(float *h, float *cache, const float *x, const float *h0,
 		    const float *b_hh, int T, int B, int I, int H);
 void nk_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh,
 		     float *db_ih, float *db_hh, const float *dh,
-		     const float *dh_last, const float *cache, const float *x,
+		     const float *dh_last, float *cache, const float *x,
 		     const float *h0, const float *h, const float *w_ih,
 		     const float *w_hh, int T, int B, int I, int H);
 
@@ -145,5 +171,102 @@ typedef struct nk_lr_schedule {
 	float min_lr;
 } nk_lr_schedule;
 float nk_lr_at(const nk_lr_schedule *s, int64_t step);
+
+/* ---- elementwise math the layers share --------------------------------
+ * exp, sigmoid and tanh on GCC vectors of NK_VW floats (libm's scalar calls
+ * would dominate an LSTM step): Cody-Waite reduction and Cephes' degree-5
+ * polynomial, about 2 ulp for exp; tanh within 1e-7 absolute.  Layers
+ * walk a row NK_VW floats at a time, the tail through nk_vload_n and
+ * nk_vstore_n, so every element goes through the same instructions; the
+ * scalar forms are lane 0 of the vector ones. */
+#if defined(__AVX512F__)
+#define NK_VW 16
+#elif defined(__AVX__)
+#define NK_VW 8
+#else
+#define NK_VW 4
+#endif
+typedef float nk_vf __attribute__((vector_size(NK_VW * 4), aligned(4)));
+typedef int32_t nk_vi __attribute__((vector_size(NK_VW * 4), aligned(4)));
+
+/* x in every lane (x - 0 keeps the sign of -0; 0 + x would not). */
+static inline nk_vf nk_vsplat(float x)
+{
+	return x - (nk_vf){0};
+}
+/* m ? a : b, lane by lane; m from a vector comparison (0 or -1). */
+static inline nk_vf nk_vsel(nk_vi m, nk_vf a, nk_vf b)
+{
+	return (nk_vf)((m & (nk_vi)a) | (~m & (nk_vi)b));
+}
+static inline nk_vf nk_vload(const float *p)
+{
+	nk_vf v;
+	__builtin_memcpy(&v, p, sizeof v);
+	return v;
+}
+static inline void nk_vstore(float *p, nk_vf v)
+{
+	__builtin_memcpy(p, &v, sizeof v);
+}
+/* The first n lanes (n <= NK_VW; less at a row's tail, the rest zero). */
+static inline nk_vf nk_vload_n(const float *p, int n)
+{
+	if (n == NK_VW)
+		return nk_vload(p);
+	nk_vf v = {0};
+	__builtin_memcpy(&v, p, (size_t)n * sizeof(float));
+	return v;
+}
+static inline void nk_vstore_n(float *p, nk_vf v, int n)
+{
+	if (n == NK_VW)
+		nk_vstore(p, v);
+	else
+		__builtin_memcpy(p, &v, (size_t)n * sizeof(float));
+}
+static inline nk_vf nk_vexpf(nk_vf x)
+{
+	x = nk_vsel(x < -87.0f, nk_vsplat(-87.0f), x);
+	x = nk_vsel(x > 88.0f, nk_vsplat(88.0f), x);
+	nk_vf z = x * 1.44269504089f;
+	nk_vf half = nk_vsel(z < 0.0f, nk_vsplat(-0.5f), nk_vsplat(0.5f));
+	nk_vi ki = __builtin_convertvector(z + half, nk_vi); /* round */
+	nk_vf k = __builtin_convertvector(ki, nk_vf);
+	nk_vf r = x - k * 0.693359375f;
+	r = r - k * -2.12194440e-4f;
+	nk_vf p = nk_vsplat(1.9875691500e-4f);
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	return p * (nk_vf)((ki + 127) << 23);
+}
+static inline nk_vf nk_vsigmoidf(nk_vf x)
+{
+	return 1.0f / (1.0f + nk_vexpf(-x));
+}
+static inline nk_vf nk_vtanhf(nk_vf x)
+{
+	nk_vi signbit = (nk_vi){0} + INT32_MIN;
+	nk_vi sign = (nk_vi)x & signbit;
+	nk_vf e = nk_vexpf((nk_vf)((nk_vi)x | signbit) * 2.0f); /* -2|x| */
+	nk_vf t = (1.0f - e) / (1.0f + e);
+	return (nk_vf)((nk_vi)t | sign);
+}
+static inline float nk_expf(float x)
+{
+	return nk_vexpf(nk_vsplat(x))[0];
+}
+static inline float nk_sigmoidf(float x)
+{
+	return nk_vsigmoidf(nk_vsplat(x))[0];
+}
+static inline float nk_tanhf(float x)
+{
+	return nk_vtanhf(nk_vsplat(x))[0];
+}
 
 #endif

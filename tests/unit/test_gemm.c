@@ -100,11 +100,88 @@ TEST(gemm_same_bits_any_thread_count)
 	CHECK(memcmp(C1, C2, sizeof C1) == 0);
 }
 
+/* Pre-packed B gives the same bits as nk_sgemm, every transpose case,
+ * sizes across the block edges. */
+TEST(gemm_packed_b_same_bits)
+{
+	static const int sizes[][3] = {
+		{1, 1, 1}, {50, 512, 128}, {50, 128, 512}, {7, 33, 257},
+		{145, 2050, 3}, {13, 31, 600},
+	};
+	nk_rng r;
+	nk_rng_seed(&r, 4, 0);
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+		float *A = malloc((size_t)M * K * 4), *B = malloc((size_t)K * N * 4);
+		float *C1 = malloc((size_t)M * N * 4), *C2 = malloc((size_t)M * N * 4);
+		float *Bp = malloc(nk_sgemm_packed_b_floats(N, K) * 4);
+		for (int i = 0; i < M * K; i++)
+			A[i] = nk_rng_float(&r) - 0.5f;
+		for (int i = 0; i < K * N; i++)
+			B[i] = nk_rng_float(&r) - 0.5f;
+		for (int ta = 0; ta < 2; ta++)
+			for (int tb = 0; tb < 2; tb++) {
+				for (int i = 0; i < M * N; i++)
+					C1[i] = C2[i] = (float)i * 1e-3f;
+				nk_sgemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B,
+					 tb ? K : N, 1.0f, C1, N);
+				nk_sgemm_pack_b(Bp, tb, N, K, B, tb ? K : N);
+				nk_sgemm_packed(ta, M, N, K, 0.5f, A, ta ? M : K, Bp,
+						1.0f, C2, N);
+				CHECK_MSG(memcmp(C1, C2, (size_t)M * N * 4) == 0,
+					  "M=%d N=%d K=%d ta=%d tb=%d", M, N, K, ta, tb);
+			}
+		free(A), free(B), free(C1), free(C2), free(Bp);
+	}
+}
+
+/* A row of C has the same bits whatever M and whichever rows share its
+ * tile (what lets a recurrent layer run a sequence segment by segment),
+ * and small products (the LSTM step) the same on 1 and 2 threads. */
+TEST(gemm_rows_independent_of_m)
+{
+	enum { M = 150, N = 70, K = 300 };
+	static float A[M * K], B[N * K], C[M * N], D[M * N];
+	nk_rng r;
+	nk_rng_seed(&r, 5, 0);
+	for (int i = 0; i < M * K; i++)
+		A[i] = nk_rng_float(&r) - 0.5f;
+	for (int i = 0; i < N * K; i++)
+		B[i] = nk_rng_float(&r) - 0.5f;
+	nk_sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+	static const int cuts[][2] = {{0, 1}, {1, 13}, {14, 50}, {64, 86}, {149, 1}};
+	for (int c = 0; c < 5; c++) {
+		int i0 = cuts[c][0], m = cuts[c][1];
+		nk_sgemm(0, 1, m, N, K, 1.0f, A + (size_t)i0 * K, K, B, K, 0.0f,
+			 D + (size_t)i0 * N, N);
+		CHECK_MSG(memcmp(C + (size_t)i0 * N, D + (size_t)i0 * N,
+				 (size_t)m * N * 4) == 0, "rows %d..%d", i0, i0 + m);
+	}
+	static float H[50 * 128], W[512 * 128], E[50 * 512], F[50 * 512];
+	for (int i = 0; i < 50 * 128; i++)
+		H[i] = nk_rng_float(&r) - 0.5f;
+	for (int i = 0; i < 512 * 128; i++)
+		W[i] = nk_rng_float(&r) - 0.5f;
+	omp_set_num_threads(1);
+	nk_sgemm(0, 1, 50, 512, 128, 1.0f, H, 128, W, 128, 0.0f, E, 512);
+	omp_set_num_threads(2);
+	nk_sgemm(0, 1, 50, 512, 128, 1.0f, H, 128, W, 128, 0.0f, F, 512);
+	CHECK(memcmp(E, F, sizeof E) == 0);
+}
+
 int main(void)
 {
 	RUN(gemm_transpose_cases_odd_sizes);
 	RUN(gemm_alpha_beta);
 	RUN(gemm_beta_zero_ignores_nan);
 	RUN(gemm_same_bits_any_thread_count);
+	RUN(gemm_packed_b_same_bits);
+#ifdef NK_USE_OPENBLAS
+	nk_test_skip("gemm_rows_independent_of_m",
+		     "built with BLAS=openblas, whose rows depend on M");
+	(void)gemm_rows_independent_of_m;
+#else
+	RUN(gemm_rows_independent_of_m);
+#endif
 	return nk_test_exit();
 }
