@@ -837,9 +837,9 @@ int main(int argc, char **argv)
 		case 'v': o.verbose = 1; break;
 		case NK_OPT_PROGRESS: o.progress = 1; break;
 		case NK_OPT_NO_PROGRESS: o.progress = 0; break;
-		case 'h': usage(stdout); return 0;
-		case NK_OPT_VERSION: nk_print_version(); return 0;
-		default: usage(stderr); return 2;
+		case 'h': nk_exit_help(usage);
+		case NK_OPT_VERSION: nk_exit_version();
+		default: nk_usage_error(usage, NULL);
 		}
 	}
 	if (optind >= argc)

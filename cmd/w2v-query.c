@@ -231,13 +231,9 @@ int main(int argc, char **argv)
 				nk_usage_error(usage, "-m: '%s' is not add or mul", optarg);
 			break;
 		case 'h':
-			usage(stdout);
-			nk_close_stdout();
-			return 0;
+			nk_exit_help(usage);
 		case NK_OPT_VERSION:
-			nk_print_version();
-			nk_close_stdout();
-			return 0;
+			nk_exit_version();
 		default:
 			nk_usage_error(usage, NULL);
 		}

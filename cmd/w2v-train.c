@@ -228,13 +228,9 @@ int main(int argc, char **argv)
 		case NK_OPT_PROGRESS: progress = 1; break;
 		case NK_OPT_NO_PROGRESS: progress = 0; break;
 		case 'h':
-			usage(stdout);
-			nk_close_stdout();
-			return 0;
+			nk_exit_help(usage);
 		case NK_OPT_VERSION:
-			nk_print_version();
-			nk_close_stdout();
-			return 0;
+			nk_exit_version();
 		default:
 			nk_usage_error(usage, NULL);
 		}
