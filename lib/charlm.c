@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <omp.h>
 #include <string.h>
 
 static const char *cell_names[] = {"rnn", "lstm", "gru"};
@@ -176,8 +177,23 @@ int nk_charlm_from_wfile(nk_charlm *m, const nk_wfile *f)
 
 /* ---- the workspace -------------------------------------------------------- */
 
+/* With several threads a training run splits the batch: each thread runs
+ * the whole model over its own streams with its own workspace and its own
+ * gradient block, and the blocks are summed in thread order at the end of
+ * the step.  One synchronization per step instead of several per time
+ * step: the per-step products (B x 4H x H) are too small to share. */
+struct charlm_sub {
+	nk_charlm_run *r;
+	float *grads;      /* a gradient block laid out like m->p.grads */
+	uint32_t *x, *y;   /* (T, Bs) this thread's columns of the batch */
+	int b0, Bs;        /* its streams: b0 .. b0 + Bs - 1 */
+	double loss;
+};
+
 struct nk_charlm_run {
 	int B, T, K, nseg, train;
+	int nsub;                          /* > 1: the batch is split */
+	struct charlm_sub *sub;
 	int L, H, C, V, cell;
 	size_t bytes;
 	float *h, *c;                      /* carried state (L,B,H) */
@@ -218,14 +234,22 @@ void nk_charlm_run_free(nk_charlm_run *r)
 {
 	if (!r)
 		return;
+	for (int i = 0; i < r->nsub; i++) {
+		nk_charlm_run_free(r->sub[i].r);
+		nk_free_aligned(r->sub[i].grads);
+		free(r->sub[i].x);
+		free(r->sub[i].y);
+	}
+	free(r->sub);
 	for (int i = 0; i < r->nallocs; i++)
 		nk_free_aligned(r->allocs[i]);
 	free(r->allocs);
 	free(r);
 }
 
-nk_charlm_run *nk_charlm_run_new(const nk_charlm *m, int B, int T, int K,
-				 int train)
+/* state_only: just the carried state (the threads' runs do the work). */
+static nk_charlm_run *run_alloc(const nk_charlm *m, int B, int T, int K,
+				int train, int state_only)
 {
 	const nk_charlm_config *cf = &m->cfg;
 	if (B < 1 || T < 1 || K < 0) {
@@ -256,8 +280,10 @@ nk_charlm_run *nk_charlm_run_new(const nk_charlm *m, int B, int T, int K,
 	r->L = L, r->H = H, r->C = C, r->V = V, r->cell = cf->cell;
 	size_t BH = (size_t)B * H, KB = (size_t)K * B, LBH = (size_t)L * BH;
 	int lstm = cf->cell == NK_CELL_LSTM;
-	int ok = (r->h = ralloc(r, LBH)) && (!lstm || (r->c = ralloc(r, LBH))) &&
-		 (r->emb = ralloc(r, KB * C)) &&
+	int ok = (r->h = ralloc(r, LBH)) && (!lstm || (r->c = ralloc(r, LBH)));
+	if (state_only)
+		return ok ? r : (nk_charlm_run_free(r), NULL);
+	ok = ok && (r->emb = ralloc(r, KB * C)) &&
 		 (r->logits = ralloc(r, KB * V)) && (r->probs = ralloc(r, KB * V));
 	for (int l = 0; ok && l < L; l++) {
 		size_t cf_ = cf->cell == NK_CELL_LSTM ? nk_lstm_cache_floats(K, B, H)
@@ -281,6 +307,39 @@ nk_charlm_run *nk_charlm_run_new(const nk_charlm *m, int B, int T, int K,
 	if (!ok) {
 		nk_charlm_run_free(r);
 		return NULL;
+	}
+	return r;
+}
+
+nk_charlm_run *nk_charlm_run_new(const nk_charlm *m, int B, int T, int K,
+				 int train)
+{
+	int nt = train ? omp_get_max_threads() : 1;
+	if (nt > B)
+		nt = B;
+	if (nt <= 1)
+		return run_alloc(m, B, T, K, train, 0);
+	nk_charlm_run *r = run_alloc(m, B, T, K, train, 1);
+	if (!r)
+		return NULL;
+	if (!(r->sub = nk_calloc((size_t)nt, sizeof *r->sub))) {
+		nk_charlm_run_free(r);
+		return NULL;
+	}
+	r->nsub = nt;
+	for (int i = 0, b0 = 0; i < nt; i++) {
+		struct charlm_sub *u = &r->sub[i];
+		u->Bs = B / nt + (i < B % nt);
+		u->b0 = b0;
+		b0 += u->Bs;
+		size_t xy = (size_t)T * u->Bs * sizeof(uint32_t);
+		if (!(u->r = run_alloc(m, u->Bs, T, K, train, 0)) ||
+		    !(u->grads = nk_malloc_aligned(m->p.numel * sizeof(float))) ||
+		    !(u->x = nk_malloc(xy)) || !(u->y = nk_malloc(xy))) {
+			nk_charlm_run_free(r);
+			return NULL;
+		}
+		r->bytes += u->r->bytes + m->p.numel * sizeof(float) + 2 * xy;
 	}
 	return r;
 }
@@ -450,9 +509,83 @@ static void bwd_segment(nk_charlm *m, nk_charlm_run *r, const uint32_t *x,
 				      x + (size_t)t * B, B, C);
 }
 
+/* The model as one thread of a split run sees it: the same weights, its
+ * own gradient block (every gradient pointer moved to the same offset). */
+static void model_with_grads(nk_charlm *view, const nk_charlm *m, float *g)
+{
+#define MOVE(ptr) ((ptr) ? g + ((ptr) - m->p.grads) : NULL)
+	*view = *m;
+	view->p.grads = g;
+	view->dwte = MOVE(m->dwte);
+	view->dw_out = MOVE(m->dw_out);
+	view->db_out = MOVE(m->db_out);
+	for (int l = 0; l < m->cfg.L; l++) {
+		view->dw_ih[l] = MOVE(m->dw_ih[l]);
+		view->dw_hh[l] = MOVE(m->dw_hh[l]);
+		view->db_ih[l] = MOVE(m->db_ih[l]);
+		view->db_hh[l] = MOVE(m->db_hh[l]);
+	}
+#undef MOVE
+}
+
+static double train_step_one(nk_charlm *m, nk_charlm_run *r,
+			     const uint32_t *x, const uint32_t *y,
+			     uint64_t dropout_seed, int B_all);
+
 double nk_charlm_train_step(nk_charlm *m, nk_charlm_run *r,
 			    const uint32_t *x, const uint32_t *y,
 			    uint64_t dropout_seed)
+{
+	if (r->nsub <= 1)
+		return train_step_one(m, r, x, y, dropout_seed, r->B);
+	int B = r->B, T = r->T, L = r->L, H = r->H;
+	#pragma omp parallel for num_threads(r->nsub) schedule(static, 1)
+	for (int i = 0; i < r->nsub; i++) {
+		struct charlm_sub *u = &r->sub[i];
+		int Bs = u->Bs;
+		for (int t = 0; t < T; t++) {
+			memcpy(u->x + (size_t)t * Bs, x + (size_t)t * B + u->b0,
+			       (size_t)Bs * sizeof *x);
+			memcpy(u->y + (size_t)t * Bs, y + (size_t)t * B + u->b0,
+			       (size_t)Bs * sizeof *y);
+		}
+		/* The carried state (L,B,H): this thread's rows of each layer. */
+		for (int l = 0; l < L; l++) {
+			size_t from = ((size_t)l * B + u->b0) * H,
+			       to = (size_t)l * Bs * H, n = (size_t)Bs * H;
+			memcpy(u->r->h + to, r->h + from, n * sizeof(float));
+			if (r->c)
+				memcpy(u->r->c + to, r->c + from, n * sizeof(float));
+		}
+		nk_charlm view;
+		model_with_grads(&view, m, u->grads);
+		/* Each thread's dropout masks from its own stream of seeds. */
+		u->loss = train_step_one(&view, u->r, u->x, u->y,
+					 nk_mix64(dropout_seed + (uint64_t)i), B);
+		for (int l = 0; l < L; l++) {
+			size_t from = (size_t)l * Bs * H,
+			       to = ((size_t)l * B + u->b0) * H, n = (size_t)Bs * H;
+			memcpy(r->h + to, u->r->h + from, n * sizeof(float));
+			if (r->c)
+				memcpy(r->c + to, u->r->c + from, n * sizeof(float));
+		}
+	}
+	/* Sum the blocks in thread order: the same bits on every run. */
+	size_t n = m->p.numel;
+	memcpy(m->p.grads, r->sub[0].grads, n * sizeof(float));
+	double loss = r->sub[0].loss;
+	for (int i = 1; i < r->nsub; i++) {
+		nk_vec_axpy(m->p.grads, 1.0f, r->sub[i].grads, n);
+		loss += r->sub[i].loss;
+	}
+	return loss;
+}
+
+/* One run over its own B streams; gradients scaled by 1/(T*B_all) and the
+ * loss returned as this run's share of the mean over B_all streams. */
+static double train_step_one(nk_charlm *m, nk_charlm_run *r,
+			     const uint32_t *x, const uint32_t *y,
+			     uint64_t dropout_seed, int B_all)
 {
 	int B = r->B, T = r->T, K = r->K, nseg = r->nseg;
 	size_t LBH = (size_t)r->L * B * r->H;
@@ -473,7 +606,7 @@ double nk_charlm_train_step(nk_charlm *m, nk_charlm_run *r,
 		else
 			seg_final_state(r, Ts, r->fh, r->fc);
 	}
-	float scale = 1.0f / ((float)T * B);
+	float scale = 1.0f / ((float)T * B_all);
 	for (int s = nseg - 1; s >= 0; s--) {
 		int t0 = s * K, Ts = T - t0 < K ? T - t0 : K;
 		const float *h0 = r->bh + s * LBH, *c0 = bc ? bc + s * LBH : NULL;
@@ -489,7 +622,7 @@ double nk_charlm_train_step(nk_charlm *m, nk_charlm_run *r,
 	memcpy(r->h, r->fh, LBH * sizeof(float));
 	if (r->c)
 		memcpy(r->c, r->fc, LBH * sizeof(float));
-	return loss / ((double)T * B);
+	return loss / ((double)T * B_all);
 }
 
 double nk_charlm_forward(const nk_charlm *m, nk_charlm_run *r,
