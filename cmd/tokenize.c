@@ -24,7 +24,7 @@
 #define BLOCK (1u << 20) /* bytes of input per slice */
 /* Slices per thread and round: more slices than threads, handed out as
  * threads come free, so a dense slice does not leave the others idle. */
-#define SLICES_PER_THREAD 4
+#define SLICES_PER_THREAD 2
 
 static void usage(FILE *fp)
 {
@@ -126,7 +126,7 @@ struct slice {
 	const unsigned char *a, *b;
 	nk_bpe_ids ids, counts;
 	char *text;       /* the slice's lines as text ids, when that is the output */
-	size_t text_len;
+	size_t text_len, text_cap;
 	int rc;
 	size_t fail_at;   /* offset in the input of a special token (fail) */
 	char msg[512];
@@ -188,27 +188,29 @@ static void encode_slice(nk_bpe_enc *e, struct slice *s, int whole,
 
 /* Text output is formatted by the thread that encoded the slice, so with
  * -j N the decimal formatting (a quarter of the work) scales too and only
- * the final fwrite is serial. */
+ * the final fwrite is serial.  The buffer is kept from round to round. */
 static int format_slice_text(struct slice *s)
 {
-	free(s->text);
-	s->text = NULL;
-	s->text_len = 0;
-	FILE *fp = open_memstream(&s->text, &s->text_len);
-	if (!fp)
-		return nk_error(NK_ENOMEM, "out of memory formatting ids");
-	nk_tokwriter *w = nk_tokwriter_open(fp, 0);
-	int rc = w ? NK_OK : NK_ENOMEM;
-	size_t off = 0;
-	for (size_t l = 0; l < s->counts.n && !rc; l++) {
-		rc = nk_tokwriter_put(w, s->ids.v + off, s->counts.v[l]);
+	size_t need = s->ids.n * 11 + s->counts.n;
+	if (need > s->text_cap) {
+		char *p = nk_realloc(s->text, need);
+		if (!p)
+			return NK_ENOMEM;
+		s->text = p;
+		s->text_cap = need;
+	}
+	size_t off = 0, len = 0;
+	for (size_t l = 0; l < s->counts.n; l++) {
+		for (size_t k = 0; k < s->counts.v[l]; k++)
+			if (s->ids.v[off + k] > NK_TOK_ID_MAX)
+				return nk_error(NK_ERANGE, "token id %u is reserved",
+						s->ids.v[off + k]);
+		len += nk_tok_format_line(s->text + len, s->ids.v + off,
+					  s->counts.v[l]);
 		off += s->counts.v[l];
 	}
-	if (w && nk_tokwriter_close(w) && !rc)
-		rc = NK_EIO;
-	if (fclose(fp) != 0 && !rc)
-		rc = nk_error(NK_ENOMEM, "out of memory formatting ids");
-	return rc;
+	s->text_len = len;
+	return NK_OK;
 }
 
 struct run {

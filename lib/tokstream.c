@@ -689,6 +689,21 @@ static unsigned char *fmt_u32(unsigned char *end, uint32_t v)
 	return end;
 }
 
+size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n)
+{
+	unsigned char *o = (unsigned char *)dst;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char tmp[10], *e = tmp + sizeof tmp;
+		unsigned char *s = fmt_u32(e, ids[i]);
+		if (i)
+			*o++ = ' ';
+		memcpy(o, s, (size_t)(e - s));
+		o += e - s;
+	}
+	*o++ = '\n';
+	return (size_t)(o - (unsigned char *)dst);
+}
+
 int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 {
 	if (w->err)

@@ -74,6 +74,11 @@ int nk_tokreader_close(nk_tokreader *r);
 /* Writes a stream to `fp`, which stays the caller's (not closed).  A
  * binary writer emits its header at once. NULL only when out of memory. */
 nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary);
+/* Formats one sequence as a line of the text form (ids, single spaces,
+ * '\n') into dst, which holds at least 11 * n + 1 bytes; returns the bytes
+ * written.  For producers that format in parallel and write in order.
+ * Ids are not checked: 0xFFFFFFFF is written like any other. */
+size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n);
 /* Appends one sequence.  Returns 0, NK_ERANGE for an id of 0xFFFFFFFF or
  * more than NK_TOK_SEQ_MAX ids (nothing written), or NK_EIO when writing
  * failed (EPIPE, ENOSPC ...); after NK_EIO every call fails the same way. */
