@@ -297,7 +297,7 @@ static int encode_input(struct run *R, const nk_input *in)
 		for (int i = 0; i < ns; i++) {
 			struct slice *s = &R->sl[i];
 			size_t off = 0;
-			if (text_out) {
+			if (text_out && s->text_len) {
 				/* Through the writer's stream, after its buffer. */
 				if (nk_tokwriter_flush(R->w) ||
 				    fwrite(s->text, 1, s->text_len, stdout) != s->text_len)
