@@ -104,7 +104,7 @@ fuzz-deps:
 # Kept: without this make deletes them as intermediates after every fuzz build.
 .SECONDARY: $(FUZZ_LIB_OBJ)
 fuzz: fuzz-deps $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
-	@echo "run one with: $(BUILD)/fuzz/NAME -max_total_time=60 tests/fuzz/corpus/NAME"
+	@echo "run one with: mkdir -p /tmp/NAME && $(BUILD)/fuzz/NAME -max_total_time=60 /tmp/NAME tests/fuzz/corpus/NAME"
 
 demo: deps all
 	@BUILD=$(BUILD) scripts/demo.sh
