@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -96,6 +97,19 @@ nk_reader *nk_reader_open(const char *path)
 		r->zs.avail_in = (uInt)r->in_len;
 	}
 	return r;
+}
+
+int nk_reader_pending(nk_reader *r)
+{
+	if (r->pos < r->len || r->in_pos < r->in_len || r->eof || r->gz_done ||
+	    (r->gzip && r->zs.avail_in > 0))
+		return 1;
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	int k;
+	do
+		k = poll(&p, 1, 0);
+	while (k < 0 && errno == EINTR);
+	return k != 0; /* an error is for the read to report */
 }
 
 const char *nk_reader_name(const nk_reader *r)
@@ -375,6 +389,21 @@ int nk_output_open(nk_output *out, const char *path)
 		out->fp = stdout;
 		return NK_OK;
 	}
+	/* A device or a FIFO (-o /dev/null, -o /dev/stdout, a named pipe)
+	 * is written in place: renaming a temporary over it would replace
+	 * the device node with a regular file. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if (!(out->path = nk_strdup(path)))
+			return NK_ENOMEM;
+		if (!(out->fp = fopen(path, "wb"))) {
+			int e = errno;
+			nk_output_abort(out);
+			return nk_error(NK_EIO, "%s: cannot open: %s", path,
+					strerror(e));
+		}
+		return NK_OK;
+	}
 	/* The temporary lives beside the destination: rename(2) is atomic
 	 * only within one file system. */
 	size_t n = strlen(path);
@@ -444,6 +473,17 @@ int nk_output_commit(nk_output *out)
 		e = errno;
 	}
 	out->fp = NULL;
+	if (!out->tmp_path) { /* a device or FIFO, written in place */
+		if (failed) {
+			int rc = nk_error(NK_EIO, "%s: write failed: %s",
+					  out->path, strerror(e));
+			nk_output_abort(out);
+			return rc;
+		}
+		free(out->path);
+		memset(out, 0, sizeof *out);
+		return NK_OK;
+	}
 	if (!failed && rename(out->tmp_path, out->path) != 0) {
 		failed = 1;
 		e = errno;

@@ -1,5 +1,6 @@
 /* test_io.c - whole inputs, streaming lines, gzip, atomic outputs. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -200,6 +201,34 @@ TEST(output_atomic_commit_and_abort)
 	CHECK(strstr(nk_last_error(), "no/such/dir/file") != NULL);
 }
 
+/* -o /dev/null or -o a named pipe: written in place, the node kept (a
+ * rename over it once turned /dev/null into a regular file). */
+TEST(output_to_fifo_in_place)
+{
+	const char *p = path_in("pipe");
+	CHECK(mkfifo(p, 0600) == 0);
+	int rd = open(p, O_RDONLY | O_NONBLOCK); /* so the writer's open returns */
+	CHECK(rd >= 0);
+	int before = count_dir_entries();
+	nk_output out;
+	CHECK(nk_output_open(&out, p) == NK_OK);
+	CHECK(count_dir_entries() == before); /* no temporary beside it */
+	fputs("through the pipe", out.fp);
+	CHECK(nk_output_commit(&out) == NK_OK);
+	char buf[64] = {0};
+	CHECK(read(rd, buf, sizeof buf) == 16 && !strcmp(buf, "through the pipe"));
+	close(rd);
+	struct stat st;
+	CHECK(stat(p, &st) == 0 && S_ISFIFO(st.st_mode));
+	unlink(p);
+	if (stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode)) {
+		CHECK(nk_output_open(&out, "/dev/null") == NK_OK);
+		fputs("gone", out.fp);
+		CHECK(nk_output_commit(&out) == NK_OK);
+		CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+	}
+}
+
 int main(void)
 {
 	umask(022);
@@ -212,6 +241,7 @@ int main(void)
 	RUN(reader_lines_long_and_unterminated);
 	RUN(reader_pipe_line_arrives_before_eof);
 	RUN(output_atomic_commit_and_abort);
+	RUN(output_to_fifo_in_place);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
