@@ -11,20 +11,22 @@
 #include "cli.h"
 
 #include "bpe.h"
+#include "ordered.h"
 #include "pretok.h"
+#include "textblocks.h"
 #include "tokstream.h"
 
 #include <getopt.h>
-#include <omp.h>
+#include <zlib.h>
 
 #ifndef NK_TIKTOKEN_DIR
 #define NK_TIKTOKEN_DIR "/usr/local/share/nnkit/tiktoken"
 #endif
 
-#define BLOCK (1u << 20) /* bytes of input per slice */
-/* Slices per thread and round: more slices than threads, handed out as
- * threads come free, so a dense slice does not leave the others idle. */
-#define SLICES_PER_THREAD 2
+#define BLOCK (1u << 19) /* bytes of input per job */
+/* Jobs in flight per thread: enough that a thread never waits for a free
+ * one while another writes, few enough to keep memory at a few MB. */
+#define SLOTS_PER_THREAD 3
 
 static void usage(FILE *fp)
 {
@@ -118,224 +120,338 @@ static nk_bpe *load_vocab(const struct opts *o)
 	return b;
 }
 
-/* ---- encode and count ---- */
+/* ---- encode and count ----
+ *
+ * The input is cut into blocks (lib/textblocks.c) that lib/ordered.c
+ * hands to the threads; each thread encodes its block and formats the
+ * output bytes (text lines, binary records with their CRC, or counts),
+ * and the blocks are written in input order as soon as each is ready.
+ * Only the write is serial, and it overlaps the other threads' encoding.
+ */
 
-/* One thread's share of a round: lines [a, b) of the input, their ids
- * and, per line, how many. */
+enum out_form {
+	OUT_TEXT,        /* encode: a line of ids per line */
+	OUT_BINARY,      /* encode -b: a record per line */
+	OUT_WHOLE_TEXT,  /* encode -z: one line of ids for the input */
+	OUT_WHOLE_BINARY,/* encode -zb: one record for the input */
+	OUT_LINE_COUNTS, /* count -l: a count per line */
+	OUT_TOTAL,       /* count, count -z, count -lz: totals only */
+};
+
+/* One job: a block of whole lines (or with -z, a block cut at a piece
+ * boundary), its ids, per line how many, and its formatted output. */
 struct slice {
-	const unsigned char *a, *b;
+	nk_textblock blk;
 	nk_bpe_ids ids, counts;
-	char *text;       /* the slice's lines as text ids, when that is the output */
-	size_t text_len, text_cap;
+	unsigned char *out;
+	size_t out_len, out_cap;
+	uint32_t crc;       /* binary output: CRC-32 of out */
 	int rc;
-	size_t fail_at;   /* offset in the input of a special token (fail) */
+	size_t fail_at;     /* offset in the block of the failure */
 	char msg[512];
 };
 
-/* A place to cut a whole text between threads: a line start that is a
- * letter after '\n' is a piece boundary under all three patterns. */
-static const unsigned char *safe_cut(const unsigned char *p,
-				     const unsigned char *end)
-{
-	while (p < end) {
-		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl || nl + 1 >= end)
-			return end;
-		unsigned char c = nl[1];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			return nl + 1;
-		p = nl + 1;
-	}
-	return end;
-}
-
-static const unsigned char *line_cut(const unsigned char *p,
-				     const unsigned char *end)
-{
-	if (p >= end)
-		return end;
-	const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-	return nl ? nl + 1 : end;
-}
-
-static void encode_slice(nk_bpe_enc *e, struct slice *s, int whole,
-			 int special)
-{
-	s->ids.n = s->counts.n = 0;
-	s->rc = 0;
-	const unsigned char *p = s->a;
-	while (p < s->b || (whole && p == s->a)) {
-		const unsigned char *eol = whole ? s->b :
-			memchr(p, '\n', (size_t)(s->b - p));
-		if (!eol)
-			eol = s->b;
-		size_t before = s->ids.n;
-		int rc = nk_bpe_encode(e, p, (size_t)(eol - p), special, &s->ids);
-		if (!rc)
-			rc = nk_bpe_ids_push(&s->counts,
-					     (uint32_t)(s->ids.n - before));
-		if (rc) {
-			s->rc = rc;
-			s->fail_at = (size_t)(p - s->a) + nk_bpe_enc_fail_offset(e);
-			snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
-			return;
-		}
-		p = eol + (eol < s->b);
-		if (whole)
-			break;
-	}
-}
-
-/* Text output is formatted by the thread that encoded the slice, so with
- * -j N the decimal formatting (a quarter of the work) scales too and only
- * the final fwrite is serial.  The buffer is kept from round to round. */
-static int format_slice_text(struct slice *s)
-{
-	size_t need = s->ids.n * 11 + s->counts.n;
-	if (need > s->text_cap) {
-		char *p = nk_realloc(s->text, need);
-		if (!p)
-			return NK_ENOMEM;
-		s->text = p;
-		s->text_cap = need;
-	}
-	size_t off = 0, len = 0;
-	for (size_t l = 0; l < s->counts.n; l++) {
-		for (size_t k = 0; k < s->counts.v[l]; k++)
-			if (s->ids.v[off + k] > NK_TOK_ID_MAX)
-				return nk_error(NK_ERANGE, "token id %u is reserved",
-						s->ids.v[off + k]);
-		len += nk_tok_format_line(s->text + len, s->ids.v + off,
-					  s->counts.v[l]);
-		off += s->counts.v[l];
-	}
-	s->text_len = len;
-	return NK_OK;
-}
+/* The bytes of a -z binary record, kept until the input ends: its
+ * length comes first and is known only then. */
+struct part {
+	unsigned char *bytes;
+	size_t len;
+	uint32_t crc;
+};
 
 struct run {
 	const struct opts *o;
 	const nk_bpe *b;
 	nk_bpe_enc **enc;
 	struct slice *sl;
-	int nt, nslices;
-	int count_mode;   /* 0 encode, 1 count per file, 2 count per line */
+	int nt, nslots;
+	int count_mode;     /* 0 encode, 1 count per file, 2 count per line */
+	int form;
 	nk_tokwriter *w;
-	nk_bpe_ids whole_ids;
-	uint64_t total;
+	/* the input being encoded */
+	nk_textblocks *tb;
+	uint64_t line_base; /* lines before the block being emitted */
+	uint64_t file_total, total;
+	int whole_started;  /* -z text: an id was written */
+	struct part *parts;
+	size_t nparts, parts_cap;
+	int failed;
 };
 
-static void append_ids(nk_bpe_ids *to, const uint32_t *v, size_t n)
+static int ensure_out(struct slice *s, size_t need)
 {
-	if (n == 0) /* v may be NULL then, and memcpy must not see it */
-		return;
-	if (to->cap - to->n < n) {
-		size_t cap = to->cap ? to->cap : 4096;
-		while (cap - to->n < n)
-			cap *= 2;
-		uint32_t *p = nk_reallocarray(to->v, cap, sizeof *p);
-		if (!p)
-			nk_die_lib();
-		to->v = p;
-		to->cap = cap;
-	}
-	memcpy(to->v + to->n, v, n * sizeof *v);
-	to->n += n;
+	if (need <= s->out_cap)
+		return 0;
+	unsigned char *p = nk_realloc(s->out, need);
+	if (!p)
+		return NK_ENOMEM;
+	s->out = p;
+	s->out_cap = need;
+	return 0;
 }
 
-/* "FILE:LINE:COL" of offset `at` in the input. */
-static void where(const nk_input *in, size_t at, char *buf, size_t cap)
+static int check_ids(const struct slice *s)
 {
-	size_t line = 1, col = 1;
-	for (size_t i = 0; i < at && i < in->size; i++) {
-		if (in->data[i] == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
+	for (size_t i = 0; i < s->ids.n; i++)
+		if (s->ids.v[i] > NK_TOK_ID_MAX)
+			return nk_error(NK_ERANGE, "token id %u is reserved",
+					s->ids.v[i]);
+	for (size_t l = 0; l < s->counts.n; l++)
+		if (s->counts.v[l] > NK_TOK_SEQ_MAX)
+			return nk_error(NK_ERANGE, "a line of %u tokens is over "
+					"the limit of %u", s->counts.v[l],
+					NK_TOK_SEQ_MAX);
+	return 0;
+}
+
+/* Formats what the block's lines come to, in the run's output form. */
+static int format_slice(struct slice *s, int form)
+{
+	size_t n = s->ids.n, nl = s->counts.n, len = 0;
+	if (form == OUT_TOTAL)
+		return 0;
+	if (form != OUT_LINE_COUNTS) {
+		int rc = check_ids(s);
+		if (rc)
+			return rc;
 	}
-	snprintf(buf, cap, "%s:%zu:%zu", in->name, line, col);
+	switch (form) {
+	case OUT_TEXT:
+	case OUT_WHOLE_TEXT:
+		/* Each id with its separator takes at most 11 bytes. */
+		if (ensure_out(s, n * 11 + nl + 1))
+			return NK_ENOMEM;
+		for (size_t l = 0, off = 0; l < nl; l++) {
+			len += nk_tok_format_line((char *)s->out + len,
+						  s->ids.v + off, s->counts.v[l]);
+			off += s->counts.v[l];
+		}
+		if (form == OUT_WHOLE_TEXT && len) /* no newline until the end */
+			len--;
+		break;
+	case OUT_BINARY:
+	case OUT_WHOLE_BINARY:
+		if (ensure_out(s, (n + nl) * 4 + 1))
+			return NK_ENOMEM;
+		if (form == OUT_BINARY) {
+			len = nk_tok_format_records(s->out, s->ids.v,
+						    s->counts.v, nl);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				nk_store_u32le(s->out + 4 * i, s->ids.v[i]);
+			len = 4 * n;
+		}
+		s->crc = (uint32_t)crc32(0, Z_NULL, 0);
+		for (size_t o = 0; o < len;) {
+			size_t k = len - o > (1u << 30) ? 1u << 30 : len - o;
+			s->crc = (uint32_t)crc32(s->crc, s->out + o, (uInt)k);
+			o += k;
+		}
+		break;
+	case OUT_LINE_COUNTS:
+		if (ensure_out(s, nl * 11 + 1))
+			return NK_ENOMEM;
+		for (size_t l = 0; l < nl; l++)
+			len += (size_t)sprintf((char *)s->out + len, "%u\n",
+					       s->counts.v[l]);
+		break;
+	}
+	s->out_len = len;
+	return 0;
+}
+
+static int take_block(void *ctx, size_t job, int slot)
+{
+	(void)job;
+	struct run *R = ctx;
+	return nk_textblocks_next(R->tb, &R->sl[slot].blk);
+}
+
+/* Encodes the block line by line (or whole), then formats the lines that
+ * encoded; a failure is kept for emit, which writes what came before. */
+static void work_block(void *ctx, int slot, int tid)
+{
+	struct run *R = ctx;
+	struct slice *s = &R->sl[slot];
+	nk_bpe_enc *e = R->enc[tid];
+	int whole = R->o->whole, special = R->o->special;
+	const unsigned char *p = s->blk.data, *end = p + s->blk.size;
+	s->ids.n = s->counts.n = s->out_len = 0;
+	s->rc = 0;
+	while (p < end) {
+		const unsigned char *eol = whole ? end :
+			memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		size_t before = s->ids.n;
+		int rc = nk_bpe_encode(e, p, (size_t)(eol - p), special, &s->ids);
+		if (!rc)
+			rc = nk_bpe_ids_push(&s->counts,
+					     (uint32_t)(s->ids.n - before));
+		if (rc) {
+			s->ids.n = before;
+			s->rc = rc;
+			s->fail_at = (size_t)(p - s->blk.data) +
+				     (rc == NK_EFORMAT ? nk_bpe_enc_fail_offset(e) : 0);
+			snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
+			break;
+		}
+		p = eol + (eol < end);
+	}
+	int rc = format_slice(s, R->form);
+	if (rc && !s->rc) {
+		s->rc = rc;
+		s->fail_at = 0;
+		snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
+	}
+}
+
+static uint64_t count_newlines(const unsigned char *p, size_t n)
+{
+	uint64_t k = 0;
+	for (const unsigned char *e = p + n;
+	     (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		k++;
+	return k;
+}
+
+static int keep_part(struct run *R, struct slice *s)
+{
+	if (R->nparts == R->parts_cap) {
+		size_t cap = R->parts_cap ? 2 * R->parts_cap : 64;
+		struct part *p = nk_reallocarray(R->parts, cap, sizeof *p);
+		if (!p)
+			return NK_ENOMEM;
+		R->parts = p;
+		R->parts_cap = cap;
+	}
+	/* The slot's buffer moves to the list; the slot grows a new one. */
+	R->parts[R->nparts++] = (struct part){s->out, s->out_len, s->crc};
+	s->out = NULL;
+	s->out_cap = 0;
+	return 0;
+}
+
+static int emit_block(void *ctx, size_t job, int slot)
+{
+	(void)job;
+	struct run *R = ctx;
+	struct slice *s = &R->sl[slot];
+	const unsigned char *out = s->out;
+	size_t len = s->out_len;
+	int rc = 0;
+	switch (R->form) {
+	case OUT_TEXT:
+	case OUT_BINARY:
+		rc = nk_tokwriter_put_raw(R->w, out, len, s->crc, s->counts.n);
+		break;
+	case OUT_WHOLE_TEXT:
+		if (len && R->whole_started)
+			rc = nk_tokwriter_put_raw(R->w, " ", 1, 0, 0);
+		if (len && !rc) {
+			rc = nk_tokwriter_put_raw(R->w, out, len, 0, 0);
+			R->whole_started = 1;
+		}
+		break;
+	case OUT_WHOLE_BINARY:
+		rc = len ? keep_part(R, s) : 0;
+		break;
+	case OUT_LINE_COUNTS:
+		if (len && fwrite(out, 1, len, stdout) != len)
+			nk_errx(1, "write error on standard output");
+		break;
+	}
+	if (rc)
+		nk_die_lib();
+	R->file_total += s->ids.n;
+	if (s->blk.flush && (R->w ? nk_tokwriter_flush(R->w) : fflush(stdout)))
+		nk_errx(1, "write error on standard output");
+	if (s->rc) {
+		/* "FILE:LINE:COL" of the failure; blocks start at a line. */
+		const unsigned char *d = s->blk.data, *at = d + s->fail_at;
+		const unsigned char *bol = at;
+		while (bol > d && bol[-1] != '\n')
+			bol--;
+		nk_warnx("%s:%llu:%zu: %s", nk_textblocks_name(R->tb),
+			 (unsigned long long)(R->line_base + 1 +
+					      count_newlines(d, (size_t)(bol - d))),
+			 (size_t)(at - bol) + 1, s->msg);
+		return 1;
+	}
+	if (R->o->special == NK_SPECIAL_FAIL)
+		R->line_base += count_newlines(s->blk.data, s->blk.size);
+	return 0;
+}
+
+/* Writes what -z keeps to the end: the whole input's record. */
+static void finish_whole(struct run *R)
+{
+	uint64_t n = R->file_total;
+	int rc = 0;
+	if (R->form == OUT_WHOLE_TEXT) {
+		rc = nk_tokwriter_put_raw(R->w, "\n", 1, 0, 1);
+	} else if (R->form == OUT_WHOLE_BINARY) {
+		if (n > NK_TOK_SEQ_MAX)
+			nk_errx(1, "%s: %llu tokens are over the limit of %u for "
+				"one sequence (encode without -z)",
+				nk_textblocks_name(R->tb), (unsigned long long)n,
+				NK_TOK_SEQ_MAX);
+		unsigned char head[4];
+		nk_store_u32le(head, (uint32_t)n);
+		rc = nk_tokwriter_put_raw(R->w, head, 4,
+					  (uint32_t)crc32(0, head, 4), 1);
+		for (size_t i = 0; i < R->nparts && !rc; i++)
+			rc = nk_tokwriter_put_raw(R->w, R->parts[i].bytes,
+						  R->parts[i].len,
+						  R->parts[i].crc, 0);
+	} else if (R->count_mode == 2) {
+		printf("%llu\n", (unsigned long long)n);
+	}
+	if (rc)
+		nk_die_lib();
+	for (size_t i = 0; i < R->nparts; i++)
+		free(R->parts[i].bytes);
+	R->nparts = 0;
 }
 
 /* Encodes one input; returns 0, or 1 after reporting an input error. */
-static int encode_input(struct run *R, const nk_input *in)
+static int encode_input(struct run *R, const char *path)
 {
 	const struct opts *o = R->o;
-	const unsigned char *p = in->data, *end = in->data + in->size;
-	int whole = o->whole;
-	uint64_t file_total = 0;
-	/* A special token could span a cut: no cutting when they count. */
-	int can_cut = !(o->special != NK_SPECIAL_TEXT &&
-			nk_bpe_n_special(R->b) > 0);
-	if (whole)
-		R->whole_ids.n = 0;
-	do {
-		/* Cut this round into slices of about BLOCK bytes. */
-		int k = 0;
-		for (; k < R->nslices && (p < end || (k == 0 && p == in->data)); k++) {
-			const unsigned char *b = (size_t)(end - p) > BLOCK ?
-						 p + BLOCK : end;
-			b = b == end ? end : whole ? (can_cut ? safe_cut(b, end) : end)
-						    : line_cut(b, end);
-			R->sl[k].a = p;
-			R->sl[k].b = b;
-			p = b;
-		}
-		int ns = k;
-		int text_out = R->count_mode == 0 && !whole && !o->binary;
-		int format_failed = 0;
-		#pragma omp parallel for num_threads(R->nt) schedule(dynamic, 1) if (ns > 1) reduction(|:format_failed)
-		for (int i = 0; i < ns; i++) {
-			encode_slice(R->enc[omp_get_thread_num()], &R->sl[i],
-				     whole, o->special);
-			if (text_out)
-				format_failed |= format_slice_text(&R->sl[i]) != 0;
-		}
-		if (format_failed)
-			nk_errx(1, "out of memory formatting ids");
-		for (int i = 0; i < ns; i++) {
-			struct slice *s = &R->sl[i];
-			size_t off = 0;
-			if (text_out && s->text_len) {
-				/* Through the writer's stream, after its buffer. */
-				if (nk_tokwriter_flush(R->w) ||
-				    fwrite(s->text, 1, s->text_len, stdout) != s->text_len)
-					nk_errx(1, "write error on standard output");
-				file_total += s->ids.n;
-			}
-			for (size_t l = 0; l < s->counts.n && !text_out; l++) {
-				uint32_t c = s->counts.v[l];
-				file_total += c;
-				if (whole) {
-					append_ids(&R->whole_ids, s->ids.v + off, c);
-				} else if (R->count_mode == 2) {
-					printf("%u\n", c);
-				} else if (R->count_mode == 0 &&
-					   nk_tokwriter_put(R->w, s->ids.v + off, c)) {
-					nk_die_lib();
-				}
-				off += c;
-			}
-			/* The lines before a failure are written first. */
-			if (s->rc) {
-				char at[512];
-				where(in, (size_t)(s->a - in->data) + s->fail_at,
-				      at, sizeof at);
-				nk_warnx("%s: %s", at, s->msg);
-				return 1;
-			}
-		}
-	} while (p < end);
-	if (whole && R->count_mode == 0 &&
-	    nk_tokwriter_put(R->w, R->whole_ids.v, R->whole_ids.n))
-		nk_die_lib();
-	if (whole && R->count_mode == 2)
-		printf("%zu\n", R->whole_ids.n);
-	if (R->count_mode == 1)
-		printf("%llu %s\n", (unsigned long long)file_total, in->name);
-	R->total += file_total;
-	return 0;
+	/* A whole text is cut only where a piece ends under every pattern;
+	 * not at all without a pattern (the text is one piece), nor when
+	 * special tokens are looked for, since one could span the cut. */
+	int cut = !o->whole ? NK_CUT_LINE :
+		  nk_bpe_pretok(R->b) == NK_PRETOK_NONE ||
+		  (o->special != NK_SPECIAL_TEXT && nk_bpe_n_special(R->b) > 0) ?
+		  NK_CUT_NONE : NK_CUT_PIECE;
+	if (!(R->tb = nk_textblocks_open(path, BLOCK, cut))) {
+		nk_warn_lib();
+		return 1;
+	}
+	R->line_base = R->file_total = 0;
+	R->whole_started = 0;
+	static const nk_ordered_fns fns = {take_block, work_block, emit_block};
+	int rc = nk_ordered_run(&fns, R, R->nt, R->nslots);
+	int status = 0;
+	if (rc < 0) {           /* reading failed: what came before is out */
+		nk_warn_lib();
+		status = 1;
+	} else if (rc > 0) {    /* a line failed to encode, reported */
+		status = 1;
+	} else if (o->whole) {
+		finish_whole(R);
+	}
+	for (size_t i = 0; i < R->nparts; i++)
+		free(R->parts[i].bytes);
+	R->nparts = 0;
+	if (!status && R->count_mode == 1)
+		printf("%llu %s\n", (unsigned long long)R->file_total,
+		       nk_textblocks_name(R->tb));
+	R->total += R->file_total;
+	nk_textblocks_close(R->tb);
+	R->tb = NULL;
+	return status;
 }
 
 static int cmd_encode(struct opts *o, int count_mode, int nfiles,
@@ -347,9 +463,13 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 	R.b = b;
 	R.nt = o->threads;
 	R.count_mode = count_mode;
+	R.form = count_mode == 2 && !o->whole ? OUT_LINE_COUNTS :
+		 count_mode ? OUT_TOTAL :
+		 o->whole ? (o->binary ? OUT_WHOLE_BINARY : OUT_WHOLE_TEXT) :
+		 o->binary ? OUT_BINARY : OUT_TEXT;
+	R.nslots = R.nt == 1 ? 1 : R.nt * SLOTS_PER_THREAD;
 	R.enc = nk_calloc((size_t)R.nt, sizeof *R.enc);
-	R.nslices = R.nt == 1 ? 1 : R.nt * SLICES_PER_THREAD;
-	R.sl = nk_calloc((size_t)R.nslices, sizeof *R.sl);
+	R.sl = nk_calloc((size_t)R.nslots, sizeof *R.sl);
 	if (!R.enc || !R.sl)
 		nk_die_lib();
 	for (int i = 0; i < R.nt; i++)
@@ -367,28 +487,21 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 		files = dash;
 	}
 	int status = 0;
-	for (int f = 0; f < nfiles; f++) {
-		nk_input in = {0};
-		if (nk_input_load(&in, files[f], 0)) {
-			nk_warn_lib();
-			status = 1;
-			continue;
-		}
-		status |= encode_input(&R, &in);
-		nk_input_free(&in);
-	}
+	for (int f = 0; f < nfiles; f++)
+		status |= encode_input(&R, files[f]);
 	if (count_mode == 1 && nfiles > 1)
 		printf("%llu total\n", (unsigned long long)R.total);
 	if (R.w && nk_tokwriter_close(R.w))
 		nk_die_lib();
 	for (int i = 0; i < R.nt; i++)
 		nk_bpe_enc_free(R.enc[i]);
-	for (int i = 0; i < R.nslices; i++) {
+	for (int i = 0; i < R.nslots; i++) {
 		nk_bpe_ids_free(&R.sl[i].ids);
 		nk_bpe_ids_free(&R.sl[i].counts);
-		free(R.sl[i].text);
+		free(R.sl[i].out);
+		free(R.sl[i].blk.buf);
 	}
-	nk_bpe_ids_free(&R.whole_ids);
+	free(R.parts);
 	free(R.enc);
 	free(R.sl);
 	nk_bpe_free(b);

@@ -43,6 +43,9 @@ ssize_t nk_reader_read(nk_reader *r, void *buf, size_t n);
  * without '\n' is still returned.  *had_newline tells whether it ended in one. */
 ssize_t nk_reader_getline(nk_reader *r, char **line, size_t *cap,
 			  int *had_newline);
+/* 1 when a read would return at once (bytes buffered, or the file
+ * readable or at its end), 0 when it would wait for a writer. */
+int nk_reader_pending(nk_reader *r);
 const char *nk_reader_name(const nk_reader *r);
 /* 1 when the underlying stream is gzip-compressed. */
 int nk_reader_is_gzip(const nk_reader *r);

@@ -704,6 +704,44 @@ size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n)
 	return (size_t)(o - (unsigned char *)dst);
 }
 
+size_t nk_tok_format_records(unsigned char *dst, const uint32_t *ids,
+			     const uint32_t *counts, size_t nseq)
+{
+	unsigned char *o = dst;
+	for (size_t l = 0; l < nseq; l++) {
+		nk_store_u32le(o, counts[l]);
+		o += 4;
+		for (uint32_t k = 0; k < counts[l]; k++, o += 4)
+			nk_store_u32le(o, *ids++);
+	}
+	return (size_t)(o - dst);
+}
+
+int nk_tokwriter_put_raw(nk_tokwriter *w, const void *bytes, size_t len,
+			 uint32_t crc, uint64_t nrec)
+{
+	/* Small pieces join the buffer; large ones go straight out, their
+	 * CRC joined to the running one instead of computed again here. */
+	if (len <= CHUNK - w->len) {
+		if (w->err)
+			return nk_error(w->err, "%s", w->msg);
+		if (len)
+			memcpy(w->buf + w->len, bytes, len);
+		w->len += len;
+		w->nrec += nrec;
+		return 0;
+	}
+	if (wflush(w))
+		return w->err;
+	if (w->binary)
+		w->crc = (uint32_t)crc32_combine(w->crc, crc, (z_off_t)len);
+	errno = 0;
+	if (fwrite(bytes, 1, len, w->fp) != len)
+		return wfail(w);
+	w->nrec += nrec;
+	return 0;
+}
+
 int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 {
 	if (w->err)

@@ -79,6 +79,18 @@ nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary);
  * written.  For producers that format in parallel and write in order.
  * Ids are not checked: 0xFFFFFFFF is written like any other. */
 size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n);
+/* Formats sequences as binary records (u32le count, then the ids as
+ * u32le) into dst, which holds 4 * (nseq + the sum of counts) bytes;
+ * returns the bytes written.  Ids are not checked. */
+size_t nk_tok_format_records(unsigned char *dst, const uint32_t *ids,
+			     const uint32_t *counts, size_t nseq);
+/* Appends bytes already in the stream's form, formatted by the caller
+ * (in parallel, say) with nk_tok_format_line or nk_tok_format_records:
+ * `nrec` whole sequences, or a share of one (a record's count and its
+ * ids may come in separate calls), and for a binary stream `crc`, the
+ * zlib CRC-32 of the bytes.  The caller has checked the ids. */
+int nk_tokwriter_put_raw(nk_tokwriter *w, const void *bytes, size_t len,
+			 uint32_t crc, uint64_t nrec);
 /* Appends one sequence.  Returns 0, NK_ERANGE for an id of 0xFFFFFFFF or
  * more than NK_TOK_SEQ_MAX ids (nothing written), or NK_EIO when writing
  * failed (EPIPE, ENOSPC ...); after NK_EIO every call fails the same way. */
