@@ -24,9 +24,11 @@
 #endif
 
 #define BLOCK (1u << 19) /* bytes of input per job */
-/* Jobs in flight per thread: enough that a thread never waits for a free
- * one while another writes, few enough to keep memory at a few MB. */
-#define SLOTS_PER_THREAD 3
+/* Jobs in flight beyond one per thread: one done and waiting to be
+ * written while the thread takes the next, and one spare, so a thread
+ * seldom waits for a free slot; few, since each slot's buffers are a few
+ * MB to fault in (the more slots, the more page faults, not speed). */
+#define SPARE_SLOTS 2
 
 static void usage(FILE *fp)
 {
@@ -178,15 +180,22 @@ struct run {
 	int failed;
 };
 
+/* The output buffer grows by powers of two and is never copied: its old
+ * contents are dead, and realloc's copy would fault in fresh pages for
+ * nothing on every block that is a little larger than the last. */
 static int ensure_out(struct slice *s, size_t need)
 {
 	if (need <= s->out_cap)
 		return 0;
-	unsigned char *p = nk_realloc(s->out, need);
-	if (!p)
+	size_t cap = s->out_cap ? s->out_cap : 1u << 16;
+	while (cap < need)
+		if (nk_size_mul(&cap, cap, 2))
+			return NK_ENOMEM;
+	free(s->out);
+	s->out_cap = 0;
+	if (!(s->out = nk_malloc(cap)))
 		return NK_ENOMEM;
-	s->out = p;
-	s->out_cap = need;
+	s->out_cap = cap;
 	return 0;
 }
 
@@ -260,6 +269,23 @@ static int format_slice(struct slice *s, int form)
 	return 0;
 }
 
+/* Room for `need` ids in an empty list, without copying. */
+static int reserve_ids(nk_bpe_ids *ids, size_t need)
+{
+	if (need <= ids->cap)
+		return 0;
+	size_t cap = ids->cap ? ids->cap : 1u << 14;
+	while (cap < need)
+		if (nk_size_mul(&cap, cap, 2))
+			return NK_ENOMEM;
+	free(ids->v);
+	ids->cap = 0;
+	if (!(ids->v = nk_reallocarray(NULL, cap, sizeof *ids->v)))
+		return NK_ENOMEM;
+	ids->cap = cap;
+	return 0;
+}
+
 static int take_block(void *ctx, size_t job, int slot)
 {
 	(void)job;
@@ -278,6 +304,16 @@ static void work_block(void *ctx, int slot, int tid)
 	const unsigned char *p = s->blk.data, *end = p + s->blk.size;
 	s->ids.n = s->counts.n = s->out_len = 0;
 	s->rc = 0;
+	/* A block has at most one id and one line per byte: reserved up
+	 * front, the arrays never grow by copying (pages are touched only
+	 * as far as they are used). */
+	if (reserve_ids(&s->ids, s->blk.size + 1) ||
+	    reserve_ids(&s->counts, s->blk.size + 1)) {
+		s->rc = NK_ENOMEM;
+		s->fail_at = 0;
+		snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
+		return;
+	}
 	while (p < end) {
 		const unsigned char *eol = whole ? end :
 			memchr(p, '\n', (size_t)(end - p));
@@ -467,14 +503,21 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 		 count_mode ? OUT_TOTAL :
 		 o->whole ? (o->binary ? OUT_WHOLE_BINARY : OUT_WHOLE_TEXT) :
 		 o->binary ? OUT_BINARY : OUT_TEXT;
-	R.nslots = R.nt == 1 ? 1 : R.nt * SLOTS_PER_THREAD;
+	R.nslots = R.nt == 1 ? 1 : R.nt + SPARE_SLOTS;
 	R.enc = nk_calloc((size_t)R.nt, sizeof *R.enc);
 	R.sl = nk_calloc((size_t)R.nslots, sizeof *R.sl);
 	if (!R.enc || !R.sl)
 		nk_die_lib();
-	for (int i = 0; i < R.nt; i++)
+	/* Threads share the pieces they merge, so none merges a piece that
+	 * another already has. */
+	nk_bpe_shared *shared = NULL;
+	if (R.nt > 1 && !(shared = nk_bpe_shared_new()))
+		nk_die_lib();
+	for (int i = 0; i < R.nt; i++) {
 		if (!(R.enc[i] = nk_bpe_enc_new(b)))
 			nk_die_lib();
+		nk_bpe_enc_share(R.enc[i], shared);
+	}
 	if (count_mode == 0) {
 		if (o->binary)
 			nk_refuse_binary_tty(o->force);
@@ -495,6 +538,7 @@ static int cmd_encode(struct opts *o, int count_mode, int nfiles,
 		nk_die_lib();
 	for (int i = 0; i < R.nt; i++)
 		nk_bpe_enc_free(R.enc[i]);
+	nk_bpe_shared_free(shared);
 	for (int i = 0; i < R.nslots; i++) {
 		nk_bpe_ids_free(&R.sl[i].ids);
 		nk_bpe_ids_free(&R.sl[i].counts);

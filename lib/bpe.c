@@ -16,6 +16,7 @@
 #include "pretok.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #define SHORT_PIECE 96          /* longer pieces use the heap merge */
 #define CACHE_PIECE 64          /* longest piece kept in the cache */
 #define CACHE_SLOTS (1u << 15)
+#define SHARED_SLOTS (1u << 16)  /* the cache threads share */
+#define SHARED_PROBES 32         /* a longer probe gives up */
 
 struct special {
 	char *text;
@@ -145,32 +148,55 @@ void nk_bpe_ids_free(nk_bpe_ids *ids)
 static const char b64_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
+/* One more than the value of each base64 character; 0 for anything
+ * else (so the table's zero default means "invalid"). */
+static const unsigned char b64_val1[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
+	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
+	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
+	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64,
+};
 
 long nk_b64_decode(unsigned char *dst, const char *src, size_t n)
 {
 	if (n % 4)
 		return -1;
+	const unsigned char *s = (const unsigned char *)src;
 	long out = 0;
-	for (size_t i = 0; i < n; i += 4) {
+	size_t i = 0;
+	/* Whole quads without padding: a table lookup per character. */
+	for (; i + 4 < n; i += 4) {
+		unsigned a = b64_val1[s[i]], b = b64_val1[s[i + 1]],
+			 c = b64_val1[s[i + 2]], d = b64_val1[s[i + 3]];
+		if (!a || !b || !c || !d)
+			return -1;
+		uint32_t w = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+		dst[out++] = (unsigned char)(w >> 16);
+		dst[out++] = (unsigned char)(w >> 8);
+		dst[out++] = (unsigned char)w;
+	}
+	/* The last quad, which may end in '=' or '=='. */
+	for (; i < n; i += 4) {
 		int v[4], pad = 0;
 		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)src[i + k];
-			if (c == '=' && i + 4 == n && k >= 2) {
+			unsigned char c = s[i + k];
+			if (c == '=' && k >= 2) {
 				v[k] = 0;
 				pad++;
 				continue;
 			}
-			if (pad || (v[k] = b64_val(c)) < 0)
+			if (pad || !b64_val1[c])
 				return -1;
+			v[k] = b64_val1[c] - 1;
 		}
 		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
 			     (uint32_t)v[2] << 6 | (uint32_t)v[3];
@@ -232,11 +258,10 @@ size_t nk_bpe_n_special(const nk_bpe *b) { return b->n_spec; }
 
 /* Inserts rank r (bytes already in pool); returns the rank already
  * holding the same bytes, or RANK_NONE. */
-static uint32_t table_insert(nk_bpe *b, uint32_t r)
+static uint32_t table_insert(nk_bpe *b, uint32_t r, uint64_t h)
 {
 	const unsigned char *s = b->pool + b->off[r];
 	size_t n = b->off[r + 1] - b->off[r];
-	uint64_t h = hash_bytes(s, n);
 	uint32_t tag = (uint32_t)(h >> 32);
 	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
 		uint64_t e = b->slots[i];
@@ -275,17 +300,32 @@ static int build_table(nk_bpe *b, const unsigned char *const *tok,
 	uint32_t o = 0;
 	for (uint32_t r = 0; r < count; r++) {
 		b->off[r] = o;
-		if (len[r])
-			memcpy(b->pool + o, tok[r], len[r]);
 		o += len[r];
 	}
 	b->off[count] = o;
+	for (uint32_t r = 0; r < count; r++)
+		if (len[r])
+			memcpy(b->pool + b->off[r], tok[r], len[r]);
+	/* Hashes first, then inserts with the slot a few ranks ahead
+	 * prefetched: the table is larger than a core's cache, and loading
+	 * is otherwise a cache miss per token. */
+	uint64_t *hash = nk_malloc(((size_t)count + 1) * sizeof *hash);
+	if (!hash)
+		return NK_ENOMEM;
+	for (uint32_t r = 0; r < count; r++)
+		hash[r] = hash_bytes(tok[r], len[r]);
+	enum { AHEAD = 16 };
 	for (uint32_t r = 0; r < count; r++) {
-		if (len[r] == 0)
+		if (r + AHEAD < count)
+			__builtin_prefetch(&b->slots[hash[r + AHEAD] & b->mask], 1);
+		if (len[r] == 0) {
+			free(hash);
 			return nk_error(NK_EFORMAT, "%s:%u: empty token",
 					name, line ? line[r] : r + 1);
-		uint32_t q = table_insert(b, r);
+		}
+		uint32_t q = table_insert(b, r, hash[r]);
 		if (q != RANK_NONE) {
+			free(hash);
 			if (line)
 				return nk_error(NK_EFORMAT,
 					"%s:%u: duplicate token (rank %u repeats "
@@ -296,11 +336,65 @@ static int build_table(nk_bpe *b, const unsigned char *const *tok,
 					name, q, r);
 		}
 	}
+	free(hash);
 	for (int c = 0; c < 256; c++) {
 		unsigned char byte = (unsigned char)c;
 		b->byte_rank[c] = lookup(b, &byte, 1);
 	}
 	return 0;
+}
+
+/* What parsing one line of a rank file found. */
+enum line_status { LINE_OK, LINE_EMPTY, LINE_NO_SPACE, LINE_BAD_B64,
+		   LINE_TOO_LONG, LINE_BAD_RANK };
+
+struct line_parse {
+	uint64_t rank;
+	uint32_t len;    /* decoded token bytes */
+	uint32_t col;    /* LINE_BAD_RANK: 1-based column */
+	uint8_t status;
+};
+
+/* Parses the line [p, eol): base64 token into dst, space, decimal rank. */
+static void parse_rank_line(const unsigned char *p, const unsigned char *eol,
+			    unsigned char *dst, struct line_parse *lp)
+{
+	lp->status = LINE_OK;
+	if (eol == p) {
+		lp->status = LINE_EMPTY;
+		return;
+	}
+	const unsigned char *sp = memchr(p, ' ', (size_t)(eol - p));
+	if (!sp) {
+		lp->status = LINE_NO_SPACE;
+		return;
+	}
+	long k = nk_b64_decode(dst, (const char *)p, (size_t)(sp - p));
+	if (k <= 0) {
+		lp->status = LINE_BAD_B64;
+		return;
+	}
+	if ((unsigned long)k > TOKEN_MAX) {
+		lp->status = LINE_TOO_LONG;
+		return;
+	}
+	lp->len = (uint32_t)k;
+	uint64_t r = 0;
+	const unsigned char *q = sp + 1;
+	if (q == eol || (*q == '0' && q + 1 != eol)) {
+		lp->status = LINE_BAD_RANK;
+		lp->col = (uint32_t)(q - p) + 1;
+		return;
+	}
+	for (; q < eol; q++) {
+		if (*q < '0' || *q > '9' || r > UINT32_MAX) {
+			lp->status = LINE_BAD_RANK;
+			lp->col = (uint32_t)(q - p) + 1;
+			return;
+		}
+		r = r * 10 + (uint64_t)(*q - '0');
+	}
+	lp->rank = r;
 }
 
 int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
@@ -310,8 +404,9 @@ int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
 		return nk_error(NK_EINVAL, "%s: ranks loaded twice", name);
 	/* First pass: count lines, so ranks can be checked against it. */
 	size_t lines = 0;
-	for (size_t i = 0; i < n; i++)
-		lines += data[i] == '\n';
+	for (const unsigned char *p = data, *e = data + n;
+	     p < e && (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		lines++;
 	if (n && data[n - 1] != '\n')
 		lines++;
 	if (lines >= UINT32_MAX / 2)
@@ -328,64 +423,51 @@ int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
 	uint32_t count = 0;
 	size_t bo = 0;
 	const unsigned char *p = data, *end = data + n;
-	for (uint32_t ln = 1; p < end; ln++) {
+	for (uint32_t l = 1; p < end; l++) {
 		const unsigned char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
-		const unsigned char *sp = memchr(p, ' ', (size_t)(eol - p));
-		if (eol == p) {
-			rc = nk_error(NK_EFORMAT, "%s:%u: empty line", name, ln);
+		struct line_parse lp;
+		parse_rank_line(p, eol, bytes + bo, &lp);
+		uint64_t r = lp.rank;
+		switch (lp.status) {
+		case LINE_EMPTY:
+			rc = nk_error(NK_EFORMAT, "%s:%u: empty line", name, l);
 			goto out;
-		}
-		if (!sp) {
+		case LINE_NO_SPACE:
 			rc = nk_error(NK_EFORMAT, "%s:%u: expected 'BASE64 RANK'",
-				      name, ln);
+				      name, l);
 			goto out;
-		}
-		long k = nk_b64_decode(bytes + bo, (const char *)p,
-				       (size_t)(sp - p));
-		if (k <= 0) {
+		case LINE_BAD_B64:
 			rc = nk_error(NK_EFORMAT, "%s:%u:1: bad base64 token",
-				      name, ln);
+				      name, l);
 			goto out;
-		}
-		if ((unsigned long)k > TOKEN_MAX) {
+		case LINE_TOO_LONG:
 			rc = nk_error(NK_EFORMAT, "%s:%u: token longer than %u bytes",
-				      name, ln, TOKEN_MAX);
+				      name, l, TOKEN_MAX);
 			goto out;
-		}
-		uint64_t r = 0;
-		const unsigned char *q = sp + 1;
-		if (q == eol || (*q == '0' && q + 1 != eol)) {
-			rc = nk_error(NK_EFORMAT, "%s:%u:%zu: bad rank", name, ln,
-				      (size_t)(q - p) + 1);
+		case LINE_BAD_RANK:
+			rc = nk_error(NK_EFORMAT, "%s:%u:%u: bad rank", name, l,
+				      lp.col);
 			goto out;
-		}
-		for (; q < eol; q++) {
-			if (*q < '0' || *q > '9' || r > UINT32_MAX) {
-				rc = nk_error(NK_EFORMAT, "%s:%u:%zu: bad rank",
-					      name, ln, (size_t)(q - p) + 1);
-				goto out;
-			}
-			r = r * 10 + (uint64_t)(*q - '0');
 		}
 		if (r >= lines) {
 			rc = nk_error(NK_EFORMAT,
 				      "%s:%u: rank %llu out of range (%zu tokens "
-				      "need ranks 0..%zu without gaps)", name, ln,
+				      "need ranks 0..%zu without gaps)", name, l,
 				      (unsigned long long)r, lines, lines - 1);
 			goto out;
 		}
 		if (line_of[r]) {
 			rc = nk_error(NK_EFORMAT,
 				      "%s:%u: duplicate rank %llu (first on line %u)",
-				      name, ln, (unsigned long long)r, line_of[r]);
+				      name, l, (unsigned long long)r, line_of[r]);
 			goto out;
 		}
 		tok[r] = bytes + bo;
-		len[r] = (uint32_t)k;
-		line_of[r] = ln;
-		bo += (size_t)k;
+		len[r] = lp.len;
+		line_of[r] = l;
+		bo += lp.len;
 		count++;
 		p = eol < end ? eol + 1 : end;
 	}
@@ -1201,8 +1283,134 @@ struct cache_slot {
 	uint32_t ids_off, ids_n;   /* in ids arena */
 };
 
+/* The shared cache: insert-only, lock-free.  A slot's tag is 0 while
+ * empty, TAG_BUSY while its inserter writes it, then the piece's hash
+ * with bit 1 set and bit 0 clear; the entry and the arena bytes are
+ * written before the tag is published (release), and read only after it
+ * is seen (acquire).  A reader that meets TAG_BUSY just misses. */
+#define TAG_BUSY 1u
+
+struct shared_entry {
+	uint32_t key_off, key_len, ids_off, ids_n;
+};
+
+struct nk_bpe_shared {
+	_Atomic uint64_t *tag;
+	struct shared_entry *ent;
+	unsigned char *karena;
+	uint32_t *iarena;
+	size_t kcap, icap;
+	atomic_size_t kused, iused, used;
+};
+
+nk_bpe_shared *nk_bpe_shared_new(void)
+{
+	nk_bpe_shared *sh = nk_calloc(1, sizeof *sh);
+	if (!sh)
+		return NULL;
+	sh->tag = nk_calloc(SHARED_SLOTS, sizeof *sh->tag);
+	sh->ent = nk_calloc(SHARED_SLOTS, sizeof *sh->ent);
+	sh->kcap = SHARED_SLOTS * 12;
+	sh->icap = SHARED_SLOTS * 3;
+	sh->karena = nk_malloc(sh->kcap);
+	sh->iarena = nk_malloc(sh->icap * sizeof *sh->iarena);
+	if (!sh->tag || !sh->ent || !sh->karena || !sh->iarena) {
+		nk_bpe_shared_free(sh);
+		return NULL;
+	}
+	for (size_t i = 0; i < SHARED_SLOTS; i++)
+		atomic_init(&sh->tag[i], 0);
+	atomic_init(&sh->kused, 0);
+	atomic_init(&sh->iused, 0);
+	atomic_init(&sh->used, 0);
+	return sh;
+}
+
+void nk_bpe_shared_free(nk_bpe_shared *sh)
+{
+	if (!sh)
+		return;
+	free(sh->tag);
+	free(sh->ent);
+	free(sh->karena);
+	free(sh->iarena);
+	free(sh);
+}
+
+static uint64_t shared_tag(uint64_t hash)
+{
+	return (hash & ~(uint64_t)3) | 2;
+}
+
+/* Appends the cached ids of s[0..n); 1 when found, 0 when not, -1 when
+ * out of memory. */
+static int shared_get(nk_bpe_shared *sh, uint64_t hash,
+		      const unsigned char *s, size_t n, nk_bpe_ids *out)
+{
+	uint64_t want = shared_tag(hash);
+	size_t i = hash & (SHARED_SLOTS - 1);
+	for (int k = 0; k < SHARED_PROBES; k++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+		uint64_t t = atomic_load_explicit(&sh->tag[i], memory_order_acquire);
+		if (t == 0)
+			return 0;
+		if (t != want)
+			continue;
+		const struct shared_entry *en = &sh->ent[i];
+		if (en->key_len != n || memcmp(sh->karena + en->key_off, s, n))
+			continue;
+		if (ids_reserve(out, en->ids_n))
+			return -1;
+		memcpy(out->v + out->n, sh->iarena + en->ids_off,
+		       en->ids_n * sizeof(uint32_t));
+		out->n += en->ids_n;
+		return 1;
+	}
+	return 0;
+}
+
+/* Offers a merged piece to the other threads; silently does nothing when
+ * the cache is full or another thread got there first. */
+static void shared_put(nk_bpe_shared *sh, uint64_t hash,
+		       const unsigned char *s, size_t n, const uint32_t *ids,
+		       size_t k)
+{
+	if (atomic_load_explicit(&sh->used, memory_order_relaxed) >=
+	    SHARED_SLOTS / 2)
+		return;
+	size_t ko = atomic_fetch_add_explicit(&sh->kused, n, memory_order_relaxed);
+	size_t io = atomic_fetch_add_explicit(&sh->iused, k, memory_order_relaxed);
+	if (ko + n > sh->kcap || io + k > sh->icap)
+		return;
+	memcpy(sh->karena + ko, s, n);
+	memcpy(sh->iarena + io, ids, k * sizeof *ids);
+	uint64_t want = shared_tag(hash);
+	size_t i = hash & (SHARED_SLOTS - 1);
+	for (int p = 0; p < SHARED_PROBES; p++, i = (i + 1) & (SHARED_SLOTS - 1)) {
+		uint64_t t = atomic_load_explicit(&sh->tag[i], memory_order_acquire);
+		if (t == 0) {
+			if (atomic_compare_exchange_strong_explicit(&sh->tag[i],
+			    &t, TAG_BUSY, memory_order_acquire,
+			    memory_order_acquire)) {
+				sh->ent[i] = (struct shared_entry){
+					(uint32_t)ko, (uint32_t)n, (uint32_t)io,
+					(uint32_t)k};
+				atomic_store_explicit(&sh->tag[i], want,
+						      memory_order_release);
+				atomic_fetch_add_explicit(&sh->used, 1,
+							  memory_order_relaxed);
+				return;
+			}
+			/* t now holds what another thread put there. */
+		}
+		if (t == want && sh->ent[i].key_len == n &&
+		    !memcmp(sh->karena + sh->ent[i].key_off, s, n))
+			return;
+	}
+}
+
 struct nk_bpe_enc {
 	const nk_bpe *b;
+	nk_bpe_shared *shared;
 	struct cache_slot *cache;
 	size_t cache_used;
 	unsigned char *karena;
@@ -1417,6 +1625,11 @@ static int merge_long(nk_bpe_enc *e, const unsigned char *s, size_t n,
 	return 0;
 }
 
+void nk_bpe_enc_share(nk_bpe_enc *e, nk_bpe_shared *sh)
+{
+	e->shared = sh;
+}
+
 static void cache_clear(nk_bpe_enc *e)
 {
 	memset(e->cache, 0, CACHE_SLOTS * sizeof *e->cache);
@@ -1454,14 +1667,22 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 			}
 		}
 	}
-	if (scratch_reserve(e, n + 1))
-		return NK_ENOMEM;
 	size_t before = out->n;
-	int rc = n <= SHORT_PIECE ? merge_short(e, s, n, out)
-				  : merge_long(e, s, n, out);
+	int found = 0, rc = 0;
+	if (e->shared && n <= CACHE_PIECE &&
+	    (found = shared_get(e->shared, hash, s, n, out)) < 0)
+		return NK_ENOMEM;
+	if (!found) {
+		if (scratch_reserve(e, n + 1))
+			return NK_ENOMEM;
+		rc = n <= SHORT_PIECE ? merge_short(e, s, n, out)
+				      : merge_long(e, s, n, out);
+	}
 	if (rc || n > CACHE_PIECE)
 		return rc;
 	size_t k = out->n - before;
+	if (e->shared && !found)
+		shared_put(e->shared, hash, s, n, out->v + before, k);
 	if (e->cache_used >= CACHE_SLOTS / 2 || e->kused + n > e->kcap ||
 	    e->iused + k > e->icap) {
 		cache_clear(e);

@@ -7,6 +7,7 @@
 #include "bpe.h"
 #include "pretok.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +366,86 @@ TEST(worst_case_linear)
 	nk_bpe_free(b);
 }
 
+/* Threads sharing one piece cache (nk_bpe_shared) get exactly the ids
+ * of a lone encoder, on text where they keep meeting each other's
+ * pieces, so that every path (hit, miss, insert, lost insert race) runs. */
+struct shared_job {
+	const nk_bpe *b;
+	nk_bpe_shared *sh;
+	const unsigned char *text;
+	size_t n;
+	nk_bpe_ids ids;
+	int rc;
+};
+
+static void *shared_worker(void *arg)
+{
+	struct shared_job *j = arg;
+	nk_bpe_enc *e = nk_bpe_enc_new(j->b);
+	if (!e) {
+		j->rc = NK_ENOMEM;
+		return NULL;
+	}
+	nk_bpe_enc_share(e, j->sh);
+	j->rc = nk_bpe_encode(e, j->text, j->n, NK_SPECIAL_TEXT, &j->ids);
+	nk_bpe_enc_free(e);
+	return NULL;
+}
+
+TEST(shared_cache_same_ids)
+{
+	nk_bpe *b = open_enc("cl100k_base");
+	if (!b) {
+		nk_test_skip("shared_cache_same_ids", DATA " is absent");
+		return;
+	}
+	/* Words made of random syllables: many multi-token pieces, most
+	 * seen by several threads, some only once. */
+	static const char *syl[] = {"qu", "zx", "ara", "ton", "bel", "vik",
+				    "ous", "ing", "pr", "emb", "ly", "sch"};
+	size_t n = 1 << 20;
+	unsigned char *text = malloc(n);
+	size_t o = 0;
+	while (o + 32 < n) {
+		text[o++] = ' ';
+		int k = 2 + (int)(rnd() % 4);
+		for (int i = 0; i < k; i++) {
+			const char *s = syl[rnd() % 12];
+			memcpy(text + o, s, strlen(s));
+			o += strlen(s);
+		}
+	}
+	n = o;
+	nk_bpe_enc *lone = nk_bpe_enc_new(b);
+	nk_bpe_ids want = {0};
+	CHECK(nk_bpe_encode(lone, text, n, NK_SPECIAL_TEXT, &want) == 0);
+	nk_bpe_enc_free(lone);
+	for (int round = 0; round < 3; round++) {
+		nk_bpe_shared *sh = nk_bpe_shared_new();
+		enum { NT = 4 };
+		struct shared_job job[NT];
+		pthread_t th[NT];
+		for (int t = 0; t < NT; t++) {
+			/* Every thread encodes the same text, so they race to
+			 * merge and publish the same pieces. */
+			job[t] = (struct shared_job){b, sh, text, n, {0}, 0};
+			CHECK(pthread_create(&th[t], NULL, shared_worker, &job[t]) == 0);
+		}
+		for (int t = 0; t < NT; t++) {
+			pthread_join(th[t], NULL);
+			CHECK(job[t].rc == 0);
+			CHECK_MSG(job[t].ids.n == want.n &&
+				  !memcmp(job[t].ids.v, want.v, 4 * want.n),
+				  "round %d, thread %d: ids differ", round, t);
+			nk_bpe_ids_free(&job[t].ids);
+		}
+		nk_bpe_shared_free(sh);
+	}
+	nk_bpe_ids_free(&want);
+	free(text);
+	nk_bpe_free(b);
+}
+
 int main(void)
 {
 	testplans("r50k_base");
@@ -377,5 +458,6 @@ int main(void)
 	RUN(round_trip_random_bytes);
 	RUN(special_tokens);
 	RUN(worst_case_linear);
+	RUN(shared_cache_same_ids);
 	return nk_test_exit();
 }
