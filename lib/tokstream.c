@@ -672,7 +672,8 @@ static const char digit_pairs[201] =
 	"75767778798081828384858687888990919293949596979899";
 
 /* Writes v in decimal ending just before `end`; returns the first byte. */
-static unsigned char *fmt_u32(unsigned char *end, uint32_t v)
+static inline __attribute__((always_inline)) unsigned char *
+fmt_u32(unsigned char *end, uint32_t v)
 {
 	while (v >= 100) {
 		unsigned d = (v % 100) * 2;
@@ -689,16 +690,33 @@ static unsigned char *fmt_u32(unsigned char *end, uint32_t v)
 	return end;
 }
 
+static inline unsigned decimal_digits(uint32_t v)
+{
+	if (v < 100000) {
+		if (v < 100)
+			return v < 10 ? 1 : 2;
+		if (v < 1000)
+			return 3;
+		return v < 10000 ? 4 : 5;
+	}
+	if (v < 10000000)
+		return v < 1000000 ? 6 : 7;
+	if (v < 1000000000)
+		return v < 100000000 ? 8 : 9;
+	return 10;
+}
+
+/* Digits are written straight into place, right to left, once their
+ * count is known: no scratch buffer, no variable-length copy (which
+ * costs a call to memcpy per id). */
 size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n)
 {
 	unsigned char *o = (unsigned char *)dst;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char tmp[10], *e = tmp + sizeof tmp;
-		unsigned char *s = fmt_u32(e, ids[i]);
 		if (i)
 			*o++ = ' ';
-		memcpy(o, s, (size_t)(e - s));
-		o += e - s;
+		o += decimal_digits(ids[i]);
+		fmt_u32(o, ids[i]);
 	}
 	*o++ = '\n';
 	return (size_t)(o - (unsigned char *)dst);
@@ -782,13 +800,11 @@ int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (CHUNK - w->len < 12 && wflush(w))
 			return w->err;
-		unsigned char tmp[10], *e = tmp + sizeof tmp;
-		unsigned char *s = fmt_u32(e, ids[i]);
 		unsigned char *o = w->buf + w->len;
 		if (i)
 			*o++ = ' ';
-		memcpy(o, s, (size_t)(e - s));
-		o += e - s;
+		o += decimal_digits(ids[i]);
+		fmt_u32(o, ids[i]);
 		w->len = (size_t)(o - w->buf);
 	}
 	if (CHUNK - w->len < 1 && wflush(w))

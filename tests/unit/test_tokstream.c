@@ -205,6 +205,69 @@ TEST(text_writer_exact)
 	seqs_free(&s);
 }
 
+/* Every digit count, through nk_tok_format_line and the writer alike;
+ * and formatted pieces written raw (with their CRC) make the same
+ * stream as the writer's own records. */
+TEST(format_and_raw_parts)
+{
+	uint32_t v[] = {0, 9, 10, 99, 100, 999, 1000, 65535, 100000, 999999,
+			1000000, 12345678, 999999999, 1000000000, NK_TOK_ID_MAX};
+	const char want[] = "0 9 10 99 100 999 1000 65535 100000 999999 1000000 "
+			    "12345678 999999999 1000000000 4294967294\n";
+	char line[sizeof want + 16];
+	size_t n = nk_tok_format_line(line, v, 15);
+	CHECK(n == sizeof want - 1 && memcmp(line, want, n) == 0);
+	CHECK(nk_tok_format_line(line, v, 0) == 1 && line[0] == '\n');
+	/* 3000 x (15 ids, none, 4 ids): over the writer's 64 KB buffer. */
+	enum { R = 3000 };
+	seqs s = {0};
+	uint32_t *ids = malloc(R * 19 * sizeof *ids), *counts = malloc(R * 3 * 4);
+	for (int r = 0; r < R; r++) {
+		seqs_add(&s, v, 15);
+		seqs_add(&s, NULL, 0);
+		seqs_add(&s, v + 3, 4);
+		memcpy(ids + 19 * r, v, 15 * sizeof *v);
+		memcpy(ids + 19 * r + 15, v + 3, 4 * sizeof *v);
+		counts[3 * r] = 15, counts[3 * r + 1] = 0, counts[3 * r + 2] = 4;
+	}
+	unsigned char *big = malloc(R * 19 * 11 + R * 3 * 4 + 16);
+	for (int bin = 0; bin < 2; bin++) {
+		size_t size, len = 0;
+		char *ref = write_mem(&s, bin, &size);
+		if (bin) {
+			len = nk_tok_format_records(big, ids, counts, 3 * R);
+		} else {
+			for (int l = 0, off = 0; l < 3 * R; off += counts[l++])
+				len += nk_tok_format_line((char *)big + len, ids + off,
+							  counts[l]);
+		}
+		/* A small piece (into the buffer), then a large one (around
+		 * it, its CRC joined to the running one). */
+		FILE *fp = tmpfile();
+		nk_tokwriter *w = nk_tokwriter_open(fp, bin);
+		CHECK(nk_tokwriter_put_raw(w, big, 5, (uint32_t)crc32(0, big, 5), 0) == 0);
+		CHECK(nk_tokwriter_put_raw(w, big + 5, len - 5,
+					   (uint32_t)crc32(0, big + 5, (uInt)(len - 5)),
+					   3 * R) == 0);
+		CHECK(nk_tokwriter_close(w) == 0);
+		long got = ftell(fp);
+		char *buf = malloc((size_t)got + 1);
+		rewind(fp);
+		CHECK(fread(buf, 1, (size_t)got, fp) == (size_t)got);
+		fclose(fp);
+		CHECK(len > (1u << 17));
+		CHECK_MSG((size_t)got == size && !memcmp(buf, ref, size),
+			  "%s: raw parts differ from the writer's records",
+			  bin ? "binary" : "text");
+		free(buf);
+		free(ref);
+	}
+	free(big);
+	free(ids);
+	free(counts);
+	seqs_free(&s);
+}
+
 TEST(binary_writer_layout)
 {
 	seqs s = {0};
@@ -879,6 +942,7 @@ static void throughput(void)
 int main(void)
 {
 	RUN(text_writer_exact);
+	RUN(format_and_raw_parts);
 	RUN(binary_writer_layout);
 	RUN(roundtrip_random);
 	RUN(text_lenient_input);
