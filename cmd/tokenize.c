@@ -48,6 +48,7 @@ static void usage(FILE *fp)
 "options:\n"
 "  -d, --vocab-dir DIR     where -e looks for NAME.tiktoken and NAME.json\n"
 "  -p, --pattern NAME      split pattern: r50k (gpt2), cl100k, o200k, none\n"
+"      --regex RE          split pattern of your own, tiktoken's pat_str syntax\n"
 "  -s, --special MODE      special token text: text (default), allow, fail\n"
 "  -z, --whole             the whole input is one text (newlines are tokens)\n"
 "  -b, --binary            binary token stream (nnkit-tokens(5))\n"
@@ -64,7 +65,7 @@ static void usage(FILE *fp)
 }
 
 struct opts {
-	const char *encoding, *vocab, *meta, *gpt2, *dir, *out;
+	const char *encoding, *vocab, *meta, *gpt2, *dir, *out, *regex;
 	int pattern, special, whole, binary, force, lines, threads, progress;
 	long long vocab_size, min_freq;
 	const char *spec[64];
@@ -119,6 +120,8 @@ static nk_bpe *load_vocab(const struct opts *o)
 		nk_die_lib();
 	if (o->pattern >= 0)
 		nk_bpe_set_pretok(b, o->pattern);
+	if (o->regex && nk_bpe_set_pattern(b, o->regex))
+		nk_errx(1, "--regex: %s", nk_last_error());
 	return b;
 }
 
@@ -454,11 +457,13 @@ static void finish_whole(struct run *R)
 static int encode_input(struct run *R, const char *path)
 {
 	const struct opts *o = R->o;
-	/* A whole text is cut only where a piece ends under every pattern;
-	 * not at all without a pattern (the text is one piece), nor when
+	/* A whole text is cut only where a piece ends under every built-in
+	 * pattern; not at all without a pattern (the text is one piece) or
+	 * with a pattern of the user's (nothing is known of it), nor when
 	 * special tokens are looked for, since one could span the cut. */
 	int cut = !o->whole ? NK_CUT_LINE :
 		  nk_bpe_pretok(R->b) == NK_PRETOK_NONE ||
+		  nk_bpe_pretok(R->b) == NK_PRETOK_REGEX ||
 		  (o->special != NK_SPECIAL_TEXT && nk_bpe_n_special(R->b) > 0) ?
 		  NK_CUT_NONE : NK_CUT_PIECE;
 	if (!(R->tb = nk_textblocks_open(path, BLOCK, cut))) {
@@ -623,9 +628,14 @@ static int cmd_train(struct opts *o, int nfiles, char **files)
 	if (o->vocab_size < 256)
 		nk_usage_error(usage, "train: -n SIZE (at least 256) is required");
 	int kind = o->pattern >= 0 ? o->pattern : NK_PRETOK_O200K;
+	if (o->regex && nk_pretok_from_pattern(o->regex) >= 0)
+		kind = nk_pretok_from_pattern(o->regex); /* the built-in matcher */
 	nk_bpe_trainer *t = nk_bpe_trainer_new(kind);
 	if (!t)
 		nk_die_lib();
+	if (o->regex && nk_pretok_from_pattern(o->regex) < 0 &&
+	    nk_bpe_trainer_set_regex(t, o->regex))
+		nk_errx(1, "--regex: %s", nk_last_error());
 	char *dash[] = {"-"};
 	int status = 0;
 	if (nfiles == 0) {
@@ -694,7 +704,7 @@ static int cmd_train(struct opts *o, int nfiles, char **files)
 int main(int argc, char **argv)
 {
 	nk_cli_init(argv[0]);
-	enum { OPT_META = 0x2000, OPT_GPT2 };
+	enum { OPT_META = 0x2000, OPT_GPT2, OPT_REGEX };
 	static const struct option longopts[] = {
 		{"encoding", required_argument, NULL, 'e'},
 		{"vocab", required_argument, NULL, 'v'},
@@ -702,6 +712,7 @@ int main(int argc, char **argv)
 		{"gpt2", required_argument, NULL, OPT_GPT2},
 		{"vocab-dir", required_argument, NULL, 'd'},
 		{"pattern", required_argument, NULL, 'p'},
+		{"regex", required_argument, NULL, OPT_REGEX},
 		{"special", required_argument, NULL, 's'},
 		{"whole", no_argument, NULL, 'z'},
 		{"binary", no_argument, NULL, 'b'},
@@ -739,6 +750,7 @@ int main(int argc, char **argv)
 					       "'%s' (r50k, cl100k, o200k, none)",
 					       optarg);
 			break;
+		case OPT_REGEX: o.regex = optarg; break;
 		case 's': o.special = parse_special(optarg); break;
 		case 'z': o.whole = 1; break;
 		case 'b': o.binary = 1; break;
@@ -778,6 +790,10 @@ int main(int argc, char **argv)
 	char **files = argv + optind;
 	if ((o.vocab != NULL) + (o.encoding != NULL) + (o.gpt2 != NULL) > 1)
 		nk_usage_error(usage, "give one of -e, -v and --gpt2");
+	if (o.regex && o.pattern >= 0)
+		nk_usage_error(usage, "give one of -p and --regex");
+	if (o.regex && !*o.regex)
+		nk_usage_error(usage, "--regex: empty pattern (-p none splits nothing)");
 	if (!strcmp(mode, "encode"))
 		return cmd_encode(&o, 0, n, files);
 	if (!strcmp(mode, "count"))

@@ -38,6 +38,7 @@ struct special {
 
 struct nk_bpe {
 	int pretok;
+	nk_pretok_re *re;        /* pretok == NK_PRETOK_REGEX: the pattern */
 	uint32_t n_ranks;
 	unsigned char *pool;     /* token bytes, by rank */
 	uint32_t *off;           /* n_ranks + 1 offsets into pool */
@@ -255,10 +256,45 @@ void nk_bpe_free(nk_bpe *b)
 	free(b->dec_off);
 	free(b->dec_len);
 	free(b->dec_pool);
+	nk_pretok_re_free(b->re);
 	free(b);
 }
 
-void nk_bpe_set_pretok(nk_bpe *b, int kind) { b->pretok = kind; }
+void nk_bpe_set_pretok(nk_bpe *b, int kind)
+{
+	if (kind == NK_PRETOK_REGEX && !b->re)
+		kind = NK_PRETOK_NONE;
+	if (kind != NK_PRETOK_REGEX) {
+		nk_pretok_re_free(b->re);
+		b->re = NULL;
+	}
+	b->pretok = kind;
+}
+
+int nk_bpe_set_regex(nk_bpe *b, const char *pat)
+{
+	nk_pretok_re *re = nk_pretok_re_new(pat);
+	if (!re)
+		return nk_last_error()[0] ? NK_EFORMAT : NK_ENOMEM;
+	nk_pretok_re_free(b->re);
+	b->re = re;
+	b->pretok = NK_PRETOK_REGEX;
+	return 0;
+}
+
+int nk_bpe_set_pattern(nk_bpe *b, const char *pat)
+{
+	int kind = nk_pretok_from_pattern(pat);
+	if (kind < 0)
+		return nk_bpe_set_regex(b, pat);
+	nk_bpe_set_pretok(b, kind);
+	return 0;
+}
+
+const char *nk_bpe_pattern(const nk_bpe *b)
+{
+	return b->re ? nk_pretok_re_pattern(b->re) : nk_pretok_pattern(b->pretok);
+}
 int nk_bpe_pretok(const nk_bpe *b) { return b->pretok; }
 uint32_t nk_bpe_n_vocab(const nk_bpe *b) { return b->n_vocab; }
 uint32_t nk_bpe_n_ranks(const nk_bpe *b) { return b->n_ranks; }
@@ -897,14 +933,17 @@ static int meta_member(void *vctx, struct json *j, const char *key,
 		int rc = json_string(j, &pat, &n);
 		if (rc)
 			return rc;
-		int kind = nk_pretok_from_pattern(pat);
+		/* A known pattern gets the built-in matcher, any other
+		 * PCRE2; NUL inside would cut the pattern short. */
+		rc = strlen(pat) != n ? nk_error(NK_EFORMAT, "a NUL character in the pattern") :
+		     nk_bpe_set_pattern(m->b, pat);
 		free(pat);
-		if (kind < 0) {
+		if (rc) {
+			char why[300];
+			snprintf(why, sizeof why, "pat_str: %s", nk_last_error());
 			j->p = at;
-			return json_fail(j, "pat_str is not one of the known "
-					    "patterns (r50k, cl100k, o200k, \"\")");
+			return json_fail(j, why);
 		}
-		m->b->pretok = kind;
 		m->seen_pat = 1;
 		return 0;
 	}
@@ -1286,7 +1325,7 @@ static void json_put_string(FILE *fp, const char *s, size_t n)
 
 int nk_bpe_write_meta(const nk_bpe *b, FILE *fp)
 {
-	const char *pat = nk_pretok_pattern(b->pretok);
+	const char *pat = nk_bpe_pattern(b);
 	fputs("{\n \"pat_str\": ", fp);
 	json_put_string(fp, pat, strlen(pat));
 	fputs(",\n \"special_tokens\": {", fp);
@@ -1437,6 +1476,7 @@ static void shared_put(nk_bpe_shared *sh, uint64_t hash,
 
 struct nk_bpe_enc {
 	const nk_bpe *b;
+	nk_pretok_matcher *m;    /* the vocabulary's pattern is a regex */
 	nk_bpe_shared *shared;
 	struct cache_slot *cache;
 	size_t cache_used;
@@ -1463,6 +1503,10 @@ nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 	e->karena = nk_malloc(e->kcap);
 	e->icap = CACHE_SLOTS * 4;
 	e->iarena = nk_malloc(e->icap * sizeof *e->iarena);
+	if (b->re && !(e->m = nk_pretok_matcher_new(b->re))) {
+		nk_bpe_enc_free(e);
+		return NULL;
+	}
 	if (!e->cache || !e->karena || !e->iarena) {
 		nk_bpe_enc_free(e);
 		return NULL;
@@ -1474,6 +1518,7 @@ void nk_bpe_enc_free(nk_bpe_enc *e)
 {
 	if (!e)
 		return;
+	nk_pretok_matcher_free(e->m);
 	free(e->cache);
 	free(e->karena);
 	free(e->iarena);
@@ -1731,6 +1776,18 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
 			   nk_bpe_ids *out)
 {
+	if (e->m) {
+		for (size_t pos = 0; pos < n;) {
+			long k = nk_pretok_re_next(e->m, s, n, pos);
+			if (k < 0)
+				return (int)-k;
+			int rc = nk_bpe_encode_piece(e, s + pos, (size_t)k, out);
+			if (rc)
+				return rc;
+			pos += (size_t)k;
+		}
+		return 0;
+	}
 	int kind = e->b->pretok;
 	while (n) {
 		size_t k = nk_pretok_next(kind, s, n);

@@ -45,12 +45,21 @@ nk_bpe *nk_bpe_new(void);
 void nk_bpe_free(nk_bpe *b);
 int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
 		      const char *name);
-/* The JSON side file: pat_str (one of the known patterns), special_tokens,
+/* The JSON side file: pat_str (see nk_bpe_set_pattern), special_tokens,
  * optional explicit_n_vocab (checked). */
 int nk_bpe_load_meta(nk_bpe *b, const unsigned char *data, size_t n,
 		     const char *name);
 int nk_bpe_add_special(nk_bpe *b, const char *text, size_t len, uint32_t id);
 void nk_bpe_set_pretok(nk_bpe *b, int kind);
+/* The split pattern as tiktoken's pat_str: one of the three known ones
+ * gets its built-in matcher, any other is compiled by PCRE2 (a message
+ * with the offset when it does not compile).  Set before making
+ * encoders. */
+int nk_bpe_set_pattern(nk_bpe *b, const char *pat);
+/* The same, but always through PCRE2 (tests compare the two). */
+int nk_bpe_set_regex(nk_bpe *b, const char *pat);
+/* The pat_str in use ("" for none). */
+const char *nk_bpe_pattern(const nk_bpe *b);
 /* Validates (all 256 single bytes present, specials distinct from ranks)
  * and builds the decode table. */
 int nk_bpe_finish(nk_bpe *b, const char *name);
@@ -127,6 +136,8 @@ size_t nk_b64_encode(char *dst, const unsigned char *src, size_t n);
  * the pair whose (left bytes, right bytes) is lexicographically smallest. */
 typedef struct nk_bpe_trainer nk_bpe_trainer;
 nk_bpe_trainer *nk_bpe_trainer_new(int kind);
+/* Splits by a pattern of the user's (PCRE2) instead of kind's. */
+int nk_bpe_trainer_set_regex(nk_bpe_trainer *t, const char *pat);
 void nk_bpe_trainer_free(nk_bpe_trainer *t);
 int nk_bpe_trainer_add(nk_bpe_trainer *t, const unsigned char *text,
 		       size_t n);

@@ -39,6 +39,8 @@ struct pair {
 
 struct nk_bpe_trainer {
 	int kind;
+	nk_pretok_re *re;          /* kind NK_PRETOK_REGEX */
+	nk_pretok_matcher *m;
 	/* piece counting: open addressing over an arena of piece bytes */
 	uint64_t *ph;     /* hash */
 	uint32_t *poff, *plen;
@@ -85,7 +87,25 @@ void nk_bpe_trainer_free(nk_bpe_trainer *t)
 	free(t->plen);
 	free(t->pcount);
 	free(t->arena);
+	nk_pretok_matcher_free(t->m);
+	nk_pretok_re_free(t->re);
 	free(t);
+}
+
+int nk_bpe_trainer_set_regex(nk_bpe_trainer *t, const char *pat)
+{
+	nk_pretok_re *re = nk_pretok_re_new(pat);
+	nk_pretok_matcher *m = re ? nk_pretok_matcher_new(re) : NULL;
+	if (!m) {
+		nk_pretok_re_free(re);
+		return nk_last_error()[0] ? NK_EFORMAT : NK_ENOMEM;
+	}
+	nk_pretok_matcher_free(t->m);
+	nk_pretok_re_free(t->re);
+	t->re = re;
+	t->m = m;
+	t->kind = NK_PRETOK_REGEX;
+	return 0;
 }
 
 size_t nk_bpe_trainer_pieces(const nk_bpe_trainer *t) { return t->pused; }
@@ -152,6 +172,16 @@ static int piece_add(nk_bpe_trainer *t, const unsigned char *s, size_t n)
 int nk_bpe_trainer_add(nk_bpe_trainer *t, const unsigned char *text,
 		       size_t n)
 {
+	if (t->m) {
+		for (size_t pos = 0; pos < n;) {
+			long k = nk_pretok_re_next(t->m, text, n, pos);
+			int rc = k < 0 ? (int)-k : piece_add(t, text + pos, (size_t)k);
+			if (rc)
+				return rc;
+			pos += (size_t)k;
+		}
+		return 0;
+	}
 	while (n) {
 		size_t k = nk_pretok_next(t->kind, text, n);
 		int rc = piece_add(t, text, k);
@@ -490,7 +520,12 @@ int nk_bpe_trainer_run(nk_bpe_trainer *t, uint32_t vocab_size,
 	if (fn)
 		fn(ctx, R.n_tok - 256, want);
 	rc = nk_bpe_build(out, (const unsigned char *const *)R.tok, R.tlen,
-			  R.n_tok, t->kind);
+			  R.n_tok, t->re ? NK_PRETOK_NONE : t->kind);
+	if (!rc && t->re &&
+	    (rc = nk_bpe_set_regex(*out, nk_pretok_re_pattern(t->re)))) {
+		nk_bpe_free(*out);
+		*out = NULL;
+	}
 out:
 	for (size_t i = 0; i < R.n_words; i++)
 		free(R.words[i].sym);

@@ -361,7 +361,8 @@ int nk_pretok_from_pattern(const char *pat)
 
 const char *nk_pretok_name(int kind)
 {
-	return kind >= 0 && kind < NK_PRETOK_COUNT ? names[kind] : "?";
+	return kind >= 0 && kind < NK_PRETOK_COUNT ? names[kind] :
+	       kind == NK_PRETOK_REGEX ? "regex" : "?";
 }
 
 const char *nk_pretok_pattern(int kind)

@@ -21,7 +21,8 @@ enum nk_pretok {
 	NK_PRETOK_R50K,   /* GPT-2 / r50k_base / p50k_base */
 	NK_PRETOK_CL100K, /* cl100k_base */
 	NK_PRETOK_O200K,  /* o200k_base */
-	NK_PRETOK_COUNT
+	NK_PRETOK_COUNT,  /* (the built-in ones) */
+	NK_PRETOK_REGEX = NK_PRETOK_COUNT, /* any other: PCRE2 (pretok_re.c) */
 };
 
 /* Length in bytes of the piece that starts text[0] (text has n > 0
@@ -38,5 +39,25 @@ int nk_pretok_from_pattern(const char *pat);
 const char *nk_pretok_name(int kind);
 /* tiktoken's pat_str for the kind ("" for none). */
 const char *nk_pretok_pattern(int kind);
+
+/* Any other split pattern, compiled by PCRE2 (pretok_re.c): UTF-8, Unicode
+ * properties, JIT.  Text the pattern does not match becomes a piece of
+ * its own (tiktoken would drop it), so no byte is ever lost; invalid
+ * UTF-8 is never matched, so it lands in such pieces. */
+typedef struct nk_pretok_re nk_pretok_re;
+typedef struct nk_pretok_matcher nk_pretok_matcher;
+/* NULL with the message recorded ("pattern does not compile: ... at
+ * offset K"). */
+nk_pretok_re *nk_pretok_re_new(const char *pat);
+void nk_pretok_re_free(nk_pretok_re *re);
+const char *nk_pretok_re_pattern(const nk_pretok_re *re);
+/* Matching state: one per thread. */
+nk_pretok_matcher *nk_pretok_matcher_new(const nk_pretok_re *re);
+void nk_pretok_matcher_free(nk_pretok_matcher *m);
+/* Length of the piece that starts at text[pos] (pos < n; the whole text
+ * is the subject, for look-behind and look-ahead), or a negative NK_E*
+ * code when matching failed (the match limit: a pathological pattern). */
+long nk_pretok_re_next(nk_pretok_matcher *m, const unsigned char *text,
+		       size_t n, size_t pos);
 
 #endif

@@ -2,7 +2,9 @@
 # tokenizer, WASM build) on several MB of text: English prose, C source,
 # CJK, emoji, runs of spaces and newlines, digits, mixed-script Unicode
 # with marks and case classes.  Every encoding, whole-input and per-line.
-# Also: invalid UTF-8 round-trips byte-exactly.
+# Also: invalid UTF-8 round-trips byte-exactly; split patterns of one's
+# own (PCRE2) give tiktoken's ids for the same ranks and pattern, and a
+# vocabulary trained with one loads in tiktoken.
 # Needs ../shared/data/tiktoken and scripts/npm-peers (build/npm); skips
 # without them.
 cd "$(dirname "$0")/.." || exit 1
@@ -152,4 +154,48 @@ if [ -s "$tmp/want" ] && cmp -s "$tmp/want" "$tmp/got"; then
 	echo "PASS trained-vocab-in-tiktoken"
 else
 	echo "FAIL trained-vocab-in-tiktoken: $(head -c 200 "$tmp/err") $(cmp "$tmp/want" "$tmp/got" | head -n 1)"
+fi
+
+# Split patterns of one's own go through PCRE2: the same ids as npm
+# tiktoken given the same ranks and pattern, whole text, on every test
+# text.  One simple pattern, and cl100k's with \p{N}{1,2} (look-ahead,
+# case-insensitive contractions; not a built-in, so not the fast path).
+cat >"$tmp/custom.js" <<'JS'
+const { Tiktoken } = require(process.env.NPM + '/tiktoken');
+const fs = require('fs');
+const enc = new Tiktoken(fs.readFileSync(process.argv[2], 'utf8'), {}, process.argv[3]);
+const out = [];
+for (const f of process.argv.slice(4))
+	out.push(Array.from(enc.encode_ordinary(fs.readFileSync(f, 'utf8'))).join(' '));
+fs.writeFileSync(1, out.join('\n') + '\n');
+enc.free();
+JS
+pat_simple='\p{L}+|\p{N}|[^\s\p{L}\p{N}]+|\s+'
+pat_cl100k12="(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+for name in simple cl100k12; do
+	eval "pat=\$pat_$name"
+	paths=
+	for f in $files; do paths="$paths $tmp/$f.txt"; done
+	# shellcheck disable=SC2086
+	node "$tmp/custom.js" $D/cl100k_base.tiktoken "$pat" $paths >"$tmp/want" 2>"$tmp/err" ||
+		{ echo "FAIL regex-peer $name: node failed: $(head -c 200 "$tmp/err")"; continue; }
+	for f in $files; do
+		tokenize encode -z -j 2 -e cl100k_base -d $D --regex "$pat" "$tmp/$f.txt"
+	done >"$tmp/got"
+	if cmp -s "$tmp/want" "$tmp/got"; then
+		echo "PASS regex-peer $name"
+	else
+		echo "FAIL regex-peer $name: ids differ: $(cmp "$tmp/want" "$tmp/got" | head -n 1)"
+	fi
+done
+
+# A vocabulary trained with a pattern of one's own records it as pat_str;
+# tiktoken loads it and encodes the same.
+tokenize train -q -n 1500 --regex "$pat_cl100k12" -o "$tmp/tr3.tiktoken" "$tmp/shakespeare.txt"
+node "$tmp/load.js" "$tmp/tr3.tiktoken" "$tmp/tr3.json" "$tmp/sotu.txt" >"$tmp/want" 2>"$tmp/err"
+tokenize encode -v "$tmp/tr3.tiktoken" "$tmp/sotu.txt" >"$tmp/got"
+if [ -s "$tmp/want" ] && cmp -s "$tmp/want" "$tmp/got" && grep -q 'N}{1,2}' "$tmp/tr3.json"; then
+	echo "PASS regex-trained-vocab-in-tiktoken"
+else
+	echo "FAIL regex-trained-vocab-in-tiktoken: $(head -c 200 "$tmp/err") $(cmp "$tmp/want" "$tmp/got" | head -n 1)"
 fi

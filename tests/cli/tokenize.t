@@ -15,6 +15,15 @@ encode -v tests/cli/data/tok-small.tiktoken | \xff\xfe\n | 255 254\n | 0
 decode -v tests/cli/data/tok-small.tiktoken | 255 254\n | \xff\xfe\n | 0
 # -p overrides the vocabulary's split pattern.
 encode -p none -v tests/cli/data/tok-small.tiktoken | the the\n | 116 257 261\n | 0
+# A split pattern of one's own (PCRE2): from the side file or --regex;
+# the ids are npm tiktoken's for the same ranks and pattern.
+encode -v tests/cli/data/tok-small.tiktoken --meta tests/cli/data/tok-regex.json | The fox 123\nthe dog!\n | 280 32 102 111 120 32 49 50 51\n116 257 32 100 111 103 33\n | 0
+encode -v tests/cli/data/tok-small.tiktoken --regex '\p{L}+|\p{N}|[^\p{L}\p{N}]+' | The fox 123\nthe dog!\n | 280 32 102 111 120 32 49 50 51\n116 257 32 100 111 103 33\n | 0
+encode -z -j 2 -v tests/cli/data/tok-small.tiktoken --meta tests/cli/data/tok-regex.json | The fox\nthe dog | 280 32 102 111 120 10 116 257 32 100 111 103\n | 0
+# Text the pattern does not match is kept as pieces of its own.
+encode -v tests/cli/data/tok-small.tiktoken --regex '\p{L}+' | fox, 1 | 102 111 120 44 32 49\n | 0
+encode -v tests/cli/data/tok-small.tiktoken --regex '(\p{L}' | x |  | 1 | --regex: pattern does not compile: missing closing parenthesis at offset 6
+encode -v tests/cli/data/tok-small.tiktoken -p none --regex x | x |  | 2 | give one of -p and --regex
 # Decode writes each sequence and a newline; -z no newline.
 decode -v tests/cli/data/tok-small.tiktoken | 52 269 259\n83 273\n | 4 wer\nS fo\n | 0
 decode -z -v tests/cli/data/tok-small.tiktoken | 52 269 259 10\n | 4 wer\n | 0
@@ -47,7 +56,7 @@ encode -v tests/cli/data/tok-dup-rank.tiktoken | x |  | 1 | tok-dup-rank.tiktoke
 encode -v tests/cli/data/tok-dup-token.tiktoken | x |  | 1 | tok-dup-token.tiktoken:294: duplicate token (rank 293 repeats the bytes of rank 279 on line 280)
 encode -v tests/cli/data/tok-gap.tiktoken | x |  | 1 | tok-gap.tiktoken:294: rank 294 out of range (294 tokens need ranks 0..293 without gaps)
 encode -v tests/cli/data/tok-no-byte.tiktoken | x |  | 1 | no token for the byte 0x41
-encode -v tests/cli/data/tok-bad-pat.tiktoken | x |  | 1 | tok-bad-pat.json:1:12: pat_str is not one of the known patterns
+encode -v tests/cli/data/tok-bad-pat.tiktoken | x |  | 1 | tok-bad-pat.json:1:12: pat_str: pattern does not compile: missing closing parenthesis at offset 6
 encode -v tests/cli/data/nonexistent.tiktoken | x |  | 1 | nonexistent.tiktoken
 encode -e cl100k_base -d tests/cli/data/nonexistent | x |  | 1 | NNKIT_TIKTOKEN_DIR
 # Usage errors exit 2; help and version exit 0.

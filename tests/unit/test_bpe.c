@@ -197,7 +197,9 @@ TEST(meta_errors)
 	CHECK(nk_bpe_load_meta(b, (const unsigned char *)ok, strlen(ok), "m") == 0);
 	CHECK(nk_bpe_n_special(b) == 1);
 	const char *bad[][2] = {
-		{"{\"pat_str\": \"\\\\w+\"}", "m:1:12: pat_str is not one"},
+		{"{\"pat_str\": \"(\\\\w+\"}", "m:1:12: pat_str: pattern does not "
+		 "compile: missing closing parenthesis at offset 4"},
+		{"{\"pat_str\": \"a\\u0000b\"}", "m:1:12: pat_str: a NUL character in the pattern"},
 		{"{\"pat_str\": \"\"", "m:1:15: expected '}'"},
 		{"{\"special_tokens\": {\"a\": -1}}", "non-negative integer"},
 		{"{}", "no pat_str"},

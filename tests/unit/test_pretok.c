@@ -164,6 +164,92 @@ TEST(linear_time)
 	free(s);
 }
 
+/* The hand-written matchers and PCRE2 running tiktoken's own pat_str
+ * must cut every valid UTF-8 text in the same places: each checks the
+ * other (Unicode categories, \s, look-ahead, case-insensitive
+ * contractions, \p{N}{1,3}). */
+static const char *palette[] = {
+	"a", "Z", "word", "WORD", "Word", "'s", "'S", "'ll", "'Re", "'d", "'",
+	"1", "12", "1234567", " ", "  ", "   ", "\t", "\n", "\r\n", "\n\n",
+	" \n", "\r", ".", ",", "!?", "--", "(", "$", "_", "\xc3\xa9",
+	"\xc3\x89", "\xc7\x85" /* Lt */, "\xca\xb0" /* Lm */,
+	"\xe4\xb8\xad\xe6\x96\x87" /* Lo */, "\xcc\x81" /* Mn */,
+	"\xd9\xa3" /* Nd */, "\xe2\x85\xa2" /* Nl */, "\xc2\xbd" /* No */,
+	"\xc2\xa0" /* NBSP */, "\xe2\x80\x83" /* em space */,
+	"\xe3\x80\x80" /* ideographic space */, "\xc2\x85" /* NEL */,
+	"\xe2\x80\xa8" /* line separator */, "\xe2\x80\x8b" /* ZWSP, Cf */,
+	"\xf0\x9f\x98\x80" /* emoji */, "\xe2\x80\x99" /* right quote */,
+	"\xd7\x90" /* Hebrew */, "\xe0\xa4\x95\xe0\xa4\xbf" /* Devanagari */,
+};
+
+TEST(pcre2_agrees_with_builtin)
+{
+	static unsigned char text[4096];
+	uint64_t seed = 12345;
+	size_t np = sizeof palette / sizeof *palette;
+	for (int kind = NK_PRETOK_R50K; kind <= NK_PRETOK_O200K; kind++) {
+		nk_pretok_re *re = nk_pretok_re_new(nk_pretok_pattern(kind));
+		CHECK_MSG(re != NULL, "%s: %s", nk_pretok_name(kind), nk_last_error());
+		if (!re)
+			continue;
+		nk_pretok_matcher *m = nk_pretok_matcher_new(re);
+		int shown = 0;
+		for (int round = 0; round < 3000; round++) {
+			size_t n = 0;
+			int parts = 1 + (int)(seed % 24);
+			for (int i = 0; i < parts; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				const char *p = palette[(seed >> 33) % np];
+				memcpy(text + n, p, strlen(p));
+				n += strlen(p);
+			}
+			for (size_t pos = 0; pos < n;) {
+				size_t a = nk_pretok_next(kind, text + pos, n - pos);
+				long b = nk_pretok_re_next(m, text, n, pos);
+				if ((long)a != b) {
+					if (!shown++) {
+						char hex[400];
+						size_t o = 0;
+						for (size_t i = 0; i < n && o + 4 < sizeof hex; i++)
+							o += (size_t)snprintf(hex + o, sizeof hex - o,
+									      "%02x", text[i]);
+						CHECK_MSG(0, "%s: at %zu built-in %zu, pcre2 %ld in %s",
+							  nk_pretok_name(kind), pos, a, b, hex);
+					}
+					break;
+				}
+				pos += a;
+			}
+		}
+		nk_pretok_matcher_free(m);
+		nk_pretok_re_free(re);
+	}
+}
+
+/* Gaps and empty matches: text the pattern does not match is a piece of
+ * its own; nothing is lost; a pattern that does not compile says where. */
+TEST(pcre2_gaps_and_errors)
+{
+	nk_pretok_re *re = nk_pretok_re_new("\\p{L}+|x*");
+	CHECK(re != NULL);
+	nk_pretok_matcher *m = nk_pretok_matcher_new(re);
+	const unsigned char *t = (const unsigned char *)"ab, cd\xff!";
+	size_t n = strlen((const char *)t), pos = 0;
+	long want[] = {2, 2, 2, 2};
+	for (int i = 0; pos < n; i++) {
+		long k = nk_pretok_re_next(m, t, n, pos);
+		CHECK_MSG(i < 4 && k == want[i], "piece %d: %ld", i, k);
+		if (k <= 0)
+			break;
+		pos += (size_t)k;
+	}
+	CHECK(pos == n);
+	nk_pretok_matcher_free(m);
+	nk_pretok_re_free(re);
+	CHECK(nk_pretok_re_new("(\\p{L}") == NULL);
+	CHECK(strstr(nk_last_error(), "at offset 6") != NULL);
+}
+
 int main(void)
 {
 	RUN(r50k);
@@ -173,5 +259,7 @@ int main(void)
 	RUN(names_and_patterns);
 	RUN(reference_patterns);
 	RUN(linear_time);
+	RUN(pcre2_agrees_with_builtin);
+	RUN(pcre2_gaps_and_errors);
 	return nk_test_exit();
 }
