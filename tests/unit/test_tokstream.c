@@ -218,6 +218,21 @@ TEST(format_and_raw_parts)
 	size_t n = nk_tok_format_line(line, v, 15);
 	CHECK(n == sizeof want - 1 && memcmp(line, want, n) == 0);
 	CHECK(nk_tok_format_line(line, v, 0) == 1 && line[0] == '\n');
+	/* Every id under 10^6, then a million spread over the whole range,
+	 * one at a time against printf. */
+	uint64_t r = 88172645463325252ull;
+	int bad = 0;
+	for (uint32_t i = 0; i < 2000000 && bad < 3; i++) {
+		r = r * 6364136223846793005ull + 1;
+		uint32_t id = i < 1000000 ? i : (uint32_t)(r >> 32) >> (r >> 59);
+		char want1[16], got1[16];
+		int w1 = snprintf(want1, sizeof want1, "%u\n", id);
+		size_t g1 = nk_tok_format_line(got1, &id, 1);
+		if ((size_t)w1 != g1 || memcmp(want1, got1, g1)) {
+			CHECK_MSG(0, "id %u: '%.*s'", id, (int)g1, got1);
+			bad++;
+		}
+	}
 	/* 3000 x (15 ids, none, 4 ids): over the writer's 64 KB buffer. */
 	enum { R = 3000 };
 	seqs s = {0};
