@@ -180,7 +180,6 @@ struct run {
 	int whole_started;  /* -z text: an id was written */
 	struct part *parts;
 	size_t nparts, parts_cap;
-	int failed;
 };
 
 /* The output buffer grows by powers of two and is never copied: its old
