@@ -67,7 +67,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(LIBNK)
 
 # The replay driver gives each fuzz target a main() that runs it over its
 # committed corpus, so `make test` exercises every parser without libFuzzer.
-$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBNK)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/small_vocab.h $(LIBNK)
 	@mkdir -p $(@D)
 	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBNK) $(NK_LDLIBS)
 
@@ -96,7 +96,7 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzzlib/%.o)
 $(BUILD)/fuzzlib/%.o: %.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(NK_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
-$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/small_vocab.h $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(NK_LDLIBS)
 .PHONY: fuzz-deps

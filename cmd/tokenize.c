@@ -182,23 +182,41 @@ struct run {
 	size_t nparts, parts_cap;
 };
 
-/* The output buffer grows by powers of two and is never copied: its old
+/* Scratch buffers grow by powers of two and are never copied: their old
  * contents are dead, and realloc's copy would fault in fresh pages for
- * nothing on every block that is a little larger than the last. */
+ * nothing on every block a little larger than the last.  *buf holds
+ * *cap elements of `size` bytes. */
+static int grow_scratch(void **buf, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 1u << 14;
+	while (n < need)
+		if (nk_size_mul(&n, n, 2))
+			return NK_ENOMEM;
+	free(*buf);
+	*cap = 0;
+	if (!(*buf = nk_reallocarray(NULL, n, size)))
+		return NK_ENOMEM;
+	*cap = n;
+	return 0;
+}
+
 static int ensure_out(struct slice *s, size_t need)
 {
-	if (need <= s->out_cap)
-		return 0;
-	size_t cap = s->out_cap ? s->out_cap : 1u << 16;
-	while (cap < need)
-		if (nk_size_mul(&cap, cap, 2))
-			return NK_ENOMEM;
-	free(s->out);
-	s->out_cap = 0;
-	if (!(s->out = nk_malloc(cap)))
-		return NK_ENOMEM;
-	s->out_cap = cap;
-	return 0;
+	void *p = s->out;
+	int rc = grow_scratch(&p, &s->out_cap, need, 1);
+	s->out = p;
+	return rc;
+}
+
+/* Room for `need` ids in an empty list. */
+static int reserve_ids(nk_bpe_ids *ids, size_t need)
+{
+	void *p = ids->v;
+	int rc = grow_scratch(&p, &ids->cap, need, sizeof *ids->v);
+	ids->v = p;
+	return rc;
 }
 
 static int check_ids(const struct slice *s)
@@ -268,23 +286,6 @@ static int format_slice(struct slice *s, int form)
 		break;
 	}
 	s->out_len = len;
-	return 0;
-}
-
-/* Room for `need` ids in an empty list, without copying. */
-static int reserve_ids(nk_bpe_ids *ids, size_t need)
-{
-	if (need <= ids->cap)
-		return 0;
-	size_t cap = ids->cap ? ids->cap : 1u << 14;
-	while (cap < need)
-		if (nk_size_mul(&cap, cap, 2))
-			return NK_ENOMEM;
-	free(ids->v);
-	ids->cap = 0;
-	if (!(ids->v = nk_reallocarray(NULL, cap, sizeof *ids->v)))
-		return NK_ENOMEM;
-	ids->cap = cap;
 	return 0;
 }
 

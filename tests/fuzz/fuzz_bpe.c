@@ -15,6 +15,7 @@
 #include "base.h"
 #include "bpe.h"
 #include "pretok.h"
+#include "small_vocab.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,27 +52,13 @@ static void round_trip(const nk_bpe *b, const uint8_t *s, size_t n, int mode)
 
 static nk_bpe *small_vocab(int kind)
 {
-	static const char *merges[] = {
+	static const char *const merges[] = {
 		"th", "the", " the", "in", "ing", " a", "an", "and", " and",
 		"er", "re", "  ", "    ", "\n\n", "12", "123", "aa", "aaaa",
 		"\xc3\xa9", "\xe4\xb8", "ab", "abc", "bc", "ca", "cab",
 	};
-	size_t nm = sizeof merges / sizeof merges[0];
-	const unsigned char *tok[256 + 32];
-	uint32_t len[256 + 32];
-	static unsigned char bytes[256];
-	for (int c = 0; c < 256; c++) {
-		bytes[c] = (unsigned char)c;
-		tok[c] = bytes + c;
-		len[c] = 1;
-	}
-	for (size_t i = 0; i < nm; i++) {
-		tok[256 + i] = (const unsigned char *)merges[i];
-		len[256 + i] = (uint32_t)strlen(merges[i]);
-	}
-	nk_bpe *b = NULL;
-	if (nk_bpe_build(&b, tok, len, (uint32_t)(256 + nm), kind) ||
-	    nk_bpe_add_special(b, "<|x|>", 5, 300) ||
+	nk_bpe *b = small_vocab_of(merges, sizeof merges / sizeof *merges, kind);
+	if (nk_bpe_add_special(b, "<|x|>", 5, 300) ||
 	    nk_bpe_add_special(b, "<|x|>y", 6, 302) ||
 	    nk_bpe_finish(b, "small"))
 		abort();

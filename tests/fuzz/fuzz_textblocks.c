@@ -11,6 +11,7 @@
 #include "base.h"
 #include "bpe.h"
 #include "pretok.h"
+#include "small_vocab.h"
 #include "textblocks.h"
 
 #include <stdint.h>
@@ -21,27 +22,13 @@
 
 static nk_bpe *vocab(int kind)
 {
-	static const char *merges[] = {
+	static const char *const merges[] = {
 		"\n\n", "\n\n\n", " \n", "  \n", "\r\n", ".\n", "\n ", "  ",
 		"th", "the", " the", "in", "ing", " a", "'s", "12", "123",
 		"ab", "abc", "Ab", " Ab", "\xc3\xa9", "\xe4\xb8",
 	};
-	size_t nm = sizeof merges / sizeof merges[0];
-	const unsigned char *tok[256 + 32];
-	uint32_t len[256 + 32];
-	static unsigned char bytes[256];
-	for (int c = 0; c < 256; c++) {
-		bytes[c] = (unsigned char)c;
-		tok[c] = bytes + c;
-		len[c] = 1;
-	}
-	for (size_t i = 0; i < nm; i++) {
-		tok[256 + i] = (const unsigned char *)merges[i];
-		len[256 + i] = (uint32_t)strlen(merges[i]);
-	}
-	nk_bpe *b = NULL;
-	if (nk_bpe_build(&b, tok, len, (uint32_t)(256 + nm), kind) ||
-	    nk_bpe_finish(b, "small"))
+	nk_bpe *b = small_vocab_of(merges, sizeof merges / sizeof *merges, kind);
+	if (nk_bpe_finish(b, "small"))
 		abort();
 	return b;
 }
