@@ -3,6 +3,7 @@
 #   make            build lib/libnk.a and every program in cmd/ (into build/)
 #   make test       install missing packages (scripts/deps), build, run every test
 #   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make tsan       the threaded parts under ThreadSanitizer
 #   make fuzz       libFuzzer targets with clang (build/fuzz/)
 #   make demo       a short tour of every program on data made here
 #   make bench      benchmarks against the named peers (slow; prints ratios)
@@ -46,7 +47,7 @@ REPLAYS  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 MAN1     := $(wildcard man/*.1)
 MAN5     := $(wildcard man/*.5)
 
-.PHONY: all test check asan fuzz demo bench deps install uninstall clean lint-man
+.PHONY: all test check asan tsan fuzz demo bench deps install uninstall clean lint-man
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(LIB_HDR) Makefile
@@ -89,6 +90,21 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all-tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		NK_SANITIZED=1 BUILD=build/asan tests/run.sh
+
+# The threaded parts under ThreadSanitizer: the ordered pipeline, the
+# shared piece cache, tokenize -j on files, pipes and gzip.  Only what runs
+# on plain threads: libgomp is not instrumented, so OpenMP code would
+# report its own barriers.
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+TSAN_TESTS = test_ordered test_bpe test_textblocks test_tokstream \
+	     cli-tokenize.t t_tokenize_stream.sh fuzz-corpus-textblocks
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" \
+		build/tsan/bin/tokenize build/tsan/tests/test_ordered build/tsan/tests/test_bpe \
+		build/tsan/tests/test_textblocks build/tsan/tests/test_tokstream \
+		build/tsan/tests/replay_textblocks
+	@TSAN_OPTIONS=halt_on_error=1 NK_SANITIZED=1 BUILD=build/tsan \
+		NK_ONLY="$(TSAN_TESTS)" tests/run.sh
 
 FUZZ_CC    ?= clang
 FUZZ_FLAGS  = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -14,6 +14,8 @@ export BUILD
 export PATH="$PWD/$BUILD/bin:$PATH"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# NK_ONLY="name ..." runs just those pieces (make tsan uses it).
+wanted() { [ -z "${NK_ONLY:-}" ] || [[ " $NK_ONLY " == *" $1 "* ]]; }
 
 # Runs one piece; a piece that exits non-zero without a FAIL line of its own
 # (a crash, a sanitizer abort) still counts as a failure.
@@ -33,7 +35,7 @@ run_piece() {
 }
 
 for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
+	[ -x "$t" ] && wanted "$(basename "$t")" || continue
 	echo "== $(basename "$t")"
 	run_piece "$(basename "$t")" "$t"
 done
@@ -41,6 +43,7 @@ done
 for r in "$BUILD"/tests/replay_*; do
 	[ -x "$r" ] || continue
 	name=${r##*/replay_}
+	wanted "fuzz-corpus-$name" || continue
 	echo "== fuzz corpus $name"
 	corpus=tests/fuzz/corpus/$name
 	if [ ! -d "$corpus" ]; then
@@ -57,13 +60,13 @@ for r in "$BUILD"/tests/replay_*; do
 done
 
 for t in tests/cli/*.t; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] && wanted "cli-$(basename "$t")" || continue
 	echo "== cli $(basename "$t")"
 	run_piece "cli-$(basename "$t")" tests/cli.sh "$t"
 done
 
 for t in tests/t_*.sh; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] && wanted "$(basename "$t")" || continue
 	echo "== $(basename "$t")"
 	run_piece "$(basename "$t")" bash "$t"
 done
