@@ -153,6 +153,7 @@ struct slice {
 	uint32_t crc;       /* binary output: CRC-32 of out */
 	int rc;
 	size_t fail_at;     /* offset in the block of the failure */
+	uint64_t newlines;  /* in the block: numbers the lines of later ones */
 	char msg[512];
 };
 
@@ -296,6 +297,15 @@ static int take_block(void *ctx, size_t job, int slot)
 	return nk_textblocks_next(R->tb, &R->sl[slot].blk);
 }
 
+static uint64_t count_newlines(const unsigned char *p, size_t n)
+{
+	uint64_t k = 0;
+	for (const unsigned char *e = p + n;
+	     (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		k++;
+	return k;
+}
+
 /* Encodes the block line by line (or whole), then formats the lines that
  * encoded; a failure is kept for emit, which writes what came before. */
 static void work_block(void *ctx, int slot, int tid)
@@ -337,21 +347,17 @@ static void work_block(void *ctx, int slot, int tid)
 		}
 		p = eol + (eol < end);
 	}
+	/* Counted here, in parallel, for the line numbers in messages: a
+	 * line-mode block ends just after a newline, but for the input's
+	 * last line. */
+	s->newlines = whole ? count_newlines(s->blk.data, s->blk.size) :
+		      s->counts.n - (s->counts.n && end[-1] != '\n');
 	int rc = format_slice(s, R->form);
 	if (rc && !s->rc) {
 		s->rc = rc;
 		s->fail_at = 0;
 		snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
 	}
-}
-
-static uint64_t count_newlines(const unsigned char *p, size_t n)
-{
-	uint64_t k = 0;
-	for (const unsigned char *e = p + n;
-	     (p = memchr(p, '\n', (size_t)(e - p))); p++)
-		k++;
-	return k;
 }
 
 static int keep_part(struct run *R, struct slice *s)
@@ -417,8 +423,7 @@ static int emit_block(void *ctx, size_t job, int slot)
 			 (size_t)(at - bol) + 1, s->msg);
 		return 1;
 	}
-	if (R->o->special == NK_SPECIAL_FAIL)
-		R->line_base += count_newlines(s->blk.data, s->blk.size);
+	R->line_base += s->newlines;
 	return 0;
 }
 
@@ -427,14 +432,13 @@ static void finish_whole(struct run *R)
 {
 	uint64_t n = R->file_total;
 	int rc = 0;
+	if (R->count_mode == 0 && n > NK_TOK_SEQ_MAX)
+		nk_errx(1, "%s: %llu tokens are over the limit of %u for one "
+			"sequence (encode without -z)", nk_textblocks_name(R->tb),
+			(unsigned long long)n, NK_TOK_SEQ_MAX);
 	if (R->form == OUT_WHOLE_TEXT) {
 		rc = nk_tokwriter_put_raw(R->w, "\n", 1, 0, 1);
 	} else if (R->form == OUT_WHOLE_BINARY) {
-		if (n > NK_TOK_SEQ_MAX)
-			nk_errx(1, "%s: %llu tokens are over the limit of %u for "
-				"one sequence (encode without -z)",
-				nk_textblocks_name(R->tb), (unsigned long long)n,
-				NK_TOK_SEQ_MAX);
 		unsigned char head[4];
 		nk_store_u32le(head, (uint32_t)n);
 		rc = nk_tokwriter_put_raw(R->w, head, 4,
@@ -448,9 +452,6 @@ static void finish_whole(struct run *R)
 	}
 	if (rc)
 		nk_die_lib();
-	for (size_t i = 0; i < R->nparts; i++)
-		free(R->parts[i].bytes);
-	R->nparts = 0;
 }
 
 /* Encodes one input; returns 0, or 1 after reporting an input error. */

@@ -127,7 +127,8 @@ long nk_pretok_re_next(nk_pretok_matcher *m, const unsigned char *text,
 		if (rc < 0) {
 			PCRE2_UCHAR msg[256];
 			pcre2_get_error_message(rc, msg, sizeof msg);
-			return -nk_error(NK_ERANGE, "pattern: %s at byte %zu",
+			return -nk_error(NK_ERANGE,
+					 "pattern: %s at byte %zu of the text",
 					 (const char *)msg, from);
 		}
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);

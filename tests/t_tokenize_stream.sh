@@ -73,3 +73,13 @@ out=$(printf 'a\nb\nxy <|end|>\n' | tokenize encode -j 2 -s fail $V 2>"$tmp/err"
 rc=$?
 [ $rc = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 2 ] && grep -q '(stdin):3:4: special token' "$tmp/err"
 ok $? stream-error-location "exit $rc, $(printf '%s\n' "$out" | wc -l) lines, stderr: $(cat "$tmp/err")"
+
+# Any error, not only a special token, names its line, blocks away from
+# the start: a pattern of one's own that runs out of its match limit on
+# line 40001, after more than a block of input.
+{ for i in $(seq 40000); do echo "line $i of plain text"; done
+  echo "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"; } >"$tmp/limit.txt"
+tokenize encode -j 2 $V --regex '(a+)+$|[^a]+|a' <"$tmp/limit.txt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <"$tmp/out")" = 40000 ] && grep -q '(stdin):40001:1: pattern: ' "$tmp/err"
+ok $? stream-error-line-far "exit $rc, $(wc -l <"$tmp/out") lines, stderr: $(cat "$tmp/err")"
