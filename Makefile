@@ -9,9 +9,12 @@
 #   make bench      benchmarks against the named peers (slow; prints ratios)
 #   make install    PREFIX=/usr/local DESTDIR=... ; make uninstall
 #
-# Sources are found by wildcard: a new lib/*.c joins libnk.a, a new cmd/*.c
-# becomes a program, a new tests/unit/test_*.c a unit test, a new
+# Sources are found by wildcard: a new lib/LAYER/*.c joins libnk.a, a new
+# folder cmd/PROG/ becomes the program PROG (every .c in it, a file per
+# subcommand), a new tests/unit/test_*.c a unit test, a new
 # tests/fuzz/fuzz_*.c a fuzz target replayed over tests/fuzz/corpus/NAME/.
+# scripts/check-layers (run by `make test`) keeps the library's includes
+# pointing one way and the library silent.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -march=native -g
@@ -33,20 +36,23 @@ NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
 NK_LDLIBS += -lopenblas
 endif
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
-LIB_HDR  := $(wildcard lib/*.h)
-CMD_SRC  := $(sort $(wildcard cmd/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+LIB_HDR  := $(wildcard lib/*/*.h)
+CMD_HDR  := $(wildcard cmd/*.h cmd/*/*.h)
+CMD_SRC  := $(sort $(wildcard cmd/*/*.c))
+PROG_NAMES := $(sort $(notdir $(patsubst %/,%,$(dir $(CMD_SRC)))))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBNK    := $(BUILD)/libnk.a
-PROGS    := $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
+PROGS    := $(PROG_NAMES:%=$(BUILD)/bin/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAYS  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 MAN1     := $(wildcard man/*.1)
 MAN5     := $(wildcard man/*.5)
 
+.PHONY: check-layers
 .PHONY: all test check asan tsan fuzz demo bench deps install uninstall clean lint-man
 all: $(PROGS)
 
@@ -58,13 +64,20 @@ $(LIBNK): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/%: cmd/%.c cmd/cli.h $(LIBNK)
+# A program's files see cmd/cli.h and their own folder's headers.
+$(BUILD)/cmd/%.o: cmd/%.c $(LIB_HDR) $(CMD_HDR) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBNK) $(NK_LDLIBS)
+	$(CC) $(NK_CFLAGS) -Icmd -I$(dir $<) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(LIBNK)
+prog_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(call prog_objs,$$*) $(LIBNK)
 	@mkdir -p $(@D)
-	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(LIBNK) $(NK_LDLIBS)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBNK) $(NK_LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(CMD_HDR) $(LIBNK)
+	@mkdir -p $(@D)
+	$(CC) $(NK_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -Icmd -o $@ $< $(LIBNK) $(NK_LDLIBS)
 
 # The replay driver gives each fuzz target a main() that runs it over its
 # committed corpus, so `make test` exercises every parser without libFuzzer.
@@ -78,6 +91,10 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) tests/run.sh
+
+# The layering and silence rules alone (also a test in `make test`).
+check-layers: $(LIBNK)
+	@scripts/check-layers . $(LIBNK)
 
 check: test
 

@@ -1,7 +1,8 @@
 /* cli.h - what every nnkit program shares on the command line.
  *
- * Header-only so that each program stays one C file over libnk.a.  The
- * conventions (see README "Command-line conventions"):
+ * Header-only: every file of every program (in cmd/PROG/) includes it, and
+ * its helpers are prefixed cli_ so that nobody mistakes them for the
+ * library's nk_ functions, which never print or exit.  The conventions (see README "Command-line conventions"):
  *   - data on stdout, diagnostics on stderr as "prog: message";
  *   - -h/--help: usage on stdout, exit 0; --version: exit 0;
  *   - a usage error: message and usage on stderr, exit 2;
@@ -10,10 +11,11 @@
  *     --progress / --no-progress / -q say otherwise;
  *   - binary output refused on a terminal unless forced.
  */
-#ifndef NK_CLI_H
-#define NK_CLI_H
+#ifndef CLI_H
+#define CLI_H
 
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,27 +23,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base.h"
-#include "io.h"
+#include "core/base.h"
+#include "core/io.h"
 
-static const char *nk_prog = "nnkit";
+static const char *cli_prog = "nnkit";
 
 /* Long-option codes shared by every program, above any short option. */
-enum { NK_OPT_VERSION = 0x1000, NK_OPT_PROGRESS, NK_OPT_NO_PROGRESS };
+enum { CLI_OPT_VERSION = 0x1000, CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS };
 
-static inline void nk_cli_init(const char *argv0)
+static inline void cli_init(const char *argv0)
 {
 	const char *slash = strrchr(argv0, '/');
-	nk_prog = slash ? slash + 1 : argv0;
+	cli_prog = slash ? slash + 1 : argv0;
 }
 
-static inline void nk_warnx(const char *fmt, ...)
+static inline void cli_warnx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-static inline void nk_warnx(const char *fmt, ...)
+static inline void cli_warnx(const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
-	fprintf(stderr, "%s: ", nk_prog);
+	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -49,13 +51,13 @@ static inline void nk_warnx(const char *fmt, ...)
 }
 
 /* A runtime failure: prints and exits with `code` (1 for runtime errors). */
-static inline _Noreturn void nk_errx(int code, const char *fmt, ...)
+static inline _Noreturn void cli_errx(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static inline _Noreturn void nk_errx(int code, const char *fmt, ...)
+static inline _Noreturn void cli_errx(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
-	fprintf(stderr, "%s: ", nk_prog);
+	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -64,28 +66,28 @@ static inline _Noreturn void nk_errx(int code, const char *fmt, ...)
 }
 
 /* Reports the library's last error message (which names the file). */
-static inline void nk_warn_lib(void)
+static inline void cli_warn_lib(void)
 {
 	const char *msg = nk_last_error();
-	nk_warnx("%s", msg[0] ? msg : "unknown error");
+	cli_warnx("%s", msg[0] ? msg : "unknown error");
 }
 
-static inline _Noreturn void nk_die_lib(void)
+static inline _Noreturn void cli_die_lib(void)
 {
-	nk_warn_lib();
+	cli_warn_lib();
 	exit(1);
 }
 
 /* A usage error: the message, then the usage text, both on stderr, exit 2. */
-static inline _Noreturn void nk_usage_error(void (*usage)(FILE *),
+static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 					    const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static inline _Noreturn void nk_usage_error(void (*usage)(FILE *),
+static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 					    const char *fmt, ...)
 {
 	if (fmt) {
 		va_list ap;
-		fprintf(stderr, "%s: ", nk_prog);
+		fprintf(stderr, "%s: ", cli_prog);
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
 		va_end(ap);
@@ -95,53 +97,62 @@ static inline _Noreturn void nk_usage_error(void (*usage)(FILE *),
 	exit(2);
 }
 
-static inline void nk_print_version(void)
+static inline void cli_print_version(void)
 {
-	printf("%s (nnkit) %s\n", nk_prog, NK_VERSION);
+	printf("%s (nnkit) %s\n", cli_prog, NK_VERSION);
 }
 
-static inline void nk_close_stdout(void);
+static inline void cli_close_stdout(void);
 
 /* -h/--help and --version: print on stdout and exit 0. */
-static inline _Noreturn void nk_exit_help(void (*usage)(FILE *))
+static inline _Noreturn void cli_exit_help(void (*usage)(FILE *))
 {
 	usage(stdout);
-	nk_close_stdout();
+	cli_close_stdout();
 	exit(0);
 }
 
-static inline _Noreturn void nk_exit_version(void)
+static inline _Noreturn void cli_exit_version(void)
 {
-	nk_print_version();
-	nk_close_stdout();
+	cli_print_version();
+	cli_close_stdout();
 	exit(0);
 }
 
 /* Writes stdout and checks that it all went out: a full disk or a closed
  * pipe must not pass as success. */
-static inline void nk_close_stdout(void)
+static inline void cli_close_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
-		nk_errx(1, "write error on standard output");
+		cli_errx(1, "write error on standard output");
 }
 
 /* zstd's rule: binary data is not for a terminal unless the user insists. */
-static inline void nk_refuse_binary_tty(int forced)
+static inline void cli_refuse_binary_tty(int forced)
 {
 	if (!forced && nk_is_terminal(stdout))
-		nk_errx(1, "refusing to write binary data to a terminal "
+		cli_errx(1, "refusing to write binary data to a terminal "
 			   "(redirect stdout, or force it)");
 }
 
+/* "H:MM:SS" of a time left in seconds, into buf (at least 16 bytes): the
+ * ETA of every progress line. */
+static inline const char *cli_eta(char *buf, size_t size, double seconds)
+{
+	long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
+	snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	return buf;
+}
+
 /* Progress line on stderr: "label  42%  12.3 MB/s  ETA 0:07". */
-struct nk_progress {
+struct cli_progress {
 	int enabled;
 	double start, last_draw;
 	double total; /* 0 when unknown: no percentage, no ETA */
 	const char *unit;
 };
 
-static inline double nk_now(void)
+static inline double cli_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -149,21 +160,21 @@ static inline double nk_now(void)
 }
 
 /* mode: -1 auto (stderr is a terminal), 0 off, 1 on. */
-static inline void nk_progress_init(struct nk_progress *p, int mode,
+static inline void cli_progress_init(struct cli_progress *p, int mode,
 				    double total, const char *unit)
 {
 	p->enabled = mode < 0 ? isatty(STDERR_FILENO) : mode;
-	p->start = nk_now();
+	p->start = cli_now();
 	p->last_draw = 0;
 	p->total = total;
 	p->unit = unit;
 }
 
-static inline void nk_progress_update(struct nk_progress *p, double done)
+static inline void cli_progress_update(struct cli_progress *p, double done)
 {
 	if (!p->enabled)
 		return;
-	double now = nk_now();
+	double now = cli_now();
 	if (now - p->last_draw < 0.1 && (p->total == 0 || done < p->total))
 		return;
 	p->last_draw = now;
@@ -174,19 +185,18 @@ static inline void nk_progress_update(struct nk_progress *p, double done)
 	else if (shown >= 1e6) { shown /= 1e6; scale = "M"; }
 	else if (shown >= 1e3) { shown /= 1e3; scale = "k"; }
 	if (p->total > 0) {
-		double eta = rate > 0 ? (p->total - done) / rate : 0;
-		int s = (int)(eta + 0.5);
-		fprintf(stderr, "\r%s: %5.1f%%  %.1f %s%s/s  ETA %d:%02d:%02d ",
-			nk_prog, 100.0 * done / p->total, shown, scale, p->unit,
-			s / 3600, s / 60 % 60, s % 60);
+		char eta[32];
+		cli_eta(eta, sizeof eta, rate > 0 ? (p->total - done) / rate : 0);
+		fprintf(stderr, "\r%s: %5.1f%%  %.1f %s%s/s  ETA %s ", cli_prog,
+			100.0 * done / p->total, shown, scale, p->unit, eta);
 	} else {
-		fprintf(stderr, "\r%s: %.0f %s  %.1f %s%s/s ", nk_prog, done,
+		fprintf(stderr, "\r%s: %.0f %s  %.1f %s%s/s ", cli_prog, done,
 			p->unit, shown, scale, p->unit);
 	}
 	fflush(stderr);
 }
 
-static inline void nk_progress_done(struct nk_progress *p)
+static inline void cli_progress_done(struct cli_progress *p)
 {
 	if (p->enabled)
 		fputc('\n', stderr);
@@ -194,7 +204,7 @@ static inline void nk_progress_done(struct nk_progress *p)
 
 /* Parses a whole decimal integer option in [lo, hi] or exits with a usage
  * error naming the option. */
-static inline long long nk_parse_int_opt(void (*usage)(FILE *),
+static inline long long cli_parse_int_opt(void (*usage)(FILE *),
 					 const char *opt, const char *arg,
 					 long long lo, long long hi)
 {
@@ -202,8 +212,27 @@ static inline long long nk_parse_int_opt(void (*usage)(FILE *),
 	errno = 0;
 	long long v = strtoll(arg, &end, 10);
 	if (errno || end == arg || *end || v < lo || v > hi)
-		nk_usage_error(usage, "%s: '%s' is not an integer in [%lld, %lld]",
+		cli_usage_error(usage, "%s: '%s' is not an integer in [%lld, %lld]",
 			       opt, arg, lo, hi);
+	return v;
+}
+
+/* Parses a whole number option (strtod syntax) in [lo, hi], or exits with a
+ * usage error naming the option; NaN is never in range. */
+static inline double cli_parse_float_opt(void (*usage)(FILE *),
+					 const char *opt, const char *arg,
+					 double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi)) {
+		if (lo == -DBL_MAX && hi == DBL_MAX)
+			cli_usage_error(usage, "%s: '%s' is not a number", opt,
+					arg);
+		cli_usage_error(usage, "%s: '%s' is not a number in [%g, %g]",
+				opt, arg, lo, hi);
+	}
 	return v;
 }
 

@@ -11,8 +11,8 @@ if ! make -s --no-print-directory install BUILD="$BUILD" DESTDIR="$tmp" PREFIX=/
 fi
 rm -f "$tmp.log"
 ok=1
-for c in cmd/*.c; do
-	p=$(basename "$c" .c)
+for c in cmd/*/; do
+	p=$(basename "$c")
 	[ -x "$tmp/opt/nk/bin/$p" ] || { ok=0; echo "FAIL install-bin $p: not installed"; }
 	[ -f "$tmp/opt/nk/share/man/man1/$p.1" ] || { ok=0; echo "FAIL install-man $p: no man1/$p.1"; }
 done

@@ -1,7 +1,7 @@
 # t_man.sh - every program has a man page, and every page is mandoc-clean.
 cd "$(dirname "$0")/.." || exit 1
-for c in cmd/*.c; do
-	t=$(basename "$c" .c)
+for c in cmd/*/; do
+	t=$(basename "$c")
 	if [ -f "man/$t.1" ]; then echo "PASS man-exists $t"; else echo "FAIL man-exists $t: no man/$t.1"; fi
 done
 if ! command -v mandoc >/dev/null 2>&1; then

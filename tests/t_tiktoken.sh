@@ -101,7 +101,7 @@ enc.free();
 JS
 node "$tmp/gen.js" "$tmp" || { echo "FAIL tiktoken-peer: generator failed"; exit 0; }
 head -c 2000000 ../shared/data/sotu.txt >"$tmp/sotu.txt"
-cat lib/*.c lib/*.h cmd/*.c >"$tmp/code.txt"
+cat lib/*/*.c lib/*/*.h cmd/*/*.c >"$tmp/code.txt"
 files="sotu shakespeare code cjk emoji spaces digits mixed ascii"
 total=0
 for f in $files; do total=$((total + $(wc -c <"$tmp/$f.txt"))); done

@@ -12,9 +12,9 @@
  *      built-in vocabulary, the pre-tokenizer (byte % 4) and special
  *      tokens allowed
  */
-#include "base.h"
-#include "bpe.h"
-#include "pretok.h"
+#include "core/base.h"
+#include "text/bpe.h"
+#include "text/pretok.h"
 #include "small_vocab.h"
 
 #include <stdint.h>

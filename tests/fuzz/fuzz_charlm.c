@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
-#include "charlm.h"
-#include "textdata.h"
-#include "wfile.h"
+#include "core/base.h"
+#include "models/charlm.h"
+#include "text/textdata.h"
+#include "formats/wfile.h"
 
 static void model(const uint8_t *data, size_t size)
 {

@@ -27,9 +27,9 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-#include "base.h"
-#include "image.h"
-#include "pyramid.h"
+#include "core/base.h"
+#include "vision/image.h"
+#include "vision/pyramid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
-#include "intlist.h"
-#include "lcs.h"
+#include "core/base.h"
+#include "algo/intlist.h"
+#include "algo/lcs.h"
 
 #define REQUIRE(c)                                                            \
 	do {                                                                  \

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
-#include "minwindow.h"
+#include "core/base.h"
+#include "algo/minwindow.h"
 
 /* Decodes already validated UTF-8; returns the number of code points. */
 static size_t decode(const uint8_t *s, size_t n, uint32_t *cp, size_t *off)

@@ -8,11 +8,11 @@
  * text (a vocabulary that has "\n\n", " \n" and friends as tokens, so a
  * cut that moves a piece boundary shows).
  */
-#include "base.h"
-#include "bpe.h"
-#include "pretok.h"
+#include "core/base.h"
+#include "text/bpe.h"
+#include "text/pretok.h"
 #include "small_vocab.h"
-#include "textblocks.h"
+#include "text/textblocks.h"
 
 #include <stdint.h>
 #include <stdio.h>

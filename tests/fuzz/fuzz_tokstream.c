@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "base.h"
-#include "tokstream.h"
+#include "core/base.h"
+#include "formats/tokstream.h"
 
 typedef struct seqs {
 	uint32_t *ids;

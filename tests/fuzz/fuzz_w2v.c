@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
-#include "vocab.h"
-#include "w2v.h"
+#include "core/base.h"
+#include "text/vocab.h"
+#include "models/w2v.h"
 
 #define REQUIRE(c)                                                            \
 	do {                                                                  \

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
-#include "wfile.h"
+#include "core/base.h"
+#include "formats/wfile.h"
 
 static unsigned touch(const nk_wfile *r)
 {

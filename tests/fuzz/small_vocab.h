@@ -5,7 +5,7 @@
 #ifndef NK_FUZZ_SMALL_VOCAB_H
 #define NK_FUZZ_SMALL_VOCAB_H
 
-#include "bpe.h"
+#include "text/bpe.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * round trips on random bytes, and the worst cases' running time. */
 #include "check.h"
 
-#include "base.h"
-#include "bpe.h"
-#include "pretok.h"
+#include "core/base.h"
+#include "text/bpe.h"
+#include "text/pretok.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
 /* test_charlm.c - the language model and its data pipeline. */
 #include "check.h"
 
-#include "base.h"
-#include "charlm.h"
-#include "nn.h"
-#include "textdata.h"
-#include "wfile.h"
+#include "core/base.h"
+#include "models/charlm.h"
+#include "nn/nn.h"
+#include "text/textdata.h"
+#include "formats/wfile.h"
 
 #include <math.h>
 #include <stdint.h>

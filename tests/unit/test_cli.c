@@ -2,7 +2,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-#include "../../cmd/cli.h"
+#include "cli.h"
 #include "check.h"
 
 static char captured[4096];
@@ -27,36 +27,36 @@ static const char *capture_stderr(void (*fn)(void))
 
 static void progress_on(void)
 {
-	struct nk_progress p;
-	nk_progress_init(&p, 1, 100, "B");
-	nk_progress_update(&p, 50);
-	nk_progress_done(&p);
+	struct cli_progress p;
+	cli_progress_init(&p, 1, 100, "B");
+	cli_progress_update(&p, 50);
+	cli_progress_done(&p);
 }
 
 static void progress_off(void)
 {
-	struct nk_progress p;
-	nk_progress_init(&p, 0, 100, "B");
-	nk_progress_update(&p, 50);
-	nk_progress_done(&p);
+	struct cli_progress p;
+	cli_progress_init(&p, 0, 100, "B");
+	cli_progress_update(&p, 50);
+	cli_progress_done(&p);
 }
 
 static void progress_unknown_total(void)
 {
-	struct nk_progress p;
-	nk_progress_init(&p, 1, 0, "words");
-	nk_progress_update(&p, 1234);
+	struct cli_progress p;
+	cli_progress_init(&p, 1, 0, "words");
+	cli_progress_update(&p, 1234);
 }
 
 static void warn_lib(void)
 {
 	nk_error(NK_EFORMAT, "model.nkw: bad magic");
-	nk_warn_lib();
+	cli_warn_lib();
 }
 
 TEST(cli_progress_line)
 {
-	nk_cli_init("/usr/bin/w2v-train");
+	cli_init("/usr/bin/w2v-train");
 	const char *s = capture_stderr(progress_on);
 	CHECK_MSG(strstr(s, "w2v-train:") && strstr(s, "50.0%") &&
 			  strstr(s, "ETA") && strchr(s, '\r'),
@@ -68,7 +68,7 @@ TEST(cli_progress_line)
 
 TEST(cli_messages_are_prefixed)
 {
-	nk_cli_init("lcs-seq");
+	cli_init("lcs-seq");
 	const char *s = capture_stderr(warn_lib);
 	CHECK_MSG(strcmp(s, "lcs-seq: model.nkw: bad magic\n") == 0, "got '%s'", s);
 }
@@ -94,13 +94,13 @@ static int exit_status_of(void (*fn)(void))
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void bad_int(void) { nk_parse_int_opt(usage, "-n", "12x", 0, 100); }
-static void big_int(void) { nk_parse_int_opt(usage, "-n", "101", 0, 100); }
-static void die(void) { nk_errx(1, "boom"); }
+static void bad_int(void) { cli_parse_int_opt(usage, "-n", "12x", 0, 100); }
+static void big_int(void) { cli_parse_int_opt(usage, "-n", "101", 0, 100); }
+static void die(void) { cli_errx(1, "boom"); }
 
 TEST(cli_exit_codes)
 {
-	CHECK(nk_parse_int_opt(usage, "-n", "42", 0, 100) == 42);
+	CHECK(cli_parse_int_opt(usage, "-n", "42", 0, 100) == 42);
 	CHECK(exit_status_of(bad_int) == 2);
 	CHECK(exit_status_of(big_int) == 2);
 	CHECK(exit_status_of(die) == 1);

@@ -3,8 +3,8 @@
 #include <omp.h>
 
 #include "check.h"
-#include "gemm.h"
-#include "rng.h"
+#include "core/gemm.h"
+#include "core/rng.h"
 
 static int max_rel_err_ok(const float *got, const float *want, int M, int N,
 			  int ldc, int K)

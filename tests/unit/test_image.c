@@ -6,9 +6,9 @@
 
 #include <stb/stb_image_write.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "image.h"
+#include "vision/image.h"
 
 /* Encodes img into a heap buffer through nk_image_write_fp. */
 static unsigned char *encode(const nk_image *img, int format, size_t *n)

@@ -5,9 +5,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "io.h"
+#include "core/io.h"
 
 static char dir[] = "/tmp/nk-test-io-XXXXXX";
 

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "intlist.h"
-#include "lcs.h"
+#include "algo/intlist.h"
+#include "algo/lcs.h"
 
 /* A small deterministic generator (splitmix64), independent of libnk's. */
 static uint64_t rng_state = 0x1234567887654321ULL;

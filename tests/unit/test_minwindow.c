@@ -1,8 +1,8 @@
 /* test_minwindow.c - the minimum window against a brute-force reference. */
 #include "check.h"
 
-#include "base.h"
-#include "minwindow.h"
+#include "core/base.h"
+#include "algo/minwindow.h"
 
 #include <stdint.h>
 

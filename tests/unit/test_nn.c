@@ -15,12 +15,12 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "base.h"
-#include "gemm.h"
-#include "nn.h"
-#include "params.h"
-#include "rng.h"
-#include "wfile.h"
+#include "core/base.h"
+#include "core/gemm.h"
+#include "nn/nn.h"
+#include "nn/params.h"
+#include "core/rng.h"
+#include "formats/wfile.h"
 
 static nk_rng rng;
 

@@ -5,8 +5,8 @@
 #include <omp.h>
 
 #include "check.h"
-#include "base.h"
-#include "nn.h"
+#include "core/base.h"
+#include "nn/nn.h"
 
 static int near(double a, double b, double tol)
 {

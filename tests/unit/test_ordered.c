@@ -3,9 +3,9 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "ordered.h"
+#include "core/ordered.h"
 
 #define MAX_SLOTS 16
 

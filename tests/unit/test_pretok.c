@@ -3,9 +3,9 @@
  * reference JSON files, and linear time on adversarial runs. */
 #include "check.h"
 
-#include "base.h"
-#include "bpe.h"
-#include "pretok.h"
+#include "core/base.h"
+#include "text/bpe.h"
+#include "text/pretok.h"
 
 #include <time.h>
 #include <unistd.h>

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "pyramid.h"
-#include "spp.h"
+#include "vision/pyramid.h"
+#include "vision/spp.h"
 
 static unsigned rnd_state = 1;
 static unsigned rnd(void)

@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "check.h"
-#include "rng.h"
+#include "core/rng.h"
 
 TEST(rng_same_seed_same_stream)
 {

@@ -2,11 +2,11 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "params.h"
-#include "tensor.h"
-#include "wfile.h"
+#include "nn/params.h"
+#include "core/tensor.h"
+#include "formats/wfile.h"
 
 static float at2(const nk_tensor *t, int64_t i, int64_t j)
 {

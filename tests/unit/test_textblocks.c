@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base.h"
-#include "bpe.h"
+#include "core/base.h"
+#include "text/bpe.h"
 #include "check.h"
-#include "textblocks.h"
+#include "text/textblocks.h"
 
 #define DATA "../shared/data/tiktoken"
 

@@ -3,8 +3,8 @@
  * boundaries, write errors; and a throughput figure (a comment line). */
 #include "check.h"
 
-#include "base.h"
-#include "tokstream.h"
+#include "core/base.h"
+#include "formats/tokstream.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base.h"
+#include "core/base.h"
 #include "check.h"
-#include "rng.h"
-#include "vocab.h"
-#include "w2v.h"
+#include "core/rng.h"
+#include "text/vocab.h"
+#include "models/w2v.h"
 
 /* ---- vocabulary ---------------------------------------------------------- */
 

@@ -11,8 +11,8 @@
  *	test_wfile --bench-read FILE                   read, sum every tensor
  */
 #include "check.h"
-#include "wfile.h"
-#include "base.h"
+#include "formats/wfile.h"
+#include "core/base.h"
 
 #include <dirent.h>
 #include <errno.h>

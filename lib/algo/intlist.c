@@ -1,0 +1,362 @@
+/* intlist.c - the streaming integer-list parser (see intlist.h).
+ *
+ * One pass over each chunk with a byte-class table and a sentinel byte
+ * after the data, so the inner loops test only the byte they look at: the
+ * end of the chunk is noticed when the sentinel (classed "bad") is reached,
+ * which is rare.  Digits accumulate into a uint64_t that is kept below
+ * 2^63 + 10 by one comparison per digit, so nothing overflows and no
+ * strtoll call is made per number.  A number cut by the end of a chunk is
+ * carried as its partial value (sign, digits so far, where it started),
+ * so a token of any length, leading zeros included, needs no buffer.
+ */
+#include "algo/intlist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base.h"
+
+#define DEFAULT_CHUNK (256 * 1024)
+
+/* floor(2^63 / 10): an accumulator above it cannot take another digit
+ * without leaving the int64_t range, whatever the sign. */
+#define ACC_LIMIT 922337203685477580ULL
+
+enum { C_BAD, C_DIGIT, C_BLANK, C_NL, C_COMMA, C_LBR, C_RBR, C_SIGN };
+enum { P_NONE, P_NUM, P_COMMA, P_LBR, P_RBR };
+
+static const unsigned char byte_class[256] = {
+	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK,
+	['\v'] = C_BLANK, ['\f'] = C_BLANK, ['\n'] = C_NL,
+	[','] = C_COMMA, ['['] = C_LBR, [']'] = C_RBR,
+	['-'] = C_SIGN, ['+'] = C_SIGN,
+	['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
+	['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
+	['8'] = C_DIGIT, ['9'] = C_DIGIT,
+};
+
+int nk_intlist_init(nk_intlist *p, int per_line, nk_intlist_line_fn fn,
+		    void *ctx)
+{
+	memset(p, 0, sizeof *p);
+	if (per_line && !fn)
+		return nk_error(NK_EINVAL, "intlist: per-line mode needs a callback");
+	p->per_line = per_line;
+	p->on_line = fn;
+	p->ctx = ctx;
+	return NK_OK;
+}
+
+void nk_intlist_free(nk_intlist *p)
+{
+	free(p->v);
+	free(p->buf);
+	p->v = NULL;
+	p->buf = NULL;
+	p->n = p->cap = p->buf_cap = 0;
+}
+
+static void begin(nk_intlist *p, const char *name)
+{
+	p->name = name;
+	p->base = 0;
+	p->line = 1;
+	p->line_start = 0;
+	p->prev = P_NONE;
+	p->in_bracket = 0;
+	p->in_num = 0;
+	if (p->per_line)
+		p->n = 0;
+}
+
+static int fail_at(nk_intlist *p, unsigned long long off, const char *what)
+{
+	return nk_error(NK_EFORMAT, "%s:%llu:%llu: %s", p->name, p->line,
+			off - p->line_start + 1, what);
+}
+
+static int fail_byte(nk_intlist *p, unsigned long long off, unsigned c)
+{
+	if (c > 0x20 && c < 0x7f)
+		return nk_error(NK_EFORMAT, "%s:%llu:%llu: unexpected character '%c'",
+				p->name, p->line, off - p->line_start + 1, c);
+	return nk_error(NK_EFORMAT, "%s:%llu:%llu: unexpected byte 0x%02x",
+			p->name, p->line, off - p->line_start + 1, c);
+}
+
+static int fail_bracket(nk_intlist *p)
+{
+	return nk_error(NK_EFORMAT, "%s:%llu:%llu: unterminated '['", p->name,
+			p->bracket_line, p->bracket_col);
+}
+
+static int grow(nk_intlist *p)
+{
+	size_t cap = p->cap ? p->cap : 512;
+	if (p->cap && nk_size_mul(&cap, p->cap, 2))
+		return NK_ENOMEM;
+	int64_t *v = nk_reallocarray(p->v, cap, sizeof *v);
+	if (!v)
+		return NK_ENOMEM;
+	p->v = v;
+	p->cap = cap;
+	return NK_OK;
+}
+
+/* acc is at most 2^63 here (checked by the caller). */
+static inline int64_t make_value(uint64_t acc, int neg)
+{
+	if (!neg)
+		return (int64_t)acc;
+	return acc ? -(int64_t)(acc - 1) - 1 : 0;
+}
+
+/* Parses buf[0..len) (buf[len] is writable: the sentinel goes there).
+ * The hot state lives in locals and is written back on every exit. */
+static int feed(nk_intlist *p, unsigned char *buf, size_t len)
+{
+	const unsigned char *s = buf, *const end = buf + len;
+	unsigned long long base = p->base, tok_off = 0;
+	int64_t *v = p->v;
+	size_t n = p->n, cap = p->cap;
+	int prev = p->prev, neg = 0, rc = NK_OK;
+	uint64_t acc = 0;
+	unsigned c, d;
+
+	buf[len] = 0; /* C_BAD: stops every loop at the end */
+	if (p->in_num) {
+		acc = p->acc;
+		neg = p->neg;
+		tok_off = p->tok_off;
+		p->in_num = 0;
+		if (p->digits)
+			goto digits;
+		goto sign;
+	}
+	for (;;) {
+		c = *s;
+		if ((d = c - '0') < 10) {
+			tok_off = base + (unsigned long long)(s - buf);
+			neg = 0;
+			acc = d;
+			s++;
+			goto digits;
+		}
+		switch (byte_class[c]) {
+		case C_BLANK:
+			s++;
+			continue;
+		case C_COMMA:
+			if (prev != P_NUM) {
+				rc = fail_at(p, base + (unsigned long long)(s - buf),
+					     prev == P_COMMA ? "expected a number, found ','"
+							     : "',' without a number before it");
+				goto out;
+			}
+			prev = P_COMMA;
+			s++;
+			continue;
+		case C_NL:
+			if (p->per_line) {
+				if (prev == P_COMMA) {
+					rc = fail_at(p, base + (unsigned long long)(s - buf),
+						     "expected a number after ',', found end of line");
+					goto out;
+				}
+				if (p->in_bracket) {
+					rc = fail_bracket(p);
+					goto out;
+				}
+				p->v = v, p->n = n, p->cap = cap;
+				if ((rc = p->on_line(p->ctx, v, n, p->line)))
+					goto out;
+				n = 0;
+				prev = P_NONE;
+			}
+			p->line++;
+			p->line_start = base + (unsigned long long)(s - buf) + 1;
+			s++;
+			continue;
+		case C_LBR:
+			if (p->in_bracket) {
+				rc = fail_at(p, base + (unsigned long long)(s - buf),
+					     "nested '[' (only one level of brackets)");
+				goto out;
+			}
+			if (prev == P_COMMA) {
+				rc = fail_at(p, base + (unsigned long long)(s - buf),
+					     "expected a number, found '['");
+				goto out;
+			}
+			p->in_bracket = 1;
+			p->bracket_line = p->line;
+			p->bracket_col = base + (unsigned long long)(s - buf) -
+					 p->line_start + 1;
+			prev = P_LBR;
+			s++;
+			continue;
+		case C_RBR:
+			if (!p->in_bracket) {
+				rc = fail_at(p, base + (unsigned long long)(s - buf),
+					     "unmatched ']'");
+				goto out;
+			}
+			if (prev == P_COMMA) {
+				rc = fail_at(p, base + (unsigned long long)(s - buf),
+					     "expected a number, found ']'");
+				goto out;
+			}
+			p->in_bracket = 0;
+			prev = P_RBR;
+			s++;
+			continue;
+		case C_SIGN:
+			tok_off = base + (unsigned long long)(s - buf);
+			neg = c == '-';
+			acc = 0;
+			s++;
+			goto sign;
+		default:
+			if (s == end)
+				goto out;
+			rc = fail_byte(p, base + (unsigned long long)(s - buf), c);
+			goto out;
+		}
+	sign:
+		if ((d = *s - '0') >= 10) {
+			if (s == end) {
+				p->in_num = 1;
+				p->digits = 0;
+				goto save_num;
+			}
+			rc = fail_at(p, tok_off, neg ? "expected a digit after '-'"
+						     : "expected a digit after '+'");
+			goto out;
+		}
+		acc = d;
+		s++;
+	digits:
+		while ((d = *s - '0') < 10) {
+			if (acc > ACC_LIMIT) {
+				rc = fail_at(p, tok_off, "integer out of 64-bit range");
+				goto out;
+			}
+			acc = acc * 10 + d;
+			s++;
+		}
+		if (s == end) {
+			p->in_num = 1;
+			p->digits = 1;
+			goto save_num;
+		}
+		if (acc > (uint64_t)INT64_MAX + (unsigned)neg) {
+			rc = fail_at(p, tok_off, "integer out of 64-bit range");
+			goto out;
+		}
+		c = byte_class[*s];
+		if (c == C_SIGN || c == C_BAD) {
+			rc = fail_byte(p, base + (unsigned long long)(s - buf), *s);
+			goto out;
+		}
+		if (n == cap) {
+			p->v = v, p->n = n, p->cap = cap;
+			if ((rc = grow(p)))
+				goto out;
+			v = p->v, cap = p->cap;
+		}
+		v[n++] = make_value(acc, neg);
+		prev = P_NUM;
+	}
+save_num:
+	p->acc = acc;
+	p->neg = neg;
+	p->tok_off = tok_off;
+out:
+	p->v = v, p->n = n, p->cap = cap;
+	p->prev = prev;
+	p->base = base + len;
+	return rc;
+}
+
+/* The end of the input: what was cut, opened or owed must be settled. */
+static int finish(nk_intlist *p)
+{
+	int rc;
+	if (p->in_num) {
+		p->in_num = 0;
+		if (!p->digits)
+			return fail_at(p, p->tok_off, p->neg ? "expected a digit after '-'"
+							     : "expected a digit after '+'");
+		if (p->acc > (uint64_t)INT64_MAX + (unsigned)p->neg)
+			return fail_at(p, p->tok_off, "integer out of 64-bit range");
+		if (p->n == p->cap && (rc = grow(p)))
+			return rc;
+		p->v[p->n++] = make_value(p->acc, p->neg);
+		p->prev = P_NUM;
+	}
+	if (p->prev == P_COMMA)
+		return fail_at(p, p->base,
+			       "expected a number after ',', found end of input");
+	if (p->in_bracket)
+		return fail_bracket(p);
+	if (p->per_line && p->base > p->line_start) {
+		rc = p->on_line(p->ctx, p->v, p->n, p->line);
+		p->n = 0;
+		return rc;
+	}
+	return NK_OK;
+}
+
+static int reserve_buf(nk_intlist *p, size_t chunk)
+{
+	if (p->buf && p->buf_cap >= chunk + 1)
+		return NK_OK;
+	size_t need;
+	if (nk_size_add(&need, chunk, 1))
+		return NK_ENOMEM;
+	unsigned char *b = nk_malloc(need);
+	if (!b)
+		return NK_ENOMEM;
+	free(p->buf);
+	p->buf = b;
+	p->buf_cap = need;
+	return NK_OK;
+}
+
+int nk_intlist_read(nk_intlist *p, nk_reader *r)
+{
+	size_t chunk = p->chunk ? p->chunk : DEFAULT_CHUNK;
+	int rc;
+	if ((rc = reserve_buf(p, chunk)))
+		return rc;
+	begin(p, nk_reader_name(r));
+	for (;;) {
+		ssize_t got = nk_reader_read(r, p->buf, chunk);
+		if (got < 0)
+			return NK_EIO;
+		if (got == 0)
+			break;
+		if ((rc = feed(p, p->buf, (size_t)got)))
+			return rc;
+	}
+	return finish(p);
+}
+
+int nk_intlist_parse(nk_intlist *p, const char *name, const void *data,
+		     size_t size, size_t chunk)
+{
+	const unsigned char *src = data;
+	int rc;
+	if (chunk == 0 || chunk > size)
+		chunk = size ? size : 1;
+	if ((rc = reserve_buf(p, chunk)))
+		return rc;
+	begin(p, name);
+	for (size_t off = 0; off < size; off += chunk) {
+		size_t len = size - off < chunk ? size - off : chunk;
+		memcpy(p->buf, src + off, len);
+		if ((rc = feed(p, p->buf, len)))
+			return rc;
+	}
+	return finish(p);
+}

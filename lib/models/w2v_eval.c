@@ -1,0 +1,807 @@
+/* w2v_eval.c - loading word vectors; neighbours, analogies, similarity.
+ *
+ * Accuracy on analogies follows gensim's evaluate_word_analogies so that
+ * the two agree on the same vectors: words are matched with ASCII case
+ * ignored among the first `cutoff` words (first occurrence wins), a
+ * question with any word outside them is unseen, and the answer is the
+ * best word other than the three given.  Questions are scored in blocks:
+ * the distinct words of a block times the cut-off vocabulary is one
+ * nk_sgemm, from which 3CosAdd and 3CosMul both follow.
+ */
+#include "models/w2v.h"
+#include "core/base.h"
+#include "core/gemm.h"
+#include "core/io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nk_w2v_vecs_free(nk_w2v_vecs *w)
+{
+	for (uint32_t i = 0; w->words && i < w->n; i++)
+		free(w->words[i]);
+	free(w->words);
+	nk_free_aligned(w->vec);
+	free(w->hash);
+	free(w->exact);
+	memset(w, 0, sizeof *w);
+}
+
+static inline unsigned char up(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+}
+
+static uint64_t hash_word(const char *s, size_t len, int fold)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (fold ? up((unsigned char)s[i]) : (unsigned char)s[i])) *
+		    1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static int word_eq(const char *a, const char *b, size_t len, int fold)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (!x || (fold ? up(x) != up(y) : x != y))
+			return 0;
+	}
+	return a[len] == 0;
+}
+
+static int64_t lookup(const nk_w2v_vecs *w, const char *s, size_t len,
+		      int fold)
+{
+	const int32_t *h = fold ? w->hash : w->exact;
+	uint32_t k = (uint32_t)hash_word(s, len, fold) & w->hash_mask;
+	for (; h[k] >= 0; k = (k + 1) & w->hash_mask)
+		if (word_eq(w->words[h[k]], s, len, fold))
+			return h[k];
+	return -1;
+}
+
+int64_t nk_w2v_vecs_find(const nk_w2v_vecs *w, const char *word, int fold)
+{
+	return lookup(w, word, strlen(word), fold);
+}
+
+static int index_words(nk_w2v_vecs *w)
+{
+	uint32_t size = 16;
+	while (size < (uint64_t)w->n * 2)
+		size *= 2;
+	w->hash = nk_malloc(size * sizeof *w->hash);
+	w->exact = nk_malloc(size * sizeof *w->exact);
+	if (!w->hash || !w->exact)
+		return NK_ENOMEM;
+	memset(w->hash, 0xff, size * sizeof *w->hash);
+	memset(w->exact, 0xff, size * sizeof *w->exact);
+	w->hash_mask = size - 1;
+	for (uint32_t i = 0; i < w->n; i++) {
+		size_t len = strlen(w->words[i]);
+		for (int fold = 0; fold < 2; fold++) {
+			if (lookup(w, w->words[i], len, fold) >= 0)
+				continue; /* first occurrence wins */
+			int32_t *h = fold ? w->hash : w->exact;
+			uint32_t k = (uint32_t)hash_word(w->words[i], len, fold) &
+				     w->hash_mask;
+			while (h[k] >= 0)
+				k = (k + 1) & w->hash_mask;
+			h[k] = (int32_t)i;
+		}
+	}
+	return 0;
+}
+
+static void normalise(nk_w2v_vecs *w)
+{
+	for (uint32_t i = 0; i < w->n; i++) {
+		float *v = w->vec + (size_t)i * w->D;
+		double s = 0;
+		for (int j = 0; j < w->D; j++)
+			s += (double)v[j] * v[j];
+		/* In double: 1/norm of a denormal or huge vector is not a
+		 * float. */
+		if (s > 0) {
+			double norm = sqrt(s);
+			for (int j = 0; j < w->D; j++)
+				v[j] = (float)(v[j] / norm);
+		}
+	}
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static const unsigned char *skip_sp(const unsigned char *p,
+				    const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int parse_u64(const unsigned char **pp, const unsigned char *end,
+		     uint64_t max, uint64_t *v)
+{
+	const unsigned char *p = *pp;
+	*v = 0;
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	while (p < end && *p >= '0' && *p <= '9') {
+		*v = *v * 10 + (uint64_t)(*p++ - '0');
+		if (*v > max)
+			return -1;
+	}
+	*pp = p;
+	return 0;
+}
+
+/* Reads "word" (up to a blank) at *pp into a new string. */
+static char *take_word(const unsigned char **pp, const unsigned char *end,
+		       int *err)
+{
+	const unsigned char *p = *pp, *s = p;
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
+		p++;
+	size_t len = (size_t)(p - s);
+	*err = len == 0 ? 1 : len > NK_VOCAB_WORD_MAX ? 2
+	       : memchr(s, 0, len) ? 4 : 0;
+	if (*err)
+		return NULL;
+	char *w = nk_malloc(len + 1);
+	if (w) {
+		memcpy(w, s, len);
+		w[len] = 0;
+	} else {
+		*err = 3;
+	}
+	*pp = p;
+	return w;
+}
+
+/* Parses D numbers of one text line [p, e) into v; the count found. */
+static int parse_floats(const unsigned char *p, const unsigned char *e,
+			float *v, int D, int *bad)
+{
+	char buf[64];
+	int n = 0;
+	*bad = 0;
+	for (;;) {
+		p = skip_sp(p, e);
+		if (p == e)
+			return n;
+		const unsigned char *s = p;
+		while (p < e && *p != ' ' && *p != '\t' && *p != '\r')
+			p++;
+		size_t len = (size_t)(p - s);
+		if (n >= D) {
+			n++;
+			continue;
+		}
+		if (len >= sizeof buf) {
+			*bad = 1;
+			return n;
+		}
+		memcpy(buf, s, len);
+		buf[len] = 0;
+		char *stop;
+		float f = strtof(buf, &stop);
+		if (*stop || !isfinite(f)) {
+			*bad = 1;
+			return n;
+		}
+		v[n++] = f;
+	}
+}
+
+int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
+		      const char *name)
+{
+	const unsigned char *p = data, *end = p + size;
+	memset(w, 0, sizeof *w);
+	uint64_t V, D;
+	p = skip_sp(p, end);
+	if (parse_u64(&p, end, NK_W2V_FILE_MAX_WORDS, &V) ||
+	    (p = skip_sp(p, end), parse_u64(&p, end, NK_W2V_DIM_MAX, &D)) ||
+	    (p = skip_sp(p, end), p == end || *p != '\n'))
+		return nk_error(NK_EFORMAT,
+				"%s:1: expected a header 'WORDS DIMENSIONS' "
+				"(word2vec text or binary vectors)", name);
+	p++;
+	if (V == 0 || D == 0)
+		return nk_error(NK_EFORMAT, "%s:1: no vectors (header '%llu %llu')",
+				name, (unsigned long long)V, (unsigned long long)D);
+	/* Every vector takes at least 2*D bytes (text) or 4*D (binary):
+	 * check before allocating. */
+	if ((uint64_t)(end - p) / (2 * D) < V)
+		return nk_error(NK_EFORMAT,
+				"%s: truncated: the header promises %llu vectors "
+				"of %llu, the file is %zu bytes",
+				name, (unsigned long long)V, (unsigned long long)D,
+				size);
+	w->n = (uint32_t)V;
+	w->D = (int)D;
+	w->words = nk_calloc(V, sizeof *w->words);
+	w->vec = nk_malloc_aligned(V * D * sizeof(float));
+	if (!w->words || !w->vec) {
+		nk_w2v_vecs_free(w);
+		return NK_ENOMEM;
+	}
+	/* Text when the first record reads as a word and D numbers. */
+	int text = 0;
+	{
+		const unsigned char *q = p, *nl;
+		while (q < end && *q == '\n')
+			q++;
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (!nl)
+			nl = end;
+		const unsigned char *s = q;
+		while (s < nl && *s != ' ' && *s != '\t')
+			s++;
+		int bad;
+		if (s > q && s < nl &&
+		    parse_floats(s, nl, w->vec, (int)D, &bad) == (int)D && !bad)
+			text = 1;
+	}
+	uint64_t line = 1;
+	int rc = 0;
+	for (uint64_t i = 0; i < V && !rc; i++) {
+		if (text) {
+			line++;
+			const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+			const unsigned char *e = nl ? nl : end;
+			if (p >= end || !nl) {
+				/* A last line without its newline may have
+				 * lost digits: refuse it too. */
+				rc = nk_error(NK_EFORMAT,
+					      "%s:%llu: truncated: %llu of %llu vectors",
+					      name, (unsigned long long)line,
+					      (unsigned long long)i,
+					      (unsigned long long)V);
+				break;
+			}
+			int err, bad;
+			p = skip_sp(p, e);
+			w->words[i] = take_word(&p, e, &err);
+			if (err) {
+				rc = err == 3 ? NK_ENOMEM
+				     : nk_error(NK_EFORMAT, "%s:%llu: %s", name,
+						(unsigned long long)line,
+						err == 1 ? "no word"
+						: err == 4 ? "a NUL byte in a word"
+							   : "word longer than 255 bytes");
+				break;
+			}
+			int got = parse_floats(p, e, w->vec + i * D, (int)D, &bad);
+			if (bad || got != (int)D)
+				rc = nk_error(NK_EFORMAT,
+					      bad ? "%s:%llu: not a number after %d values"
+						  : "%s:%llu: %d values, expected %llu",
+					      name, (unsigned long long)line, got,
+					      (unsigned long long)D);
+			p = e + 1;
+		} else {
+			while (p < end && (*p == '\n' || *p == '\r'))
+				p++;
+			size_t off = (size_t)(p - (const unsigned char *)data);
+			int err;
+			w->words[i] = take_word(&p, end, &err);
+			if (err || p >= end || *p != ' ') {
+				rc = err == 3 ? NK_ENOMEM
+				     : nk_error(NK_EFORMAT,
+						"%s: byte %zu: %s (vector %llu of %llu)",
+						name, off,
+						err == 2 ? "word longer than 255 bytes"
+						: err == 4 ? "a NUL byte in a word"
+						: p >= end ? "truncated"
+							   : "expected 'word ' before the floats",
+						(unsigned long long)i + 1,
+						(unsigned long long)V);
+				break;
+			}
+			p++;
+			if ((size_t)(end - p) < 4 * D) {
+				rc = nk_error(NK_EFORMAT,
+					      "%s: byte %zu: truncated (vector %llu of %llu)",
+					      name, off, (unsigned long long)i + 1,
+					      (unsigned long long)V);
+				break;
+			}
+			float *v = w->vec + i * D;
+			for (uint64_t j = 0; j < D; j++, p += 4) {
+				uint32_t u = nk_load_u32le(p);
+				memcpy(&v[j], &u, 4);
+				if (!isfinite(v[j])) {
+					rc = nk_error(NK_EFORMAT,
+						      "%s: byte %zu: not a finite number",
+						      name, (size_t)(p - (const unsigned char *)data));
+					break;
+				}
+			}
+		}
+	}
+	if (!rc && index_words(w))
+		rc = NK_ENOMEM;
+	if (rc) {
+		nk_w2v_vecs_free(w);
+		return rc;
+	}
+	normalise(w);
+	return 0;
+}
+
+int nk_w2v_vecs_load(nk_w2v_vecs *w, const char *path)
+{
+	nk_input in;
+	memset(w, 0, sizeof *w);
+	if (nk_input_load(&in, path, 0))
+		return NK_EIO;
+	int rc;
+	if (in.size >= 4 && memcmp(in.data, "NKWF", 4) == 0) {
+		nk_input_free(&in);
+		nk_w2v m;
+		if ((rc = nk_w2v_load(&m, path)))
+			return rc;
+		w->n = m.V;
+		w->D = m.D;
+		w->vec = m.win;
+		m.win = NULL;
+		w->words = m.vocab.words;
+		m.vocab.words = NULL;
+		m.vocab.n = 0;
+		nk_w2v_free(&m);
+		if (index_words(w)) {
+			nk_w2v_vecs_free(w);
+			return NK_ENOMEM;
+		}
+		normalise(w);
+		return 0;
+	}
+	rc = nk_w2v_vecs_parse(w, in.data, in.size, in.name);
+	nk_input_free(&in);
+	return rc;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+static inline float dotf(const float *a, const float *b, int D)
+{
+	float s = 0;
+#pragma omp simd reduction(+ : s)
+	for (int i = 0; i < D; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* Keeps out[0..*n) sorted, best first, at most k. */
+static void offer(nk_w2v_hit *out, int *n, int k, uint32_t id, float score)
+{
+	if (*n == k && score <= out[k - 1].score)
+		return;
+	int i = *n < k ? (*n)++ : k - 1;
+	while (i > 0 && out[i - 1].score < score) {
+		out[i] = out[i - 1];
+		i--;
+	}
+	out[i].id = id;
+	out[i].score = score;
+}
+
+int nk_w2v_nearest(const nk_w2v_vecs *w, const float *q, uint32_t limit,
+		   const uint32_t *skip, int nskip, nk_w2v_hit *out, int k)
+{
+	uint32_t n = limit && limit < w->n ? limit : w->n;
+	int found = 0;
+	if (k <= 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int s = 0;
+		for (int j = 0; j < nskip; j++)
+			s |= skip[j] == i;
+		if (!s)
+			offer(out, &found, k, i,
+			      dotf(q, w->vec + (size_t)i * w->D, w->D));
+	}
+	return found;
+}
+
+#define COSMUL_EPS 1e-6f
+
+static inline float cosmul(float sa, float sb, float sc)
+{
+	return (1 + sb) * 0.5f * ((1 + sc) * 0.5f) / ((1 + sa) * 0.5f + COSMUL_EPS);
+}
+
+int nk_w2v_analogy(const nk_w2v_vecs *w, uint32_t a, uint32_t b, uint32_t c,
+		   int method, uint32_t limit, nk_w2v_hit *out, int k)
+{
+	int D = w->D, found = 0;
+	uint32_t n = limit && limit < w->n ? limit : w->n;
+	const float *va = w->vec + (size_t)a * D, *vb = w->vec + (size_t)b * D,
+		    *vc = w->vec + (size_t)c * D;
+	if (k <= 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i == a || i == b || i == c)
+			continue;
+		const float *x = w->vec + (size_t)i * D;
+		float sa = dotf(x, va, D), sb = dotf(x, vb, D),
+		      sc = dotf(x, vc, D);
+		offer(out, &found, k, i,
+		      method == NK_W2V_COSMUL ? cosmul(sa, sb, sc) : sb - sa + sc);
+	}
+	return found;
+}
+
+/* ---- analogy files ------------------------------------------------------ */
+
+void nk_w2v_eval_free(nk_w2v_eval *e)
+{
+	free(e->sec);
+	memset(e, 0, sizeof *e);
+}
+
+/* Splits [p, e) into at most `max` blank-separated fields; returns the
+ * count (max + 1 when there are more). */
+static int split(const char *p, const char *e, const char **f, size_t *len,
+		 int max)
+{
+	int n = 0;
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p == e)
+			return n;
+		const char *s = p;
+		while (p < e && *p != ' ' && *p != '\t' && *p != '\r')
+			p++;
+		if (n == max)
+			return max + 1;
+		f[n] = s;
+		len[n++] = (size_t)(p - s);
+	}
+}
+
+struct question {
+	uint32_t id[4];
+	uint32_t sec;
+};
+
+typedef int (*question_fn)(void *ctx, const char **f, const size_t *len,
+			   uint64_t line);
+typedef int (*section_fn)(void *ctx, const char *name, size_t len);
+
+static int scan_questions(const void *data, size_t size, const char *name,
+			  section_fn sfn, question_fn qfn, void *ctx)
+{
+	const char *p = data, *end = p + size;
+	uint64_t line = 0;
+	int have_section = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		line++;
+		const char *f[5];
+		size_t len[5];
+		if (*p == ':') {
+			const char *s = p + 1;
+			while (s < e && (*s == ' ' || *s == '\t'))
+				s++;
+			const char *t = e;
+			while (t > s && (t[-1] == ' ' || t[-1] == '\r' || t[-1] == '\t'))
+				t--;
+			if (t == s)
+				return nk_error(NK_EFORMAT, "%s:%llu: a section with no name",
+						name, (unsigned long long)line);
+			have_section = 1;
+			if (sfn && sfn(ctx, s, (size_t)(t - s)))
+				return NK_ENOMEM;
+		} else {
+			int n = split(p, e, f, len, 4);
+			if (n != 0 && n != 4)
+				return nk_error(NK_EFORMAT,
+						"%s:%llu: %s fields, expected 4 "
+						"(a b c d) or ': section'",
+						name, (unsigned long long)line,
+						n > 4 ? "more than 4" : n == 1 ? "1" : n == 2 ? "2" : "3");
+			if (n == 4) {
+				if (!have_section)
+					return nk_error(NK_EFORMAT,
+							"%s:%llu: a question before the "
+							"first ': section' line",
+							name, (unsigned long long)line);
+				int rc = qfn ? qfn(ctx, f, len, line) : 0;
+				if (rc)
+					return rc;
+			}
+		}
+		p = e + 1;
+	}
+	return 0;
+}
+
+static int count_q(void *ctx, const char **f, const size_t *len, uint64_t line)
+{
+	(void)f, (void)len, (void)line;
+	++*(int64_t *)ctx;
+	return 0;
+}
+
+int64_t nk_w2v_questions_check(const void *data, size_t size, const char *name)
+{
+	int64_t n = 0;
+	int rc = scan_questions(data, size, name, NULL, count_q, &n);
+	return rc ? -rc : n;
+}
+
+struct eval_ctx {
+	nk_w2v_eval *e;
+	const nk_w2v_vecs *w;
+	uint32_t cutoff;
+	struct question *q;
+	size_t nq, cap;
+};
+
+static int add_section(void *ctx, const char *s, size_t len)
+{
+	struct eval_ctx *x = ctx;
+	nk_w2v_section *ns = nk_reallocarray(x->e->sec, x->e->nsec + 1,
+					     sizeof *ns);
+	if (!ns)
+		return NK_ENOMEM;
+	x->e->sec = ns;
+	nk_w2v_section *sec = &ns[x->e->nsec++];
+	memset(sec, 0, sizeof *sec);
+	if (len >= sizeof sec->name)
+		len = sizeof sec->name - 1;
+	memcpy(sec->name, s, len);
+	sec->syntactic = strncmp(sec->name, "gram", 4) == 0;
+	return 0;
+}
+
+static int add_question(void *ctx, const char **f, const size_t *len,
+			uint64_t line)
+{
+	struct eval_ctx *x = ctx;
+	(void)line;
+	nk_w2v_section *sec = &x->e->sec[x->e->nsec - 1];
+	sec->total++;
+	struct question q = { .sec = (uint32_t)(x->e->nsec - 1) };
+	for (int i = 0; i < 4; i++) {
+		int64_t id = lookup(x->w, f[i], len[i], 1);
+		if (id < 0 || (uint64_t)id >= x->cutoff)
+			return 0;
+		q.id[i] = (uint32_t)id;
+	}
+	sec->seen++;
+	if (x->nq == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 1024;
+		struct question *nq = nk_reallocarray(x->q, cap, sizeof *nq);
+		if (!nq)
+			return NK_ENOMEM;
+		x->q = nq;
+		x->cap = cap;
+	}
+	x->q[x->nq++] = q;
+	return 0;
+}
+
+enum { QBLOCK = 128 };
+
+int nk_w2v_eval_analogies(nk_w2v_eval *e, const nk_w2v_vecs *w,
+			  const void *data, size_t size, const char *name,
+			  uint32_t cutoff, unsigned methods, int threads)
+{
+	memset(e, 0, sizeof *e);
+	uint32_t L = cutoff && cutoff < w->n ? cutoff : w->n;
+	struct eval_ctx x = { .e = e, .w = w, .cutoff = L };
+	int rc = scan_questions(data, size, name, add_section, add_question, &x);
+	int D = w->D;
+	/* canon[i]: the index a word's upper-cased form maps to, so that
+	 * case variants of a question's words are excluded too (gensim). */
+	int32_t *canon = nk_malloc((size_t)L * sizeof *canon);
+	uint32_t *uniq = nk_malloc(3 * QBLOCK * sizeof *uniq);
+	float *U = nk_malloc_aligned((size_t)3 * QBLOCK * D * sizeof(float));
+	float *S = nk_malloc_aligned((size_t)3 * QBLOCK * L * sizeof(float));
+	if (!rc && (!canon || !uniq || !U || !S))
+		rc = NK_ENOMEM;
+	for (uint32_t i = 0; !rc && i < L; i++)
+		canon[i] = (int32_t)lookup(w, w->words[i], strlen(w->words[i]), 1);
+	for (size_t q0 = 0; !rc && q0 < x.nq; q0 += QBLOCK) {
+		size_t nb = x.nq - q0 < QBLOCK ? x.nq - q0 : QBLOCK;
+		int nu = 0;
+		uint16_t row[QBLOCK][3];
+		for (size_t i = 0; i < nb; i++)
+			for (int j = 0; j < 3; j++) {
+				uint32_t id = x.q[q0 + i].id[j];
+				int k = 0;
+				while (k < nu && uniq[k] != id)
+					k++;
+				if (k == nu) {
+					uniq[nu++] = id;
+					memcpy(U + (size_t)k * D,
+					       w->vec + (size_t)id * D,
+					       D * sizeof(float));
+				}
+				row[i][j] = (uint16_t)k;
+			}
+		/* S = U @ vec[0:L]^T: every cosine the block needs. */
+		nk_sgemm(0, 1, nu, (int)L, D, 1.0f, U, D, w->vec, D, 0.0f, S,
+			 (int)L);
+#pragma omp parallel for schedule(dynamic, 8) num_threads(threads > 0 ? threads : 1)
+		for (size_t i = 0; i < nb; i++) {
+			const struct question *q = &x.q[q0 + i];
+			const float *sa = S + (size_t)row[i][0] * L,
+				    *sb = S + (size_t)row[i][1] * L,
+				    *sc = S + (size_t)row[i][2] * L;
+			float best[2] = { -INFINITY, -INFINITY };
+			uint32_t arg[2] = { UINT32_MAX, UINT32_MAX };
+			for (uint32_t t = 0; t < L; t++) {
+				int32_t c = canon[t];
+				if (c == (int32_t)q->id[0] || c == (int32_t)q->id[1] ||
+				    c == (int32_t)q->id[2])
+					continue;
+				float add = sb[t] - sa[t] + sc[t];
+				float mul = cosmul(sa[t], sb[t], sc[t]);
+				if (add > best[0]) {
+					best[0] = add;
+					arg[0] = t;
+				}
+				if (mul > best[1]) {
+					best[1] = mul;
+					arg[1] = t;
+				}
+			}
+			for (int m = 0; m < 2; m++)
+				if ((methods >> m & 1) && arg[m] != UINT32_MAX &&
+				    canon[arg[m]] == (int32_t)q->id[3]) {
+#pragma omp atomic
+					e->sec[q->sec].correct[m]++;
+				}
+		}
+	}
+	free(canon);
+	free(uniq);
+	nk_free_aligned(U);
+	nk_free_aligned(S);
+	free(x.q);
+	if (rc)
+		nk_w2v_eval_free(e);
+	return rc;
+}
+
+/* ---- similarity --------------------------------------------------------- */
+
+static int cmp_idx(const void *a, const void *b, void *ctx)
+{
+	const double *v = ctx;
+	double x = v[*(const uint32_t *)a], y = v[*(const uint32_t *)b];
+	return x < y ? -1 : x > y;
+}
+
+/* Ranks with ties averaged (1-based). */
+static int ranks(double *r, const double *v, size_t n)
+{
+	uint32_t *o = nk_malloc((n ? n : 1) * sizeof *o);
+	if (!o)
+		return NK_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		o[i] = (uint32_t)i;
+	qsort_r(o, n, sizeof *o, cmp_idx, (void *)v);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && v[o[j + 1]] == v[o[i]])
+			j++;
+		for (size_t k = i; k <= j; k++)
+			r[o[k]] = (double)(i + j) / 2 + 1;
+		i = j + 1;
+	}
+	free(o);
+	return 0;
+}
+
+static double pearson(const double *x, const double *y, size_t n)
+{
+	double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+	for (size_t i = 0; i < n; i++) {
+		mx += x[i];
+		my += y[i];
+	}
+	mx /= (double)n;
+	my /= (double)n;
+	for (size_t i = 0; i < n; i++) {
+		sxy += (x[i] - mx) * (y[i] - my);
+		sxx += (x[i] - mx) * (x[i] - mx);
+		syy += (y[i] - my) * (y[i] - my);
+	}
+	return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
+			   const void *data, size_t size, const char *name,
+			   uint32_t cutoff)
+{
+	const char *p = data, *end = p + size;
+	uint64_t line = 0;
+	uint32_t L = cutoff && cutoff < w->n ? cutoff : w->n;
+	double *gold = NULL, *cos = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	memset(r, 0, sizeof *r);
+	while (p < end && !rc) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		const char *f[4];
+		size_t len[4];
+		line++;
+		int nf = *p == '#' ? 0 : split(p, e, f, len, 3);
+		p = e + 1;
+		if (nf == 0)
+			continue;
+		if (nf != 3) {
+			rc = nk_error(NK_EFORMAT,
+				      "%s:%llu: %s fields, expected 3 (word word score)",
+				      name, (unsigned long long)line,
+				      nf > 3 ? "more than 3" : nf == 1 ? "1" : "2");
+			break;
+		}
+		char buf[64], *stop;
+		if (len[2] >= sizeof buf) {
+			rc = nk_error(NK_EFORMAT, "%s:%llu: bad score", name,
+				      (unsigned long long)line);
+			break;
+		}
+		memcpy(buf, f[2], len[2]);
+		buf[len[2]] = 0;
+		double score = strtod(buf, &stop);
+		if (*stop || !isfinite(score)) {
+			rc = nk_error(NK_EFORMAT, "%s:%llu: '%s' is not a number",
+				      name, (unsigned long long)line, buf);
+			break;
+		}
+		int64_t a = lookup(w, f[0], len[0], 1), b = lookup(w, f[1], len[1], 1);
+		if (a < 0 || b < 0 || (uint64_t)a >= L || (uint64_t)b >= L) {
+			r->oov++;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			double *g2 = nk_reallocarray(gold, cap, sizeof *g2);
+			if (g2)
+				gold = g2;
+			double *c2 = nk_reallocarray(cos, cap, sizeof *c2);
+			if (c2)
+				cos = c2;
+			if (!g2 || !c2) {
+				rc = NK_ENOMEM;
+				break;
+			}
+		}
+		gold[n] = score;
+		cos[n++] = dotf(w->vec + (size_t)a * w->D,
+				w->vec + (size_t)b * w->D, w->D);
+	}
+	if (!rc) {
+		r->pairs = n;
+		r->spearman = r->pearson = NAN;
+		if (n >= 2) {
+			double *rg = nk_malloc(n * sizeof *rg),
+			       *rc2 = nk_malloc(n * sizeof *rc2);
+			if (rg && rc2 && !ranks(rg, gold, n) && !ranks(rc2, cos, n)) {
+				r->spearman = pearson(rg, rc2, n);
+				r->pearson = pearson(gold, cos, n);
+			} else {
+				rc = NK_ENOMEM;
+			}
+			free(rg);
+			free(rc2);
+		}
+	}
+	free(gold);
+	free(cos);
+	return rc;
+}
