@@ -12,7 +12,8 @@
 #include "cli.h"
 
 #include "models/charlm.h"
-#include "nn/nn.h"
+#include "nn/optim.h"
+#include "nn/lr.h"
 #include "core/rng.h"
 #include "text/textdata.h"
 #include "formats/tokstream.h"

@@ -3,6 +3,13 @@
 #include "models/charlm.h"
 #include "core/base.h"
 #include "formats/wfile.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/gru.h"
+#include "nn/linear.h"
+#include "nn/lstm.h"
+#include "nn/rnn.h"
+#include "nn/softmax.h"
 
 #include <math.h>
 #include <stdio.h>

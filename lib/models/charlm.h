@@ -23,7 +23,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nn/nn.h"
 #include "nn/params.h"
 #include "core/rng.h"
 

@@ -1,6 +1,6 @@
 /* dropout.c - inverted dropout: kept elements are scaled by 1/(1-p) in
  * training, so inference uses the layer's input unchanged. */
-#include "nn/nn.h"
+#include "nn/dropout.h"
 
 #include <string.h>
 

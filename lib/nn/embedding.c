@@ -1,5 +1,5 @@
 /* embedding.c - a lookup table: row ids[n] of wte becomes row n of out. */
-#include "nn/nn.h"
+#include "nn/embedding.h"
 
 #include <string.h>
 

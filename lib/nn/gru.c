@@ -12,7 +12,8 @@
  * Cache: gates (T,B,3H) after their nonlinearities; gh_n (T,B,H); then
  * workspace: packed w_hh; gh (B,3H); dGx, dGh (T,B,3H) each; dh (B,H).
  */
-#include "nn/nn.h"
+#include "nn/gru.h"
+#include "nn/vmath.h"
 #include "core/gemm.h"
 
 #include <string.h>

@@ -2,7 +2,7 @@
  *   out = (in - mean) * rstd * w + b,  rstd = 1 / sqrt(var + eps),
  * var the biased variance.  Rows are independent; the w and b gradients
  * sum over rows in row order, so results do not depend on threads. */
-#include "nn/nn.h"
+#include "nn/layernorm.h"
 
 #include <math.h>
 

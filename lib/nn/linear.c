@@ -1,5 +1,5 @@
 /* linear.c - a fully connected layer, out = in @ w^T + b (torch.nn.Linear). */
-#include "nn/nn.h"
+#include "nn/linear.h"
 #include "core/gemm.h"
 
 /* out (N,OC) = in (N,IC) @ w (OC,IC)^T + b (OC).  The bias goes into out

@@ -10,7 +10,7 @@
  *                   S = total_steps - warmup; min_lr from s >= S on
  *                   (torch CosineAnnealingLR with T_max = S, eta_min).
  */
-#include "nn/nn.h"
+#include "nn/lr.h"
 
 #include <math.h>
 

@@ -14,7 +14,8 @@
  *   gates (T,B,4H) after their nonlinearities; c (T,B,H); tanh(c) (T,B,H);
  *   then workspace: packed w_hh; dG (T,B,4H); dh, dc carried (B,H) each.
  */
-#include "nn/nn.h"
+#include "nn/lstm.h"
+#include "nn/vmath.h"
 #include "core/gemm.h"
 
 #include <string.h>

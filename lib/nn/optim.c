@@ -2,7 +2,7 @@
  * momentum, and global-norm gradient clipping, with torch.optim's update
  * rules.  Updates are elementwise, so threads change nothing in the
  * results; the clipping norm sums in a fixed number of chunks. */
-#include "nn/nn.h"
+#include "nn/optim.h"
 #include "core/base.h"
 
 #include <math.h>

@@ -7,7 +7,8 @@
  *
  * Cache: workspace only: packed w_hh; dpre (T,B,H); dh carried (B,H).
  */
-#include "nn/nn.h"
+#include "nn/rnn.h"
+#include "nn/vmath.h"
 #include "core/gemm.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* softmax.c - softmax with cross-entropy (the language models' loss) and a
  * plain softmax with a temperature (sampling). */
-#include "nn/nn.h"
+#include "nn/softmax.h"
 
 #include <math.h>
 

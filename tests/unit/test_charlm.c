@@ -3,7 +3,7 @@
 
 #include "core/base.h"
 #include "models/charlm.h"
-#include "nn/nn.h"
+#include "nn/optim.h"
 #include "text/textdata.h"
 #include "formats/wfile.h"
 

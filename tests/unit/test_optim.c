@@ -6,7 +6,8 @@
 
 #include "check.h"
 #include "core/base.h"
-#include "nn/nn.h"
+#include "nn/optim.h"
+#include "nn/lr.h"
 
 static int near(double a, double b, double tol)
 {
