@@ -27,6 +27,11 @@ const char *nk_cell_name(int cell)
 	return cell >= 0 && cell < NK_CELL_COUNT ? cell_names[cell] : NULL;
 }
 
+int nk_cell_gates(int cell)
+{
+	return cell >= 0 && cell < NK_CELL_COUNT ? cell_gates[cell] : 0;
+}
+
 int nk_cell_from_name(const char *name)
 {
 	for (int i = 0; i < NK_CELL_COUNT; i++)
@@ -105,81 +110,6 @@ void nk_charlm_free(nk_charlm *m)
 {
 	nk_params_free(&m->p);
 	memset(m, 0, sizeof *m);
-}
-
-int nk_charlm_to_wfile(const nk_charlm *m, nk_wfile *w)
-{
-	const nk_charlm_config *c = &m->cfg;
-	int rc;
-	if ((rc = nk_wfile_set_str(w, "program", "rnn-train")) ||
-	    (rc = nk_wfile_set_str(w, "kind", "charlm")) ||
-	    (rc = nk_wfile_set_str(w, "cell", cell_names[c->cell])) ||
-	    (rc = nk_wfile_set_int(w, "layers", c->L)) ||
-	    (rc = nk_wfile_set_int(w, "hidden", c->H)) ||
-	    (rc = nk_wfile_set_int(w, "embedding", c->C)) ||
-	    (rc = nk_wfile_set_int(w, "vocab_size", c->V)) ||
-	    (rc = nk_wfile_set_float(w, "dropout", c->dropout)))
-		return rc;
-	return nk_params_add_to_wfile(&m->p, w);
-}
-
-int nk_charlm_from_wfile(nk_charlm *m, const nk_wfile *f)
-{
-	const char *name = nk_wfile_name(f), *prog, *cell;
-	memset(m, 0, sizeof *m);
-	const nk_wmeta *pm = nk_wfile_meta(f, "program");
-	if (!pm || pm->type != NK_WMETA_STR)
-		return nk_error(NK_EFORMAT, "%s: not an rnn-train model (no "
-				"'program' metadata)", name);
-	if (nk_wfile_get_str(f, "program", &prog))
-		return NK_EFORMAT;
-	if (strcmp(prog, "rnn-train") != 0)
-		return nk_error(NK_EFORMAT, "%s: a model written by %s, not by "
-				"rnn-train", name, prog);
-	int64_t L, H, C, V;
-	double p;
-	if (nk_wfile_get_str(f, "cell", &cell) ||
-	    nk_wfile_get_int(f, "layers", &L) ||
-	    nk_wfile_get_int(f, "hidden", &H) ||
-	    nk_wfile_get_int(f, "embedding", &C) ||
-	    nk_wfile_get_int(f, "vocab_size", &V) ||
-	    nk_wfile_get_float(f, "dropout", &p))
-		return NK_EFORMAT;
-	nk_charlm_config cfg = {nk_cell_from_name(cell), 0, 0, 0, 0, (float)p};
-	if (cfg.cell < 0)
-		return nk_error(NK_EFORMAT, "%s: unknown cell '%s'", name, cell);
-	if (L < 1 || L > NK_CHARLM_MAX_LAYERS || H < 1 || H > 65536 ||
-	    C < 1 || C > 65536 || V < 1 || V > (1 << 24))
-		return nk_error(NK_EFORMAT, "%s: model size out of range "
-				"(layers %lld, hidden %lld, embedding %lld, "
-				"vocabulary %lld)", name, (long long)L,
-				(long long)H, (long long)C, (long long)V);
-	cfg.L = (int)L, cfg.H = (int)H, cfg.C = (int)C, cfg.V = (int)V;
-	/* The sizes above come from the file: before allocating for them,
-	 * check that the file holds that many parameters (a damaged or
-	 * hostile header must not make us allocate gigabytes). */
-	uint64_t G = (uint64_t)cell_gates[cfg.cell], want = (uint64_t)V * C +
-		(uint64_t)V * H + (uint64_t)V, have = 0;
-	for (int64_t l = 0; l < L; l++)
-		want += G * (uint64_t)H * ((uint64_t)(l ? H : C) + H + 2);
-	for (size_t i = 0; i < nk_wfile_n_tensors(f); i++) {
-		const nk_wtensor *t = nk_wfile_tensor_at(f, i);
-		if (t->dtype == NK_F32)
-			have += t->nelem;
-	}
-	if (want > have)
-		return nk_error(NK_EFORMAT, "%s: the metadata describe %llu "
-				"parameters, the file holds %llu", name,
-				(unsigned long long)want,
-				(unsigned long long)have);
-	int rc = nk_charlm_init(m, &cfg);
-	if (rc)
-		return nk_error_prefix(rc, name);
-	if ((rc = nk_params_load_wfile(&m->p, f))) {
-		nk_charlm_free(m);
-		return rc;
-	}
-	return NK_OK;
 }
 
 /* ---- the workspace -------------------------------------------------------- */

@@ -3,7 +3,8 @@
  *   ids (T,B) -> embedding (T,B,C) -> L recurrent layers (RNN, LSTM or GRU)
  *   of H units, with dropout between them -> linear (V,H) -> softmax-xent
  *
- * built from the layers of nn.h over one nk_params block.  Training is
+ * built from the layers of lib/nn/ over one nk_params block.  Its file
+ * schema is charlm_file.h; its training task, charlm_task.h.  Training is
  * truncated BPTT: each step runs T time steps of B streams from the hidden
  * state the previous step ended in, and the gradient stops there.
  *
@@ -65,12 +66,8 @@ int nk_charlm_init(nk_charlm *m, const nk_charlm_config *cfg);
 void nk_charlm_randomize(nk_charlm *m, nk_rng *rng);
 void nk_charlm_free(nk_charlm *m);
 
-/* The model's metadata ("program" = "rnn-train", "kind" = "charlm",
- * cell, layers, hidden, embedding, vocab_size, dropout) and parameters. */
-int nk_charlm_to_wfile(const nk_charlm *m, struct nk_wfile *w);
-/* Refuses a file from another program, then reads the configuration and
- * the parameters (each tensor's shape is checked). */
-int nk_charlm_from_wfile(nk_charlm *m, const struct nk_wfile *f);
+/* Gates per step of a cell: 1 rnn, 4 lstm, 3 gru; 0 for unknown. */
+int nk_cell_gates(int cell);
 
 /* ---- running: forward over B streams, T steps at a time -------------- */
 
@@ -113,5 +110,20 @@ int nk_charlm_evaluate(const nk_charlm *m, const uint32_t *ids, size_t n,
  * likely (0: all), with u uniform in [0,1).  `work` holds 2*V floats. */
 uint32_t nk_charlm_pick(const float *logits, int V, float temperature,
 			int top_k, double u, float *work);
+
+/* ---- generation: one symbol at a time ---------------------------------- */
+typedef struct nk_charlm_sampler nk_charlm_sampler;
+
+/* Draws with its own generator seeded from seed (stream 0), at temperature
+ * among the top_k most likely (0: all). */
+nk_charlm_sampler *nk_charlm_sampler_new(const nk_charlm *m, uint64_t seed,
+					 float temperature, int top_k);
+void nk_charlm_sampler_free(nk_charlm_sampler *s);
+/* Runs the model over ids (a prime, or the start symbol), carrying the
+ * state, so the next draw continues from them. */
+void nk_charlm_sampler_feed(nk_charlm_sampler *s, const uint32_t *ids,
+			    size_t n);
+/* The next symbol; it is fed back before the draw after it. */
+uint32_t nk_charlm_sampler_next(nk_charlm_sampler *s);
 
 #endif

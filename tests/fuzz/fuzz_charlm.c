@@ -14,6 +14,7 @@
 
 #include "core/base.h"
 #include "models/charlm.h"
+#include "models/charlm_file.h"
 #include "text/textdata.h"
 #include "formats/wfile.h"
 

@@ -3,6 +3,7 @@
 
 #include "core/base.h"
 #include "models/charlm.h"
+#include "models/charlm_file.h"
 #include "nn/optim.h"
 #include "text/textdata.h"
 #include "formats/wfile.h"
