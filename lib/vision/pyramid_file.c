@@ -85,12 +85,13 @@ int nk_pyr_file_read_laplacian(nk_laplacian *lp, const nk_wfile *r,
 	memset(lp, 0, sizeof *lp);
 	int64_t n = 0;
 	const char *kind = NULL;
-	int rc = nk_wfile_check_schema(r, "pyramid", 1, NK_PYR_SCHEMA, NULL);
-	if (!rc)
-		rc = nk_wfile_get_str(r, "kind", &kind);
+	/* The kind first: another program's file has its own schemas. */
+	int rc = nk_wfile_get_str(r, "kind", &kind);
 	if (!rc && strcmp(kind, "laplacian") != 0)
 		rc = nk_error(NK_EFORMAT, "%s: holds a '%s' pyramid, not "
 			      "laplacian bands", name, kind);
+	if (!rc)
+		rc = nk_wfile_check_schema(r, "pyramid", 1, NK_PYR_SCHEMA, NULL);
 	if (!rc)
 		rc = nk_wfile_get_int(r, "levels", &n);
 	if (!rc && (n < 1 || n > NK_PYR_MAX_LEVELS))
