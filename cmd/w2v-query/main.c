@@ -148,21 +148,11 @@ static int eval_file(const char *path, int threads)
 		return 1;
 	}
 	nk_w2v_section sum[3];
-	memset(sum, 0, sizeof sum);
-	strcpy(sum[0].name, "semantic");
-	strcpy(sum[1].name, "syntactic");
-	strcpy(sum[2].name, "total");
+	nk_w2v_eval_totals(sum, &e);
 	printf("# %s\tcut-off %u\nsection\tseen\ttotal\t3cosadd\t3cosmul\n", path,
 	       cutoff ? cutoff : vecs.n);
 	for (size_t i = 0; i < e.nsec + 3; i++) {
 		const nk_w2v_section *s = i < e.nsec ? &e.sec[i] : &sum[i - e.nsec];
-		for (int k = 0; i < e.nsec && k < 2; k++) {
-			nk_w2v_section *t = &sum[k ? 2 : s->syntactic];
-			t->seen += s->seen;
-			t->total += s->total;
-			t->correct[0] += s->correct[0];
-			t->correct[1] += s->correct[1];
-		}
 		printf("%s\t%llu\t%llu", s->name, (unsigned long long)s->seen,
 		       (unsigned long long)s->total);
 		pct(s->correct[0], s->seen);

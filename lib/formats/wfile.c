@@ -37,7 +37,7 @@
 #define MIN_TENSOR_ENTRY 12 /* name_len, 1-byte name, dtype, ndim, offset */
 #define ZLIB_MAX_RATIO 1032 /* deflate never expands data more than this */
 
-static const char magic[4] = {'N', 'K', 'W', 'F'};
+static const char magic[4] = {'N', 'K', 'W', 'F'}; /* NK_WFILE_MAGIC */
 
 /* The file's dtype codes are enum nk_dtype's values, frozen: renumbering
  * the enum would make old files read as the wrong type. */
@@ -1176,6 +1176,27 @@ int nk_wfile_get_int(const nk_wfile *w, const char *key, int64_t *v)
 	if (m)
 		*v = m->v.i;
 	return rc;
+}
+
+int nk_wfile_check_schema(const nk_wfile *w, const char *what,
+			  int64_t oldest, int64_t newest, int64_t *version)
+{
+	int64_t v = 1;
+	if (nk_wfile_meta(w, NK_WFILE_SCHEMA_KEY) &&
+	    nk_wfile_get_int(w, NK_WFILE_SCHEMA_KEY, &v))
+		return NK_EFORMAT;
+	if (version)
+		*version = v;
+	if (v > newest)
+		return nk_error(NK_EVERSION, "%s: %s schema %lld is newer than "
+				"this nnkit reads (%lld); upgrade nnkit",
+				wname(w), what, (long long)v, (long long)newest);
+	if (v < oldest)
+		return nk_error(NK_EVERSION, "%s: %s schema %lld is older than "
+				"this nnkit reads (%lld); make the file again "
+				"from its source", wname(w), what, (long long)v,
+				(long long)oldest);
+	return NK_OK;
 }
 
 int nk_wfile_get_float(const nk_wfile *w, const char *key, double *v)

@@ -40,6 +40,7 @@
 
 #include "core/tensor.h" /* enum nk_dtype: its codes are the file's dtype codes */
 
+#define NK_WFILE_MAGIC "NKWF" /* the first 4 bytes of every weight file */
 #define NK_WFILE_VERSION 1    /* the newest format version this reads */
 #define NK_WFILE_ALIGN 64     /* header size and tensor offsets */
 #define NK_WFILE_MAX_DIMS 8
@@ -158,6 +159,17 @@ const nk_wtensor *nk_wfile_tensor(const nk_wfile *w, const char *name);
  * NULL when ndim is 0. */
 const nk_wtensor *nk_wfile_expect(const nk_wfile *w, const char *name,
 				  int dtype, int ndim, const int64_t *shape);
+
+/* A model's file schema version, the int metadata "schema" that a
+ * program writes beside "program" and "kind" (NK_WFILE_SCHEMA_KEY).  A
+ * file without the key predates versioned schemas and counts as version
+ * 1.  Outside oldest..newest, NK_EVERSION with a message that names WHAT
+ * and says what to do: "bands.nkw: pyramid schema 3 is newer than this
+ * nnkit reads (1); upgrade nnkit".  *version (may be NULL) gets the
+ * version found. */
+#define NK_WFILE_SCHEMA_KEY "schema"
+int nk_wfile_check_schema(const nk_wfile *w, const char *what,
+			  int64_t oldest, int64_t newest, int64_t *version);
 
 /* Iteration, in file order. */
 size_t nk_wfile_n_meta(const nk_wfile *w);

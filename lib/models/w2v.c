@@ -997,6 +997,7 @@ int nk_w2v_save(const nk_w2v *m, const char *path)
 	int64_t VD[2] = { m->V, m->D };
 	const nk_w2v_opts *o = &m->o;
 	rc = nk_wfile_set_str(w, "program", "w2v-train") ||
+	     nk_wfile_set_int(w, NK_WFILE_SCHEMA_KEY, NK_W2V_SCHEMA) ||
 	     nk_wfile_set_str(w, "kind", "word2vec") ||
 	     nk_wfile_set_int(w, "dim", m->D) ||
 	     nk_wfile_set_int(w, "window", o->window) ||
@@ -1090,6 +1091,10 @@ int nk_w2v_load(nk_w2v *m, const char *path)
 		nk_error(NK_EFORMAT, "%s: a '%s' model, not word2vec", path, s);
 		goto out;
 	}
+	if (nk_wfile_check_schema(f, "word2vec", 1, NK_W2V_SCHEMA, NULL)) {
+		rc = NK_EVERSION;
+		goto out;
+	}
 	if (get_i(f, "dim", 1, NK_W2V_DIM_MAX, &D) ||
 	    get_i(f, "window", 1, 1000, &win) ||
 	    get_i(f, "negative", 0, 1000, &neg) || get_i(f, "hs", 0, 1, &hs) ||
@@ -1148,4 +1153,22 @@ out:
 		return rc;
 	}
 	return 0;
+}
+
+void nk_w2v_resume_opts(nk_w2v *m, const nk_w2v_opts *o, unsigned set)
+{
+	m->o.epochs = o->epochs;
+	m->o.threads = o->threads;
+	m->o.batched = o->batched;
+	if (set & NK_W2V_SET_ALPHA)
+		m->o.alpha = o->alpha;
+	if (set & NK_W2V_SET_MIN_ALPHA)
+		m->o.min_alpha = o->min_alpha;
+	else if (set & NK_W2V_SET_ALPHA)
+		m->o.min_alpha = o->alpha * 1e-4;
+}
+
+int nk_w2v_is_token_stream(const void *data, size_t size)
+{
+	return size >= 4 && memcmp(data, NK_TOK_MAGIC, 4) == 0;
 }

@@ -133,11 +133,30 @@ int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 /* word2vec formats: "V D\n" then per word "word v1 .. vD\n" (text, %.6g)
  * or "word " and D little-endian float32 then "\n" (binary). */
 int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary);
-/* The full training state as a weight file (nnkit-wfile(5)). */
+/* The full training state as a weight file (nnkit-wfile(5)):
+ *	metadata  program "w2v-train", schema NK_W2V_SCHEMA, kind "word2vec",
+ *	          dim, window, negative, hs, cbow, min_count, sample, alpha,
+ *	          min_alpha, alpha_now, epochs_done, words_done, vocab_total,
+ *	          rng (4 ints)
+ *	tensors   vectors (V,D) f32; out.ns (V,D) with negative sampling;
+ *	          out.hs (V,D) with hierarchical softmax; vocab.counts (V) i64;
+ *	          vocab.words, the words each ended by '\n', u8
+ * A state saved before the schema key existed reads as schema 1. */
+#define NK_W2V_SCHEMA 1 /* written, and the newest read */
 int nk_w2v_save(const nk_w2v *m, const char *path);
-/* Reads a state written by nk_w2v_save; options other than the shape
- * come from `o` where the caller set them (see w2v-train --resume). */
+/* Reads a state written by nk_w2v_save. */
 int nk_w2v_load(nk_w2v *m, const char *path);
+/* What a resumed state takes from new options `o`: epochs, threads and
+ * the batched path always; with NK_W2V_SET_ALPHA the starting rate, the
+ * final one then following as alpha * 1e-4 unless NK_W2V_SET_MIN_ALPHA
+ * gives it too.  The shape and the vocabulary stay the state's. */
+#define NK_W2V_SET_ALPHA 0x1u
+#define NK_W2V_SET_MIN_ALPHA 0x2u
+void nk_w2v_resume_opts(nk_w2v *m, const nk_w2v_opts *o, unsigned set);
+
+/* Whether an input is a binary token stream (tokenize encode -b, known by
+ * its magic) rather than text. */
+int nk_w2v_is_token_stream(const void *data, size_t size);
 
 /* ---- querying (w2v_eval.c) ------------------------------------------- */
 
@@ -201,6 +220,9 @@ int nk_w2v_eval_analogies(nk_w2v_eval *e, const nk_w2v_vecs *w,
 			  const void *data, size_t size, const char *name,
 			  uint32_t cutoff, unsigned methods, int threads);
 void nk_w2v_eval_free(nk_w2v_eval *e);
+/* The sections summed: sum[0] "semantic" (names not starting with
+ * "gram"), sum[1] "syntactic", sum[2] "total". */
+void nk_w2v_eval_totals(nk_w2v_section sum[3], const nk_w2v_eval *e);
 
 /* Parses only (for the fuzzer and for early errors): the number of
  * question lines, or a negative NK_E* code. */

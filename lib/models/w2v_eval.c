@@ -12,6 +12,7 @@
 #include "core/base.h"
 #include "core/gemm.h"
 #include "core/io.h"
+#include "formats/wfile.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -341,7 +342,7 @@ int nk_w2v_vecs_load(nk_w2v_vecs *w, const char *path)
 	if (nk_input_load(&in, path, 0))
 		return NK_EIO;
 	int rc;
-	if (in.size >= 4 && memcmp(in.data, "NKWF", 4) == 0) {
+	if (in.size >= 4 && memcmp(in.data, NK_WFILE_MAGIC, 4) == 0) {
 		nk_input_free(&in);
 		nk_w2v m;
 		if ((rc = nk_w2v_load(&m, path)))
@@ -804,4 +805,23 @@ int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
 	free(gold);
 	free(cos);
 	return rc;
+}
+
+void nk_w2v_eval_totals(nk_w2v_section sum[3], const nk_w2v_eval *e)
+{
+	memset(sum, 0, 3 * sizeof *sum);
+	strcpy(sum[0].name, "semantic");
+	strcpy(sum[1].name, "syntactic");
+	strcpy(sum[2].name, "total");
+	for (size_t i = 0; i < e->nsec; i++) {
+		const nk_w2v_section *s = &e->sec[i];
+		for (int k = 0; k < 2; k++) {
+			nk_w2v_section *t = &sum[k ? 2 : s->syntactic];
+			t->seen += s->seen;
+			t->total += s->total;
+			t->correct[0] += s->correct[0];
+			t->correct[1] += s->correct[1];
+		}
+	}
+	sum[1].syntactic = 1;
 }

@@ -540,3 +540,42 @@ int nk_pyr_scale_sizes(int *ws, int *hs, int max, int w, int h,
 	}
 	return n;
 }
+
+int nk_pyr_scale(nk_image *lv, int n, const int *ws, const int *hs,
+		 const nk_image *src)
+{
+	int rc = NK_OK, made = 0;
+	for (; made < n && !rc; made++) {
+		rc = nk_image_alloc(&lv[made], ws[made], hs[made], src->c);
+		if (!rc)
+			rc = nk_resize_area(lv[made].data, ws[made], hs[made],
+					    src->data, src->w, src->h, src->c);
+	}
+	if (rc)
+		for (int i = 0; i < made; i++)
+			nk_image_free(&lv[i]);
+	return rc;
+}
+
+int nk_pyr_mosaic(nk_image *m, const nk_image *lv, int n)
+{
+	int w = 0;
+	for (int i = 0; i < n; i++) {
+		if (w > NK_IMAGE_MAX_SIDE - lv[i].w)
+			return nk_error(NK_ERANGE, "mosaic wider than %d pixels",
+					NK_IMAGE_MAX_SIDE);
+		w += lv[i].w;
+	}
+	int rc = nk_image_alloc(m, w, lv[0].h, lv[0].c);
+	if (rc)
+		return rc;
+	int x0 = 0;
+	for (int i = 0; i < n; i++) {
+		size_t rowb = (size_t)lv[i].w * lv[i].c;
+		for (int y = 0; y < lv[i].h && y < m->h; y++)
+			memcpy(m->data + ((size_t)y * m->w + x0) * m->c,
+			       lv[i].data + (size_t)y * rowb, rowb);
+		x0 += lv[i].w;
+	}
+	return NK_OK;
+}

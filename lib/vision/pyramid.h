@@ -79,4 +79,13 @@ int nk_resize_area(unsigned char *dst, int dw, int dh,
 int nk_pyr_scale_sizes(int *ws, int *hs, int max, int w, int h,
 		       double factor, int min_side);
 
+/* lv[k] (hs[k], ws[k], c) = src area-resized (nk_resize_area) to each of
+ * the n sizes.  On failure every lv[k] is freed. */
+int nk_pyr_scale(nk_image *lv, int n, const int *ws, const int *hs,
+		 const nk_image *src);
+
+/* The n images side by side, left to right, in one image of lv[0]'s
+ * height and channels (rows below a shorter image are zero). */
+int nk_pyr_mosaic(nk_image *m, const nk_image *lv, int n);
+
 #endif

@@ -1,6 +1,7 @@
 /* test_pyramid.c - pyrDown/pyrUp against a plain reference written from
  * the definition, Laplacian round trips, area resize, SPP forward and
- * backward (finite differences).  The byte-for-byte comparison with
+ * backward (finite differences), the pyramid weight-file schema (round
+ * trip, versions refused with a message).  The byte-for-byte comparison with
  * OpenCV itself is tests/t_pyramid_opencv.sh. */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "core/base.h"
 #include "check.h"
 #include "vision/pyramid.h"
+#include "vision/pyramid_file.h"
 #include "vision/spp.h"
 
 static unsigned rnd_state = 1;
@@ -368,6 +370,196 @@ TEST(spp_backward_finite_differences)
 	spp_gradcheck(NK_SPP_AVG, 1, 2, 16, 16);
 }
 
+/* A weight file written to memory and read back (*buf freed by the
+ * caller after the file). */
+static nk_wfile *through_memory(nk_wfile *w, char **buf)
+{
+	size_t n = 0;
+	FILE *fp = open_memstream(buf, &n);
+	if (!fp || nk_wfile_write_fp(w, fp, "mem", 0) || fclose(fp))
+		return NULL;
+	return nk_wfile_read_mem(*buf, n, "bands.nkw");
+}
+
+static void random_image(nk_image *img, int w, int h, int c)
+{
+	CHECK(nk_image_alloc(img, w, h, c) == 0);
+	for (size_t i = 0; i < nk_image_bytes(img); i++)
+		img->data[i] = (unsigned char)rnd();
+}
+
+TEST(pyramid_file_round_trip)
+{
+	nk_image img, views[4], out;
+	nk_laplacian lp, back;
+	random_image(&img, 13, 9, 3);
+	CHECK(nk_laplacian_build(&lp, &img, 4) == 0);
+	for (int i = 0; i < 4; i++)
+		CHECK(nk_laplacian_view(&views[i], &lp, i) == 0);
+	nk_wfile *w = NULL;
+	char *buf = NULL;
+	CHECK(nk_pyr_file_levels(&w, "laplacian", "in.png", views, 4, &lp) == 0);
+	nk_wfile *r = through_memory(w, &buf);
+	CHECK(r != NULL);
+	int64_t v = 0;
+	const char *s;
+	CHECK(nk_wfile_get_int(r, NK_WFILE_SCHEMA_KEY, &v) == 0 &&
+	      v == NK_PYR_SCHEMA);
+	CHECK(nk_wfile_get_str(r, "source", &s) == 0 && !strcmp(s, "in.png"));
+	CHECK(nk_pyr_file_read_laplacian(&back, r, "bands.nkw") == 0);
+	CHECK(back.n == 4 && back.c == 3 && back.w[3] == lp.w[3]);
+	CHECK(memcmp(back.band[0], lp.band[0], 13 * 9 * 3 * 2) == 0);
+	nk_laplacian_free(&back);
+	CHECK(nk_pyr_file_reconstruct(&out, r, "bands.nkw") == 0);
+	CHECK(out.w == 13 && out.h == 9 && !memcmp(out.data, img.data, 13 * 9 * 3));
+	nk_image_free(&out);
+	nk_wfile_free(r);
+	free(buf);
+	/* A gauss file is not bands. */
+	nk_wfile_free(w);
+	CHECK(nk_pyr_file_levels(&w, "gauss", "in.png", views, 4, NULL) == 0);
+	r = through_memory(w, &buf);
+	CHECK(nk_pyr_file_reconstruct(&out, r, "g.nkw") == NK_EFORMAT);
+	CHECK(strstr(nk_last_error(), "g.nkw: holds a 'gauss' pyramid") != NULL);
+	nk_wfile_free(r);
+	nk_wfile_free(w);
+	free(buf);
+	for (int i = 0; i < 4; i++)
+		nk_image_free(&views[i]);
+	nk_laplacian_free(&lp);
+	nk_image_free(&img);
+}
+
+/* Bands written with the schema key at `version`, or without it (-1), as
+ * files before the key existed were; reconstructs them. */
+static int reconstruct_at(int64_t version, nk_image *out)
+{
+	nk_image img, views[2];
+	nk_laplacian lp;
+	random_image(&img, 6, 5, 1);
+	CHECK(nk_laplacian_build(&lp, &img, 2) == 0);
+	for (int i = 0; i < 2; i++)
+		CHECK(nk_laplacian_view(&views[i], &lp, i) == 0);
+	nk_wfile *w = NULL;
+	char *buf = NULL;
+	CHECK(nk_pyr_file_levels(&w, "laplacian", "x.png", views, 2, &lp) == 0);
+	nk_wfile *r = through_memory(w, &buf);
+	nk_wfile_free(w);
+	CHECK(r != NULL);
+	/* An old writer's file: the same keys less the schema. */
+	nk_wfile *old = nk_wfile_create();
+	for (size_t i = 0; i < nk_wfile_n_meta(r); i++) {
+		const nk_wmeta *m = nk_wfile_meta_at(r, i);
+		if (strcmp(m->key, NK_WFILE_SCHEMA_KEY) == 0) {
+			if (version >= 0)
+				nk_wfile_set_int(old, m->key, version);
+		} else if (m->type == NK_WMETA_STR) {
+			nk_wfile_set_str(old, m->key, m->v.s);
+		} else {
+			nk_wfile_set_int(old, m->key, m->v.i);
+		}
+	}
+	for (size_t i = 0; i < nk_wfile_n_tensors(r); i++) {
+		const nk_wtensor *t = nk_wfile_tensor_at(r, i);
+		nk_wfile_add(old, t->name, t->dtype, t->ndim, t->ne, t->data);
+	}
+	char *buf2 = NULL;
+	nk_wfile *r2 = through_memory(old, &buf2);
+	CHECK(r2 != NULL);
+	CHECK(version >= 0 || !nk_wfile_meta(r2, NK_WFILE_SCHEMA_KEY));
+	int rc = r2 ? nk_pyr_file_reconstruct(out, r2, "bands.nkw") : -1;
+	if (!rc)
+		CHECK(!memcmp(out->data, img.data, 30));
+	nk_wfile_free(r2);
+	nk_wfile_free(old);
+	nk_wfile_free(r);
+	free(buf2);
+	free(buf);
+	for (int i = 0; i < 2; i++)
+		nk_image_free(&views[i]);
+	nk_laplacian_free(&lp);
+	nk_image_free(&img);
+	return rc;
+}
+
+TEST(pyramid_file_versions)
+{
+	nk_image out;
+	CHECK(reconstruct_at(-1, &out) == 0); /* no key: schema 1 */
+	nk_image_free(&out);
+	CHECK(reconstruct_at(1, &out) == 0);
+	nk_image_free(&out);
+	CHECK(reconstruct_at(3, &out) == NK_EVERSION);
+	CHECK_MSG(strcmp(nk_last_error(), "bands.nkw: pyramid schema 3 is newer "
+			 "than this nnkit reads (1); upgrade nnkit") == 0,
+		  "%s\n", nk_last_error());
+	CHECK(reconstruct_at(0, &out) == NK_EVERSION);
+	CHECK(strstr(nk_last_error(), "pyramid schema 0 is older than this "
+		     "nnkit reads (1)") != NULL);
+}
+
+TEST(spp_file_and_input)
+{
+	int levels[2] = { 2, 1 };
+	nk_wfile *w = nk_spp_file_create(NK_SPP_AVG, levels, 2);
+	CHECK(w != NULL);
+	float *out = malloc(2 * 5 * sizeof *out);
+	for (int i = 0; i < 10; i++)
+		out[i] = (float)i;
+	CHECK(nk_spp_file_add(w, out, 2, 5) == 0);
+	char *buf = NULL;
+	nk_wfile *r = through_memory(w, &buf);
+	nk_spp_file_free(w);
+	CHECK(r != NULL);
+	const char *s;
+	const int64_t *bins;
+	size_t nb;
+	int64_t v;
+	CHECK(nk_wfile_get_str(r, "kind", &s) == 0 && !strcmp(s, "spp"));
+	CHECK(nk_wfile_get_str(r, "pool", &s) == 0 && !strcmp(s, "avg"));
+	CHECK(nk_wfile_get_ints(r, "bins", &bins, &nb) == 0 && nb == 2 &&
+	      bins[0] == 2 && bins[1] == 1);
+	CHECK(nk_wfile_get_int(r, NK_WFILE_SCHEMA_KEY, &v) == 0 &&
+	      v == NK_PYR_SCHEMA);
+	CHECK(nk_wfile_expect(r, "spp.0", NK_F32, 2, (int64_t[]){ 2, 5 }));
+	nk_wfile_free(r);
+	free(buf);
+	CHECK(nk_spp_file_create(NK_SPP_MAX, levels, 0) == NULL);
+	/* An image is a (1,C,H,W) map of its bytes; a weight file's f32
+	 * (C,H,W) tensor is taken as it is. */
+	nk_image img;
+	random_image(&img, 3, 2, 2);
+	size_t n = 0;
+	buf = NULL;
+	FILE *fp = open_memstream(&buf, &n);
+	CHECK(nk_image_write_fp(&img, fp, "m", NK_IMG_PNG, 95) == 0);
+	fclose(fp);
+	float *x;
+	int d[4];
+	nk_image_limits lim = nk_image_default_limits();
+	CHECK(nk_spp_input_decode(&x, d, buf, n, "a.png", NULL, &lim) == 0);
+	CHECK(d[0] == 1 && d[1] == 2 && d[2] == 2 && d[3] == 3);
+	CHECK(x[0] == img.data[0] && x[1] == img.data[2] && x[6] == img.data[1]);
+	free(buf);
+	w = nk_wfile_create();
+	CHECK(nk_wfile_add(w, "fm", NK_F32, 3, (int64_t[]){ 2, 2, 3 }, x) == 0);
+	buf = NULL;
+	fp = open_memstream(&buf, &n);
+	CHECK(nk_wfile_write_fp(w, fp, "m", 0) == 0);
+	fclose(fp);
+	nk_wfile_free(w);
+	float *y;
+	CHECK(nk_spp_input_decode(&y, d, buf, n, "f.nkw", "fm", &lim) == 0);
+	CHECK(d[0] == 1 && d[1] == 2 && d[2] == 2 && d[3] == 3);
+	CHECK(memcmp(x, y, 12 * sizeof *x) == 0);
+	free(y);
+	CHECK(nk_spp_input_decode(&y, d, buf, n, "f.nkw", "no", &lim) ==
+	      NK_ENOTFOUND);
+	free(x);
+	free(buf);
+	nk_image_free(&img);
+}
+
 int main(void)
 {
 	RUN(pyr_down_matches_definition);
@@ -380,5 +572,8 @@ int main(void)
 	RUN(spp_bins);
 	RUN(spp_forward_values);
 	RUN(spp_backward_finite_differences);
+	RUN(pyramid_file_round_trip);
+	RUN(pyramid_file_versions);
+	RUN(spp_file_and_input);
 	return nk_test_exit();
 }

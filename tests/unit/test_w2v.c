@@ -9,6 +9,8 @@
 #include "check.h"
 #include "core/rng.h"
 #include "text/vocab.h"
+#include "formats/tokstream.h"
+#include "formats/wfile.h"
 #include "models/w2v.h"
 
 /* ---- vocabulary ---------------------------------------------------------- */
@@ -519,6 +521,14 @@ TEST(analogy_and_neighbours)
 	CHECK(e.sec[0].correct[0] == 1 && e.sec[0].correct[1] == 1);
 	CHECK(!e.sec[0].syntactic && e.sec[1].syntactic);
 	CHECK(e.sec[1].seen == 1 && e.sec[1].correct[0] == 1);
+	nk_w2v_section sum[3];
+	nk_w2v_eval_totals(sum, &e);
+	CHECK(!strcmp(sum[0].name, "semantic") && sum[0].seen == 2 &&
+	      sum[0].total == 3 && sum[0].correct[0] == 1);
+	CHECK(!strcmp(sum[1].name, "syntactic") && sum[1].seen == 1 &&
+	      sum[1].correct[1] == 1);
+	CHECK(!strcmp(sum[2].name, "total") && sum[2].seen == 3 &&
+	      sum[2].total == 4 && sum[2].correct[0] == 2);
 	nk_w2v_eval_free(&e);
 	/* A cut-off of 3 leaves "queen" out: unseen. */
 	CHECK(nk_w2v_eval_analogies(&e, &w, q, strlen(q), "q", 3, 3, 1) == 0);
@@ -574,6 +584,112 @@ TEST(spearman)
 	nk_w2v_vecs_free(&w);
 }
 
+/* The state at `path` written again to `out` with schema `version`, or
+ * without the key (-1) as states were saved before it existed. */
+static int rewrite_schema(const char *path, const char *out, int64_t version)
+{
+	nk_wfile *r = nk_wfile_read(path), *w = nk_wfile_create();
+	if (!r || !w)
+		return -1;
+	for (size_t i = 0; i < nk_wfile_n_meta(r); i++) {
+		const nk_wmeta *m = nk_wfile_meta_at(r, i);
+		if (!strcmp(m->key, NK_WFILE_SCHEMA_KEY)) {
+			if (version >= 0)
+				nk_wfile_set_int(w, m->key, version);
+		} else if (m->type == NK_WMETA_STR) {
+			nk_wfile_set_str(w, m->key, m->v.s);
+		} else if (m->type == NK_WMETA_INT) {
+			nk_wfile_set_int(w, m->key, m->v.i);
+		} else if (m->type == NK_WMETA_FLOAT) {
+			nk_wfile_set_float(w, m->key, m->v.f);
+		} else if (m->type == NK_WMETA_INTS) {
+			nk_wfile_set_ints(w, m->key, m->v.ints, m->count);
+		}
+	}
+	for (size_t i = 0; i < nk_wfile_n_tensors(r); i++) {
+		const nk_wtensor *t = nk_wfile_tensor_at(r, i);
+		nk_wfile_add(w, t->name, t->dtype, t->ndim, t->ne, t->data);
+	}
+	int rc = nk_wfile_write(w, out, 0);
+	nk_wfile_free(w);
+	nk_wfile_free(r);
+	return rc;
+}
+
+TEST(state_schema)
+{
+	size_t len;
+	char *text = planted_corpus(&len, 50);
+	nk_w2v_opts o;
+	nk_w2v_opts_default(&o);
+	o.dim = 4;
+	o.min_count = 1;
+	o.epochs = 1;
+	nk_w2v a, b;
+	CHECK(train_text(&a, &o, text, len) == 0);
+	char path[] = "/tmp/test_w2v_XXXXXX", old[] = "/tmp/test_w2v_XXXXXX";
+	int fd = mkstemp(path), fd2 = mkstemp(old);
+	CHECK(fd >= 0 && fd2 >= 0);
+	close(fd);
+	close(fd2);
+	CHECK(nk_w2v_save(&a, path) == 0);
+	nk_wfile *r = nk_wfile_read(path);
+	int64_t v = 0;
+	CHECK(r && nk_wfile_get_int(r, NK_WFILE_SCHEMA_KEY, &v) == 0 &&
+	      v == NK_W2V_SCHEMA);
+	nk_wfile_free(r);
+	/* A state from before the key loads as schema 1. */
+	CHECK(rewrite_schema(path, old, -1) == 0);
+	r = nk_wfile_read(old);
+	CHECK(r && !nk_wfile_meta(r, NK_WFILE_SCHEMA_KEY));
+	nk_wfile_free(r);
+	CHECK(nk_w2v_load(&b, old) == 0);
+	CHECK(b.V == a.V && memcmp(a.win, b.win, (size_t)a.V * a.D * 4) == 0);
+	nk_w2v_free(&b);
+	/* A newer one is refused with what to do; so is a nonsense 0. */
+	CHECK(rewrite_schema(path, old, 2) == 0);
+	CHECK(nk_w2v_load(&b, old) == NK_EVERSION);
+	char want[256];
+	snprintf(want, sizeof want, "%s: word2vec schema 2 is newer than this "
+		 "nnkit reads (1); upgrade nnkit", old);
+	CHECK_MSG(strcmp(nk_last_error(), want) == 0, "%s\n", nk_last_error());
+	CHECK(rewrite_schema(path, old, 0) == 0);
+	CHECK(nk_w2v_load(&b, old) == NK_EVERSION);
+	CHECK(strstr(nk_last_error(), "word2vec schema 0 is older") != NULL);
+	unlink(path);
+	unlink(old);
+	nk_w2v_free(&a);
+	free(text);
+}
+
+TEST(resume_opts_and_inputs)
+{
+	nk_w2v m;
+	memset(&m, 0, sizeof m);
+	nk_w2v_opts_default(&m.o);
+	m.o.alpha = 0.025;
+	m.o.min_alpha = 0.001;
+	m.o.dim = 7;
+	nk_w2v_opts o;
+	nk_w2v_opts_default(&o);
+	o.epochs = 9;
+	o.threads = 3;
+	o.batched = 0;
+	o.alpha = 0.5;
+	o.min_alpha = 0.2;
+	o.dim = 100;
+	nk_w2v_resume_opts(&m, &o, 0);
+	CHECK(m.o.epochs == 9 && m.o.threads == 3 && !m.o.batched);
+	CHECK(m.o.alpha == 0.025 && m.o.min_alpha == 0.001 && m.o.dim == 7);
+	nk_w2v_resume_opts(&m, &o, NK_W2V_SET_ALPHA);
+	CHECK(m.o.alpha == 0.5 && fabs(m.o.min_alpha - 0.5e-4) < 1e-12);
+	nk_w2v_resume_opts(&m, &o, NK_W2V_SET_ALPHA | NK_W2V_SET_MIN_ALPHA);
+	CHECK(m.o.min_alpha == 0.2);
+	CHECK(nk_w2v_is_token_stream(NK_TOK_MAGIC "rest", 8));
+	CHECK(!nk_w2v_is_token_stream("NKT", 3));
+	CHECK(!nk_w2v_is_token_stream("the cat sat", 11));
+}
+
 int main(void)
 {
 	RUN(vocab_count_sort_mincount);
@@ -598,5 +714,7 @@ int main(void)
 	RUN(analogy_and_neighbours);
 	RUN(question_file_errors);
 	RUN(spearman);
+	RUN(state_schema);
+	RUN(resume_opts_and_inputs);
 	return nk_test_exit();
 }
