@@ -1329,31 +1329,3 @@ void nk_wfile_free(nk_wfile *w)
 	free(w->name);
 	free(w);
 }
-
-int nk_wfile_schema(const nk_wfile *w, const char *kind, int64_t oldest,
-		    int64_t newest, int64_t *version)
-{
-	const char *name = nk_wfile_name(w);
-	int64_t v = 1;
-	const nk_wmeta *m = nk_wfile_meta(w, NK_WFILE_SCHEMA_KEY);
-	if (m && nk_wfile_get_int(w, NK_WFILE_SCHEMA_KEY, &v))
-		return NK_EFORMAT;
-	if (v > newest)
-		return nk_error(NK_EVERSION, "%s: %s schema %lld is newer than "
-				"this nnkit reads (%lld to %lld): upgrade nnkit",
-				name, kind, (long long)v, (long long)oldest,
-				(long long)newest);
-	if (v < oldest)
-		return nk_error(NK_EVERSION, "%s: %s schema %lld is older than "
-				"this nnkit reads (%lld to %lld): convert it "
-				"with the nnkit release that wrote it, or train "
-				"it again", name, kind, (long long)v,
-				(long long)oldest, (long long)newest);
-	*version = v;
-	return NK_OK;
-}
-
-int nk_wfile_set_schema(nk_wfile *w, int64_t version)
-{
-	return nk_wfile_set_int(w, NK_WFILE_SCHEMA_KEY, version);
-}

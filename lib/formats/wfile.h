@@ -179,17 +179,4 @@ const nk_wtensor *nk_wfile_tensor_at(const nk_wfile *w, size_t i);
 
 void nk_wfile_free(nk_wfile *w);
 
-/* Schemas.  A program's file layout (its keys and tensors) has a version
- * of its own, the integer key "schema_version", separate from the
- * container's: a schema changes when a model kind changes what it saves.
- * A file without the key is version 1 (the layouts before the key).
- * nk_wfile_schema stores the file's version in *version when it is in
- * [oldest, newest]; otherwise NK_EVERSION, with a message that names the
- * file and says what to do ("upgrade nnkit" for a newer file, "convert or
- * retrain" for an older one). */
-#define NK_WFILE_SCHEMA_KEY "schema_version"
-int nk_wfile_schema(const nk_wfile *w, const char *kind, int64_t oldest,
-		    int64_t newest, int64_t *version);
-int nk_wfile_set_schema(nk_wfile *w, int64_t version);
-
 #endif

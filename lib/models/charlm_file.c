@@ -15,7 +15,7 @@ int nk_charlm_to_wfile(const nk_charlm *m, nk_wfile *w)
 	const nk_charlm_config *c = &m->cfg;
 	int rc;
 	if ((rc = nk_wfile_set_str(w, "program", "rnn-train")) ||
-	    (rc = nk_wfile_set_schema(w, NK_CHARLM_SCHEMA)) ||
+	    (rc = nk_wfile_set_int(w, NK_WFILE_SCHEMA_KEY, NK_CHARLM_SCHEMA)) ||
 	    (rc = nk_wfile_set_str(w, "kind", "charlm")) ||
 	    (rc = nk_wfile_set_str(w, "cell", nk_cell_name(c->cell))) ||
 	    (rc = nk_wfile_set_int(w, "layers", c->L)) ||
@@ -42,7 +42,8 @@ int nk_charlm_from_wfile(nk_charlm *m, const nk_wfile *f)
 				"rnn-train", name, prog);
 	int64_t L, H, C, V, version;
 	double p;
-	if (nk_wfile_schema(f, "rnn-train", 1, NK_CHARLM_SCHEMA, &version))
+	if (nk_wfile_check_schema(f, "rnn-train", 1, NK_CHARLM_SCHEMA,
+				  &version))
 		return NK_EVERSION;
 	if (nk_wfile_get_str(f, "cell", &cell) ||
 	    nk_wfile_get_int(f, "layers", &L) ||

@@ -2,7 +2,7 @@
  *
  * One weight file (nnkit-wfile(5)) holds a model and, written by
  * `rnn-train train`, everything a run needs to continue exactly.  Its
- * schema, version NK_CHARLM_SCHEMA ("schema_version"; absent in files
+ * schema, version NK_CHARLM_SCHEMA (the key "schema"; absent in files
  * written before the key, which are version 1 and read as such):
  *
  *   the network (this file)    program "rnn-train", kind "charlm", cell,

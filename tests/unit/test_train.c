@@ -287,21 +287,21 @@ TEST(schema_versions)
 	nk_wfile_free(w);
 	nk_wfile *f = nk_wfile_read(path);
 	/* No key: a file from before the key, version 1. */
-	CHECK(f && nk_wfile_schema(f, "thing", 1, 3, &v) == 0 && v == 1);
+	CHECK(f && nk_wfile_check_schema(f, "thing", 1, 3, &v) == 0 && v == 1);
 	nk_wfile_free(f);
 	w = nk_wfile_create();
-	CHECK(nk_wfile_set_schema(w, 4) == 0 && nk_wfile_write(w, path, 0) == 0);
+	CHECK(nk_wfile_set_int(w, NK_WFILE_SCHEMA_KEY, 4) == 0 && nk_wfile_write(w, path, 0) == 0);
 	nk_wfile_free(w);
 	f = nk_wfile_read(path);
-	CHECK(nk_wfile_schema(f, "thing", 1, 3, &v) == NK_EVERSION);
+	CHECK(nk_wfile_check_schema(f, "thing", 1, 3, &v) == NK_EVERSION);
 	CHECK_MSG(strstr(nk_last_error(), "thing schema 4 is newer") &&
 		  strstr(nk_last_error(), "upgrade nnkit") &&
 		  strstr(nk_last_error(), path), "%s", nk_last_error());
-	CHECK(nk_wfile_schema(f, "thing", 5, 7, &v) == NK_EVERSION);
+	CHECK(nk_wfile_check_schema(f, "thing", 5, 7, &v) == NK_EVERSION);
 	CHECK_MSG(strstr(nk_last_error(), "older") &&
-		  strstr(nk_last_error(), "train it again"), "%s",
+		  strstr(nk_last_error(), "make the file again"), "%s",
 		  nk_last_error());
-	CHECK(nk_wfile_schema(f, "thing", 2, 4, &v) == 0 && v == 4);
+	CHECK(nk_wfile_check_schema(f, "thing", 2, 4, &v) == 0 && v == 4);
 	nk_wfile_free(f);
 
 	/* rnn-train's files carry the key, and a newer one is refused. */
@@ -315,14 +315,14 @@ TEST(schema_versions)
 	nk_wfile_free(w);
 	nk_charlm_file lm;
 	CHECK(nk_charlm_file_load(&lm, path) == 0);
-	CHECK(nk_wfile_get_int(lm.f, "schema_version", &v) == 0 &&
+	CHECK(nk_wfile_get_int(lm.f, NK_WFILE_SCHEMA_KEY, &v) == 0 &&
 	      v == NK_CHARLM_SCHEMA);
 	CHECK(lm.level == NK_LEVEL_TOKENS && lm.start_id == 2 &&
 	      lm.m.cfg.V == 5);
 	nk_charlm_file_free(&lm);
 	w = nk_wfile_create();
 	CHECK(nk_charlm_file_add(w, &m, &voc, NK_LEVEL_TOKENS, 2) == 0);
-	CHECK(nk_wfile_set_schema(w, NK_CHARLM_SCHEMA + 1) == 0);
+	CHECK(nk_wfile_set_int(w, NK_WFILE_SCHEMA_KEY, NK_CHARLM_SCHEMA + 1) == 0);
 	CHECK(nk_wfile_write(w, path, 0) == 0);
 	nk_wfile_free(w);
 	CHECK(nk_charlm_file_load(&lm, path) == NK_EVERSION);
