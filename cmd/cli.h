@@ -26,7 +26,11 @@
 #include "core/base.h"
 #include "core/io.h"
 
-static const char *cli_prog = "nnkit";
+/* The program's name in messages, set by cli_init.  One variable for all
+ * of a program's files: each file that includes this header defines it,
+ * weakly, and the linker keeps one (a static one would leave every file
+ * but main's saying "nnkit"). */
+__attribute__((weak)) const char *cli_prog = "nnkit";
 
 /* Long-option codes shared by every program, above any short option. */
 enum { CLI_OPT_VERSION = 0x1000, CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS };

@@ -605,7 +605,84 @@ int nk_tokreader_next(nk_tokreader *r, uint32_t **ids, size_t *n)
 	return r->binary ? bin_next(r, ids, n) : text_next(r, ids, n);
 }
 
+/* ---- a whole stream into one array -------------------------------------- */
+
+static int read_all(nk_tokreader *r, uint32_t max_id, int flags,
+		    uint32_t **ids, size_t *n)
+{
+	size_t cap = *n, eos = (flags & NK_TOK_READ_EOS) != 0;
+	uint32_t *seq;
+	size_t len;
+	int rc;
+	nk_tokreader_set_max_id(r, max_id);
+	while ((rc = nk_tokreader_next(r, &seq, &len)) == 1) {
+		size_t need;
+		if (nk_size_add(&need, *n, len) || nk_size_add(&need, need, eos)) {
+			rc = -NK_ERANGE;
+			break;
+		}
+		if (need > cap) {
+			size_t c2 = cap > 4096 ? cap : 4096;
+			int over = 0;
+			while (c2 < need && !over)
+				over = nk_size_mul(&c2, c2, 2);
+			uint32_t *p = over ? NULL :
+				      nk_reallocarray(*ids, c2, sizeof *p);
+			if (!p) {
+				rc = over ? -NK_ERANGE : -NK_ENOMEM;
+				break;
+			}
+			*ids = p;
+			cap = c2;
+		}
+		if (len)
+			memcpy(*ids + *n, seq, len * sizeof *seq);
+		*n += len;
+		if (eos)
+			(*ids)[(*n)++] = NK_TOK_EOS;
+	}
+	if (rc < 0) {
+		/* Closing must not replace the failure's message. */
+		char msg[sizeof r->msg];
+		snprintf(msg, sizeof msg, "%s", nk_last_error());
+		nk_tokreader_close(r);
+		return nk_error(-rc, "%s", msg);
+	}
+	char name[256];
+	snprintf(name, sizeof name, "%s", r->name);
+	errno = 0;
+	if (nk_tokreader_close(r))
+		return nk_error(NK_EIO, "%s: %s", name,
+				strerror(errno ? errno : EIO));
+	return NK_OK;
+}
+
+int nk_tok_read_all(const char *path, uint32_t max_id, int flags,
+		    uint32_t **ids, size_t *n)
+{
+	nk_tokreader *r = nk_tokreader_open(path);
+	if (!r)
+		return NK_EIO;
+	return read_all(r, max_id, flags, ids, n);
+}
+
+int nk_tok_read_all_mem(const void *data, size_t size, const char *name,
+			uint32_t max_id, int flags, uint32_t **ids, size_t *n)
+{
+	nk_tokreader *r = nk_tokreader_open_mem(data, size, name);
+	if (!r)
+		return NK_ENOMEM;
+	return read_all(r, max_id, flags, ids, n);
+}
+
 /* ---- writer ------------------------------------------------------------- */
+
+/* A binary part of a sequence put in parts, kept until its end. */
+struct kept_part {
+	void *bytes;
+	size_t len;
+	uint32_t crc;
+};
 
 struct nk_tokwriter {
 	FILE *fp;
@@ -615,6 +692,11 @@ struct nk_tokwriter {
 	uint64_t nrec;
 	size_t len;
 	char msg[256];
+	/* the sequence being put in parts (nk_tokwriter_put_part) */
+	uint64_t seq_nids;
+	int seq_text_ids;           /* text: ids written, a space goes next */
+	struct kept_part *kept;     /* binary: the parts, owned */
+	size_t nkept, kept_cap;
 	unsigned char buf[CHUNK];
 };
 
@@ -653,6 +735,10 @@ nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary)
 	w->nrec = 0;
 	w->len = 0;
 	w->msg[0] = '\0';
+	w->seq_nids = 0;
+	w->seq_text_ids = 0;
+	w->kept = NULL;
+	w->nkept = w->kept_cap = 0;
 	if (w->binary) {
 		unsigned char *h = w->buf;
 		memcpy(h, NK_TOK_MAGIC, 4);
@@ -735,6 +821,83 @@ size_t nk_tok_format_records(unsigned char *dst, const uint32_t *ids,
 	return (size_t)(o - dst);
 }
 
+int nk_tok_check(const uint32_t *ids, const uint32_t *counts, size_t nseq,
+		 uint32_t max_id)
+{
+	/* The counts first: they say how many ids there are to look at. */
+	size_t n = 0;
+	for (size_t l = 0; l < nseq; l++) {
+		if (counts[l] > NK_TOK_SEQ_MAX)
+			return nk_error(NK_ERANGE, "a line of %u tokens is over "
+					"the limit of %u", counts[l],
+					NK_TOK_SEQ_MAX);
+		n += counts[l];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] > NK_TOK_ID_MAX)
+			return nk_error(NK_ERANGE, "token id %u is reserved",
+					ids[i]);
+		if (max_id && ids[i] >= max_id)
+			return nk_error(NK_ERANGE, "token id %u out of range "
+					"for vocabulary size %u", ids[i],
+					max_id);
+	}
+	return NK_OK;
+}
+
+size_t nk_tok_format_bound(int binary, size_t nids, size_t nseq)
+{
+	/* Text: each id with its separator takes at most 11 bytes, and each
+	 * line its newline; binary: 4 bytes an id and a count.  Saturates,
+	 * so that an absurd size fails to allocate rather than wraps. */
+	size_t per = binary ? 4 : 11, extra = binary ? 4 * nseq : nseq;
+	if (nseq > SIZE_MAX / 8 || nids > (SIZE_MAX - extra - 1) / per)
+		return SIZE_MAX;
+	return nids * per + extra + 1;
+}
+
+/* zlib's CRC-32 over any length (crc32 takes an unsigned int). */
+static uint32_t crc_of(const unsigned char *p, size_t len)
+{
+	uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
+	for (size_t o = 0; o < len;) {
+		size_t k = len - o > (1u << 30) ? 1u << 30 : len - o;
+		crc = (uint32_t)crc32(crc, p + o, (uInt)k);
+		o += k;
+	}
+	return crc;
+}
+
+size_t nk_tok_format(void *dst, int binary, const uint32_t *ids,
+		     const uint32_t *counts, size_t nseq, uint32_t *crc)
+{
+	size_t len = 0;
+	if (binary) {
+		len = nk_tok_format_records(dst, ids, counts, nseq);
+		*crc = crc_of(dst, len);
+		return len;
+	}
+	for (size_t l = 0; l < nseq; l++) {
+		len += nk_tok_format_line((char *)dst + len, ids, counts[l]);
+		ids += counts[l];
+	}
+	*crc = 0;
+	return len;
+}
+
+size_t nk_tok_format_part(void *dst, int binary, const uint32_t *ids,
+			  size_t n, uint32_t *crc)
+{
+	*crc = 0;
+	if (!binary)    /* the line without its newline */
+		return n ? nk_tok_format_line(dst, ids, n) - 1 : 0;
+	unsigned char *o = dst;
+	for (size_t i = 0; i < n; i++)
+		nk_store_u32le(o + 4 * i, ids[i]);
+	*crc = crc_of(o, 4 * n);
+	return 4 * n;
+}
+
 int nk_tokwriter_put_raw(nk_tokwriter *w, const void *bytes, size_t len,
 			 uint32_t crc, uint64_t nrec)
 {
@@ -813,6 +976,71 @@ int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 	return 0;
 }
 
+int nk_tokwriter_put_part(nk_tokwriter *w, void **bytes, size_t len,
+			  uint32_t crc, size_t nids)
+{
+	if (w->err)
+		return nk_error(w->err, "%s", w->msg);
+	if (w->binary && (len % 4 || len / 4 != nids))
+		return nk_error(NK_EINVAL, "a binary part of %zu bytes for %zu "
+				"ids", len, nids);
+	if (len && !w->binary) {
+		int rc = w->seq_text_ids ? nk_tokwriter_put_raw(w, " ", 1, 0, 0) : 0;
+		if (rc || (rc = nk_tokwriter_put_raw(w, *bytes, len, 0, 0)))
+			return rc;
+		w->seq_text_ids = 1;
+	} else if (len) {
+		if (w->nkept == w->kept_cap) {
+			size_t cap = w->kept_cap ? 2 * w->kept_cap : 64;
+			struct kept_part *k = nk_reallocarray(w->kept, cap,
+							      sizeof *k);
+			if (!k)
+				return NK_ENOMEM;
+			w->kept = k;
+			w->kept_cap = cap;
+		}
+		w->kept[w->nkept++] = (struct kept_part){*bytes, len, crc};
+		*bytes = NULL;
+	}
+	w->seq_nids += nids;
+	return 0;
+}
+
+int nk_tokwriter_end_seq(nk_tokwriter *w)
+{
+	uint64_t n = w->seq_nids;
+	int rc;
+	if (n > NK_TOK_SEQ_MAX) {
+		nk_tokwriter_drop_seq(w);
+		return nk_error(NK_ERANGE, "%llu tokens are over the limit of %u "
+				"for one sequence", (unsigned long long)n,
+				NK_TOK_SEQ_MAX);
+	}
+	if (!w->binary) {
+		rc = nk_tokwriter_put_raw(w, "\n", 1, 0, 1);
+	} else {
+		unsigned char head[4];
+		nk_store_u32le(head, (uint32_t)n);
+		rc = nk_tokwriter_put_raw(w, head, 4,
+					  (uint32_t)crc32(0, head, 4), 1);
+		for (size_t i = 0; i < w->nkept && !rc; i++)
+			rc = nk_tokwriter_put_raw(w, w->kept[i].bytes,
+						  w->kept[i].len,
+						  w->kept[i].crc, 0);
+	}
+	nk_tokwriter_drop_seq(w);
+	return rc;
+}
+
+void nk_tokwriter_drop_seq(nk_tokwriter *w)
+{
+	for (size_t i = 0; i < w->nkept; i++)
+		free(w->kept[i].bytes);
+	w->nkept = 0;
+	w->seq_nids = 0;
+	w->seq_text_ids = 0;
+}
+
 int nk_tokwriter_flush(nk_tokwriter *w)
 {
 	if (wflush(w))
@@ -827,6 +1055,8 @@ int nk_tokwriter_close(nk_tokwriter *w)
 {
 	if (!w)
 		return 0;
+	nk_tokwriter_drop_seq(w);
+	free(w->kept);
 	int rc = wflush(w);
 	if (!rc && w->binary) {
 		unsigned char *e = w->buf;
@@ -848,5 +1078,9 @@ int nk_tokwriter_close(nk_tokwriter *w)
 
 void nk_tokwriter_abort(nk_tokwriter *w)
 {
+	if (!w)
+		return;
+	nk_tokwriter_drop_seq(w);
+	free(w->kept);
 	free(w);
 }

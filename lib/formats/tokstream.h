@@ -62,6 +62,24 @@ void nk_tokreader_set_max_id(nk_tokreader *r, uint32_t v);
  * After an error every further call returns the same code. */
 int nk_tokreader_next(nk_tokreader *r, uint32_t **ids, size_t *n);
 
+/* Reads a whole stream ("-" is stdin; gzip is decompressed) and appends
+ * every id to the growing array *ids, which holds *n ids (NULL and 0 to
+ * start one; the array is the caller's to free).  Ids >= max_id are an
+ * error as with nk_tokreader_set_max_id (0: only NK_TOK_ID_MAX).  With
+ * NK_TOK_READ_EOS in flags, NK_TOK_EOS follows every sequence, so that
+ * the sequences can be told apart (a corpus of sentences); without, the
+ * ids of all sequences simply follow each other (a text for a language
+ * model, a --prime).  Returns 0 or an NK_E* code with the message
+ * recorded; after a failure *ids and *n hold the sequences read before
+ * it (still the caller's to free). */
+#define NK_TOK_EOS 0xFFFFFFFFu  /* the reserved id, as an end-of-sequence mark */
+#define NK_TOK_READ_EOS 1
+int nk_tok_read_all(const char *path, uint32_t max_id, int flags,
+		    uint32_t **ids, size_t *n);
+/* The same over `size` bytes at `data`; `name` is used in messages. */
+int nk_tok_read_all_mem(const void *data, size_t size, const char *name,
+			uint32_t max_id, int flags, uint32_t **ids, size_t *n);
+
 /* 1 for a binary stream, 0 for text. */
 int nk_tokreader_is_binary(const nk_tokreader *r);
 /* The name used in messages ("(stdin)" for "-"). */
@@ -84,8 +102,60 @@ size_t nk_tok_format_line(char *dst, const uint32_t *ids, size_t n);
  * returns the bytes written.  Ids are not checked. */
 size_t nk_tok_format_records(unsigned char *dst, const uint32_t *ids,
 			     const uint32_t *counts, size_t nseq);
+
+/* ---- formatting in parallel ----
+ * A producer that encodes on several threads (tokenize -j) formats each
+ * slice of sequences into a buffer of its own with the functions below,
+ * and hands the buffers to the writer in order with nk_tokwriter_put_raw
+ * (whole sequences) or nk_tokwriter_put_part (one long sequence in
+ * parts).  The bytes and their CRC are made here, so the writer need not
+ * look at them again. */
+
+/* Checks sequences before they are formatted: `nseq` sequences of
+ * counts[i] ids each, from `ids`.  Returns 0, or NK_ERANGE for a sequence
+ * of more than NK_TOK_SEQ_MAX ids, an id of 0xFFFFFFFF (reserved) or, when
+ * max_id is not 0, an id >= max_id. */
+int nk_tok_check(const uint32_t *ids, const uint32_t *counts, size_t nseq,
+		 uint32_t max_id);
+/* The most bytes nk_tok_format writes for `nseq` sequences of `nids` ids
+ * in all, and nk_tok_format_part for `nids` ids (nseq 0 or more). */
+size_t nk_tok_format_bound(int binary, size_t nids, size_t nseq);
+/* Formats `nseq` sequences (counts[i] ids each, from `ids`) as text lines
+ * or as binary records into dst (nk_tok_format_bound bytes); returns the
+ * bytes written and sets *crc to their zlib CRC-32 (0 for text, which has
+ * none).  Ids are not checked: see nk_tok_check. */
+size_t nk_tok_format(void *dst, int binary, const uint32_t *ids,
+		     const uint32_t *counts, size_t nseq, uint32_t *crc);
+/* Formats `n` ids as one part of a longer sequence: text, the ids with
+ * single spaces between them and no newline; binary, the ids as u32le
+ * with no count.  Returns the bytes written, *crc as nk_tok_format. */
+size_t nk_tok_format_part(void *dst, int binary, const uint32_t *ids,
+			  size_t n, uint32_t *crc);
+/* Appends one part of a sequence too long to format at once (tokenize -z:
+ * a whole input, encoded block by block), formatted by nk_tok_format_part
+ * from `nids` ids, with its CRC.  Text parts are written at once, joined
+ * by single spaces.  A binary record's count comes first, so binary parts
+ * are kept until nk_tokwriter_end_seq: the writer takes the buffer, which
+ * must come from nk_malloc (or malloc), and sets *bytes to NULL; the
+ * caller allocates a new one.  An empty part (len 0) is left alone.
+ * Returns 0, NK_EINVAL for a binary part that is not 4 * nids bytes, or
+ * NK_EIO as nk_tokwriter_put. */
+int nk_tokwriter_put_part(nk_tokwriter *w, void **bytes, size_t len,
+			  uint32_t crc, size_t nids);
+/* Ends the sequence put in parts (an empty one when none was put): text,
+ * the newline; binary, the record's count, then the kept parts, their
+ * CRCs combined (crc32_combine) rather than computed again.  Returns 0,
+ * NK_ERANGE when the sequence holds more than NK_TOK_SEQ_MAX ids (nothing
+ * more is written and the sequence is dropped), or NK_EIO. */
+int nk_tokwriter_end_seq(nk_tokwriter *w);
+/* Drops an unfinished sequence (its producer failed): binary parts kept
+ * are freed; text parts already written stay, without a newline.
+ * nk_tokwriter_close and nk_tokwriter_abort drop one likewise. */
+void nk_tokwriter_drop_seq(nk_tokwriter *w);
+
 /* Appends bytes already in the stream's form, formatted by the caller
- * (in parallel, say) with nk_tok_format_line or nk_tok_format_records:
+ * (in parallel, say) with nk_tok_format (or nk_tok_format_line,
+ * nk_tok_format_records):
  * `nrec` whole sequences, or a share of one (a record's count and its
  * ids may come in separate calls), and for a binary stream `crc`, the
  * zlib CRC-32 of the bytes.  The caller has checked the ids. */

@@ -152,55 +152,20 @@ int nk_w2v_encode_text(nk_w2v_corpus *c, const nk_vocab *v, const void *text,
 
 /* ---- token-id input ---------------------------------------------------- */
 
-static int ids_read(nk_tokreader *r, uint32_t **ids, size_t *n);
+/* The end-of-sentence mark is the token streams' reserved id, which no
+ * stream holds. */
+_Static_assert(NK_W2V_EOS == NK_TOK_EOS, "NK_W2V_EOS is NK_TOK_EOS");
 
 int nk_w2v_ids_read(uint32_t **ids, size_t *n, const char *path)
 {
-	nk_tokreader *r = nk_tokreader_open(path);
-	if (!r)
-		return NK_EIO;
-	return ids_read(r, ids, n);
+	return nk_tok_read_all(path, 0, NK_TOK_READ_EOS, ids, n);
 }
 
 int nk_w2v_ids_read_mem(uint32_t **ids, size_t *n, const void *data,
 			size_t size, const char *name)
 {
-	nk_tokreader *r = nk_tokreader_open_mem(data, size, name);
-	if (!r)
-		return NK_EFORMAT;
-	return ids_read(r, ids, n);
-}
-
-static int ids_read(nk_tokreader *r, uint32_t **ids, size_t *n)
-{
-	size_t cap = *n;
-	uint32_t *seq;
-	size_t len;
-	int rc;
-	while ((rc = nk_tokreader_next(r, &seq, &len)) == 1) {
-		size_t need;
-		if (nk_size_add(&need, *n, len + 1)) {
-			rc = -NK_ERANGE;
-			break;
-		}
-		if (need > cap) {
-			size_t c2 = cap ? cap : 1 << 16;
-			while (c2 < need)
-				c2 *= 2;
-			uint32_t *p = nk_reallocarray(*ids, c2, sizeof *p);
-			if (!p) {
-				rc = -NK_ENOMEM;
-				break;
-			}
-			*ids = p;
-			cap = c2;
-		}
-		memcpy(*ids + *n, seq, len * sizeof *seq);
-		*n += len;
-		(*ids)[(*n)++] = NK_W2V_EOS;
-	}
-	nk_tokreader_close(r);
-	return rc < 0 ? -rc : 0;
+	return nk_tok_read_all_mem(data, size, name, 0, NK_TOK_READ_EOS, ids,
+				   n);
 }
 
 static const char *id_word(uint32_t id, char *const *names, size_t nnames,

@@ -71,8 +71,8 @@ int nk_w2v_count_text(nk_vocab *v, const void *text, size_t size,
 int nk_w2v_encode_text(nk_w2v_corpus *c, const nk_vocab *v, const void *text,
 		       size_t size, const char *name);
 
-/* Token ids (from `tokenize encode`): the stream read whole, each
- * sequence followed by NK_W2V_EOS.  A word for an id is names[id] when
+/* Token ids (from `tokenize encode`): the stream read whole and appended
+ * to *ids, each sequence followed by NK_W2V_EOS (nk_tok_read_all).  A word for an id is names[id] when
  * id < nnames, else its decimal form. */
 int nk_w2v_ids_read(uint32_t **ids, size_t *n, const char *path);
 /* The same over bytes in memory (kept until it returns). */

@@ -117,59 +117,20 @@ int nk_text_encode_sym(unsigned char out[4], uint32_t sym, int level)
 	return 4;
 }
 
-static int read_tokens(uint32_t **syms, size_t *n, const char *path,
-		       uint32_t max_id)
-{
-	nk_tokreader *r = nk_tokreader_open(path);
-	if (!r)
-		return NK_EIO;
-	if (max_id)
-		nk_tokreader_set_max_id(r, max_id);
-	uint32_t *s = NULL, *ids;
-	size_t k = 0, cap = 0, m;
-	int rc;
-	while ((rc = nk_tokreader_next(r, &ids, &m)) == 1) {
-		if (k + m > cap) {
-			size_t want = cap ? cap : 4096;
-			while (want < k + m)
-				if (nk_size_mul(&want, want, 2))
-					goto fail;
-			uint32_t *t = nk_reallocarray(s, want, sizeof *s);
-			if (!t)
-				goto fail;
-			s = t;
-			cap = want;
-		}
-		if (m)
-			memcpy(s + k, ids, m * sizeof *ids);
-		k += m;
-	}
-	if (rc < 0)
-		goto fail;
-	if (nk_tokreader_close(r)) {
-		free(s);
-		return NK_EIO;
-	}
-	*syms = s;
-	*n = k;
-	return NK_OK;
-fail:
-	rc = rc < 0 ? -rc : NK_ENOMEM;
-	free(s);
-	/* Close after the failure without letting it replace the message. */
-	char msg[1024];
-	snprintf(msg, sizeof msg, "%s", nk_last_error());
-	nk_tokreader_close(r);
-	return nk_error(rc, "%s", msg);
-}
-
 int nk_text_read(uint32_t **syms, size_t *n, const char *path, int level,
 		 uint32_t max_id)
 {
 	*syms = NULL;
 	*n = 0;
-	if (level == NK_LEVEL_TOKENS)
-		return read_tokens(syms, n, path, max_id);
+	if (level == NK_LEVEL_TOKENS) {
+		int rc = nk_tok_read_all(path, max_id, 0, syms, n);
+		if (rc) {
+			free(*syms);
+			*syms = NULL;
+			*n = 0;
+		}
+		return rc;
+	}
 	nk_input in;
 	int rc = nk_input_load(&in, path, MAX_INPUT);
 	if (rc)

@@ -893,6 +893,217 @@ TEST(abort_leaves_truncated_stream)
 	free(buf);
 }
 
+/* ---- formatting in parallel, sequences in parts, whole-stream reads ---- */
+
+TEST(check_ids)
+{
+	uint32_t ids[] = {0, 5, NK_TOK_ID_MAX, 9};
+	uint32_t two[] = {2, 2}, big[] = {1, NK_TOK_SEQ_MAX + 1};
+	CHECK(nk_tok_check(ids, two, 2, 0) == 0);
+	CHECK(nk_tok_check(ids, two, 1, 6) == 0);       /* 0 and 5 < 6 */
+	CHECK(nk_tok_check(ids, two, 1, 5) == NK_ERANGE);
+	CHECK_MSG(strcmp(nk_last_error(), "token id 5 out of range for "
+			 "vocabulary size 5") == 0, "%s", nk_last_error());
+	uint32_t bad[] = {1, 0xFFFFFFFFu};
+	CHECK(nk_tok_check(bad, two, 1, 0) == NK_ERANGE);
+	CHECK_MSG(strcmp(nk_last_error(), "token id 4294967295 is reserved")
+		  == 0, "%s", nk_last_error());
+	/* a count over the limit is refused before its ids are looked at */
+	CHECK(nk_tok_check(ids, big, 2, 0) == NK_ERANGE);
+	CHECK_MSG(strcmp(nk_last_error(), "a line of 268435457 tokens is over "
+			 "the limit of 268435456") == 0, "%s", nk_last_error());
+	CHECK(nk_tok_check(NULL, NULL, 0, 1) == 0);
+}
+
+/* nk_tok_format makes the writer's own bytes (text lines; binary records
+ * with their CRC), within nk_tok_format_bound. */
+TEST(format_slices)
+{
+	uint32_t ids[] = {1, 2, 30, NK_TOK_ID_MAX, 0, 1000000007, 7};
+	uint32_t counts[] = {3, 0, 3, 1};
+	seqs s = {0};
+	for (size_t l = 0, at = 0; l < 4; at += counts[l++])
+		seqs_add(&s, ids + at, counts[l]);
+	for (int bin = 0; bin < 2; bin++) {
+		size_t size, bound = nk_tok_format_bound(bin, 7, 4);
+		char *ref = write_mem(&s, bin, &size);
+		unsigned char *buf = malloc(bound);
+		uint32_t crc = 12345;
+		size_t len = nk_tok_format(buf, bin, ids, counts, 4, &crc);
+		size_t body = bin ? size - NK_TOK_HEADER_SIZE - NK_TOK_END_SIZE
+				  : size;
+		CHECK_MSG(len == body && len <= bound &&
+			  !memcmp(buf, ref + (bin ? NK_TOK_HEADER_SIZE : 0), len),
+			  "%s: %zu bytes, want %zu", bin ? "binary" : "text",
+			  len, body);
+		CHECK(crc == (bin ? (uint32_t)crc32(0, buf, (uInt)len) : 0));
+		/* bound: 11 a text id plus a newline a line; 4 an id or count */
+		CHECK(bound == (bin ? 4 * (7 + 4) + 1 : 7 * 11 + 4 + 1));
+		free(buf);
+		free(ref);
+	}
+	CHECK(nk_tok_format_bound(0, SIZE_MAX / 2, 1) == SIZE_MAX);
+	seqs_free(&s);
+}
+
+TEST(format_part)
+{
+	uint32_t ids[] = {1, 2, 30, 0x01020304};
+	char text[64];
+	uint32_t crc = 1;
+	size_t len = nk_tok_format_part(text, 0, ids, 4, &crc);
+	CHECK(len == 15 && !memcmp(text, "1 2 30 16909060", 15) && crc == 0);
+	CHECK(nk_tok_format_part(text, 0, ids, 0, &crc) == 0);
+	unsigned char bin[16];
+	len = nk_tok_format_part(bin, 1, ids + 2, 2, &crc);
+	static const unsigned char want[] = {30, 0, 0, 0, 4, 3, 2, 1};
+	CHECK(len == 8 && !memcmp(bin, want, 8));
+	CHECK(crc == (uint32_t)crc32(0, want, 8));
+	CHECK(nk_tok_format_part(bin, 1, ids, 0, &crc) == 0 &&
+	      crc == (uint32_t)crc32(0, Z_NULL, 0));
+}
+
+/* A sequence put in parts (an empty part among them) is the same stream as
+ * the sequence put whole, in both forms; binary parts pass to the writer. */
+TEST(sequence_in_parts)
+{
+	uint32_t ids[] = {4, 50, 600, 7000, 80000, 9};
+	size_t cut[] = {0, 2, 2, 5, 6};       /* parts [0,2) [2,2) [2,5) [5,6) */
+	seqs s = {0};
+	uint32_t one = 3;
+	seqs_add(&s, &one, 1);
+	seqs_add(&s, ids, 6);
+	seqs_add(&s, NULL, 0);
+	for (int bin = 0; bin < 2; bin++) {
+		size_t size, got_size;
+		char *ref = write_mem(&s, bin, &size), *got = NULL;
+		FILE *fp = open_memstream(&got, &got_size);
+		nk_tokwriter *w = nk_tokwriter_open(fp, bin);
+		CHECK(nk_tokwriter_put(w, &one, 1) == 0);
+		for (int p = 0; p < 4; p++) {
+			size_t n = cut[p + 1] - cut[p];
+			void *buf = malloc(nk_tok_format_bound(bin, n, 0));
+			uint32_t crc;
+			size_t len = nk_tok_format_part(buf, bin, ids + cut[p], n,
+							&crc);
+			CHECK(nk_tokwriter_put_part(w, &buf, len, crc, n) == 0);
+			CHECK_MSG((buf == NULL) == (bin && n > 0),
+				  "part %d: buffer %s", p, buf ? "kept" : "taken");
+			free(buf);
+		}
+		CHECK(nk_tokwriter_end_seq(w) == 0);
+		CHECK(nk_tokwriter_end_seq(w) == 0);  /* an empty sequence */
+		CHECK(nk_tokwriter_close(w) == 0);
+		fclose(fp);
+		CHECK_MSG(got_size == size && !memcmp(got, ref, size),
+			  "%s: parts differ from the whole sequence",
+			  bin ? "binary" : "text");
+		free(ref);
+		free(got);
+	}
+	seqs_free(&s);
+}
+
+/* Over the sequence limit: NK_ERANGE and nothing more of it written; a
+ * dropped binary sequence leaves no trace; a wrong binary part is refused. */
+TEST(sequence_in_parts_errors)
+{
+	char *out = NULL;
+	size_t size;
+	FILE *fp = open_memstream(&out, &size);
+	nk_tokwriter *w = nk_tokwriter_open(fp, 0);
+	void *seven = "7";
+	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, NK_TOK_SEQ_MAX) == 0);
+	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, 1) == 0);
+	CHECK(nk_tokwriter_end_seq(w) == NK_ERANGE);
+	CHECK_MSG(strcmp(nk_last_error(), "268435457 tokens are over the "
+			 "limit of 268435456 for one sequence") == 0, "%s",
+		  nk_last_error());
+	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, 1) == 0); /* no space */
+	CHECK(nk_tokwriter_end_seq(w) == 0);
+	CHECK(nk_tokwriter_close(w) == 0);
+	fclose(fp);
+	/* the dropped text stays, unended; the next sequence follows it */
+	CHECK_MSG(size == 5 && !memcmp(out, "7 77\n", 5), "'%.*s'", (int)size,
+		  out);
+	free(out);
+
+	out = NULL;
+	fp = open_memstream(&out, &size);
+	w = nk_tokwriter_open(fp, 1);
+	uint32_t ids[] = {1, 2};
+	void *buf = malloc(8);
+	uint32_t crc;
+	size_t len = nk_tok_format_part(buf, 1, ids, 2, &crc);
+	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 3) == NK_EINVAL);
+	CHECK(buf != NULL);
+	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 2) == 0 && !buf);
+	nk_tokwriter_drop_seq(w);              /* frees the kept part */
+	CHECK(nk_tokwriter_put(w, ids, 1) == 0);
+	buf = malloc(8);
+	len = nk_tok_format_part(buf, 1, ids, 2, &crc);
+	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 2) == 0);
+	CHECK(nk_tokwriter_close(w) == 0);     /* drops the unfinished one */
+	fclose(fp);
+	seqs got = {0};
+	int agree;
+	char msg[512];
+	CHECK(parse_all_ways(out, size, 0, &got, msg, sizeof msg, &agree) == 0);
+	CHECK(agree && got.nseq == 1 && got.nids == 1 && got.ids[0] == 1);
+	seqs_free(&got);
+	free(out);
+}
+
+/* The whole stream into one array, from memory and from a file, text and
+ * binary, with and without the end marks, appended to what is there. */
+TEST(read_all_into_array)
+{
+	const char text[] = "5 6\n\n7\n";
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	CHECK(nk_tok_read_all_mem(text, sizeof text - 1, "m", 0, 0, &ids, &n)
+	      == 0);
+	CHECK(n == 3 && ids[0] == 5 && ids[1] == 6 && ids[2] == 7);
+	CHECK(nk_tok_read_all_mem(text, sizeof text - 1, "m", 0,
+				  NK_TOK_READ_EOS, &ids, &n) == 0);
+	uint32_t want[] = {5, 6, 7, 5, 6, NK_TOK_EOS, NK_TOK_EOS, 7,
+			   NK_TOK_EOS};
+	CHECK(n == 9 && !memcmp(ids, want, sizeof want));
+	free(ids);
+
+	/* a binary file of 20000 ids: the array grows past its first size */
+	seqs s = random_seqs(400, 100);
+	size_t size;
+	char *bin = write_mem(&s, 1, &size);
+	char *path = write_temp(bin, size);
+	CHECK(path != NULL);
+	ids = NULL, n = 0;
+	if (path) {
+		CHECK(nk_tok_read_all(path, 0, 0, &ids, &n) == 0);
+		CHECK(n == s.nids && (n == 0 || !memcmp(ids, s.ids, n * 4)));
+		unlink(path);
+	}
+	free(ids);
+	free(bin);
+	seqs_free(&s);
+
+	/* max_id: the sequences before the failure are kept */
+	ids = NULL, n = 0;
+	CHECK(nk_tok_read_all_mem("1 2\n3\n9 1\n", 10, "v", 9,
+				  NK_TOK_READ_EOS, &ids, &n) == NK_ERANGE);
+	CHECK_MSG(strcmp(nk_last_error(), "v:3:1: token id 9 out of range for "
+			 "vocabulary size 9") == 0, "%s", nk_last_error());
+	uint32_t before[] = {1, 2, NK_TOK_EOS, 3, NK_TOK_EOS};
+	CHECK(n == 5 && !memcmp(ids, before, sizeof before));
+	free(ids);
+
+	/* a file that is not there: NK_EIO naming it */
+	ids = NULL, n = 0;
+	CHECK(nk_tok_read_all("/nonexistent/t.tok", 0, 0, &ids, &n) == NK_EIO);
+	CHECK(strstr(nk_last_error(), "/nonexistent/t.tok") != NULL);
+	CHECK(ids == NULL && n == 0);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -974,6 +1185,12 @@ int main(void)
 	RUN(stdin_input);
 	RUN(writer_errors);
 	RUN(abort_leaves_truncated_stream);
+	RUN(check_ids);
+	RUN(format_slices);
+	RUN(format_part);
+	RUN(sequence_in_parts);
+	RUN(sequence_in_parts_errors);
+	RUN(read_all_into_array);
 	if (!getenv("NK_SANITIZED"))
 		throughput();
 	return nk_test_exit();
