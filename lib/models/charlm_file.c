@@ -192,30 +192,12 @@ int nk_charlm_file_prime_ids(const nk_charlm_file *lm, const char *prime,
 						 "--prime");
 		return rc;
 	}
-	nk_tokreader *r = nk_tokreader_open_mem(prime, strlen(prime),
-						"--prime");
-	if (!r)
-		return NK_ENOMEM;
-	nk_tokreader_set_max_id(r, (uint32_t)lm->m.cfg.V);
-	uint32_t *line;
-	size_t k;
-	int got;
-	while ((got = nk_tokreader_next(r, &line, &k)) == 1) {
-		uint32_t *t = nk_reallocarray(*ids, *n + k + 1, sizeof *t);
-		if (!t) {
-			got = -1;
-			break;
-		}
-		*ids = t;
-		memcpy(*ids + *n, line, k * sizeof *line);
-		*n += k;
-	}
-	nk_tokreader_close(r);
-	if (got < 0) {
+	int rc = nk_tok_read_all_mem(prime, strlen(prime), "--prime",
+				     (uint32_t)lm->m.cfg.V, 0, ids, n);
+	if (rc) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
-		return NK_EFORMAT;
 	}
-	return NK_OK;
+	return rc;
 }
