@@ -1329,3 +1329,10 @@ void nk_wfile_free(nk_wfile *w)
 	free(w->name);
 	free(w);
 }
+
+int nk_wtensor_view(const nk_wtensor *w, nk_tensor *t)
+{
+	_Static_assert(NK_WFILE_MAX_DIMS <= NK_MAX_DIMS,
+		       "a stored tensor fits the compute view");
+	return nk_tensor_wrap(t, (void *)w->data, w->dtype, w->ndim, w->ne);
+}

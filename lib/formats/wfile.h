@@ -88,6 +88,12 @@ typedef struct nk_wtensor {
 
 typedef struct nk_wfile nk_wfile;
 
+/* A stored tensor as the one compute view (core/tensor.h): contiguous,
+ * over the file's memory (valid while the file is open; read-only in
+ * spirit, as the data are the file's).  nk_wtensor stays a record of what
+ * the file says (name, checked sizes); computing goes through nk_tensor. */
+int nk_wtensor_view(const nk_wtensor *w, nk_tensor *t);
+
 /* "f32", "i32", ... as the file format names them; NULL if unknown. */
 const char *nk_wfile_dtype_name(int dtype);
 /* "int", "float", "str", "ints", "floats"; NULL if unknown. */

@@ -487,3 +487,9 @@ int nk_image_save(const nk_image *img, const char *path, int quality)
 	}
 	return nk_output_commit(&out);
 }
+
+int nk_image_view(const nk_image *im, nk_tensor *t)
+{
+	int64_t shape[3] = {im->h, im->w, im->c};
+	return nk_tensor_wrap(t, im->data, NK_U8, 3, shape);
+}

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/tensor.h"
+
 #define NK_IMAGE_MAX_SIDE 32768
 #define NK_IMAGE_MAX_PIXELS (1LL << 28)
 
@@ -27,6 +29,11 @@ typedef struct nk_image {
 	int w, h, c;
 	unsigned char *data; /* h * w * c bytes, owned */
 } nk_image;
+
+/* The image as the one compute view (core/tensor.h): u8, (h, w, c), over
+ * the image's pixels.  nk_image stays the codec's record (what stb_image
+ * hands over and takes); computing goes through nk_tensor. */
+int nk_image_view(const nk_image *im, nk_tensor *t);
 
 /* Caps checked against the header before decoding. */
 typedef struct nk_image_limits {

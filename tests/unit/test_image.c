@@ -274,9 +274,27 @@ TEST(stb_bug_regressions)
 	}
 }
 
+/* An image seen as the one compute view: u8 (h, w, c) over its pixels. */
+TEST(tensor_view)
+{
+	unsigned char px[2 * 3 * 3];
+	for (int i = 0; i < (int)sizeof px; i++)
+		px[i] = (unsigned char)i;
+	nk_image im = {3, 2, 3, px};
+	nk_tensor t;
+	CHECK(nk_image_view(&im, &t) == 0);
+	CHECK(t.dtype == NK_U8 && t.ndim == 3 && t.ne[0] == 2 &&
+	      t.ne[1] == 3 && t.ne[2] == 3 && t.nb[0] == 9 && t.nb[1] == 3 &&
+	      t.nb[2] == 1);
+	/* pixel (x 2, y 1) channel 1 is data[(1 * 3 + 2) * 3 + 1] */
+	int64_t at[3] = {1, 2, 1};
+	CHECK(*(unsigned char *)nk_tensor_ptr(&t, at) == 16);
+}
+
 int main(void)
 {
 	RUN(png_round_trip);
+	RUN(tensor_view);
 	RUN(jpeg_round_trip);
 	RUN(other_formats);
 	RUN(caps_before_decoding);

@@ -1094,6 +1094,36 @@ static int bench_read(const char *path)
 	return 0;
 }
 
+/* A stored tensor seen as the one compute view: shape and strides of a
+ * contiguous tensor over the file's own bytes. */
+TEST(tensor_view)
+{
+	float v[6] = {1, 2, 3, 4, 5, 6};
+	int64_t shape[2] = {2, 3};
+	nk_wfile *w = nk_wfile_create();
+	CHECK(nk_wfile_add(w, "m", NK_F32, 2, shape, v) == 0);
+	FILE *fp = tmpfile();
+	CHECK(fp && nk_wfile_write_fp(w, fp, "mem", 0) == 0);
+	nk_wfile_free(w);
+	long size = ftell(fp);
+	rewind(fp);
+	char *buf = malloc((size_t)size);
+	CHECK(fread(buf, 1, (size_t)size, fp) == (size_t)size);
+	fclose(fp);
+	nk_wfile *r = nk_wfile_read_mem(buf, (size_t)size, "mem");
+	CHECK(r != NULL);
+	const nk_wtensor *m = nk_wfile_tensor(r, "m");
+	nk_tensor t;
+	CHECK(m && nk_wtensor_view(m, &t) == 0);
+	CHECK(t.dtype == NK_F32 && t.ndim == 2 && t.ne[0] == 2 &&
+	      t.ne[1] == 3 && t.nb[1] == 4 && t.nb[0] == 12);
+	CHECK(t.data == m->data);
+	int64_t at[2] = {1, 2};
+	CHECK(*(const float *)nk_tensor_ptr(&t, at) == 6);
+	nk_wfile_free(r);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--write-sample") == 0)
@@ -1142,6 +1172,7 @@ int main(int argc, char **argv)
 	RUN(read_modify_write);
 	RUN(alignment);
 	RUN(atomic_write);
+	RUN(tensor_view);
 	clear_tmpdir();
 	rmdir(tmpdir);
 	return nk_test_exit();
