@@ -118,14 +118,9 @@ int nk_bpe_rank(const nk_bpe *b, const unsigned char *s, size_t n,
 
 int nk_bpe_ids_push(nk_bpe_ids *ids, uint32_t id)
 {
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? ids->cap * 2 : 256;
-		uint32_t *v = nk_reallocarray(ids->v, cap, sizeof *v);
-		if (!v)
-			return NK_ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
+	if (ids->n == ids->cap &&
+	    nk_grow((void **)&ids->v, &ids->cap, ids->n + 1, sizeof *ids->v))
+		return NK_ENOMEM;
 	ids->v[ids->n++] = id;
 	return 0;
 }
@@ -134,15 +129,10 @@ static int ids_reserve(nk_bpe_ids *ids, size_t more)
 {
 	if (ids->cap - ids->n >= more)
 		return 0;
-	size_t cap = ids->cap ? ids->cap : 256;
-	while (cap - ids->n < more)
-		cap *= 2;
-	uint32_t *v = nk_reallocarray(ids->v, cap, sizeof *v);
-	if (!v)
-		return NK_ENOMEM;
-	ids->v = v;
-	ids->cap = cap;
-	return 0;
+	if (more > SIZE_MAX - ids->n)
+		return nk_error(NK_ENOMEM, "%zu more ids overflow", more);
+	return nk_grow((void **)&ids->v, &ids->cap, ids->n + more,
+		       sizeof *ids->v);
 }
 
 void nk_bpe_ids_free(nk_bpe_ids *ids)
@@ -702,13 +692,9 @@ static int json_string(struct json *j, char **out, size_t *len)
 			free(s);
 			return json_fail(j, "unterminated string");
 		}
-		if (cap - n < 5) {
-			char *t = nk_realloc(s, cap *= 2);
-			if (!t) {
-				free(s);
-				return NK_ENOMEM;
-			}
-			s = t;
+		if (nk_grow((void **)&s, &cap, n + 5, 1)) {
+			free(s);
+			return NK_ENOMEM;
 		}
 		unsigned char c = *j->p++;
 		if (c == '"')
@@ -1537,20 +1523,18 @@ static int scratch_reserve(nk_bpe_enc *e, size_t n)
 {
 	if (n <= e->scratch)
 		return 0;
-	size_t cap = e->scratch ? e->scratch : 256;
-	while (cap < n)
-		cap *= 2;
+	/* Five arrays, one capacity: each grows from the same old size to
+	 * the same new one (the heap holds two entries per part). */
 	uint32_t **arr[] = {&e->start, &e->rank, &e->next, &e->prev};
+	size_t cap = e->scratch;
 	for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) {
-		uint32_t *p = nk_reallocarray(*arr[i], cap, sizeof(uint32_t));
-		if (!p)
+		cap = e->scratch;
+		if (nk_grow((void **)arr[i], &cap, n, sizeof(uint32_t)))
 			return NK_ENOMEM;
-		*arr[i] = p;
 	}
-	uint64_t *h = nk_reallocarray(e->heap, cap * 2, sizeof *h);
-	if (!h)
+	size_t hcap = e->scratch * 2;
+	if (nk_grow((void **)&e->heap, &hcap, cap * 2, sizeof *e->heap))
 		return NK_ENOMEM;
-	e->heap = h;
 	e->scratch = cap;
 	return 0;
 }
