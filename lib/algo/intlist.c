@@ -92,15 +92,8 @@ static int fail_bracket(nk_intlist *p)
 
 static int grow(nk_intlist *p)
 {
-	size_t cap = p->cap ? p->cap : 512;
-	if (p->cap && nk_size_mul(&cap, p->cap, 2))
-		return NK_ENOMEM;
-	int64_t *v = nk_reallocarray(p->v, cap, sizeof *v);
-	if (!v)
-		return NK_ENOMEM;
-	p->v = v;
-	p->cap = cap;
-	return NK_OK;
+	return nk_grow((void **)&p->v, &p->cap, p->cap ? p->cap + 1 : 512,
+		       sizeof *p->v);
 }
 
 /* acc is at most 2^63 here (checked by the caller). */

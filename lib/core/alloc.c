@@ -55,6 +55,24 @@ void *nk_reallocarray(void *p, size_t count, size_t size)
 	return nk_realloc(p, total);
 }
 
+int nk_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return NK_OK;
+	size_t n = *cap ? *cap : 8, bytes;
+	while (n < need)
+		n = n > SIZE_MAX / 2 ? need : n * 2;
+	if (__builtin_mul_overflow(n, elem, &bytes))
+		return nk_error(NK_ENOMEM, "growing to %zu x %zu bytes overflows",
+				n, elem);
+	void *q = nk_realloc(*p, bytes);
+	if (!q)
+		return NK_ENOMEM;
+	*p = q;
+	*cap = n;
+	return NK_OK;
+}
+
 void *nk_malloc_aligned(size_t size)
 {
 	size_t rounded;

@@ -47,6 +47,12 @@ void *nk_realloc(void *p, size_t size);
 void *nk_reallocarray(void *p, size_t count, size_t size);
 /* 64-byte aligned (cache line, AVX-512 register); free with nk_free_aligned. */
 void *nk_malloc_aligned(size_t size);
+/* Makes *p hold at least `need` elements of `elem` bytes: *cap doubles
+ * (from 8 when 0) until it is enough, so n appends cost O(n) copying.
+ * On failure (out of memory, or a size that would overflow) *p and *cap
+ * are unchanged and NK_ENOMEM is returned and recorded.  Call it as
+ * nk_grow((void **)&buf, &cap, n + 1, sizeof *buf). */
+int nk_grow(void **p, size_t *cap, size_t need, size_t elem);
 void nk_free_aligned(void *p);
 char *nk_strdup(const char *s);
 

@@ -217,17 +217,8 @@ ssize_t nk_reader_getline(nk_reader *r, char **line, size_t *cap,
 		char *start = r->buf + r->pos;
 		char *nl = memchr(start, '\n', r->len - r->pos);
 		size_t take = nl ? (size_t)(nl - start) : r->len - r->pos;
-		if (n + take + 1 > *cap) {
-			size_t want = *cap ? *cap : 256;
-			while (want < n + take + 1)
-				if (nk_size_mul(&want, want, 2))
-					return -2;
-			char *bigger = nk_realloc(*line, want);
-			if (!bigger)
-				return -2;
-			*line = bigger;
-			*cap = want;
-		}
+		if (nk_grow((void **)line, cap, n + take + 1, 1))
+			return -2;
 		memcpy(*line + n, start, take);
 		n += take;
 		r->pos += take;
@@ -337,17 +328,9 @@ int nk_input_load(nk_input *in, const char *path, size_t max_bytes)
 	unsigned char *buf = nk_malloc(cap);
 	int rc = buf ? NK_OK : NK_ENOMEM;
 	while (rc == NK_OK) {
-		if (n == cap) {
-			if (nk_size_mul(&cap, cap, 2)) {
-				rc = NK_ENOMEM;
-				break;
-			}
-			unsigned char *bigger = nk_realloc(buf, cap);
-			if (!bigger) {
-				rc = NK_ENOMEM;
-				break;
-			}
-			buf = bigger;
+		if (n == cap && nk_grow((void **)&buf, &cap, n + 1, 1)) {
+			rc = NK_ENOMEM;
+			break;
 		}
 		ssize_t got = nk_reader_read(r, buf + n, cap - n);
 		if (got < 0)

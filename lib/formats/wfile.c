@@ -17,6 +17,7 @@
  */
 #include "formats/wfile.h"
 #include "core/base.h"
+#include "core/hash.h"
 #include "core/io.h"
 
 #include <errno.h>
@@ -57,19 +58,13 @@ _Static_assert(sizeof meta_type_names / sizeof meta_type_names[0] ==
 		       NK_WMETA_TYPE_COUNT,
 	       "every metadata type needs a name");
 
-/* Open-addressing index from name to position (stored as position + 1). */
-typedef struct name_index {
-	uint32_t *slot;
-	size_t cap; /* a power of two, or 0 */
-} name_index;
-
 struct nk_wfile {
 	char *name;
 	nk_wmeta *meta;
 	size_t n_meta, cap_meta;
 	nk_wtensor *tensors;
 	size_t n_tensors, cap_tensors;
-	name_index meta_ix, tensor_ix;
+	nk_idtab meta_ix, tensor_ix; /* name -> position */
 	nk_input in;   /* the file read, when there is one */
 	void *owned;   /* aligned data: decompressed, or copied to align */
 };
@@ -103,59 +98,22 @@ static const char *name_at(const void *base, size_t stride, size_t i)
 	return *(const char *const *)((const char *)base + i * stride);
 }
 
-static uint64_t hash_name(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return h;
-}
-
 /* Position of `name`, or SIZE_MAX. */
-static size_t index_find(const name_index *ix, const void *base,
+static size_t index_find(const nk_idtab *ix, const void *base,
 			 size_t stride, const char *name)
 {
-	if (!ix->cap)
-		return SIZE_MAX;
-	size_t mask = ix->cap - 1;
-	for (size_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
-		uint32_t s = ix->slot[h];
-		if (!s)
-			return SIZE_MAX;
-		if (strcmp(name_at(base, stride, s - 1), name) == 0)
-			return s - 1;
-	}
+	nk_idprobe p = nk_idtab_probe(ix, nk_fnv1a_str(name));
+	for (uint32_t i; (i = nk_idtab_next(ix, &p)) != NK_IDTAB_END;)
+		if (strcmp(name_at(base, stride, i), name) == 0)
+			return i;
+	return SIZE_MAX;
 }
 
-static void index_put(name_index *ix, const void *base, size_t stride,
-		      size_t i)
+static int index_put(nk_idtab *ix, const void *base, size_t stride,
+		     size_t i)
 {
-	size_t mask = ix->cap - 1;
-	size_t h = hash_name(name_at(base, stride, i)) & mask;
-	while (ix->slot[h])
-		h = (h + 1) & mask;
-	ix->slot[h] = (uint32_t)(i + 1);
-}
-
-/* Makes room for n entries (load at most one half), re-inserting the
- * first `have` of them. */
-static int index_grow(name_index *ix, const void *base, size_t stride,
-		      size_t n, size_t have)
-{
-	if (n * 2 <= ix->cap)
-		return NK_OK;
-	size_t cap = ix->cap ? ix->cap : 16;
-	while (cap < n * 2)
-		cap *= 2;
-	uint32_t *slot = nk_calloc(cap, sizeof *slot);
-	if (!slot)
-		return NK_ENOMEM;
-	free(ix->slot);
-	ix->slot = slot;
-	ix->cap = cap;
-	for (size_t i = 0; i < have; i++)
-		index_put(ix, base, stride, i);
-	return NK_OK;
+	return nk_idtab_put(ix, nk_fnv1a_str(name_at(base, stride, i)),
+			    (uint32_t)i);
 }
 
 /* ---- building ------------------------------------------------------------ */
@@ -218,14 +176,9 @@ static nk_wmeta *meta_slot(nk_wfile *w, const char *key)
 		nk_error(NK_ERANGE, "more than %zu metadata keys", MAX_META);
 		return NULL;
 	}
-	if (w->n_meta == w->cap_meta) {
-		size_t cap = w->cap_meta ? 2 * w->cap_meta : 16;
-		nk_wmeta *m = nk_reallocarray(w->meta, cap, sizeof *m);
-		if (!m)
-			return NULL;
-		w->meta = m;
-		w->cap_meta = cap;
-	}
+	if (nk_grow((void **)&w->meta, &w->cap_meta, w->n_meta + 1,
+		    sizeof *w->meta))
+		return NULL;
 	char *k = nk_strdup(key);
 	if (!k)
 		return NULL;
@@ -233,12 +186,10 @@ static nk_wmeta *meta_slot(nk_wfile *w, const char *key)
 	memset(m, 0, sizeof *m);
 	m->key = k;
 	m->type = -1;
-	if (index_grow(&w->meta_ix, w->meta, sizeof *w->meta, w->n_meta + 1,
-		       w->n_meta)) {
+	if (index_put(&w->meta_ix, w->meta, sizeof *w->meta, w->n_meta)) {
 		free(k);
 		return NULL;
 	}
-	index_put(&w->meta_ix, w->meta, sizeof *w->meta, w->n_meta);
 	w->n_meta++;
 	return m;
 }
@@ -383,14 +334,9 @@ int nk_wfile_add(nk_wfile *w, const char *name, int dtype, int ndim,
 		return nk_error(NK_EINVAL, "tensor '%s' added twice", name);
 	if (w->n_tensors >= MAX_TENSORS)
 		return nk_error(NK_ERANGE, "more than %zu tensors", MAX_TENSORS);
-	if (w->n_tensors == w->cap_tensors) {
-		size_t cap = w->cap_tensors ? 2 * w->cap_tensors : 16;
-		nk_wtensor *t = nk_reallocarray(w->tensors, cap, sizeof *t);
-		if (!t)
-			return NK_ENOMEM;
-		w->tensors = t;
-		w->cap_tensors = cap;
-	}
+	if (nk_grow((void **)&w->tensors, &w->cap_tensors, w->n_tensors + 1,
+		    sizeof *w->tensors))
+		return NK_ENOMEM;
 	char *copy = nk_strdup(name);
 	if (!copy)
 		return NK_ENOMEM;
@@ -404,12 +350,12 @@ int nk_wfile_add(nk_wfile *w, const char *name, int dtype, int ndim,
 	t->nelem = nelem;
 	t->nbytes = nbytes;
 	t->data = data;
-	if (index_grow(&w->tensor_ix, w->tensors, sizeof *w->tensors,
-		       w->n_tensors + 1, w->n_tensors)) {
+	int rc = index_put(&w->tensor_ix, w->tensors, sizeof *w->tensors,
+			   w->n_tensors);
+	if (rc) {
 		free(copy);
-		return NK_ENOMEM;
+		return rc;
 	}
-	index_put(&w->tensor_ix, w->tensors, sizeof *w->tensors, w->n_tensors);
 	w->n_tensors++;
 	return NK_OK;
 }
@@ -571,19 +517,10 @@ static int deflate_data(const nk_wfile *w, const char *name,
 			z.avail_in = (uInt)take;
 			int zr;
 			do {
-				if (n == cap) {
-					size_t bigger;
-					if (nk_size_mul(&bigger, cap, 2)) {
-						rc = NK_ENOMEM;
-						break;
-					}
-					unsigned char *b = nk_realloc(buf, bigger);
-					if (!b) {
-						rc = NK_ENOMEM;
-						break;
-					}
-					buf = b;
-					cap = bigger;
+				if (n == cap &&
+				    nk_grow((void **)&buf, &cap, n + 1, 1)) {
+					rc = NK_ENOMEM;
+					break;
 				}
 				size_t room = cap - n > (1u << 30) ? (1u << 30)
 								   : cap - n;
@@ -755,7 +692,8 @@ static int parse_meta(nk_wfile *w, cursor *c, size_t i)
 	if (index_find(&w->meta_ix, w->meta, sizeof *w->meta, key) != SIZE_MAX)
 		return nk_error(NK_EFORMAT, "%s: header offset %zu: metadata "
 				"key '%s' appears twice", c->file, at, key);
-	index_put(&w->meta_ix, w->meta, sizeof *w->meta, i);
+	if (index_put(&w->meta_ix, w->meta, sizeof *w->meta, i))
+		return NK_ENOMEM;
 	if (need(c, 1, "metadata type"))
 		return NK_EFORMAT;
 	int type = *c->p++;
@@ -826,7 +764,8 @@ static int parse_tensor(nk_wfile *w, cursor *c, size_t i, uint64_t raw_size,
 	    SIZE_MAX)
 		return nk_error(NK_EFORMAT, "%s: header offset %zu: tensor "
 				"'%s' appears twice", c->file, at, name);
-	index_put(&w->tensor_ix, w->tensors, sizeof *w->tensors, i);
+	if (index_put(&w->tensor_ix, w->tensors, sizeof *w->tensors, i))
+		return NK_ENOMEM;
 	if (need(c, 2, "tensor dtype and rank"))
 		return NK_EFORMAT;
 	t->dtype = c->p[0];
@@ -1018,15 +957,13 @@ static int parse(nk_wfile *w, const unsigned char *buf, size_t size,
 				n_meta, n_tensors, header_size);
 	if (n_meta) {
 		w->meta = nk_calloc(n_meta, sizeof *w->meta);
-		if (!w->meta || index_grow(&w->meta_ix, w->meta,
-					   sizeof *w->meta, n_meta, 0))
+		if (!w->meta || nk_idtab_init(&w->meta_ix, n_meta))
 			return NK_ENOMEM;
 		w->cap_meta = n_meta;
 	}
 	if (n_tensors) {
 		w->tensors = nk_calloc(n_tensors, sizeof *w->tensors);
-		if (!w->tensors || index_grow(&w->tensor_ix, w->tensors,
-					      sizeof *w->tensors, n_tensors, 0))
+		if (!w->tensors || nk_idtab_init(&w->tensor_ix, n_tensors))
 			return NK_ENOMEM;
 		w->cap_tensors = n_tensors;
 	}
@@ -1322,8 +1259,8 @@ void nk_wfile_free(nk_wfile *w)
 		free((void *)w->tensors[i].name);
 	free(w->meta);
 	free(w->tensors);
-	free(w->meta_ix.slot);
-	free(w->tensor_ix.slot);
+	nk_idtab_free(&w->meta_ix);
+	nk_idtab_free(&w->tensor_ix);
 	nk_input_free(&w->in);
 	nk_free_aligned(w->owned);
 	free(w->name);

@@ -41,14 +41,10 @@ void nk_w2v_corpus_free(nk_w2v_corpus *c)
 
 static int corpus_push(nk_w2v_corpus *c, uint32_t id)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1 << 16;
-		uint32_t *p = nk_reallocarray(c->ids, cap, sizeof *p);
-		if (!p)
-			return NK_ENOMEM;
-		c->ids = p;
-		c->cap = cap;
-	}
+	if (c->n == c->cap &&
+	    nk_grow((void **)&c->ids, &c->cap, c->cap ? c->n + 1 : 1 << 16,
+		    sizeof *c->ids))
+		return NK_ENOMEM;
 	c->ids[c->n++] = id;
 	return 0;
 }
@@ -267,17 +263,13 @@ int nk_w2v_names_load(char ***out, size_t *nout, const void *data,
 			break;
 		}
 		if (id >= cap) {
-			size_t c2 = cap ? cap : 1024;
-			while (c2 <= id)
-				c2 *= 2;
-			char **nn = nk_reallocarray(names, c2, sizeof *nn);
-			if (!nn) {
+			size_t old = cap;
+			if (nk_grow((void **)&names, &cap, (size_t)id + 1,
+				    sizeof *names)) {
 				rc = NK_ENOMEM;
 				break;
 			}
-			memset(nn + cap, 0, (c2 - cap) * sizeof *nn);
-			names = nn;
-			cap = c2;
+			memset(names + old, 0, (cap - old) * sizeof *names);
 		}
 		free(names[id]);
 		names[id] = nk_malloc(len + 1);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/hash.h"
 #include "core/rng.h"
 #include "text/vocab.h"
 
@@ -168,9 +169,8 @@ typedef struct nk_w2v_vecs {
 	int D;
 	char **words;
 	float *vec;    /* (n,D) normalised */
-	int32_t *hash; /* upper-cased ASCII index, first occurrence wins */
-	uint32_t hash_mask;
-	int32_t *exact; /* exact-bytes index */
+	nk_idtab folded; /* upper-cased ASCII -> id, first occurrence wins */
+	nk_idtab exact;  /* exact bytes -> id */
 } nk_w2v_vecs;
 
 /* Parses word2vec text or binary vectors (told apart by their first

@@ -11,6 +11,7 @@
 #include "models/w2v.h"
 #include "core/base.h"
 #include "core/gemm.h"
+#include "core/hash.h"
 #include "core/io.h"
 #include "formats/wfile.h"
 
@@ -24,8 +25,8 @@ void nk_w2v_vecs_free(nk_w2v_vecs *w)
 		free(w->words[i]);
 	free(w->words);
 	nk_free_aligned(w->vec);
-	free(w->hash);
-	free(w->exact);
+	nk_idtab_free(&w->folded);
+	nk_idtab_free(&w->exact);
 	memset(w, 0, sizeof *w);
 }
 
@@ -36,11 +37,11 @@ static inline unsigned char up(unsigned char c)
 
 static uint64_t hash_word(const char *s, size_t len, int fold)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = NK_FNV1A_INIT;
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ (fold ? up((unsigned char)s[i]) : (unsigned char)s[i])) *
-		    1099511628211ULL;
-	return h ^ (h >> 29);
+		h = nk_fnv1a_step(h, fold ? up((unsigned char)s[i])
+					  : (unsigned char)s[i]);
+	return h;
 }
 
 static int word_eq(const char *a, const char *b, size_t len, int fold)
@@ -56,11 +57,11 @@ static int word_eq(const char *a, const char *b, size_t len, int fold)
 static int64_t lookup(const nk_w2v_vecs *w, const char *s, size_t len,
 		      int fold)
 {
-	const int32_t *h = fold ? w->hash : w->exact;
-	uint32_t k = (uint32_t)hash_word(s, len, fold) & w->hash_mask;
-	for (; h[k] >= 0; k = (k + 1) & w->hash_mask)
-		if (word_eq(w->words[h[k]], s, len, fold))
-			return h[k];
+	const nk_idtab *t = fold ? &w->folded : &w->exact;
+	nk_idprobe p = nk_idtab_probe(t, hash_word(s, len, fold));
+	for (uint32_t id; (id = nk_idtab_next(t, &p)) != NK_IDTAB_END;)
+		if (word_eq(w->words[id], s, len, fold))
+			return id;
 	return -1;
 }
 
@@ -71,27 +72,19 @@ int64_t nk_w2v_vecs_find(const nk_w2v_vecs *w, const char *word, int fold)
 
 static int index_words(nk_w2v_vecs *w)
 {
-	uint32_t size = 16;
-	while (size < (uint64_t)w->n * 2)
-		size *= 2;
-	w->hash = nk_malloc(size * sizeof *w->hash);
-	w->exact = nk_malloc(size * sizeof *w->exact);
-	if (!w->hash || !w->exact)
-		return NK_ENOMEM;
-	memset(w->hash, 0xff, size * sizeof *w->hash);
-	memset(w->exact, 0xff, size * sizeof *w->exact);
-	w->hash_mask = size - 1;
+	int rc;
+	if ((rc = nk_idtab_init(&w->folded, w->n)) ||
+	    (rc = nk_idtab_init(&w->exact, w->n)))
+		return rc;
 	for (uint32_t i = 0; i < w->n; i++) {
 		size_t len = strlen(w->words[i]);
 		for (int fold = 0; fold < 2; fold++) {
 			if (lookup(w, w->words[i], len, fold) >= 0)
 				continue; /* first occurrence wins */
-			int32_t *h = fold ? w->hash : w->exact;
-			uint32_t k = (uint32_t)hash_word(w->words[i], len, fold) &
-				     w->hash_mask;
-			while (h[k] >= 0)
-				k = (k + 1) & w->hash_mask;
-			h[k] = (int32_t)i;
+			if ((rc = nk_idtab_put(fold ? &w->folded : &w->exact,
+					       hash_word(w->words[i], len, fold),
+					       i)))
+				return rc;
 		}
 	}
 	return 0;
@@ -579,14 +572,8 @@ static int add_question(void *ctx, const char **f, const size_t *len,
 		q.id[i] = (uint32_t)id;
 	}
 	sec->seen++;
-	if (x->nq == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 1024;
-		struct question *nq = nk_reallocarray(x->q, cap, sizeof *nq);
-		if (!nq)
-			return NK_ENOMEM;
-		x->q = nq;
-		x->cap = cap;
-	}
+	if (nk_grow((void **)&x->q, &x->cap, x->nq + 1, sizeof *x->q))
+		return NK_ENOMEM;
 	x->q[x->nq++] = q;
 	return 0;
 }
@@ -730,7 +717,7 @@ int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
 	uint64_t line = 0;
 	uint32_t L = cutoff && cutoff < w->n ? cutoff : w->n;
 	double *gold = NULL, *cos = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, cap_cos = 0;
 	int rc = 0;
 	memset(r, 0, sizeof *r);
 	while (p < end && !rc) {
@@ -769,18 +756,10 @@ int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
 			r->oov++;
 			continue;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			double *g2 = nk_reallocarray(gold, cap, sizeof *g2);
-			if (g2)
-				gold = g2;
-			double *c2 = nk_reallocarray(cos, cap, sizeof *c2);
-			if (c2)
-				cos = c2;
-			if (!g2 || !c2) {
-				rc = NK_ENOMEM;
-				break;
-			}
+		if (nk_grow((void **)&gold, &cap, n + 1, sizeof *gold) ||
+		    nk_grow((void **)&cos, &cap_cos, n + 1, sizeof *cos)) {
+			rc = NK_ENOMEM;
+			break;
 		}
 		gold[n] = score;
 		cos[n++] = dotf(w->vec + (size_t)a * w->D,

@@ -17,6 +17,8 @@
 #ifndef NK_BPE_H
 #define NK_BPE_H
 
+#include "formats/tiktoken.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,11 +125,7 @@ int nk_bpe_count(nk_bpe_enc *e, const unsigned char *text, size_t n,
 int nk_bpe_write_ranks(const nk_bpe *b, FILE *fp);
 int nk_bpe_write_meta(const nk_bpe *b, FILE *fp);
 
-/* Base64 (standard alphabet, '=' padding): decode returns the length or
- * -1 when src is not canonical base64; dst needs n / 4 * 3 bytes. */
-long nk_b64_decode(unsigned char *dst, const char *src, size_t n);
-/* Encodes into dst (4 * ((n + 2) / 3) bytes, no NUL); returns the length. */
-size_t nk_b64_encode(char *dst, const unsigned char *src, size_t n);
+/* Base64 (nk_b64_decode, nk_b64_encode): formats/tiktoken.h. */
 
 /* Training (bpe_train.c): byte-level BPE from text.  Add text, then run.
  * Pieces come from the pre-tokenizer `kind` and are counted; merges are

@@ -17,6 +17,7 @@
 #include "text/bpe.h"
 
 #include "core/base.h"
+#include "core/hash.h"
 #include "text/pretok.h"
 
 #include <stdlib.h>
@@ -41,22 +42,14 @@ struct nk_bpe_trainer {
 	int kind;
 	nk_pretok_re *re;          /* kind NK_PRETOK_REGEX */
 	nk_pretok_matcher *m;
-	/* piece counting: open addressing over an arena of piece bytes */
-	uint64_t *ph;     /* hash */
-	uint32_t *poff, *plen;
-	uint64_t *pcount;
-	size_t pslots, pused;
+	/* piece counting: distinct pieces in first-seen order, their bytes
+	 * in one arena, indexed by FNV-1a of the bytes */
+	struct piece { uint64_t count; uint32_t off, len; } *piece;
+	size_t pused, pcap;
+	nk_idtab index;
 	unsigned char *arena;
 	size_t aused, acap;
 };
-
-static uint64_t hash64(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h | 1;
-}
 
 nk_bpe_trainer *nk_bpe_trainer_new(int kind)
 {
@@ -64,14 +57,9 @@ nk_bpe_trainer *nk_bpe_trainer_new(int kind)
 	if (!t)
 		return NULL;
 	t->kind = kind;
-	t->pslots = 1 << 16;
-	t->ph = nk_calloc(t->pslots, sizeof *t->ph);
-	t->poff = nk_calloc(t->pslots, sizeof *t->poff);
-	t->plen = nk_calloc(t->pslots, sizeof *t->plen);
-	t->pcount = nk_calloc(t->pslots, sizeof *t->pcount);
-	t->acap = 1 << 20;
-	t->arena = nk_malloc(t->acap);
-	if (!t->ph || !t->poff || !t->plen || !t->pcount || !t->arena) {
+	if (nk_idtab_init(&t->index, 1 << 15) ||
+	    nk_grow((void **)&t->piece, &t->pcap, 1 << 15, sizeof *t->piece) ||
+	    nk_grow((void **)&t->arena, &t->acap, 1 << 20, 1)) {
 		nk_bpe_trainer_free(t);
 		return NULL;
 	}
@@ -82,10 +70,8 @@ void nk_bpe_trainer_free(nk_bpe_trainer *t)
 {
 	if (!t)
 		return;
-	free(t->ph);
-	free(t->poff);
-	free(t->plen);
-	free(t->pcount);
+	nk_idtab_free(&t->index);
+	free(t->piece);
 	free(t->arena);
 	nk_pretok_matcher_free(t->m);
 	nk_pretok_re_free(t->re);
@@ -110,62 +96,29 @@ int nk_bpe_trainer_set_regex(nk_bpe_trainer *t, const char *pat)
 
 size_t nk_bpe_trainer_pieces(const nk_bpe_trainer *t) { return t->pused; }
 
-static int piece_grow(nk_bpe_trainer *t)
-{
-	size_t ns = t->pslots * 2;
-	uint64_t *ph = nk_calloc(ns, sizeof *ph), *pc = nk_calloc(ns, sizeof *pc);
-	uint32_t *po = nk_calloc(ns, sizeof *po), *pl = nk_calloc(ns, sizeof *pl);
-	if (!ph || !pc || !po || !pl) {
-		free(ph); free(pc); free(po); free(pl);
-		return NK_ENOMEM;
-	}
-	for (size_t i = 0; i < t->pslots; i++) {
-		if (!t->ph[i])
-			continue;
-		size_t j = t->ph[i] & (ns - 1);
-		while (ph[j])
-			j = (j + 1) & (ns - 1);
-		ph[j] = t->ph[i];
-		po[j] = t->poff[i];
-		pl[j] = t->plen[i];
-		pc[j] = t->pcount[i];
-	}
-	free(t->ph); free(t->pcount); free(t->poff); free(t->plen);
-	t->ph = ph; t->pcount = pc; t->poff = po; t->plen = pl;
-	t->pslots = ns;
-	return 0;
-}
-
 static int piece_add(nk_bpe_trainer *t, const unsigned char *s, size_t n)
 {
-	uint64_t h = hash64(s, n);
-	size_t i = h & (t->pslots - 1);
-	for (; t->ph[i]; i = (i + 1) & (t->pslots - 1))
-		if (t->ph[i] == h && t->plen[i] == n &&
-		    !memcmp(t->arena + t->poff[i], s, n)) {
-			t->pcount[i]++;
+	uint64_t h = nk_fnv1a(s, n);
+	nk_idprobe p = nk_idtab_probe(&t->index, h);
+	for (uint32_t id; (id = nk_idtab_next(&t->index, &p)) != NK_IDTAB_END;) {
+		struct piece *q = &t->piece[id];
+		if (q->len == n && !memcmp(t->arena + q->off, s, n)) {
+			q->count++;
 			return 0;
 		}
+	}
 	if (n > UINT32_MAX / 2 || t->aused + n > UINT32_MAX)
 		return nk_error(NK_ERANGE, "training text too large");
-	if (t->aused + n > t->acap) {
-		size_t cap = t->acap;
-		while (cap < t->aused + n)
-			cap *= 2;
-		unsigned char *a = nk_realloc(t->arena, cap);
-		if (!a)
-			return NK_ENOMEM;
-		t->arena = a;
-		t->acap = cap;
-	}
+	int rc;
+	if (nk_grow((void **)&t->arena, &t->acap, t->aused + n, 1) ||
+	    nk_grow((void **)&t->piece, &t->pcap, t->pused + 1,
+		    sizeof *t->piece))
+		return NK_ENOMEM;
+	if ((rc = nk_idtab_put(&t->index, h, (uint32_t)t->pused)))
+		return rc;
 	memcpy(t->arena + t->aused, s, n);
-	t->ph[i] = h;
-	t->poff[i] = (uint32_t)t->aused;
-	t->plen[i] = (uint32_t)n;
-	t->pcount[i] = 1;
+	t->piece[t->pused++] = (struct piece){1, (uint32_t)t->aused, (uint32_t)n};
 	t->aused += n;
-	if (++t->pused * 2 > t->pslots)
-		return piece_grow(t);
 	return 0;
 }
 
@@ -205,7 +158,8 @@ struct trainer_run {
 	size_t pmask;
 	unsigned char **tok;
 	uint32_t *tlen;
-	uint32_t n_tok, cap_tok;
+	uint32_t n_tok;
+	size_t cap_tok, cap_tlen;
 	struct hent { int64_t count; uint32_t pair; } *heap;
 	size_t hn, hcap;
 	uint32_t *touched;
@@ -224,14 +178,9 @@ static uint32_t pair_get(struct trainer_run *R, uint32_t a, uint32_t b,
 			return R->pidx[i];
 	if (!create)
 		return UINT32_MAX;
-	if (R->n_pairs == R->cap_pairs) {
-		size_t cap = R->cap_pairs * 2;
-		struct pair *p = nk_reallocarray(R->pairs, cap, sizeof *p);
-		if (!p)
-			return UINT32_MAX - 1;
-		R->pairs = p;
-		R->cap_pairs = cap;
-	}
+	if (nk_grow((void **)&R->pairs, &R->cap_pairs, R->n_pairs + 1,
+		    sizeof *R->pairs))
+		return UINT32_MAX - 1;
 	if ((R->n_pairs + 1) * 2 > R->pmask + 1) {
 		size_t ns = (R->pmask + 1) * 2;
 		uint64_t *sl = nk_calloc(ns, sizeof *sl);
@@ -289,14 +238,8 @@ static int before(const struct trainer_run *R, const struct hent *x,
 
 static int heap_push(struct trainer_run *R, uint32_t pair)
 {
-	if (R->hn == R->hcap) {
-		size_t cap = R->hcap ? R->hcap * 2 : 1024;
-		struct hent *h = nk_reallocarray(R->heap, cap, sizeof *h);
-		if (!h)
-			return NK_ENOMEM;
-		R->heap = h;
-		R->hcap = cap;
-	}
+	if (nk_grow((void **)&R->heap, &R->hcap, R->hn + 1, sizeof *R->heap))
+		return NK_ENOMEM;
 	struct hent v = {R->pairs[pair].count, pair};
 	size_t i = R->hn++;
 	while (i > 0) {
@@ -341,25 +284,21 @@ static int pair_add(struct trainer_run *R, uint32_t a, uint32_t b,
 	p->count += delta;
 	if (delta > 0 && (p->n_occ == 0 || p->occ[p->n_occ - 1] != w)) {
 		if (p->n_occ == p->cap_occ) {
-			uint32_t cap = p->cap_occ ? p->cap_occ * 2 : 4;
-			uint32_t *o = nk_reallocarray(p->occ, cap, sizeof *o);
-			if (!o)
+			/* 32-bit counts keep struct pair small; n_occ is at
+			 * most the number of words, so cap fits. */
+			size_t cap = p->cap_occ;
+			if (nk_grow((void **)&p->occ, &cap, (size_t)p->n_occ + 1,
+				    sizeof *p->occ))
 				return NK_ENOMEM;
-			p->occ = o;
-			p->cap_occ = cap;
+			p->cap_occ = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
 		}
 		p->occ[p->n_occ++] = w;
 	}
 	if (p->stamp != R->stamp) {
 		p->stamp = R->stamp;
-		if (R->n_touched == R->cap_touched) {
-			size_t cap = R->cap_touched ? R->cap_touched * 2 : 256;
-			uint32_t *t = nk_reallocarray(R->touched, cap, sizeof *t);
-			if (!t)
-				return NK_ENOMEM;
-			R->touched = t;
-			R->cap_touched = cap;
-		}
+		if (nk_grow((void **)&R->touched, &R->cap_touched,
+			    R->n_touched + 1, sizeof *R->touched))
+			return NK_ENOMEM;
 		R->touched[R->n_touched++] = id;
 	}
 	return 0;
@@ -384,21 +323,12 @@ static int token_for(struct trainer_run *R, uint32_t a, uint32_t b,
 			*is_new = 0;
 			return 0;
 		}
-	if (R->n_tok == R->cap_tok) {
-		uint32_t cap = R->cap_tok * 2;
-		unsigned char **tk = nk_reallocarray(R->tok, cap, sizeof *tk);
-		if (!tk) {
-			free(t);
-			return NK_ENOMEM;
-		}
-		R->tok = tk;
-		uint32_t *tl = nk_reallocarray(R->tlen, cap, sizeof *tl);
-		if (!tl) {
-			free(t);
-			return NK_ENOMEM;
-		}
-		R->tlen = tl;
-		R->cap_tok = cap;
+	if (nk_grow((void **)&R->tok, &R->cap_tok, (size_t)R->n_tok + 1,
+		    sizeof *R->tok) ||
+	    nk_grow((void **)&R->tlen, &R->cap_tlen, (size_t)R->n_tok + 1,
+		    sizeof *R->tlen)) {
+		free(t);
+		return NK_ENOMEM;
 	}
 	R->tok[R->n_tok] = t;
 	R->tlen[R->n_tok] = la + lb;
@@ -458,14 +388,13 @@ int nk_bpe_trainer_run(nk_bpe_trainer *t, uint32_t vocab_size,
 	struct trainer_run R = {0};
 	int rc = NK_ENOMEM;
 	R.words = nk_calloc(t->pused + 1, sizeof *R.words);
-	R.cap_pairs = 1024;
-	R.pairs = nk_malloc(R.cap_pairs * sizeof *R.pairs);
+	nk_grow((void **)&R.pairs, &R.cap_pairs, 1024, sizeof *R.pairs);
 	R.pmask = 2047;
 	R.pslot = nk_calloc(R.pmask + 1, sizeof *R.pslot);
 	R.pidx = nk_calloc(R.pmask + 1, sizeof *R.pidx);
-	R.cap_tok = 512;
+	R.cap_tok = R.cap_tlen = 512;
 	R.tok = nk_calloc(R.cap_tok, sizeof *R.tok);
-	R.tlen = nk_calloc(R.cap_tok, sizeof *R.tlen);
+	R.tlen = nk_calloc(R.cap_tlen, sizeof *R.tlen);
 	if (!R.words || !R.pairs || !R.pslot || !R.pidx || !R.tok || !R.tlen)
 		goto out;
 	for (int c = 0; c < 256; c++) {
@@ -475,18 +404,16 @@ int nk_bpe_trainer_run(nk_bpe_trainer *t, uint32_t vocab_size,
 		R.tlen[c] = 1;
 	}
 	R.n_tok = 256;
-	/* Words in arena order, so the result does not depend on hashing. */
-	for (size_t i = 0; i < t->pslots; i++) {
-		if (!t->ph[i])
-			continue;
+	/* Words in first-seen (arena) order, so nothing depends on hashing. */
+	for (size_t i = 0; i < t->pused; i++) {
+		const struct piece *q = &t->piece[i];
 		struct word *w = &R.words[R.n_words++];
-		w->n = t->plen[i];
-		w->count = t->pcount[i];
-		w->stamp = t->poff[i]; /* sort key for now */
+		w->n = q->len;
+		w->count = q->count;
 		if (!(w->sym = nk_malloc((size_t)w->n * sizeof *w->sym)))
 			goto out;
 		for (uint32_t k = 0; k < w->n; k++)
-			w->sym[k] = t->arena[t->poff[i] + k];
+			w->sym[k] = t->arena[q->off + k];
 	}
 	R.stamp = 1;
 	for (size_t i = 0; i < R.n_words; i++) {

@@ -110,18 +110,8 @@ const char *nk_textblocks_name(const nk_textblocks *t)
 
 static int grow(unsigned char **buf, size_t *cap, size_t want)
 {
-	if (*cap >= want)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < want)
-		if (nk_size_mul(&c, c, 2))
-			return NK_ENOMEM;
-	unsigned char *p = nk_realloc(*buf, c);
-	if (!p)
-		return NK_ENOMEM;
-	*buf = p;
-	*cap = c;
-	return 0;
+	/* Blocks are large: start at 4096 rather than nk_grow's 8. */
+	return nk_grow((void **)buf, cap, *cap || want > 4096 ? want : 4096, 1);
 }
 
 static int next_streamed(nk_textblocks *t, nk_textblock *b)

@@ -1,6 +1,7 @@
 /* textdata.c - symbols from text or token streams, vocabularies, streams. */
 #include "text/textdata.h"
 #include "core/base.h"
+#include "core/hash.h"
 #include "core/io.h"
 #include "formats/tokstream.h"
 
@@ -324,10 +325,5 @@ int nk_streams_next(nk_streams *s, uint32_t *x, uint32_t *y)
 
 uint64_t nk_text_hash(const uint32_t *ids, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= ids[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ n;
+	return nk_fnv1a_u32(ids, n) ^ n;
 }

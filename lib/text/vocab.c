@@ -1,36 +1,20 @@
 /* vocab.c - word counting with pruning; see vocab.h. */
 #include "text/vocab.h"
 #include "core/base.h"
-#include "core/rng.h"
+#include "core/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(const char *w, size_t len)
+/* Indexes words 0..n-1 afresh, after pruning or sorting renumbered them. */
+static int reindex(nk_vocab *v)
 {
-	/* FNV-1a, then a mixer so the low bits (the table index) are good. */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)w[i]) * 1099511628211ULL;
-	return nk_mix64(h);
-}
-
-static int rehash(nk_vocab *v, uint32_t size)
-{
-	int32_t *h = nk_malloc((size_t)size * sizeof *h);
-	if (!h)
-		return NK_ENOMEM;
-	memset(h, 0xff, (size_t)size * sizeof *h);
+	nk_idtab_clear(&v->index);
 	for (uint32_t i = 0; i < v->n; i++) {
-		const char *w = v->words[i];
-		uint32_t k = (uint32_t)hash_bytes(w, strlen(w)) & (size - 1);
-		while (h[k] >= 0)
-			k = (k + 1) & (size - 1);
-		h[k] = (int32_t)i;
+		int rc = nk_idtab_put(&v->index, nk_fnv1a_str(v->words[i]), i);
+		if (rc)
+			return rc;
 	}
-	free(v->hash);
-	v->hash = h;
-	v->hash_mask = size - 1;
 	return 0;
 }
 
@@ -38,7 +22,7 @@ int nk_vocab_init(nk_vocab *v, uint64_t max_size)
 {
 	memset(v, 0, sizeof *v);
 	v->max_size = max_size;
-	return rehash(v, 1u << 12);
+	return nk_idtab_init(&v->index, 1u << 11);
 }
 
 void nk_vocab_free(nk_vocab *v)
@@ -47,27 +31,25 @@ void nk_vocab_free(nk_vocab *v)
 		free(v->words[i]);
 	free(v->words);
 	free(v->counts);
-	free(v->hash);
+	nk_idtab_free(&v->index);
 	memset(v, 0, sizeof *v);
 }
 
-static int32_t *slot(const nk_vocab *v, const char *w, size_t len)
+/* The id of w (len bytes, hashing to h), or -1. */
+static int64_t find(const nk_vocab *v, const char *w, size_t len, uint64_t h)
 {
-	uint32_t k = (uint32_t)hash_bytes(w, len) & v->hash_mask;
-	for (;;) {
-		int32_t id = v->hash[k];
-		if (id < 0)
-			return &v->hash[k];
+	nk_idprobe p = nk_idtab_probe(&v->index, h);
+	for (uint32_t id; (id = nk_idtab_next(&v->index, &p)) != NK_IDTAB_END;) {
 		const char *s = v->words[id];
 		if (strncmp(s, w, len) == 0 && s[len] == 0)
-			return &v->hash[k];
-		k = (k + 1) & v->hash_mask;
+			return id;
 	}
+	return -1;
 }
 
 int64_t nk_vocab_find(const nk_vocab *v, const char *w, size_t len)
 {
-	return *slot(v, w, len);
+	return find(v, w, len, nk_fnv1a(w, len));
 }
 
 /* Drops words counted <= threshold, keeping the others' order. */
@@ -85,7 +67,7 @@ static int drop_below(nk_vocab *v, uint64_t keep_min)
 		}
 	}
 	v->n = j;
-	return rehash(v, v->hash_mask + 1);
+	return reindex(v);
 }
 
 int nk_vocab_add(nk_vocab *v, const char *w, size_t len, uint64_t count)
@@ -95,41 +77,33 @@ int nk_vocab_add(nk_vocab *v, const char *w, size_t len, uint64_t count)
 				NK_VOCAB_WORD_MAX);
 	if (memchr(w, 0, len))
 		return nk_error(NK_EFORMAT, "a NUL byte in a word");
-	int32_t *s = slot(v, w, len);
+	uint64_t h = nk_fnv1a(w, len);
+	int64_t id = find(v, w, len, h);
 	v->total += count;
-	if (*s >= 0) {
-		v->counts[*s] += count;
+	if (id >= 0) {
+		v->counts[id] += count;
 		return 0;
 	}
 	if (v->n >= INT32_MAX - 1)
 		return nk_error(NK_ERANGE, "more than %d distinct words",
 				INT32_MAX - 1);
-	if (v->n == v->cap) {
-		uint32_t cap = v->cap ? v->cap * 2 : 1024;
-		char **nw = nk_reallocarray(v->words, cap, sizeof *nw);
-		if (!nw)
-			return NK_ENOMEM;
-		v->words = nw;
-		uint64_t *nc = nk_reallocarray(v->counts, cap, sizeof *nc);
-		if (!nc)
-			return NK_ENOMEM;
-		v->counts = nc;
-		v->cap = cap;
-	}
+	if (nk_grow((void **)&v->words, &v->cap_words, (size_t)v->n + 1,
+		    sizeof *v->words) ||
+	    nk_grow((void **)&v->counts, &v->cap_counts, (size_t)v->n + 1,
+		    sizeof *v->counts))
+		return NK_ENOMEM;
 	char *copy = nk_malloc(len + 1);
 	if (!copy)
 		return NK_ENOMEM;
 	memcpy(copy, w, len);
 	copy[len] = 0;
-	*s = (int32_t)v->n;
+	int rc = nk_idtab_put(&v->index, h, v->n);
+	if (rc) {
+		free(copy);
+		return rc;
+	}
 	v->words[v->n] = copy;
 	v->counts[v->n++] = count;
-	if ((uint64_t)v->n * 10 > (uint64_t)(v->hash_mask + 1) * 7) {
-		if (v->hash_mask >= (1u << 30))
-			return nk_error(NK_ERANGE, "vocabulary too large");
-		if (rehash(v, (v->hash_mask + 1) * 2))
-			return NK_ENOMEM;
-	}
 	if (v->max_size && v->n >= v->max_size) {
 		/* Raise the threshold until the table is at most 70% full
 		 * of the limit, so pruning is not redone at every word. */
@@ -182,11 +156,12 @@ int nk_vocab_finish(nk_vocab *v, uint64_t min_count)
 	free(v->counts);
 	v->words = w;
 	v->counts = c;
-	v->n = v->cap = j;
-	uint32_t size = 1u << 12;
-	while ((uint64_t)size * 7 < (uint64_t)j * 10 + 1)
-		size *= 2;
-	return rehash(v, size);
+	v->n = j;
+	v->cap_words = v->cap_counts = j;
+	/* Sized for the final vocabulary: counting's table may be far larger. */
+	nk_idtab_free(&v->index);
+	int rc = nk_idtab_init(&v->index, j);
+	return rc ? rc : reindex(v);
 }
 
 int nk_vocab_save(const nk_vocab *v, FILE *fp)

@@ -12,6 +12,8 @@
 #ifndef NK_VOCAB_H
 #define NK_VOCAB_H
 
+#include "core/hash.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,9 +23,9 @@
 typedef struct nk_vocab {
 	char **words;      /* NUL-terminated, owned */
 	uint64_t *counts;
-	uint32_t n, cap;
-	int32_t *hash;     /* open addressing, -1 empty */
-	uint32_t hash_mask;
+	uint32_t n;
+	size_t cap_words, cap_counts;
+	nk_idtab index;    /* word -> id */
 	uint64_t max_size; /* 0: unlimited */
 	uint64_t prune;    /* words counted <= prune were dropped */
 	uint64_t total;    /* sum of counts */

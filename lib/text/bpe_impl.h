@@ -1,0 +1,75 @@
+/* bpe_impl.h - what the bpe*.c files share and callers must not see:
+ * the vocabulary's layout and the helpers that cross files. */
+#ifndef NK_BPE_IMPL_H
+#define NK_BPE_IMPL_H
+
+#include "core/base.h"
+#include "core/io.h"
+#include "text/bpe.h"
+#include "text/pretok.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RANK_NONE UINT32_MAX
+#define SHORT_PIECE 96          /* longer pieces use the heap merge */
+#define CACHE_PIECE 64          /* longest piece kept in the cache */
+#define CACHE_SLOTS (1u << 15)
+#define SHARED_SLOTS (1u << 16)  /* the cache threads share */
+#define SHARED_PROBES 32         /* a longer probe gives up */
+
+struct special {
+	char *text;
+	size_t len;
+	uint32_t id;
+};
+
+struct nk_bpe {
+	int pretok;
+	nk_pretok_re *re;        /* pretok == NK_PRETOK_REGEX: the pattern */
+	uint32_t n_ranks;
+	unsigned char *pool;     /* token bytes, by rank */
+	uint32_t *off;           /* n_ranks + 1 offsets into pool */
+	uint64_t *slots;         /* hash << 32 | (rank + 1); 0 empty */
+	size_t mask;
+	uint32_t byte_rank[256];
+	struct special *spec;
+	size_t n_spec;
+	uint32_t n_vocab;
+	uint32_t explicit_n_vocab; /* from the side file, 0 when absent */
+	uint32_t *dec_off;       /* by id: offset into dec_pool, */
+	uint32_t *dec_len;       /* and length (UINT32_MAX: no such id) */
+	unsigned char *dec_pool; /* special token texts */
+};
+
+/* Room for `more` ids in ids; inline, the encoder calls it per piece. */
+static inline int nk_bpe_ids_reserve(nk_bpe_ids *ids, size_t more)
+{
+	if (ids->cap - ids->n >= more)
+		return 0;
+	if (more > SIZE_MAX - ids->n)
+		return nk_error(NK_ENOMEM, "%zu more ids overflow", more);
+	return nk_grow((void **)&ids->v, &ids->cap, ids->n + more,
+		       sizeof *ids->v);
+}
+
+/* Builds pool/off/slots from `count` tokens given as (bytes, len) by
+ * rank; `line` (may be NULL) maps ranks to file lines for messages
+ * (bpe.c). */
+int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
+		       const uint32_t *len, uint32_t count, const char *name,
+		       const uint32_t *line);
+/* Loads a vocabulary file whole, with the size cap they all share. */
+int nk_bpe_load_file(nk_input *in, const char *path);
+
+/* The shared piece cache (bpe_cache.c).  get appends the cached ids of
+ * s[0..n) to out: 1 when found, 0 when not, -1 when out of memory.  put
+ * offers a merged piece to the other threads, silently doing nothing
+ * when the cache is full or another thread got there first. */
+int nk_bpe_shared_get(nk_bpe_shared *sh, uint64_t hash,
+		      const unsigned char *s, size_t n, nk_bpe_ids *out);
+void nk_bpe_shared_put(nk_bpe_shared *sh, uint64_t hash,
+		       const unsigned char *s, size_t n, const uint32_t *ids,
+		       size_t k);
+
+#endif
