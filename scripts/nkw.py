@@ -13,7 +13,7 @@ Run as a script, it lists each file's metadata and tensors, one per line:
     python3 scripts/nkw.py model.nkw
 
 Needs numpy only (with zlib, struct, mmap from the standard library);
-Python 3.9 or newer.  The C reader in lib/wfile.c is the reference: both
+Python 3.9 or newer.  The C reader in lib/formats/wfile.c is the reference: both
 accept exactly the same files, and an uncompressed file written here is
 byte-identical to the one the C writer makes from the same content.
 """
@@ -41,7 +41,7 @@ MAX_DIMS = 8
 ZLIB_MAX_RATIO = 1032
 FLAG_ZLIB = 1
 
-# The file's dtype codes (enum nk_dtype in lib/tensor.h) and their numpy types.
+# The file's dtype codes (enum nk_dtype in lib/core/tensor.h) and their numpy types.
 DTYPES = ["f32", "i32", "u8", "f64", "i64", "i16"]
 NUMPY = {"f32": "<f4", "i32": "<i4", "u8": "u1", "f64": "<f8", "i64": "<i8",
          "i16": "<i2"}
@@ -82,7 +82,7 @@ def _align(n):
 def _nbytes(dtype, shape):
     """Elements and bytes of a shape, or None: the product of the non-zero
     dimensions times the element size is below 2^63 (numpy's rule, and
-    lib/wfile.c's)."""
+    lib/formats/wfile.c's)."""
     size = math.prod(d for d in shape if d) * np.dtype(NUMPY[dtype]).itemsize
     if size > INT64_MAX:
         return None
@@ -397,7 +397,7 @@ def dumps(meta, tensors, compress=False):
         end = offset + len(data)
     pieces.append(b"\0" * (_align(end) - end))
     raw = b"".join(pieces)
-    data = zlib.compress(raw, 1) if compress else raw  # as lib/wfile.c
+    data = zlib.compress(raw, 1) if compress else raw  # as lib/formats/wfile.c
     body = b"".join(head)
     header_size = _align(FIXED_SIZE + len(body))
     if FIXED_SIZE + len(body) > HEADER_MAX:

@@ -8,7 +8,7 @@ INIT.nkw is a model written by `rnn-train train --steps 0 ...`: its
 weights are the initial weights here, and its metadata give the model
 (cell, layers, hidden, embedding, vocabulary, dropout) and the training
 settings (batch, bptt, lr, clip, weight decay, validation fraction).  The
-data go through the same pipeline as in lib/textdata.c: the symbols mapped
+data go through the same pipeline as in lib/text/textdata.c: the symbols mapped
 by the stored vocabulary, the last part held out, B parallel streams of T
 steps with the hidden state carried (and reset when the streams start
 over).  Adam (or AdamW with weight decay), global-norm clipping.
