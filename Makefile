@@ -70,6 +70,8 @@ $(BUILD)/cmd/%.o: cmd/%.c $(LIB_HDR) $(CMD_HDR) Makefile
 	$(CC) $(NK_CFLAGS) -Icmd -I$(dir $<) $(CFLAGS) -c -o $@ $<
 
 prog_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
+# Kept: make would otherwise delete them as intermediates after each link.
+.SECONDARY: $(CMD_SRC:%.c=$(BUILD)/%.o)
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call prog_objs,$$*) $(LIBNK)
 	@mkdir -p $(@D)
