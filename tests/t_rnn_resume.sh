@@ -2,6 +2,8 @@
 #   - a run killed (SIGKILL) and resumed with --resume ends at the same
 #     losses, bit for bit in the log, and the same weights, as one left
 #     alone; so does a run stopped at a checkpoint and extended;
+#   - the step reports (with and without validation) say what their
+#     training loss is: the mean since the previous report;
 #   - gradient checkpointing (--checkpoint K, auto) gives the same loss
 #     curve as the plain run; the same thread count gives the same curve;
 #   - bad input (empty, too short, other data on --resume, a damaged model)
@@ -83,6 +85,28 @@ rnn-train train $cargs -n 30 -j 2 -o "$tmp/j1.nkw" --log "$tmp/j1.csv" "$tmp/tex
 rnn-train train $cargs -n 30 -j 2 -o "$tmp/j2.nkw" --log "$tmp/j2.csv" "$tmp/text"
 diff <(losses "$tmp/j1.csv") <(losses "$tmp/j2.csv") >"$tmp/d" 2>&1
 ok $? same-threads-same-losses "$(head -n 3 "$tmp/d")"
+
+# The step reports: one every --eval-every steps and at the end, with or
+# without validation; the training loss is the mean since the previous
+# report, labelled, and equals the CSV's row when rows come as often.
+rargs="-m rnn -l 1 -H 16 -E 8 -b 4 -T 16 -n 25 --eval-every 10 --log-every 10"
+rnn-train train $rargs --val-fraction 0 -o "$tmp/r.nkw" --log "$tmp/r.csv" \
+	"$tmp/text" 2>"$tmp/err"
+rc=$?
+grep -c '^rnn-train: step ' "$tmp/err" >"$tmp/n"
+[ $rc = 0 ] && [ "$(cat "$tmp/n")" = 3 ] &&
+	grep -q '^rnn-train: step 10: train [0-9.]* nats/char (mean of steps 1-10)$' "$tmp/err" &&
+	grep -q '^rnn-train: step 25: train [0-9.]* nats/char (mean of steps 21-25)$' "$tmp/err"
+ok $? report-without-validation "exit $rc: $(head -c 300 "$tmp/err")"
+mean() { awk -F, -v s="$2" '$1 == s { printf "%.4f", $2 }' "$1"; }
+grep -q "^rnn-train: step 20: train $(mean "$tmp/r.csv" 20) nats/char (mean of steps 11-20)$" "$tmp/err"
+ok $? report-mean-as-csv "csv $(mean "$tmp/r.csv" 20): $(grep 'step 20' "$tmp/err")"
+rnn-train train $rargs -o "$tmp/r.nkw" "$tmp/text" 2>"$tmp/err"
+grep -q '^rnn-train: step 20: train [0-9.]* nats/char (mean of steps 11-20), validation [0-9.]* nats/char ([0-9.]* bits/char)$' "$tmp/err"
+ok $? report-with-validation "$(head -c 300 "$tmp/err")"
+rnn-train train $rargs -q --val-fraction 0 -o "$tmp/r.nkw" "$tmp/text" 2>"$tmp/err"
+[ ! -s "$tmp/err" ]
+ok $? report-quiet "$(head -c 300 "$tmp/err")"
 
 # Bad input leaves an existing model alone.
 cp "$tmp/a.nkw" "$tmp/keep.nkw"

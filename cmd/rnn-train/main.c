@@ -198,6 +198,9 @@ int main(int argc, char **argv)
 			o.K = o.T;
 		if (!o.save_every)
 			o.save_every = o.eval_every;
+		if (o.vocab_size && o.level != NK_LEVEL_TOKENS && !o.resume)
+			cli_usage_error(usage, "train: --vocab-size is for "
+				       "--level tokens");
 		if (o.prime || o.temp || o.topk)
 			cli_usage_error(usage, "train: --prime, --temperature "
 				       "and --top-k are for sample");

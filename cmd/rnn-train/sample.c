@@ -25,8 +25,8 @@ int cmd_sample(struct opts *o, int argc, char **argv)
 	if (o->length) {
 		N = int_arg("--length", o->length);
 		if (N < 1 || N > 1000000000)
-			cli_errx(1, "--length %lld is out of range (1 to "
-				 "1000000000)", N);
+			cli_usage_error(usage, "--length %lld is out of range "
+					"(1 to 1000000000)", N);
 	}
 	if (o->temp) {
 		char *end;
@@ -36,14 +36,14 @@ int cmd_sample(struct opts *o, int argc, char **argv)
 			cli_usage_error(usage, "--temperature: '%s' is not a "
 					"number", o->temp);
 		if (!(temp > 0 && temp <= 100))
-			cli_errx(1, "--temperature %s is out of range (0 < T <= "
-				 "100)", o->temp);
+			cli_usage_error(usage, "--temperature %s is out of "
+					"range (0 < T <= 100)", o->temp);
 	}
 	if (o->topk) {
 		topk = int_arg("--top-k", o->topk);
 		if (topk < 0)
-			cli_errx(1, "--top-k %lld is out of range (0 or more)",
-				 topk);
+			cli_usage_error(usage, "--top-k %lld is out of range "
+					"(0 or more)", topk);
 	}
 	nk_charlm_file lm;
 	if (nk_charlm_file_load(&lm, argv[0]))
@@ -59,6 +59,7 @@ int cmd_sample(struct opts *o, int argc, char **argv)
 	if (!s)
 		cli_die_lib();
 	const char *sep = "";
+	int last = 0; /* the last byte written */
 	if (np) {
 		nk_charlm_sampler_feed(s, prime, np);
 		if (tokens) {
@@ -80,9 +81,12 @@ int cmd_sample(struct opts *o, int argc, char **argv)
 			unsigned char b[4];
 			int k = nk_text_encode_sym(b, lm.vocab.sym[x], lm.level);
 			fwrite(b, 1, (size_t)k, stdout);
+			last = b[k - 1];
 		}
 	}
-	if (tokens)
+	/* Token ids are one line; text ends with a newline, unless the
+	 * model's last symbol was one (then nothing is added). */
+	if (tokens || last != '\n')
 		putchar('\n');
 	nk_charlm_sampler_free(s);
 	free(prime);

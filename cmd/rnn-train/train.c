@@ -17,19 +17,38 @@ struct report {
 	double t0, last_draw;
 	int64_t start;        /* the step this invocation started from */
 	const char *unit;     /* "char" or "token" */
+	int64_t every;        /* a report every N steps (--eval-every) */
+	double sum;           /* training losses since the last report */
+	int64_t count;
 };
 
 static int on_step(void *user, const nk_train_event *e)
 {
 	struct report *r = user;
-	if (e->evaluated) {
+	r->sum += e->loss;
+	r->count++;
+	/* A report at every --eval-every steps and at the end, with or
+	 * without validation: the training loss is the mean over the steps
+	 * since the previous report (the CSV's rows likewise), and says so. */
+	if (e->evaluated || e->step % r->every == 0 || e->step == e->steps) {
 		if (r->prog) /* the report replaces the progress line */
 			fputs("\r\033[K", stderr);
+		char span[64], val[128] = "";
+		long long to = (long long)e->step, from = to - r->count + 1;
+		if (from == to)
+			snprintf(span, sizeof span, "step %lld", to);
+		else
+			snprintf(span, sizeof span, "mean of steps %lld-%lld",
+				 from, to);
+		if (e->evaluated)
+			snprintf(val, sizeof val, ", validation %.4f nats/%s "
+				 "(%.4f bits/%s)", e->val_loss, r->unit,
+				 e->val_loss / M_LN2, r->unit);
 		if (!r->o->quiet)
-			cli_warnx("step %lld: train %.4f, validation %.4f "
-				  "nats/%s (%.4f bits/%s)", (long long)e->step,
-				  e->loss, e->val_loss, r->unit,
-				  e->val_loss / M_LN2, r->unit);
+			cli_warnx("step %lld: train %.4f nats/%s (%s)%s", to,
+				  r->sum / (double)r->count, r->unit, span, val);
+		r->sum = 0;
+		r->count = 0;
 	}
 	if (r->prog && (cli_now() - r->last_draw >= 0.1 || e->step == e->steps)) {
 		r->last_draw = cli_now();
@@ -153,7 +172,8 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	int prog = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
 	if (o->quiet && o->progress < 0)
 		prog = 0;
-	struct report r = {o, prog, cli_now(), 0, tr.step, unit};
+	struct report r = {o, prog, cli_now(), 0, tr.step, unit,
+			   tc.eval_every, 0, 0};
 	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
 	if (prog)
 		fputc('\n', stderr);

@@ -581,6 +581,11 @@ double nk_charlm_forward(const nk_charlm *m, nk_charlm_run *r,
 	return sum;
 }
 
+/* Rows (streams x time steps) per segment of an evaluation: enough for the
+ * products to run at full speed, few enough that the workspace stays small
+ * (a 2x128 LSTM over 65 symbols: about 15 MB). */
+#define EVAL_ROWS 2048
+
 int nk_charlm_evaluate(const nk_charlm *m, const uint32_t *ids, size_t n,
 		       int B, int T, double *loss, size_t *count)
 {
@@ -595,7 +600,14 @@ int nk_charlm_evaluate(const nk_charlm *m, const uint32_t *ids, size_t n,
 	if (Be < 1)
 		Be = 1;
 	size_t len = (n - 1) / Be;
-	nk_charlm_run *r = nk_charlm_run_new(m, (int)Be, T, 0, 0);
+	/* Forward only: nothing of a chunk is kept past its segment, so the
+	 * chunk runs in segments of about EVAL_ROWS rows (the same sums in the
+	 * same order as one segment of T steps: bit-identical) and the
+	 * workspace no longer grows with T. */
+	int K = (int)((EVAL_ROWS + Be - 1) / Be);
+	if (K > T)
+		K = T;
+	nk_charlm_run *r = nk_charlm_run_new(m, (int)Be, T, K, 0);
 	uint32_t *x = nk_reallocarray(NULL, (size_t)T * Be, sizeof *x);
 	uint32_t *y = nk_reallocarray(NULL, (size_t)T * Be, sizeof *y);
 	if (!r || !x || !y) {

@@ -14,6 +14,7 @@ train -o /tmp/rnn-cli-never.nkw -L words |  |  | 2 | --level: 'words'
 train -o /tmp/rnn-cli-never.nkw -n -3 |  |  | 2 | --steps
 train -o /tmp/rnn-cli-never.nkw -d 1.5 |  |  | 2 | --dropout
 train -o /tmp/rnn-cli-never.nkw -c often |  |  | 2 | --checkpoint
+train -o /tmp/rnn-cli-never.nkw --vocab-size 10 |  |  | 2 | --vocab-size is for --level tokens
 train -o /tmp/rnn-cli-never.nkw -p x |  |  | 2 | --prime, --temperature and --top-k are for sample
 # Bad input: empty, shorter than one window, ids beyond the vocabulary.
 train -o /tmp/rnn-cli-never.nkw |  |  | 1 | (stdin): empty input
@@ -26,13 +27,19 @@ train -L tokens -o /tmp/rnn-cli-never.nkw | 1 2 x\n |  | 1 | (stdin):1:5
 sample -k 1 -n 30 -p 'the' tests/cli/data/rnn-tiny.nkw |  | the mat.\nthe cat sat on the mat.\n | 0
 sample -k 1 -n 8 -p '0 2' tests/cli/data/rnn-tok.nkw |  | 0 2 4 6 8 0 2 4 6 8\n | 0
 sample -k 1 -n 3 -p 5 tests/cli/data/rnn-tok.nkw |  | 5 7 9 1\n | 0
-sample -n 0 tests/cli/data/rnn-tiny.nkw |  |  | 1 | --length 0 is out of range
+# Text ends with a newline: added unless the last symbol drawn is one.
+sample -k 1 -n 5 -p 'the' tests/cli/data/rnn-tiny.nkw |  | the mat.\n | 0
+sample -k 1 -n 6 -p 'the' tests/cli/data/rnn-tiny.nkw |  | the mat.\n | 0
+sample -n 0 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --length 0 is out of range
 sample -n ten tests/cli/data/rnn-tiny.nkw |  |  | 2 | --length: 'ten' is not an integer
-sample -t 0 tests/cli/data/rnn-tiny.nkw |  |  | 1 | --temperature 0 is out of range
-sample -t 101 tests/cli/data/rnn-tiny.nkw |  |  | 1 | --temperature 101 is out of range
-sample -t -1 tests/cli/data/rnn-tiny.nkw |  |  | 1 | out of range
+sample -t 0 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --temperature 0 is out of range
+sample -t 101 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --temperature 101 is out of range
+sample -t -1 tests/cli/data/rnn-tiny.nkw |  |  | 2 | out of range
 sample -t warm tests/cli/data/rnn-tiny.nkw |  |  | 2 | not a number
-sample -k -2 tests/cli/data/rnn-tiny.nkw |  |  | 1 | --top-k -2 is out of range
+sample -k -2 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --top-k -2 is out of range
+sample -k -1 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --top-k -1 is out of range
+sample -n 1000000001 tests/cli/data/rnn-tiny.nkw |  |  | 2 | --length 1000000001 is out of range
+sample -t nan tests/cli/data/rnn-tiny.nkw |  |  | 2 | --temperature nan is out of range
 sample -p Zebra tests/cli/data/rnn-tiny.nkw |  |  | 1 | --prime:1:1: character 'Z' is not in the model's vocabulary
 sample -p '0 12' tests/cli/data/rnn-tok.nkw |  |  | 1 | --prime:1:3: token id 12 out of range
 sample |  |  | 2 | one MODEL

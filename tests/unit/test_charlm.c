@@ -253,6 +253,49 @@ TEST(forward_carries_state)
 	nk_charlm_free(&m);
 }
 
+/* Evaluation runs each chunk of T steps in short segments (its workspace
+ * does not grow with T): the loss is the one of a single T-step forward
+ * per chunk, bit for bit. */
+TEST(evaluate_segmented_bit_identical)
+{
+	enum { B = 8, T = 600, CHUNKS = 2 };
+	size_t n = (size_t)B * T * CHUNKS + 1;
+	uint32_t *ids = malloc(n * sizeof *ids);
+	uint32_t *x = malloc((size_t)T * B * sizeof *x);
+	uint32_t *y = malloc((size_t)T * B * sizeof *y);
+	CHECK(ids && x && y);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = (uint32_t)((i * 7 + i / 13) % 9);
+	for (int cell = 0; cell < NK_CELL_COUNT; cell++) {
+		nk_charlm m;
+		make_model(&m, cell, 0, 1);
+		double loss;
+		size_t count;
+		CHECK(nk_charlm_evaluate(&m, ids, n, B, T, &loss, &count) == 0);
+		/* The reference: one segment of T steps per chunk. */
+		nk_charlm_run *r = nk_charlm_run_new(&m, B, T, 0, 0);
+		CHECK(r != NULL);
+		size_t len = (n - 1) / B;
+		double sum = 0;
+		for (size_t pos = 0; pos < len; pos += T) {
+			for (int b = 0; b < B; b++)
+				for (int t = 0; t < T; t++) {
+					x[t * B + b] = ids[b * len + pos + t];
+					y[t * B + b] = ids[b * len + pos + t + 1];
+				}
+			sum += nk_charlm_forward(&m, r, x, y, T);
+		}
+		CHECK(count == len * B);
+		CHECK_MSG(loss == sum / (double)count, "cell %d: %.17g vs %.17g",
+			  cell, loss, sum / (double)count);
+		nk_charlm_run_free(r);
+		nk_charlm_free(&m);
+	}
+	free(ids);
+	free(x);
+	free(y);
+}
+
 /* Adam on a repeating batch: the loss falls, and the same seed gives the
  * same curve bit for bit. */
 TEST(training_learns_and_is_deterministic)
@@ -350,6 +393,7 @@ int main(void)
 	RUN(checkpoint_bit_identical_large);
 	RUN(model_gradient_finite_differences);
 	RUN(forward_carries_state);
+	RUN(evaluate_segmented_bit_identical);
 	RUN(training_learns_and_is_deterministic);
 	RUN(save_load);
 	RUN(pick);
