@@ -5,7 +5,7 @@
  * library's nk_ functions, which never print or exit.  The conventions (see README "Command-line conventions"):
  *   - data on stdout, diagnostics on stderr as "prog: message";
  *   - -h/--help: usage on stdout, exit 0; --version: exit 0;
- *   - a usage error: message and usage on stderr, exit 2;
+ *   - a usage error: the message and "Try 'prog --help'" on stderr, exit 2;
  *   - a runtime error: "prog: what went wrong", exit 1;
  *   - a progress line on stderr only when it is a terminal, unless
  *     --progress / --no-progress / -q say otherwise;
@@ -82,13 +82,19 @@ static inline _Noreturn void cli_die_lib(void)
 	exit(1);
 }
 
-/* A usage error: the message, then the usage text, both on stderr, exit 2. */
+/* A usage error: the message and one line pointing at --help, both on
+ * stderr, exit 2.  The whole usage text would scroll the one line that
+ * matters out of sight; -h/--help prints it (cli_exit_help).  A NULL fmt
+ * (getopt already printed its own line about the option) prints just the
+ * pointer.  `usage` is kept so that every caller names its usage text. */
 static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 					    const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 					    const char *fmt, ...)
 {
+	(void)usage;
+	fflush(stdout);
 	if (fmt) {
 		va_list ap;
 		fprintf(stderr, "%s: ", cli_prog);
@@ -97,7 +103,7 @@ static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 		va_end(ap);
 		fputc('\n', stderr);
 	}
-	usage(stderr);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 	exit(2);
 }
 

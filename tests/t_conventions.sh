@@ -1,6 +1,7 @@
 # t_conventions.sh - the command-line rules every program keeps:
 # --help on stdout with exit 0, --version with exit 0, an unknown option a
-# usage error on stderr with exit 2.
+# usage error with exit 2: on stderr getopt's line and "Try 'PROG --help'",
+# not the whole usage text.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d)
@@ -23,9 +24,10 @@ for bin in "$BUILD"/bin/*; do
 		echo "FAIL version $p: exit $rc: $(head -c 80 "$tmp/out")"
 	fi
 	"$bin" --no-such-option </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?
-	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && grep -qi usage "$tmp/err"; then
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 2 ] &&
+		[ "$(tail -n 1 "$tmp/err")" = "Try '$p --help' for more information." ]; then
 		echo "PASS usage-error $p"
 	else
-		echo "FAIL usage-error $p: exit $rc (want 2, usage on stderr only)"
+		echo "FAIL usage-error $p: exit $rc, $(wc -l <"$tmp/err") lines on stderr (want 2, two lines: getopt's and \"Try '$p --help'\")"
 	fi
 done

@@ -55,7 +55,7 @@ tests/cli/data/lcs-bad.txt tests/cli/data/lcs-a.txt |  |  | 1 | lcs-seq: tests/c
 -l tests/cli/data/no-such-file tests/cli/data/lcs-a.txt |  | 4\n | 1 | lcs-seq: tests/cli/data/no-such-file:
 # The command line.
 --version |  | lcs-seq (nnkit) 0.1.0\n | 0
--x |  |  | 2 | usage: lcs-seq
+-x |  |  | 2 | Try 'lcs-seq --help' for more information.
 -h |  | usage: lcs-seq [-ls] [file ...]\nPrints the length of the longest run of consecutive integers\n(values need not be adjacent; duplicates count once).\nInput: integers separated by blanks, newlines and/or commas,\noptionally in brackets: [100,4,200,1,3,2].  gzip is read as is.\n  -l          each line is its own array: one answer per line\n  -s          also print the run: LENGTH FIRST LAST\n  -h, --help  this text\n      --version\n | 0
 --help |  | usage: lcs-seq [-ls] [file ...]\nPrints the length of the longest run of consecutive integers\n(values need not be adjacent; duplicates count once).\nInput: integers separated by blanks, newlines and/or commas,\noptionally in brackets: [100,4,200,1,3,2].  gzip is read as is.\n  -l          each line is its own array: one answer per line\n  -s          also print the run: LENGTH FIRST LAST\n  -h, --help  this text\n      --version\n | 0
 # Both algorithms behind NK_LCS_ALGO give the same answers; a bad name is a usage error.

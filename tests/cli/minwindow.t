@@ -73,9 +73,9 @@
 -t a -T tests/cli/data/mw-t-abc | a\n |  | 2 | -t and -T both give T
 -T - | a\n |  | 2 | standard input cannot hold both T and the input
 -T - tests/cli/data/mw-lines - | a\n |  | 2 | standard input cannot hold both T and the input
--t | a\n |  | 2 | usage: minwindow
+-t | a\n |  | 2 | Try 'minwindow --help' for more information.
 -q -t a | a\n |  | 2 | invalid option -- 'q'
---bogus -t a | a\n |  | 2 | usage: minwindow
+--bogus -t a | a\n |  | 2 | Try 'minwindow --help' for more information.
 # Unreadable inputs: reported, the others still processed, exit 1.
 -t a tests/cli/data/mw-no-such-file |  |  | 1 | minwindow: tests/cli/data/mw-no-such-file: No such file or directory
 -t C tests/cli/data/mw-no-such-file tests/cli/data/mw-lines |  | C\n\n\n\nC\n | 1 | mw-no-such-file: No such file or directory

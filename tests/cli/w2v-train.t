@@ -33,4 +33,4 @@ tests/cli/data/w2v-long.txt |  |  | 1 | w2v-long.txt:2:4: word of 300 bytes (lim
 -s 2 |  |  | 2 | -s: '2' is not a number in [0, 1]
 -n 0 |  |  | 2 | -n 0 needs -H
 -r tests/cli/data/w2v-tiny.nkw -d 5 |  |  | 2 | -d: --resume takes the vocabulary
---no-such-option |  |  | 2 | usage: w2v-train
+--no-such-option |  |  | 2 | Try 'w2v-train --help' for more information.

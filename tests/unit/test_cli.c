@@ -106,10 +106,43 @@ TEST(cli_exit_codes)
 	CHECK(exit_status_of(die) == 1);
 }
 
+/* A usage error is the message and one "Try" line, not the whole usage
+ * (which would scroll the message away); with no message (getopt has
+ * printed its own) just the "Try" line.  Both exit 2. */
+static void usage_error_msg(void)
+{
+	if (fork() == 0)
+		cli_usage_error(usage, "-n: '%s' is not an integer", "x");
+	wait(NULL);
+}
+
+static void usage_error_bare(void)
+{
+	if (fork() == 0)
+		cli_usage_error(usage, NULL);
+	wait(NULL);
+}
+
+static void usage_error_exit(void) { cli_usage_error(usage, "bad"); }
+
+TEST(cli_usage_error_is_short)
+{
+	cli_init("/usr/bin/prog");
+	const char *s = capture_stderr(usage_error_msg);
+	CHECK_MSG(strcmp(s, "prog: -n: 'x' is not an integer\n"
+			    "Try 'prog --help' for more information.\n") == 0,
+		  "got '%s'", s);
+	s = capture_stderr(usage_error_bare);
+	CHECK_MSG(strcmp(s, "Try 'prog --help' for more information.\n") == 0,
+		  "got '%s'", s);
+	CHECK(exit_status_of(usage_error_exit) == 2);
+}
+
 int main(void)
 {
 	RUN(cli_progress_line);
 	RUN(cli_messages_are_prefixed);
 	RUN(cli_exit_codes);
+	RUN(cli_usage_error_is_short);
 	return nk_test_exit();
 }
