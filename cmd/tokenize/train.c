@@ -71,9 +71,9 @@ int cmd_train(const struct opts *o, int nfiles, char **files)
 		cli_usage_error(usage, "train: -o - writes only the ranks; give "
 			       "--meta FILE.json for the %s",
 			       o->n_spec ? "special tokens (-S)" : "split pattern");
-	if (o->meta && !strcmp(o->meta, "-") && to_stdout)
-		cli_usage_error(usage, "train: -o - and --meta - both name "
-			       "standard output");
+	if (o->meta && !strcmp(o->meta, o->out))
+		cli_usage_error(usage, "train: -o and --meta both name '%s'",
+			       o->out);
 	int kind = o->pattern >= 0 ? o->pattern : NK_PRETOK_O200K;
 	if (o->regex && nk_pretok_from_pattern(o->regex) >= 0)
 		kind = nk_pretok_from_pattern(o->regex); /* the built-in matcher */
@@ -91,11 +91,13 @@ int cmd_train(const struct opts *o, int nfiles, char **files)
 	/* A vocabulary learnt from part of the input, or from none, is not
 	 * the one asked for: nothing is written, existing files stay. */
 	if (add_inputs(o, t, nfiles, files))
-		cli_errx(1, "train: an input could not be read; %s not written",
-			to_stdout ? "nothing" : o->out);
+		cli_errx(1, "train: an input could not be read; %s%s",
+			to_stdout ? "nothing written" : o->out,
+			to_stdout ? "" : " not written");
 	if (nk_bpe_trainer_pieces(t) == 0)
-		cli_errx(1, "train: no text in the input%s; %s not written",
-			nfiles > 1 ? "s" : "", to_stdout ? "nothing" : o->out);
+		cli_errx(1, "train: no text in the input%s; %s%s",
+			nfiles > 1 ? "s" : "", to_stdout ? "nothing written" : o->out,
+			to_stdout ? "" : " not written");
 	struct cli_progress prog;
 	cli_progress_init(&prog, o->progress, (double)o->vocab_size - 256,
 			 "merges");

@@ -97,5 +97,7 @@ train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken | \n\n\n |  | 1 | no te
 # -o - writes the ranks alone; the side file only with --meta.
 train -q -n 300 -S '<|end|>' -o - | ab\n |  | 2 | -o - writes only the ranks; give --meta FILE.json for the special tokens (-S)
 train -q -n 300 -p cl100k -o - | ab\n |  | 2 | give --meta FILE.json for the split pattern
-train -q -n 300 -o - --meta - | ab\n |  | 2 | -o - and --meta - both name standard output
+train -q -n 300 -o - --meta - | ab\n |  | 2 | -o and --meta both name '-'
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken --meta tests/cli/data/nonexistent/v.tiktoken | ab\n |  | 2 | -o and --meta both name 'tests/cli/data/nonexistent/v.tiktoken'
+train -q -n 300 -o - | \n |  | 1 | train: no text in the input; nothing written
 --version |  | tokenize (nnkit) 0.1.0\n | 0
