@@ -3,7 +3,10 @@
  *   tokenize encode [-e NAME | -v FILE.tiktoken] [-zb] [-j N] [FILE...]
  *   tokenize decode [-e NAME | -v FILE.tiktoken] [-z] [FILE...]
  *   tokenize count  [-e NAME | -v FILE.tiktoken] [-lz] [FILE...]
- *   tokenize train  -n SIZE -o OUT.tiktoken [-p PATTERN] [-S TOKEN] [FILE...]
+ *   tokenize train  -n SIZE -o OUT.tiktoken [--meta FILE] [-p PATTERN]
+ *                   [-S TOKEN] [FILE...]
+ *
+ * An option that the mode does not take is a usage error (applies[]).
  *
  * Everything about tokens lives in lib/text (bpe.c, pretok.c) and the
  * token-stream format in lib/formats/tokstream.c.  This file parses the
@@ -23,14 +26,15 @@ void usage(FILE *fp)
 "usage: tokenize encode [-bfz] [-j N] [VOCAB] [-s MODE] [FILE...]\n"
 "       tokenize decode [-z] [VOCAB] [FILE...]\n"
 "       tokenize count [-lz] [-j N] [VOCAB] [-s MODE] [FILE...]\n"
-"       tokenize train -n SIZE -o OUT.tiktoken [-z] [-p PATTERN] [-S TOKEN]...\n"
-"                      [-m MINFREQ] [FILE...]\n"
+"       tokenize train -n SIZE -o OUT.tiktoken [--meta FILE] [-qz] [-p PATTERN]\n"
+"                      [-S TOKEN]... [-m MINFREQ] [FILE...]\n"
 "VOCAB is one of:\n"
 "  -e, --encoding NAME     r50k_base, cl100k_base (default) or o200k_base,\n"
 "                          from --vocab-dir, $NNKIT_TIKTOKEN_DIR or\n"
 "                          " NK_TIKTOKEN_DIR "\n"
 "  -v, --vocab FILE        a .tiktoken rank file (FILE's .json beside it)\n"
-"      --meta FILE.json    its pattern and special tokens, given explicitly\n"
+"      --meta FILE.json    its pattern and special tokens, given explicitly;\n"
+"                          train: the side file to write\n"
 "      --gpt2 ENC,BPE      GPT-2's encoder.json and vocab.bpe\n"
 "options:\n"
 "  -d, --vocab-dir DIR     where -e looks for NAME.tiktoken and NAME.json\n"
@@ -45,8 +49,9 @@ void usage(FILE *fp)
 "  -n, --vocab-size N      train: tokens in the vocabulary (256 bytes + merges)\n"
 "  -m, --min-freq N        train: stop when no pair occurs N times (default 2)\n"
 "  -S, --special-token T   train: add special token T after the merges\n"
-"  -o, --output FILE       train: rank file to write (and FILE's .json)\n"
-"  -q, --quiet             no progress line\n"
+"  -o, --output FILE       train: rank file to write (and FILE's .json, or\n"
+"                          --meta); - writes the ranks alone to stdout\n"
+"  -q, --quiet             train: no progress line\n"
 "      --progress, --no-progress\n"
 "  -h, --help, --version\n");
 }
@@ -104,10 +109,64 @@ nk_bpe *load_vocab(const struct opts *o)
 	return b;
 }
 
+/* Long options without a letter. */
+enum { OPT_META = 0x2000, OPT_GPT2, OPT_REGEX };
+
+/* The modes each option applies to: any other mode refuses it, rather
+ * than ignore what the user asked for. */
+enum { M_ENCODE = 1, M_DECODE = 2, M_COUNT = 4, M_TRAIN = 8 };
+#define M_VOCAB (M_ENCODE | M_DECODE | M_COUNT)
+static const struct { int code; const char *name; int modes; } applies[] = {
+	{'e', "-e (--encoding)", M_VOCAB},
+	{'v', "-v (--vocab)", M_VOCAB},
+	{OPT_META, "--meta", M_VOCAB | M_TRAIN},
+	{OPT_GPT2, "--gpt2", M_VOCAB},
+	{'d', "-d (--vocab-dir)", M_VOCAB},
+	{'p', "-p (--pattern)", M_ENCODE | M_COUNT | M_TRAIN},
+	{OPT_REGEX, "--regex", M_ENCODE | M_COUNT | M_TRAIN},
+	{'s', "-s (--special)", M_ENCODE | M_COUNT},
+	{'z', "-z (--whole)", M_VOCAB | M_TRAIN},
+	{'b', "-b (--binary)", M_ENCODE},
+	{'f', "-f (--force)", M_ENCODE},
+	{'l', "-l (--lines)", M_COUNT},
+	{'j', "-j (--threads)", M_ENCODE | M_COUNT},
+	{'n', "-n (--vocab-size)", M_TRAIN},
+	{'m', "-m (--min-freq)", M_TRAIN},
+	{'S', "-S (--special-token)", M_TRAIN},
+	{'o', "-o (--output)", M_TRAIN},
+	{'q', "-q (--quiet)", M_TRAIN},
+	{CLI_OPT_PROGRESS, "--progress", M_TRAIN},
+	{CLI_OPT_NO_PROGRESS, "--no-progress", M_TRAIN},
+};
+#define N_APPLIES (sizeof applies / sizeof applies[0])
+static const char *mode_names[] = {"encode", "decode", "count", "train"};
+
+/* A usage error for the first option given that `mode` does not take. */
+static void check_applies(const unsigned char *seen, int mode)
+{
+	for (size_t i = 0; i < N_APPLIES; i++) {
+		if (!seen[i] || (applies[i].modes & mode))
+			continue;
+		char only[64] = "";
+		int k = 0, n = 0;
+		for (int m = 0; m < 4; m++)
+			n += (applies[i].modes >> m) & 1;
+		for (int m = 0; m < 4; m++)
+			if ((applies[i].modes >> m) & 1)
+				snprintf(only + strlen(only), sizeof only - strlen(only),
+					 "%s%s", k++ == 0 ? "" : k == n ? " and " : ", ",
+					 mode_names[m]);
+		int me = 0;
+		while ((1 << me) != mode)
+			me++;
+		cli_usage_error(usage, "%s does not apply to %s (only to %s)",
+			       applies[i].name, mode_names[me], only);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
-	enum { OPT_META = 0x2000, OPT_GPT2, OPT_REGEX };
 	static const struct option longopts[] = {
 		{"encoding", required_argument, NULL, 'e'},
 		{"vocab", required_argument, NULL, 'v'},
@@ -138,6 +197,11 @@ int main(int argc, char **argv)
 	o.threads = 1;
 	o.progress = -1;
 	o.min_freq = 2;
+	/* Values are checked once the mode is known: an option the mode
+	 * does not take is reported as that, whatever its value. */
+	const char *pattern = NULL, *special = NULL, *threads = NULL;
+	const char *vocab_size = NULL, *min_freq = NULL;
+	unsigned char seen[N_APPLIES] = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "e:v:d:p:s:zbflj:n:m:S:o:qh",
 				longopts, NULL)) != -1) {
@@ -147,34 +211,19 @@ int main(int argc, char **argv)
 		case OPT_META: o.meta = optarg; break;
 		case OPT_GPT2: o.gpt2 = optarg; break;
 		case 'd': o.dir = optarg; break;
-		case 'p':
-			if ((o.pattern = nk_pretok_from_name(optarg)) < 0)
-				cli_usage_error(usage, "--pattern: unknown pattern "
-					       "'%s' (r50k, cl100k, o200k, none)",
-					       optarg);
-			break;
+		case 'p': pattern = optarg; break;
 		case OPT_REGEX: o.regex = optarg; break;
-		case 's': o.special = parse_special(optarg); break;
+		case 's': special = optarg; break;
 		case 'z': o.whole = 1; break;
 		case 'b': o.binary = 1; break;
 		case 'f': o.force = 1; break;
 		case 'l': o.lines = 1; break;
-		case 'j':
-			o.threads = (int)cli_parse_int_opt(usage, "-j", optarg, 1, 256);
-			break;
-		case 'n':
-			o.vocab_size = cli_parse_int_opt(usage, "-n", optarg, 256,
-							1 << 24);
-			break;
-		case 'm':
-			o.min_freq = cli_parse_int_opt(usage, "-m", optarg, 1,
-						      (long long)1 << 40);
-			break;
+		case 'j': threads = optarg; break;
+		case 'n': vocab_size = optarg; break;
+		case 'm': min_freq = optarg; break;
 		case 'S':
 			if (o.n_spec == 64)
 				cli_usage_error(usage, "-S: at most 64 special tokens");
-			if (!*optarg)
-				cli_usage_error(usage, "-S: empty special token");
 			o.spec[o.n_spec++] = optarg;
 			break;
 		case 'o': o.out = optarg; break;
@@ -185,26 +234,48 @@ int main(int argc, char **argv)
 		case CLI_OPT_VERSION: cli_exit_version();
 		default: cli_usage_error(usage, NULL);
 		}
+		for (size_t i = 0; i < N_APPLIES; i++)
+			if (applies[i].code == c)
+				seen[i] = 1;
 	}
 	if (optind >= argc)
 		cli_usage_error(usage, "no mode given (encode, decode, count, train)");
 	const char *mode = argv[optind++];
-	int n = argc - optind;
+	int n = argc - optind, m = 0;
 	char **files = argv + optind;
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(mode, mode_names[k]))
+			m = 1 << k;
+	if (!m)
+		cli_usage_error(usage, "unknown mode '%s' (encode, decode, count, "
+			       "train)", mode);
+	check_applies(seen, m);
+	if (pattern && (o.pattern = nk_pretok_from_name(pattern)) < 0)
+		cli_usage_error(usage, "--pattern: unknown pattern '%s' (r50k, "
+			       "cl100k, o200k, none)", pattern);
+	if (special)
+		o.special = parse_special(special);
+	if (threads)
+		o.threads = (int)cli_parse_int_opt(usage, "-j", threads, 1, 256);
+	if (vocab_size)
+		o.vocab_size = cli_parse_int_opt(usage, "-n", vocab_size, 256,
+						1 << 24);
+	if (min_freq)
+		o.min_freq = cli_parse_int_opt(usage, "-m", min_freq, 1,
+					      (long long)1 << 40);
+	for (int i = 0; i < o.n_spec; i++)
+		if (!*o.spec[i])
+			cli_usage_error(usage, "-S: empty special token");
 	if ((o.vocab != NULL) + (o.encoding != NULL) + (o.gpt2 != NULL) > 1)
 		cli_usage_error(usage, "give one of -e, -v and --gpt2");
 	if (o.regex && o.pattern >= 0)
 		cli_usage_error(usage, "give one of -p and --regex");
 	if (o.regex && !*o.regex)
 		cli_usage_error(usage, "--regex: empty pattern (-p none splits nothing)");
-	if (!strcmp(mode, "encode"))
-		return cmd_encode(&o, 0, n, files);
-	if (!strcmp(mode, "count"))
-		return cmd_encode(&o, o.lines ? 2 : 1, n, files);
-	if (!strcmp(mode, "decode"))
-		return cmd_decode(&o, n, files);
-	if (!strcmp(mode, "train"))
-		return cmd_train(&o, n, files);
-	cli_usage_error(usage, "unknown mode '%s' (encode, decode, count, train)",
-		       mode);
+	switch (m) {
+	case M_ENCODE: return cmd_encode(&o, 0, n, files);
+	case M_COUNT: return cmd_encode(&o, o.lines ? 2 : 1, n, files);
+	case M_DECODE: return cmd_decode(&o, n, files);
+	default: return cmd_train(&o, n, files);
+	}
 }

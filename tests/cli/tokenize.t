@@ -69,4 +69,35 @@ encode -e cl100k_base -v x.tiktoken |  |  | 2 | give one of -e, -v and --gpt2
 train -o x.tiktoken |  |  | 2 | -n SIZE
 train -n 300 |  |  | 2 | -o OUT.tiktoken is required
 train -n 100 -o x |  |  | 2 | '100' is not an integer in [256
+# An option of another mode is a usage error naming it and the mode,
+# before its value is looked at.
+encode -o x -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -o (--output) does not apply to encode (only to train)
+encode -l -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -l (--lines) does not apply to encode (only to count)
+decode -b -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -b (--binary) does not apply to decode (only to encode)
+encode -n 5 -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -n (--vocab-size) does not apply to encode (only to train)
+count -j 0 -f -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -f (--force) does not apply to count (only to encode)
+decode -p none -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -p (--pattern) does not apply to decode (only to encode, count and train)
+decode -s allow -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -s (--special) does not apply to decode
+decode -j 2 -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -j (--threads) does not apply to decode
+encode -q -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -q (--quiet) does not apply to encode (only to train)
+count --no-progress -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | --no-progress does not apply to count
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -v (--vocab) does not apply to train (only to encode, decode and count)
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -e cl100k_base | a\n |  | 2 | -e (--encoding) does not apply to train
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -s allow | a\n |  | 2 | -s (--special) does not apply to train
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -j 2 | a\n |  | 2 | -j (--threads) does not apply to train
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -b | a\n |  | 2 | -b (--binary) does not apply to train
+# train writes nothing when an input cannot be read or holds no text
+# (the output's folder does not exist: a run that got as far as writing
+# fails otherwise; tests/t_tokenize_train.sh checks that existing files
+# stay as they were).
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken tests/cli/data/nonexistent | a\n |  | 1 | v.tiktoken not written
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken - tests/cli/data/nonexistent | ab ab ab\n |  | 1 | an input could not be read; tests/cli/data/nonexistent/v.tiktoken not written
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken |  |  | 1 | no text in the input; tests/cli/data/nonexistent/v.tiktoken not written
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken | \n\n\n |  | 1 | no text in the input
+# -o - writes the ranks alone; the side file only with --meta.
+train -q -n 300 -S '<|end|>' -o - | ab\n |  | 2 | -o - writes only the ranks; give --meta FILE.json for the special tokens (-S)
+train -q -n 300 -p cl100k -o - | ab\n |  | 2 | give --meta FILE.json for the split pattern
+train -q -n 300 -o - --meta - | ab\n |  | 2 | -o and --meta both name '-'
+train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken --meta tests/cli/data/nonexistent/v.tiktoken | ab\n |  | 2 | -o and --meta both name 'tests/cli/data/nonexistent/v.tiktoken'
+train -q -n 300 -o - | \n |  | 1 | train: no text in the input; nothing written
 --version |  | tokenize (nnkit) 0.1.0\n | 0
