@@ -365,6 +365,19 @@ void nk_input_free(nk_input *in)
 
 /* ---- atomic output ---------------------------------------------------- */
 
+/* Whether path, or the first link it is, points into /dev or /proc. */
+static int through_dev_or_proc(const char *path)
+{
+	char to[64];
+	ssize_t k;
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		return 1;
+	if ((k = readlink(path, to, sizeof to - 1)) <= 0)
+		return 0;
+	to[k] = 0;
+	return strncmp(to, "/dev/", 5) == 0 || strncmp(to, "/proc/", 6) == 0;
+}
+
 int nk_output_open(nk_output *out, const char *path)
 {
 	memset(out, 0, sizeof *out);
@@ -374,9 +387,14 @@ int nk_output_open(nk_output *out, const char *path)
 	}
 	/* A device or a FIFO (-o /dev/null, -o /dev/stdout, a named pipe)
 	 * is written in place: renaming a temporary over it would replace
-	 * the device node with a regular file. */
+	 * the device node with a regular file.  So is anything reached
+	 * through /dev or /proc: /dev/stdout is a link to /proc/self/fd/1,
+	 * which with stdout on a file names that regular file, and a rename
+	 * would replace the machine's /dev/stdout link itself. */
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	int exists = stat(path, &st) == 0;
+	if ((exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
+	    through_dev_or_proc(path)) {
 		if (!(out->path = nk_strdup(path)))
 			return NK_ENOMEM;
 		if (!(out->fp = fopen(path, "wb"))) {
@@ -387,10 +405,19 @@ int nk_output_open(nk_output *out, const char *path)
 		}
 		return NK_OK;
 	}
+	/* A symbolic link keeps being one: the file it names is replaced
+	 * (model.nkw linked to a versioned file stays linked). */
+	char *real = NULL;
+	struct stat lst;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && exists &&
+	    (real = realpath(path, NULL)))
+		path = real;
 	/* The temporary lives beside the destination: rename(2) is atomic
 	 * only within one file system. */
 	size_t n = strlen(path);
 	out->path = nk_strdup(path);
+	free(real);
+	path = out->path ? out->path : "";
 	out->tmp_path = nk_malloc(n + 16);
 	if (!out->path || !out->tmp_path) {
 		nk_output_abort(out);
@@ -404,12 +431,13 @@ int nk_output_open(nk_output *out, const char *path)
 		snprintf(out->tmp_path, n + 16, ".%s.XXXXXX", out->path);
 	int fd = mkostemp(out->tmp_path, O_CLOEXEC);
 	if (fd < 0) {
-		int e = errno;
+		/* The message first: path is out->path, which abort frees. */
+		int rc = nk_error(NK_EIO, "%s: cannot create: %s", path,
+				  strerror(errno));
 		free(out->tmp_path);
 		out->tmp_path = NULL;
 		nk_output_abort(out);
-		return nk_error(NK_EIO, "%s: cannot create: %s", path,
-				strerror(e));
+		return rc;
 	}
 	/* mkstemp makes 0600; give the file the usual umask-governed mode. */
 	mode_t mask = umask(0);
@@ -417,9 +445,10 @@ int nk_output_open(nk_output *out, const char *path)
 	fchmod(fd, 0666 & ~mask);
 	out->fp = fdopen(fd, "wb");
 	if (!out->fp) {
+		int rc = nk_error(NK_ENOMEM, "%s: cannot open stream", path);
 		close(fd);
 		nk_output_abort(out);
-		return nk_error(NK_ENOMEM, "%s: cannot open stream", path);
+		return rc;
 	}
 	return NK_OK;
 }

@@ -229,6 +229,46 @@ TEST(output_to_fifo_in_place)
 	}
 }
 
+/* Symbolic links stay links.  A link into /proc (as /dev/stdout is, to
+ * /proc/self/fd/1) with its descriptor on a regular file is written in
+ * place: a rename replaced the link itself (found when a test ran
+ * `-o /dev/stdout` with stdout on a file, as root).  A link to a regular
+ * file has that file replaced atomically, the link kept. */
+TEST(output_through_links)
+{
+	char target[256], link1[256], link2[256], fdpath[64];
+	snprintf(target, sizeof target, "%s", path_in("target.txt"));
+	snprintf(link1, sizeof link1, "%s", path_in("via-proc"));
+	snprintf(link2, sizeof link2, "%s", path_in("via-link"));
+	int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	CHECK(symlink(fdpath, link1) == 0);
+	nk_output out;
+	struct stat st;
+	CHECK(nk_output_open(&out, link1) == NK_OK);
+	fputs("in place", out.fp);
+	CHECK(nk_output_commit(&out) == NK_OK);
+	CHECK(lstat(link1, &st) == 0 && S_ISLNK(st.st_mode));
+	close(fd);
+	char buf[64] = {0};
+	int rd = open(target, O_RDONLY);
+	CHECK(rd >= 0 && read(rd, buf, sizeof buf) == 8 && !strcmp(buf, "in place"));
+	close(rd);
+	CHECK(symlink("target.txt", link2) == 0);
+	CHECK(nk_output_open(&out, link2) == NK_OK);
+	fputs("replaced", out.fp);
+	CHECK(nk_output_commit(&out) == NK_OK);
+	CHECK(lstat(link2, &st) == 0 && S_ISLNK(st.st_mode));
+	memset(buf, 0, sizeof buf);
+	rd = open(target, O_RDONLY);
+	CHECK(rd >= 0 && read(rd, buf, sizeof buf) == 8 && !strcmp(buf, "replaced"));
+	close(rd);
+	unlink(link1);
+	unlink(link2);
+	unlink(target);
+}
+
 int main(void)
 {
 	umask(022);
@@ -242,6 +282,7 @@ int main(void)
 	RUN(reader_pipe_line_arrives_before_eof);
 	RUN(output_atomic_commit_and_abort);
 	RUN(output_to_fifo_in_place);
+	RUN(output_through_links);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
