@@ -53,6 +53,16 @@ if [ $rc = 1 ] && [ -z "$(ls -A "$tmp/out")" ] && grep -q missing "$tmp/err"; th
 else
 	echo "FAIL no-partial-outputs: exit $rc, left: $(ls -A "$tmp/out" | tr '\n' ' ')"
 fi
+# A truncated binary PNM (stb read the missing pixels from uninitialised
+# memory and exited 0): exit 1, the bytes missing named, nothing written.
+printf 'P5\n2 2\n255\nab' >"$tmp/short.pgm"
+"$bin" -q -n 1 -o "$tmp/out/short.png" "$tmp/short.pgm" 2>"$tmp/err"
+rc=$?
+if [ $rc = 1 ] && [ -z "$(ls -A "$tmp/out")" ] && grep -q 'short.pgm: truncated pnm image: 2 of 4 pixel bytes missing' "$tmp/err"; then
+	echo "PASS truncated-pnm: refused with the bytes missing, no output written"
+else
+	echo "FAIL truncated-pnm: exit $rc, left: $(ls -A "$tmp/out" | tr '\n' ' '), said: $(cat "$tmp/err")"
+fi
 "$bin" -q -n 3 -o "$tmp/out/lv-%d.png" -M "$tmp/out/m.jpg" -t "$tmp/out/t.nkw" "$tmp/rt.ppm"
 if [ "$(ls "$tmp/out" | tr '\n' ' ')" = "lv-0.png lv-1.png lv-2.png m.jpg t.nkw " ]; then
 	echo "PASS all-outputs: levels, mosaic and tensor file all written"

@@ -33,6 +33,16 @@ tests/cli/data/pyr-text.png |  |  | 1 | pyr-text.png: unsupported image format
 tests/cli/data/pyr-psd.psd |  |  | 1 | unsupported image format (PSD)
 tests/cli/data/no-such-file.png |  |  | 1 | no-such-file.png
 - |  |  | 1 | (stdin): empty file
+# Binary PNM must hold every pixel byte its header promises (stb read a
+# short one from uninitialised memory); 16-bit and maxval < 255 are scaled.
+-q -n 1 -o - - | P5\n2 2\n255\nab |  | 1 | (stdin): truncated pnm image: 2 of 4 pixel bytes missing
+spp -l 2 - | P5\n2 2\n255\nab |  | 1 | 2 of 4 pixel bytes missing
+spp - | P6\n2 2\n255\n |  | 1 | 12 of 12 pixel bytes missing
+spp - | P6\n2 2\n255 |  | 1 | does not end with a blank after the maximum value
+spp -l 1 - | P5\n2 1\n65535\n\x00\x00\xff |  | 1 | 1 of 4 pixel bytes missing
+spp -l 1,2 - | P5\n2 1\n65535\n\x12\x34\xff\xff | 255 18 255 18 255\n | 0
+spp -a -l 1 - | P5\n2 1\n15\n\x0f\x07 | 187\n | 0
+spp - | P2\n1 1\n255\n7\n |  | 1 | convert it to binary P5/P6
 --max-side 3 tests/cli/data/pyr-4x3.png |  |  | 1 | limit of 3 pixels per side
 --max-pixels 11 tests/cli/data/pyr-4x3.png |  |  | 1 | more than the limit of 11
 --max-side 0 tests/cli/data/pyr-4x3.png |  |  | 2 | --max-side
