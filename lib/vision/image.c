@@ -332,6 +332,8 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 	if (bad_png == 2)
 		return nk_error(NK_EFORMAT, "%s: unsupported png image (its first "
 				"IDAT chunk is empty)", name);
+	if (format == NK_IMG_PNG)
+		return nk_png_decode(img, buf, n, name, lim);
 	if (format == NK_IMG_JPEG && !jpeg_scans_ok(buf, n))
 		return nk_error(NK_EFORMAT, "%s: corrupt or unsupported jpeg "
 				"image (a scan uses a Huffman table that was "
@@ -421,8 +423,7 @@ int nk_image_write_fp(const nk_image *img, FILE *fp, const char *name,
 	if ((int64_t)img->w * img->c > INT_MAX / 2)
 		return nk_error(NK_ERANGE, "%s: image too wide to encode", name);
 	if (format == NK_IMG_PNG) {
-		ok = stbi_write_png_to_func(write_cb, &wc, img->w, img->h,
-					    img->c, img->data, img->w * img->c);
+		return nk_png_write(img, fp, name);
 	} else if (format == NK_IMG_JPEG) {
 		if (quality < 1 || quality > 100)
 			return nk_error(NK_ERANGE, "%s: JPEG quality %d not in "
