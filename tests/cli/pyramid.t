@@ -43,6 +43,11 @@ spp -l 1 - | P5\n2 1\n65535\n\x00\x00\xff |  | 1 | 1 of 4 pixel bytes missing
 spp -l 1,2 - | P5\n2 1\n65535\n\x12\x34\xff\xff | 255 18 255 18 255\n | 0
 spp -a -l 1 - | P5\n2 1\n15\n\x0f\x07 | 187\n | 0
 spp - | P2\n1 1\n255\n7\n |  | 1 | convert it to binary P5/P6
+# PNG through libpng: 16-bit cut to the high byte, a palette with tRNS
+# expanded to RGBA (as stb did); a CRC error is refused (stb ignored it).
+spp -l 2,1 tests/cli/data/pyr-16.png |  | 18 255 18 255 255\n | 0
+spp -l 1 tests/cli/data/pyr-pal.png |  | 40 50 60 255\n | 0
+tests/cli/data/pyr-badcrc.png |  |  | 1 | pyr-badcrc.png: truncated or corrupt png image (IDAT: CRC error)
 --max-side 3 tests/cli/data/pyr-4x3.png |  |  | 1 | limit of 3 pixels per side
 --max-pixels 11 tests/cli/data/pyr-4x3.png |  |  | 1 | more than the limit of 11
 --max-side 0 tests/cli/data/pyr-4x3.png |  |  | 2 | --max-side
