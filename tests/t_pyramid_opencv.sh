@@ -6,9 +6,9 @@
 # Images are made here (random and smooth, odd sizes down to 1x1), plus
 # real photographs when present: Debian's darknet package ships some in
 # /usr/share/darknet/data, and ../shared/data/bccd/JPEGImages has more.
-# JPEGs are decoded once by pyramid itself (stb_image) and written as PNG,
-# so that both sides start from the same pixels: libjpeg and stb_image
-# decode JPEG slightly differently, which is not what is tested here.
+# JPEGs are decoded once by pyramid itself and written as PNG, so that
+# both sides start from the same pixels; jpeg-decode-opencv checks that
+# those are cv2.imread's (both use libjpeg-turbo).
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
@@ -110,6 +110,18 @@ def images():
 
 def report(name, bad, detail):
     print(("FAIL %s: %s" % (name, detail)) if bad else ("PASS %s: %s" % (name, detail)))
+
+# JPEG decoding: libjpeg-turbo with cv2.imread's settings, byte for byte.
+bad, first = 0, ""
+for i, f in enumerate(photos):
+    png = os.path.join(tmp, "jd%d.png" % i)
+    run("-n", "1", "-o", png, f)
+    got, ref = read(png), cv2.imread(f)
+    if got is None or got.shape != ref.shape or not np.array_equal(got, ref):
+        bad, first = bad + 1, first or f
+if photos:
+    report("jpeg-decode-opencv", bad, ("%s differs from cv2.imread" % first) if bad else
+           "%d photographs decoded exactly as cv2.imread decodes them" % len(photos))
 
 # pyrDown: every level of a 6-level chain (fewer when the image is 1x1 sooner).
 bad, checks, first = 0, 0, ""

@@ -1,7 +1,9 @@
 /* image.c - image decoding with caps checked first, PNG/JPEG encoding.
  *
- * Debian's libstb carries the stb_image and stb_image_write
- * implementations; only their declarations are included here.
+ * The checks before any decoder and the dispatch: PNG to libpng (png.c),
+ * JPEG to libjpeg-turbo (jpeg.c), binary PNM to pnm.c, BMP, TGA, GIF and
+ * CMYK JPEG to stb_image, whose implementation Debian's libstb carries
+ * (only its declarations are included here).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -9,7 +11,6 @@
 #include <strings.h>
 
 #include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 
 #include "core/base.h"
 #include "vision/codec.h"
@@ -338,6 +339,11 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 		return nk_error(NK_EFORMAT, "%s: corrupt or unsupported jpeg "
 				"image (a scan uses a Huffman table that was "
 				"never defined)", name);
+	if (format == NK_IMG_JPEG) {
+		int rc = nk_jpeg_decode(img, buf, n, name, lim);
+		if (rc != -1)
+			return rc;
+	}
 	int w = 0, h = 0, c = 0;
 	/* The header alone: nothing is decoded or allocated for the
 	 * pixels until the declared size has passed the caps. */
@@ -401,47 +407,25 @@ int nk_image_load(nk_image *img, const char *path,
 	return rc;
 }
 
-struct write_ctx {
-	FILE *fp;
-	int failed;
-};
-
-static void write_cb(void *ctx, void *data, int size)
-{
-	struct write_ctx *wc = ctx;
-	if (size > 0 && fwrite(data, 1, (size_t)size, wc->fp) != (size_t)size)
-		wc->failed = 1;
-}
-
 int nk_image_write_fp(const nk_image *img, FILE *fp, const char *name,
 		      int format, int quality)
 {
-	struct write_ctx wc = { fp, 0 };
-	int ok;
 	if (!img->data || img->w < 1 || img->h < 1 || img->c < 1 || img->c > 4)
 		return nk_error(NK_EINVAL, "%s: no image to write", name);
 	if ((int64_t)img->w * img->c > INT_MAX / 2)
 		return nk_error(NK_ERANGE, "%s: image too wide to encode", name);
-	if (format == NK_IMG_PNG) {
+	if (format == NK_IMG_PNG)
 		return nk_png_write(img, fp, name);
-	} else if (format == NK_IMG_JPEG) {
-		if (quality < 1 || quality > 100)
-			return nk_error(NK_ERANGE, "%s: JPEG quality %d not in "
-					"[1, 100]", name, quality);
-		if (img->w > 65535 || img->h > 65535)
-			return nk_error(NK_ERANGE, "%s: JPEG cannot hold %dx%d",
-					name, img->w, img->h);
-		ok = stbi_write_jpg_to_func(write_cb, &wc, img->w, img->h,
-					    img->c, img->data, quality);
-	} else {
+	if (format != NK_IMG_JPEG)
 		return nk_error(NK_EINVAL, "%s: cannot write this format "
 				"(use .png or .jpg)", name);
-	}
-	if (!ok)
-		return nk_error(NK_ENOMEM, "%s: encoding failed", name);
-	if (wc.failed)
-		return nk_error(NK_EIO, "%s: write error", name);
-	return NK_OK;
+	if (quality < 1 || quality > 100)
+		return nk_error(NK_ERANGE, "%s: JPEG quality %d not in [1, 100]",
+				name, quality);
+	if (img->w > 65535 || img->h > 65535)
+		return nk_error(NK_ERANGE, "%s: JPEG cannot hold %dx%d", name,
+				img->w, img->h);
+	return nk_jpeg_write(img, fp, name, quality);
 }
 
 int nk_image_save(const nk_image *img, const char *path, int quality)

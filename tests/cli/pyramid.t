@@ -48,6 +48,8 @@ spp - | P2\n1 1\n255\n7\n |  | 1 | convert it to binary P5/P6
 spp -l 2,1 tests/cli/data/pyr-16.png |  | 18 255 18 255 255\n | 0
 spp -l 1 tests/cli/data/pyr-pal.png |  | 40 50 60 255\n | 0
 tests/cli/data/pyr-badcrc.png |  |  | 1 | pyr-badcrc.png: truncated or corrupt png image (IDAT: CRC error)
+# A JPEG cut short is refused (libjpeg would fill the rest with gray).
+tests/cli/data/pyr-cut.jpg |  |  | 1 | pyr-cut.jpg: truncated jpeg image
 --max-side 3 tests/cli/data/pyr-4x3.png |  |  | 1 | limit of 3 pixels per side
 --max-pixels 11 tests/cli/data/pyr-4x3.png |  |  | 1 | more than the limit of 11
 --max-side 0 tests/cli/data/pyr-4x3.png |  |  | 2 | --max-side
