@@ -30,7 +30,7 @@ NK_CFLAGS  = -std=c11 -D_GNU_SOURCE -ffp-contract=fast -Wall -Wextra -fopenmp -I
 # stb_image/stb_image_write come compiled in Debian's libstb (libstb-dev);
 # utf8proc gives Unicode categories to the tokenizer's pre-tokenizer;
 # PCRE2 matches split patterns other than the three built in.
-NK_LDLIBS  = -lstb -lutf8proc -lpcre2-8 -lz -lm
+NK_LDLIBS  = -lpng -ljpeg -lstb -lutf8proc -lpcre2-8 -lz -lm
 # Where `tokenize -e NAME` looks for NAME.tiktoken after -d and $NNKIT_TIKTOKEN_DIR.
 NK_CFLAGS += -DNK_TIKTOKEN_DIR='"$(PREFIX)/share/nnkit/tiktoken"'
 ifeq ($(BLAS),openblas)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base.h"
-#include "pyramid.h"
+#include "core/base.h"
+#include "vision/pyramid.h"
 
 static double now(void)
 {

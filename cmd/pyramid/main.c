@@ -87,11 +87,11 @@ static void parse_levels(struct opts *o, const char *arg)
 			cli_usage_error(usage, "-l: '%s' is not a list of numbers "
 				       "like 4,2,1", arg);
 		if (o->spp_n == NK_SPP_MAX_LEVELS)
-			cli_errx(1, "-l %s: at most %d levels", arg,
-				NK_SPP_MAX_LEVELS);
+			cli_usage_error(usage, "-l %s: at most %d levels", arg,
+				       NK_SPP_MAX_LEVELS);
 		if (v < 1 || v > NK_SPP_MAX_BINS)
-			cli_errx(1, "-l %s: %ld bins per side, not in [1, %d]", arg,
-				v, NK_SPP_MAX_BINS);
+			cli_usage_error(usage, "-l %s: %ld bins per side, not in "
+				       "[1, %d]", arg, v, NK_SPP_MAX_BINS);
 		o->spp_levels[o->spp_n++] = (int)v;
 		if (*end == 0)
 			break;
@@ -148,16 +148,16 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'm':
 			v = cli_parse_int_opt(usage, "-m", optarg, LLONG_MIN, LLONG_MAX);
 			if (v < 1 || v > NK_IMAGE_MAX_SIDE)
-				cli_errx(1, "-m %lld: smallest side not in [1, %d]", v,
-					NK_IMAGE_MAX_SIDE);
+				cli_usage_error(usage, "-m %lld: smallest side not "
+					       "in [1, %d]", v, NK_IMAGE_MAX_SIDE);
 			o->min_side = (int)v;
 			break;
 		case 'n':
-			v = cli_parse_int_opt(usage, "-n", optarg, LLONG_MIN, LLONG_MAX);
-			if (v < 1 || v > NK_PYR_MAX_SCALES)
-				cli_errx(1, "-n %lld: levels not in [1, %d]", v,
-					NK_PYR_MAX_SCALES);
-			o->levels = (int)v;
+			/* The range depends on the mode, known after the
+			 * options: checked in check_opts(). */
+			o->levels_arg = cli_parse_int_opt(usage, "-n", optarg,
+							  LLONG_MIN, LLONG_MAX);
+			o->levels_given = 1;
 			break;
 		case 'o':
 			o->pattern = optarg;
@@ -168,8 +168,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'F':
 			o->factor = cli_parse_float_opt(usage, "-F", optarg, -DBL_MAX, DBL_MAX);
 			if (!(o->factor >= 0.1 && o->factor <= 0.95))
-				cli_errx(1, "-F %s: factor not in [0.1, 0.95]",
-					optarg);
+				cli_usage_error(usage, "-F %s: factor not in "
+					       "[0.1, 0.95]", optarg);
 			break;
 		case 'M':
 			o->mosaic = optarg;
@@ -206,6 +206,42 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	return optind;
 }
 
+/* What depends on the mode: the range of -n, and a -o pattern that
+ * several levels need a %d in.  All usage errors (exit 2). */
+static void check_opts(struct opts *o)
+{
+	int several = o->mode == M_GAUSS || o->mode == M_LAPLACIAN ||
+		      o->mode == M_SCALE;
+	if (o->levels_given) {
+		int max = o->mode == M_SCALE ? NK_PYR_MAX_SCALES
+					     : NK_PYR_MAX_LEVELS;
+		if (!several && o->levels_arg != 1)
+			cli_usage_error(usage, "-n does not apply to %s",
+				       pyr_mode_names[o->mode]);
+		if (o->levels_arg < 1 || o->levels_arg > max)
+			cli_usage_error(usage, "-n %lld: levels not in [1, %d]%s",
+				       o->levels_arg, max,
+				       o->mode == M_SCALE ? "" :
+				       " (up to 256 for scale)");
+		o->levels = (int)o->levels_arg;
+	}
+	const char *outs[2] = { o->pattern, o->mosaic };
+	for (int k = 0; k < 2; k++)
+		if (outs[k] && nk_image_format_from_path(outs[k]) == NK_IMG_UNKNOWN)
+			cli_usage_error(usage, "%s %s: unknown image type (name "
+				       "it .png, .jpg or .jpeg)", k ? "-M" : "-o",
+				       outs[k]);
+	if (o->pattern) {
+		int has;
+		if (pyr_pattern_check(o->pattern, &has))
+			cli_usage_error(usage, "-o %s: use one %%d for the level "
+				       "and %%%% for a %%", o->pattern);
+		if (!has && several && o->levels != 1)
+			cli_usage_error(usage, "-o %s: several levels need a %%d "
+				       "in the name (or -n 1)", o->pattern);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -224,6 +260,7 @@ int main(int argc, char **argv)
 				break;
 			}
 	}
+	check_opts(&o);
 
 	if (o.mode == M_SPP) {
 		int bad = pyr_run_spp(&o, argc, argv);
@@ -232,12 +269,6 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1)
 		cli_usage_error(usage, "%s takes one image", pyr_mode_names[o.mode]);
-	if (o.levels > NK_PYR_MAX_LEVELS && o.mode != M_SCALE)
-		cli_errx(1, "-n %d: levels not in [1, %d]", o.levels,
-			NK_PYR_MAX_LEVELS);
-	if ((o.mode == M_UP || o.mode == M_RECONSTRUCT) && o.levels > 1)
-		cli_usage_error(usage, "-n does not apply to %s",
-			       pyr_mode_names[o.mode]);
 	const char *file = argc ? argv[0] : "-";
 	refuse_tty(&o, o.tensor);
 	refuse_tty(&o, o.mosaic);

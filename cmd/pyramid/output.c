@@ -68,7 +68,7 @@ static int outset_commit(struct outset *s)
 
 /* Checks that a -o pattern has at most one %d (or %0Nd) and nothing else
  * after a '%' but "%%"; the pattern is never given to printf. */
-static int pattern_check(const char *p, int *has_level)
+int pyr_pattern_check(const char *p, int *has_level)
 {
 	*has_level = 0;
 	for (; *p; p++) {
@@ -145,7 +145,7 @@ int pyr_write_levels(const struct opts *o, const char *src,
 
 	if (o->pattern) {
 		int has;
-		if (pattern_check(o->pattern, &has))
+		if (pyr_pattern_check(o->pattern, &has))
 			return nk_error(NK_EINVAL, "-o %s: use one %%d for the "
 					"level and %%%% for a %%", o->pattern);
 		if (!has && n > 1)
@@ -190,4 +190,11 @@ void pyr_summary(const struct opts *o, const nk_image *lv, int n)
 		return;
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "level %d: %dx%d\n", i, lv[i].w, lv[i].h);
+}
+
+void pyr_summary_one(const struct opts *o, const nk_image *img)
+{
+	if (!o->quiet)
+		fprintf(stderr, "%s: %dx%d\n", pyr_mode_names[o->mode], img->w,
+			img->h);
 }

@@ -14,6 +14,8 @@ extern const char *const pyr_mode_names[M_COUNT];
 struct opts {
 	int mode;
 	int levels;          /* 0: default */
+	long long levels_arg; /* -n as given, checked once the mode is known */
+	int levels_given;
 	const char *pattern; /* -o */
 	const char *mosaic;  /* -M */
 	const char *tensor;  /* -t */
@@ -34,6 +36,11 @@ int pyr_write_levels(const struct opts *o, const char *src,
 		     const nk_image *views, int n, const nk_laplacian *lp);
 /* "level I: WxH" per level on stderr, unless -q. */
 void pyr_summary(const struct opts *o, const nk_image *lv, int n);
+/* "MODE: WxH" for the one image of up and reconstruct, unless -q. */
+void pyr_summary_one(const struct opts *o, const nk_image *img);
+/* 0 if a -o pattern has at most one %d (or %0Nd) and no other '%' but
+ * "%%"; *has_level says whether it has the %d. */
+int pyr_pattern_check(const char *p, int *has_level);
 
 /* Each returns nonzero on failure, with the message in nk_last_error(). */
 int pyr_run_gauss(const struct opts *o, const char *file);       /* down.c */

@@ -25,7 +25,7 @@ int pyr_run_up(const struct opts *o, const char *file)
 		rc = nk_pyr_up(up.data, dw, dh, img.data, img.w, img.h, img.c);
 	nk_image_free(&img);
 	if (!rc) {
-		pyr_summary(o, &up, 1);
+		pyr_summary_one(o, &up);
 		rc = pyr_write_levels(o, file, &up, 1, NULL);
 	}
 	nk_image_free(&up);
@@ -42,7 +42,7 @@ int pyr_run_reconstruct(const struct opts *o, const char *file)
 	nk_wfile_free(r);
 	if (rc)
 		return 1;
-	pyr_summary(o, &out, 1);
+	pyr_summary_one(o, &out);
 	rc = pyr_write_levels(o, file, &out, 1, NULL);
 	nk_image_free(&out);
 	return rc != 0;

@@ -1,7 +1,9 @@
 /* image.c - image decoding with caps checked first, PNG/JPEG encoding.
  *
- * Debian's libstb carries the stb_image and stb_image_write
- * implementations; only their declarations are included here.
+ * The checks before any decoder and the dispatch: PNG to libpng (png.c),
+ * JPEG to libjpeg-turbo (jpeg.c), binary PNM to pnm.c, BMP, TGA, GIF and
+ * CMYK JPEG to stb_image, whose implementation Debian's libstb carries
+ * (only its declarations are included here).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -9,9 +11,9 @@
 #include <strings.h>
 
 #include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 
 #include "core/base.h"
+#include "vision/codec.h"
 #include "vision/image.h"
 #include "core/io.h"
 
@@ -96,6 +98,9 @@ static const char *refused_format(const unsigned char *p, size_t n)
 		return "Radiance HDR";
 	if (n >= 4 && memcmp(p, "\x53\x80\xf6\x34", 4) == 0)
 		return "Softimage PIC";
+	if (n >= 3 && p[0] == 'P' && strchr("1234", p[1]) && p[1] &&
+	    (p[2] == ' ' || (p[2] >= '\t' && p[2] <= '\r')))
+		return "plain-text or bitmap PNM; convert it to binary P5/P6";
 	return NULL;
 }
 
@@ -188,39 +193,6 @@ static int png_chunks_bad(const unsigned char *p, size_t n)
 	return 0;
 }
 
-static int is_space(int c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* A PNM header's three numbers (width, height, maximum value), read the
- * way stb_image reads them (blanks and # comments between); -1 when a
- * number does not fit 31 bits: stb 2.27 would overflow a signed int on
- * it (found by tests/fuzz/fuzz_image.c). */
-static int pnm_header(const unsigned char *p, size_t n, int64_t v[3])
-{
-	size_t i = 2;
-	for (int k = 0; k < 3; k++) {
-		for (;;) {
-			while (i < n && is_space(p[i]))
-				i++;
-			if (i < n && p[i] == '#') {
-				while (i < n && p[i] != '\n' && p[i] != '\r')
-					i++;
-				continue;
-			}
-			break;
-		}
-		v[k] = 0;
-		while (i < n && p[i] >= '0' && p[i] <= '9') {
-			v[k] = v[k] * 10 + (p[i++] - '0');
-			if (v[k] > INT32_MAX / 10)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 /* The declared size of formats whose header keeps it at a fixed place,
  * read before stb_image sees the file: stb refuses some huge or empty
  * images with a generic "unknown image type" that would hide the cause.
@@ -239,11 +211,11 @@ static int declared_size(const unsigned char *p, size_t n, int format,
 		return 1;
 	}
 	if (format == NK_IMG_PNM) {
-		int64_t v[3];
-		if (pnm_header(p, n, v) != 0)
+		nk_pnm_header hd;
+		if (nk_pnm_read_header(&hd, p, n) != 0)
 			return -1;
-		*w = v[0];
-		*h = v[1];
+		*w = hd.w;
+		*h = hd.h;
 		return 1;
 	}
 	if (format == NK_IMG_BMP && n >= 26 && nk_load_u32le(p + 14) >= 40) {
@@ -287,8 +259,8 @@ static int jpeg_tables_ok(const unsigned char *p, size_t n)
 	return 1;
 }
 
-static int check_size(int64_t w, int64_t h, const char *name,
-		      const nk_image_limits *lim)
+int nk_image_check_size(int64_t w, int64_t h, const char *name,
+			const nk_image_limits *lim)
 {
 	if (w <= 0 || h <= 0)
 		return nk_error(NK_EFORMAT, "%s: zero-size image (%lldx%lld)",
@@ -345,10 +317,12 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 		return nk_error(NK_EFORMAT, "%s: corrupt %s header (a number is "
 				"too large)", name, nk_image_format_name(format));
 	if (known) {
-		int rc = check_size(dw, dh, name, lim);
+		int rc = nk_image_check_size(dw, dh, name, lim);
 		if (rc)
 			return rc;
 	}
+	if (format == NK_IMG_PNM)
+		return nk_pnm_decode(img, buf, n, name, lim);
 	if (format == NK_IMG_JPEG && !jpeg_tables_ok(buf, n))
 		return nk_error(NK_EFORMAT, "%s: corrupt jpeg image (a Huffman "
 				"table has more than 256 codes)", name);
@@ -359,10 +333,17 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 	if (bad_png == 2)
 		return nk_error(NK_EFORMAT, "%s: unsupported png image (its first "
 				"IDAT chunk is empty)", name);
+	if (format == NK_IMG_PNG)
+		return nk_png_decode(img, buf, n, name, lim);
 	if (format == NK_IMG_JPEG && !jpeg_scans_ok(buf, n))
 		return nk_error(NK_EFORMAT, "%s: corrupt or unsupported jpeg "
 				"image (a scan uses a Huffman table that was "
 				"never defined)", name);
+	if (format == NK_IMG_JPEG) {
+		int rc = nk_jpeg_decode(img, buf, n, name, lim);
+		if (rc != -1)
+			return rc;
+	}
 	int w = 0, h = 0, c = 0;
 	/* The header alone: nothing is decoded or allocated for the
 	 * pixels until the declared size has passed the caps. */
@@ -378,7 +359,7 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 	}
 	if (format == NK_IMG_UNKNOWN)
 		format = NK_IMG_TGA;
-	int rc = check_size(w, h, name, lim);
+	int rc = nk_image_check_size(w, h, name, lim);
 	if (rc)
 		return rc;
 	if (c < 1 || c > 4)
@@ -426,48 +407,25 @@ int nk_image_load(nk_image *img, const char *path,
 	return rc;
 }
 
-struct write_ctx {
-	FILE *fp;
-	int failed;
-};
-
-static void write_cb(void *ctx, void *data, int size)
-{
-	struct write_ctx *wc = ctx;
-	if (size > 0 && fwrite(data, 1, (size_t)size, wc->fp) != (size_t)size)
-		wc->failed = 1;
-}
-
 int nk_image_write_fp(const nk_image *img, FILE *fp, const char *name,
 		      int format, int quality)
 {
-	struct write_ctx wc = { fp, 0 };
-	int ok;
 	if (!img->data || img->w < 1 || img->h < 1 || img->c < 1 || img->c > 4)
 		return nk_error(NK_EINVAL, "%s: no image to write", name);
 	if ((int64_t)img->w * img->c > INT_MAX / 2)
 		return nk_error(NK_ERANGE, "%s: image too wide to encode", name);
-	if (format == NK_IMG_PNG) {
-		ok = stbi_write_png_to_func(write_cb, &wc, img->w, img->h,
-					    img->c, img->data, img->w * img->c);
-	} else if (format == NK_IMG_JPEG) {
-		if (quality < 1 || quality > 100)
-			return nk_error(NK_ERANGE, "%s: JPEG quality %d not in "
-					"[1, 100]", name, quality);
-		if (img->w > 65535 || img->h > 65535)
-			return nk_error(NK_ERANGE, "%s: JPEG cannot hold %dx%d",
-					name, img->w, img->h);
-		ok = stbi_write_jpg_to_func(write_cb, &wc, img->w, img->h,
-					    img->c, img->data, quality);
-	} else {
+	if (format == NK_IMG_PNG)
+		return nk_png_write(img, fp, name);
+	if (format != NK_IMG_JPEG)
 		return nk_error(NK_EINVAL, "%s: cannot write this format "
 				"(use .png or .jpg)", name);
-	}
-	if (!ok)
-		return nk_error(NK_ENOMEM, "%s: encoding failed", name);
-	if (wc.failed)
-		return nk_error(NK_EIO, "%s: write error", name);
-	return NK_OK;
+	if (quality < 1 || quality > 100)
+		return nk_error(NK_ERANGE, "%s: JPEG quality %d not in [1, 100]",
+				name, quality);
+	if (img->w > 65535 || img->h > 65535)
+		return nk_error(NK_ERANGE, "%s: JPEG cannot hold %dx%d", name,
+				img->w, img->h);
+	return nk_jpeg_write(img, fp, name, quality);
 }
 
 int nk_image_save(const nk_image *img, const char *path, int quality)

@@ -1,5 +1,5 @@
 /* pyramid.c - pyrDown / pyrUp bit-exact with OpenCV, Laplacian pyramids,
- * area resize.
+ * scale pyramids (the area resize is in resize_area.c).
  *
  * pyrDown runs vertically first: for each output row the five source rows
  * 2y-2..2y+2 (reflected) are combined with [1 4 6 4 1] into one row of
@@ -435,92 +435,6 @@ int nk_laplacian_view(nk_image *out, const nk_laplacian *lp, int level)
 		int v = lp->band[level][k] + off;
 		out->data[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 	}
-	return NK_OK;
-}
-
-/* Area weights along one axis, as OpenCV's computeResizeAreaTab: for
- * output d, source cells [d*s, (d+1)*s) with s = n/dn, fractional cells at
- * both ends weighted by their covered part.  Entries are grouped by
- * output index in increasing order. */
-struct area_tab {
-	int di, si;
-	float alpha;
-};
-
-static int area_tab(struct area_tab *tab, int n, int dn)
-{
-	double scale = (double)n / dn;
-	int k = 0;
-	for (int d = 0; d < dn; d++) {
-		double f1 = d * scale, f2 = f1 + scale;
-		double cell = scale < n - f1 ? scale : n - f1;
-		int s1 = (int)ceil(f1), s2 = (int)floor(f2);
-		if (s2 > n - 1)
-			s2 = n - 1;
-		if (s1 > s2)
-			s1 = s2;
-		if (s1 - f1 > 1e-3)
-			tab[k++] = (struct area_tab){ d, s1 - 1,
-						      (float)((s1 - f1) / cell) };
-		for (int s = s1; s < s2; s++)
-			tab[k++] = (struct area_tab){ d, s, (float)(1.0 / cell) };
-		if (f2 - s2 > 1e-3) {
-			double part = f2 - s2 < 1.0 ? f2 - s2 : 1.0;
-			if (part > cell)
-				part = cell;
-			tab[k++] = (struct area_tab){ d, s2, (float)(part / cell) };
-		}
-	}
-	return k;
-}
-
-int nk_resize_area(unsigned char *dst, int dw, int dh,
-		   const unsigned char *src, int w, int h, int c)
-{
-	if (w < 1 || h < 1 || dw < 1 || dh < 1 || dw > w || dh > h || c < 1 ||
-	    c > 4)
-		return nk_error(NK_EINVAL, "area resize: cannot go from %dx%d to "
-				"%dx%d", w, h, dw, dh);
-	/* Each source cell meets at most two output cells: 2n entries. */
-	struct area_tab *xt = nk_calloc(2 * (size_t)w + 2, sizeof *xt);
-	struct area_tab *yt = nk_calloc(2 * (size_t)h + 2, sizeof *yt);
-	float *hrow = nk_calloc((size_t)dw * c, sizeof *hrow);
-	float *acc = nk_calloc((size_t)dw * c, sizeof *acc);
-	if (!xt || !yt || !hrow || !acc) {
-		free(xt);
-		free(yt);
-		free(hrow);
-		free(acc);
-		return NK_ENOMEM;
-	}
-	int nx = area_tab(xt, w, dw), ny = area_tab(yt, h, dh);
-	const size_t drow = (size_t)dw * c;
-	int j = 0;
-	for (int dy = 0; dy < dh; dy++) {
-		memset(acc, 0, drow * sizeof *acc);
-		for (; j < ny && yt[j].di == dy; j++) {
-			const uint8_t *s = src + (size_t)yt[j].si * w * c;
-			memset(hrow, 0, drow * sizeof *hrow);
-			for (int i = 0; i < nx; i++) {
-				float *o = hrow + (size_t)xt[i].di * c;
-				const uint8_t *p = s + (size_t)xt[i].si * c;
-				for (int k = 0; k < c; k++)
-					o[k] += xt[i].alpha * p[k];
-			}
-			float a = yt[j].alpha;
-			for (size_t i = 0; i < drow; i++)
-				acc[i] += a * hrow[i];
-		}
-		uint8_t *o = dst + (size_t)dy * drow;
-		for (size_t i = 0; i < drow; i++) {
-			long v = lrintf(acc[i]);
-			o[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-		}
-	}
-	free(xt);
-	free(yt);
-	free(hrow);
-	free(acc);
 	return NK_OK;
 }
 

@@ -291,12 +291,54 @@ TEST(tensor_view)
 	CHECK(*(unsigned char *)nk_tensor_ptr(&t, at) == 16);
 }
 
+/* A binary PNM must hold every pixel byte its header promises: stb 2.27
+ * decoded a truncated one from uninitialised memory (issue 11). */
+TEST(pnm_truncated_and_scaled)
+{
+	nk_image img;
+	static const struct {
+		const char *bytes;
+		size_t n; /* 0: strlen */
+		const char *msg;
+	} bad[] = {
+		{ "P5\n2 2\n255\nab", 0, "2 of 4 pixel bytes missing" },
+		{ "P5\n2 2\n255\n", 0, "4 of 4 pixel bytes missing" },
+		{ "P6\n2 1\n255\nabcde", 0, "1 of 6 pixel bytes missing" },
+		{ "P5\n2 1\n65535\n\x01\x02\x03", 0, "1 of 4 pixel bytes" },
+		{ "P5\n2 1\n255", 0, "does not end with a blank" },
+		{ "P5\n1 1\n0\n\x00", 11, "maximum value 0" },
+		{ "P5\n1 1\n15\n\x10", 0, "above the maximum value 15" },
+		{ "P2\n1 1\n255\n7\n", 0, "convert it to binary P5/P6" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&img, 0x55, sizeof img);
+		CHECK(nk_image_decode(&img, (const unsigned char *)bad[i].bytes,
+				      bad[i].n ? bad[i].n : strlen(bad[i].bytes),
+				      "t.pgm", NULL) == NK_EFORMAT);
+		CHECK(img.data == NULL && img.w == 0);
+		CHECK(strstr(nk_last_error(), "t.pgm: ") != NULL);
+		CHECK(strstr(nk_last_error(), bad[i].msg) != NULL);
+	}
+	/* 16-bit samples and a maxval below 255 are scaled to 0..255. */
+	static const unsigned char p16[] = "P5\n3 1\n65535\n\x00\x00\x80\x00\xff\xff";
+	CHECK(nk_image_decode(&img, p16, sizeof p16 - 1, "t.pgm", NULL) == 0);
+	CHECK(img.w == 3 && img.c == 1 && img.data[0] == 0 &&
+	      img.data[1] == 128 && img.data[2] == 255);
+	nk_image_free(&img);
+	static const unsigned char p15[] = "P6\n1 1\n15\n\x00\x07\x0f";
+	CHECK(nk_image_decode(&img, p15, sizeof p15 - 1, "t.ppm", NULL) == 0);
+	CHECK(img.c == 3 && img.data[0] == 0 && img.data[1] == 119 &&
+	      img.data[2] == 255);
+	nk_image_free(&img);
+}
+
 int main(void)
 {
 	RUN(png_round_trip);
 	RUN(tensor_view);
 	RUN(jpeg_round_trip);
 	RUN(other_formats);
+	RUN(pnm_truncated_and_scaled);
 	RUN(caps_before_decoding);
 	RUN(bad_inputs);
 	RUN(names_and_load);

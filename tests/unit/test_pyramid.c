@@ -262,6 +262,28 @@ TEST(area_resize)
 	CHECK(nk_pyr_scale_sizes(ws, hs, 64, 10, 10, 0.5, 12) == 1);
 }
 
+/* OpenCV 4.6's INTER_AREA rounding, values from cv2.resize: at 2x2 with
+ * 1, 3 or 4 channels (sum + 2) >> 2, half up; with 2 channels, or at
+ * other integer factors, cvRound(sum * (1.f / area)), half to even. */
+TEST(area_resize_opencv_rounding)
+{
+	uint8_t d[8];
+	static const uint8_t g[12] = { 0, 0, 1, 1, 3, 3, 1, 1, 1, 1, 0, 0 };
+	CHECK(nk_resize_area(d, 3, 1, g, 6, 2, 1) == 0);
+	CHECK(d[0] == 1 && d[1] == 1 && d[2] == 2);
+	/* gray+alpha 4x2 -> 2x1: sums 2, 6 | 10, 0 */
+	static const uint8_t ga[16] = { 0, 1, 1, 2, 2, 0, 3, 0,
+					0, 1, 1, 2, 2, 0, 3, 0 };
+	CHECK(nk_resize_area(d, 2, 1, ga, 4, 2, 2) == 0);
+	CHECK(d[0] == 0 && d[1] == 2 && d[2] == 2 && d[3] == 0);
+	/* 4x4 -> 1x1: sum 8 gives 0 (0.5), sum 24 gives 2 (1.5) */
+	uint8_t q[16] = { 0 };
+	memset(q, 1, 8);
+	CHECK(nk_resize_area(d, 1, 1, q, 4, 4, 1) == 0 && d[0] == 0);
+	memset(q, 3, 8);
+	CHECK(nk_resize_area(d, 1, 1, q, 4, 4, 1) == 0 && d[0] == 2);
+}
+
 TEST(spp_bins)
 {
 	int a, b;
@@ -569,6 +591,7 @@ int main(void)
 	RUN(laplacian_round_trip_is_lossless);
 	RUN(laplacian_rejects_bad_bands);
 	RUN(area_resize);
+	RUN(area_resize_opencv_rounding);
 	RUN(spp_bins);
 	RUN(spp_forward_values);
 	RUN(spp_backward_finite_differences);
