@@ -22,6 +22,9 @@ case $BUILD in /*) bin=$BUILD/bin ;; *) bin=$root/$BUILD/bin ;; esac
 data=$root/../shared/data
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Pages that name ../shared/data (as the project's own checkout sees it)
+# find it from their scratch directories, $tmp/PAGE.
+[ -d "$root/../shared" ] && ln -s "$root/../shared" "$tmp/shared"
 
 # The shims: Debian's python3 (its python3-* packages), and rnn-train with
 # fewer steps.
@@ -84,6 +87,10 @@ why_skip() {
 	*" -e "* | *--encoding* | *"tokenize encode"*" -b"* | *"tokenize encode -b"*)
 		[ -f "$data/tiktoken/cl100k_base.tiktoken" ] ||
 			{ echo "../shared/data/tiktoken is absent"; return; } ;;
+	esac
+	case $1 in
+	*../shared/data*) [ -d "$data" ] ||
+		{ echo "../shared/data is absent"; return; } ;;
 	esac
 	case $1 in
 	*plot-log*) command -v gnuplot >/dev/null 2>&1 ||
