@@ -6,6 +6,7 @@
 #include "formats/tokstream.h"
 #include "formats/wfile.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -898,9 +899,11 @@ out:
 
 /* ---- output ------------------------------------------------------------ */
 
-int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary)
+int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary,
+			 const char *name)
 {
 	int D = m->D;
+	errno = 0;
 	fprintf(fp, "%u %d\n", m->V, D);
 	for (uint32_t i = 0; i < m->V; i++) {
 		const float *v = m->win + (size_t)i * D;
@@ -923,8 +926,9 @@ int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary)
 		}
 		putc('\n', fp);
 	}
-	if (ferror(fp))
-		return nk_error(NK_EIO, "write error");
+	if (fflush(fp) != 0 || ferror(fp))
+		return nk_error(NK_EIO, "%s: write failed: %s", name,
+				strerror(errno ? errno : EIO));
 	return 0;
 }
 

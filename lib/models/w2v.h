@@ -132,8 +132,10 @@ int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 		 void *ctx);
 
 /* word2vec formats: "V D\n" then per word "word v1 .. vD\n" (text, %.6g)
- * or "word " and D little-endian float32 then "\n" (binary). */
-int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary);
+ * or "word " and D little-endian float32 then "\n" (binary).  A failed
+ * write is "NAME: write failed: REASON". */
+int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary,
+			 const char *name);
 /* The full training state as a weight file (nnkit-wfile(5)):
  *	metadata  program "w2v-train", schema NK_W2V_SCHEMA, kind "word2vec",
  *	          dim, window, negative, hs, cbow, min_count, sample, alpha,

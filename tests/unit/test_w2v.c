@@ -157,7 +157,7 @@ static double topic_purity(const nk_w2v *m)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	nk_w2v_write_vectors(m, fp, 1);
+	nk_w2v_write_vectors(m, fp, 1, "test");
 	fclose(fp);
 	nk_w2v_vecs w;
 	if (nk_w2v_vecs_parse(&w, buf, len, "mem")) {
@@ -414,7 +414,7 @@ static char *write_mem(const nk_w2v *m, int binary, size_t *len)
 {
 	char *buf = NULL;
 	FILE *fp = open_memstream(&buf, len);
-	nk_w2v_write_vectors(m, fp, binary);
+	nk_w2v_write_vectors(m, fp, binary, "test");
 	fclose(fp);
 	return buf;
 }
