@@ -439,13 +439,27 @@ TEST(vectors_round_trip)
 				CHECK(fabs(w.vec[i * w.D + j] - m->win[i * m->D + j] / s) <
 				      (binary ? 1e-6 : 1e-5));
 		}
-		/* Truncation anywhere is an error, never a crash. */
+		/* Truncation anywhere is an error, never a crash; in text,
+		 * except inside the last line's values (a missing final
+		 * newline is accepted, as gensim does). */
+		size_t last = len - 1;
+		while (!binary && last > 0 && buf[last - 1] != '\n')
+			last--;
+		while (!binary && last < len && buf[last] != ' ')
+			last++;
 		for (size_t cut = 0; cut < len - 1; cut += 1 + cut / 8) {
 			nk_w2v_vecs t;
 			int rc = nk_w2v_vecs_parse(&t, buf, cut, "v");
-			CHECK(rc != 0);
+			if (binary || cut <= last)
+				CHECK(rc != 0);
 			if (rc == 0)
 				nk_w2v_vecs_free(&t);
+		}
+		if (!binary) {
+			nk_w2v_vecs t;
+			CHECK(nk_w2v_vecs_parse(&t, buf, len - 1, "v") == 0);
+			CHECK(t.n == m->V);
+			nk_w2v_vecs_free(&t);
 		}
 		nk_w2v_vecs_free(&w);
 		free(buf);
@@ -453,28 +467,61 @@ TEST(vectors_round_trip)
 	nk_w2v_free(m);
 }
 
-static int parse_err(const char *s, const char *want)
+static int parse_errn(const char *s, size_t len, const char *want)
 {
 	nk_w2v_vecs w;
-	int rc = nk_w2v_vecs_parse(&w, s, strlen(s), "f.vec");
+	int rc = nk_w2v_vecs_parse(&w, s, len, "f.vec");
 	if (rc == 0) {
 		nk_w2v_vecs_free(&w);
 		return 0;
 	}
 	return strstr(nk_last_error(), want) != NULL;
 }
+#define parse_err(s, want) parse_errn(s, strlen(s), want)
 
 TEST(vectors_errors)
 {
 	CHECK(parse_err("", "f.vec:1: expected a header"));
 	CHECK(parse_err("2 x\n", "f.vec:1: expected a header"));
 	CHECK(parse_err("0 3\n", "no vectors"));
-	CHECK(parse_err("1 2\na 1 2", "f.vec:2: truncated: 0 of 1"));
-	CHECK(parse_err("2 2\na 1 2\nb 3\n", "f.vec:3: 1 values, expected 2"));
-	CHECK(parse_err("2 2\na 1 2\nb 3 4 5\n", "f.vec:3: 3 values, expected 2"));
-	CHECK(parse_err("2 2\na 1 2\nb 3 x\n", "f.vec:3: not a number"));
+	CHECK(parse_err("2 1\na 1", "f.vec:3: truncated: 1 of 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3\n", "f.vec:3: word 'b': 1 values, expected 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3 4 5\n", "f.vec:3: word 'b': 3 values, expected 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3 x\n",
+			"f.vec:3: word 'b', field 2: 'x' is not a finite float"));
 	CHECK(parse_err("3 1\na 1\nb 3\n", "truncated"));
 	CHECK(parse_err("999999 300\na 1\n", "truncated"));
+	/* A bad first value keeps the file text: the line, not a byte. */
+	CHECK(parse_err("2 2\na nan 1\nb 1 0\n",
+			"f.vec:2: word 'a', field 1: 'nan' is not a finite float"));
+	CHECK(parse_err("2 2\na 1 1e39\nb 1 0\n",
+			"f.vec:2: word 'a', field 2: '1e39' is not a finite float"));
+	CHECK(parse_err("2 2\na -inf 1\nb 1 0\n", "f.vec:2: word 'a', field 1"));
+	/* A word given twice is refused. */
+	CHECK(parse_err("3 1\na 1\nb 2\na 3\n",
+			"f.vec:4: word 'a' again (first on line 2)"));
+	static const char dup[] = "2 1\na \x00\x00\x80\x3f\na \x00\x00\x80\x3f\n";
+	CHECK(parse_errn(dup, sizeof dup - 1,
+			 "f.vec: byte 11: word 'a' again (first as vector 1 of 2)"));
+	/* Case variants are distinct words. */
+	CHECK(!parse_err("2 1\na 1\nA 2\n", ""));
+}
+
+/* The last line without its newline is read (word2vec.c and gensim
+ * read it); binary is told from text by shape, not values. */
+TEST(vectors_last_line_and_format)
+{
+	nk_w2v_vecs w;
+	const char *s = "2 2\na 1 2\nb 3 4";
+	CHECK(nk_w2v_vecs_parse(&w, s, strlen(s), "f") == 0);
+	CHECK(w.n == 2 && nk_w2v_vecs_find(&w, "b", 0) == 1);
+	CHECK(fabs(w.vec[2] - 0.6) < 1e-6 && fabs(w.vec[3] - 0.8) < 1e-6);
+	nk_w2v_vecs_free(&w);
+	/* binary 1.0f 2.0f: bytes 00 00 80 3f 00 00 00 40 */
+	static const char b[] = "1 2\nab \x00\x00\x80\x3f\x00\x00\x00\x40\n";
+	CHECK(nk_w2v_vecs_parse(&w, b, sizeof b - 1, "f") == 0);
+	CHECK(w.n == 1 && fabs(w.vec[1] / w.vec[0] - 2) < 1e-6);
+	nk_w2v_vecs_free(&w);
 }
 
 /* ---- evaluation ------------------------------------------------------------- */
@@ -581,6 +628,17 @@ TEST(spearman)
 	CHECK(nk_w2v_eval_similarity(&r, &w, bad2, strlen(bad2), "p.txt", 0) ==
 	      NK_EFORMAT);
 	CHECK(strstr(nk_last_error(), "p.txt:1: 'x' is not a number") != NULL);
+	/* No correlation from fewer than two known pairs, or from equal
+	 * scores: an error, never a nan. */
+	const char *one = "man king 1\nman zzz 2\n";
+	CHECK(nk_w2v_eval_similarity(&r, &w, one, strlen(one), "p.txt", 0) ==
+	      NK_EINVAL);
+	CHECK(strstr(nk_last_error(), "p.txt: 1 pair with both words known (1 not)") != NULL);
+	CHECK(nk_w2v_eval_similarity(&r, &w, "", 0, "p.txt", 0) == NK_EINVAL);
+	const char *flat = "man king 3\nman woman 3\nking queen 3\n";
+	CHECK(nk_w2v_eval_similarity(&r, &w, flat, strlen(flat), "p.txt", 0) ==
+	      NK_EINVAL);
+	CHECK(strstr(nk_last_error(), "all equal") != NULL);
 	nk_w2v_vecs_free(&w);
 }
 
@@ -711,6 +769,7 @@ int main(void)
 	RUN(long_sentences_are_cut);
 	RUN(vectors_round_trip);
 	RUN(vectors_errors);
+	RUN(vectors_last_line_and_format);
 	RUN(analogy_and_neighbours);
 	RUN(question_file_errors);
 	RUN(spearman);
