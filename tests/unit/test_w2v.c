@@ -298,6 +298,58 @@ TEST(negative_table_follows_unigram_075)
 	nk_w2v_free(&m);
 }
 
+/* Subsampling keeps word w with probability sqrt(t/f) + t/f (capped at
+ * 1), f = count(w) / total: word2vec.c's (sqrt(cn / (t * train_words)) +
+ * 1) * (t * train_words) / cn, and gensim's, with the total over the words
+ * that survive min-count.  Checked on the table itself, so that another
+ * formula (t/f alone, 1 - sqrt(t/f) of the paper) fails here. */
+TEST(subsampling_keeps_sqrt_t_over_f_plus_t_over_f)
+{
+	static const int count[] = { 1000, 100, 10, 1 };
+	char *text = malloc(4 * 1111 + 1), *q = text;
+	for (int w = 0; w < 4; w++)
+		for (int i = 0; i < count[w]; i++) {
+			*q++ = (char)('a' + w);
+			*q++ = ' ';
+		}
+	*q = 0;
+	nk_w2v_opts o;
+	nk_w2v_opts_default(&o);
+	o.min_count = 2; /* "d" goes: the total is 1110 */
+	o.dim = 4;
+	o.sample = 0.01;
+	nk_vocab v;
+	nk_w2v m;
+	CHECK(nk_vocab_init(&v, 0) == 0);
+	CHECK(nk_w2v_count_text(&v, text, strlen(text), "t") == 0);
+	CHECK(nk_vocab_finish(&v, o.min_count) == 0);
+	CHECK(nk_w2v_init(&m, &o, &v) == 0);
+	CHECK(m.V == 3 && m.vocab.total == 1110);
+	for (uint32_t i = 0; i < m.V; i++) {
+		double f = (double)count[i] / 1110, r = o.sample / f;
+		double want = sqrt(r) + r, got = m.keep[i] / 4294967296.0;
+		if (want >= 1)
+			CHECK(m.keep[i] == UINT32_MAX);
+		else
+			CHECK(fabs(got - want) < 1e-9);
+	}
+	/* a: sqrt(.0111) + .0111 = 0.116457; b: 0.33317 + 0.111 = 0.44417 */
+	CHECK(fabs(m.keep[0] / 4294967296.0 - 0.116457) < 1e-5);
+	CHECK(fabs(m.keep[1] / 4294967296.0 - 0.444167) < 1e-5);
+	CHECK(m.keep[2] == UINT32_MAX);
+	nk_w2v_free(&m);
+	/* sample 0: every word kept. */
+	o.sample = 0;
+	CHECK(nk_vocab_init(&v, 0) == 0);
+	CHECK(nk_w2v_count_text(&v, text, strlen(text), "t") == 0);
+	CHECK(nk_vocab_finish(&v, o.min_count) == 0);
+	CHECK(nk_w2v_init(&m, &o, &v) == 0);
+	for (uint32_t i = 0; i < m.V; i++)
+		CHECK(m.keep[i] == UINT32_MAX);
+	nk_w2v_free(&m);
+	free(text);
+}
+
 TEST(save_resume)
 {
 	size_t len;
@@ -764,6 +816,7 @@ int main(void)
 	RUN(deterministic_one_thread);
 	RUN(huffman_codes_are_a_prefix_code);
 	RUN(negative_table_follows_unigram_075);
+	RUN(subsampling_keeps_sqrt_t_over_f_plus_t_over_f);
 	RUN(save_resume);
 	RUN(ids_input);
 	RUN(long_sentences_are_cut);
