@@ -24,10 +24,11 @@
 -m 2 -d 1 -e 0 tests/cli/data/no-such-file tests/cli/data/w2v-tiny.txt |  | 5 1\nthe 0.247809\ncat 0.555676\ndog 0.32608\non 0.585401\nsat -0.719825\n | 1 | no-such-file
 # A missing input is one message (stderr into stdout to see all of it).
 tests/cli/data/no-such-file 2>&1 |  | w2v-train: tests/cli/data/no-such-file: No such file or directory\n | 1
-# A full disk names the output and the reason.
--m 2 -d 1 -e 0 -o /dev/full tests/cli/data/w2v-tiny.txt |  |  | 1 | /dev/full: write failed: No space left on device
--m 2 -d 1 -e 0 -b -o /dev/full tests/cli/data/w2v-tiny.txt |  |  | 1 | /dev/full: write failed: No space left on device
--m 2 -d 1 -e 0 tests/cli/data/w2v-tiny.txt >/dev/full |  |  | 1 | standard output: write failed: No space left on device
+# A full disk names the output and the reason (outputs over one stdio
+# buffer, so that the failure comes while writing, not at the flush).
+-m 2 -d 200 -e 0 -o /dev/full tests/cli/data/w2v-tiny.txt |  |  | 1 | /dev/full: write failed: No space left on device
+-m 2 -d 300 -e 0 -b -o /dev/full tests/cli/data/w2v-tiny.txt |  |  | 1 | /dev/full: write failed: No space left on device
+-m 2 -d 200 -e 0 tests/cli/data/w2v-tiny.txt >/dev/full |  |  | 1 | standard output: write failed: No space left on device
 tests/cli/data/w2v-long.txt |  |  | 1 | w2v-long.txt:2:4: word of 300 bytes (limit 255)
 --read-vocab tests/cli/data/w2v-vocab-bad.txt tests/cli/data/w2v-tiny.txt |  |  | 1 | w2v-vocab-bad.txt:4: expected 'word count'
 -I -m 1 | 1 2 x\n |  | 1 | (stdin):1:5: expected a token id
