@@ -43,9 +43,9 @@ static int topk = -1, method = NK_W2V_COSADD, bad;
 
 static int64_t find(const char *word, const char *where)
 {
+	/* Exact bytes, as gensim's most_similar: eval and similarity
+	 * alone fold case. */
 	int64_t id = nk_w2v_vecs_find(&vecs, word, 0);
-	if (id < 0)
-		id = nk_w2v_vecs_find(&vecs, word, 1);
 	if (id < 0 || (cutoff && id >= cutoff)) {
 		cli_warnx("%s%s'%s' is not among the %s words", where ? where : "",
 			 where ? ": " : "", word, cutoff ? "cut-off" : "known");

@@ -45,6 +45,11 @@ static void load_inputs(struct w2v_cmd *c)
 			cli_warn_lib();
 		c->bad |= !c->ok[i];
 	}
+	int any = 0;
+	for (int i = 0; i < c->nfiles; i++)
+		any |= c->ok[i];
+	if (!any) /* each failure is reported already */
+		exit(1);
 	if (streams && streams != loaded)
 		cli_errx(1, "binary token streams and text mixed in the input");
 	if (!streams)
@@ -161,7 +166,9 @@ static void write_outputs(const struct w2v_cmd *c, const nk_w2v *m)
 		nk_output out;
 		if (nk_output_open(&out, c->out_path ? c->out_path : "-"))
 			cli_die_lib();
-		if (nk_w2v_write_vectors(m, out.fp, c->binary) ||
+		if (nk_w2v_write_vectors(m, out.fp, c->binary,
+					 c->out_path ? c->out_path
+						     : "standard output") ||
 		    nk_output_commit(&out)) {
 			nk_output_abort(&out);
 			cli_die_lib();

@@ -132,8 +132,10 @@ int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 		 void *ctx);
 
 /* word2vec formats: "V D\n" then per word "word v1 .. vD\n" (text, %.6g)
- * or "word " and D little-endian float32 then "\n" (binary). */
-int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary);
+ * or "word " and D little-endian float32 then "\n" (binary).  A failed
+ * write is "NAME: write failed: REASON". */
+int nk_w2v_write_vectors(const nk_w2v *m, FILE *fp, int binary,
+			 const char *name);
 /* The full training state as a weight file (nnkit-wfile(5)):
  *	metadata  program "w2v-train", schema NK_W2V_SCHEMA, kind "word2vec",
  *	          dim, window, negative, hs, cbow, min_count, sample, alpha,
@@ -170,11 +172,15 @@ typedef struct nk_w2v_vecs {
 	char **words;
 	float *vec;    /* (n,D) normalised */
 	nk_idtab folded; /* upper-cased ASCII -> id, first occurrence wins */
-	nk_idtab exact;  /* exact bytes -> id */
+	nk_idtab exact;  /* exact bytes -> id (a word occurs once) */
 } nk_w2v_vecs;
 
-/* Parses word2vec text or binary vectors (told apart by their first
- * record).  Errors name NAME and a line or byte offset. */
+/* Parses word2vec text or binary vectors, told apart by the shape of the
+ * first record: text when it is a line of a word and D printable fields
+ * (whatever their values), else binary.  The last text line may lack its
+ * newline.  Errors name NAME and a line (text: the word and the field of
+ * a bad value) or a byte offset (binary); a word given twice is an
+ * error. */
 int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 		      const char *name);
 /* From a file: word2vec text/binary, or a w2v-train state (.nkw). */
@@ -231,7 +237,9 @@ int64_t nk_w2v_questions_check(const void *data, size_t size, const char *name);
 /* Spearman's rho (average ranks for ties) between the file's scores and
  * the cosines, over pairs whose words are both known (ASCII case
  * ignored).  Lines: "word1 word2 score" (tabs or spaces); '#' starts a
- * comment line.  The cutoff limits the words as above. */
+ * comment line.  The cutoff limits the words as above.  Fewer than two
+ * known pairs, or scores or cosines all equal, is an error (NK_EINVAL):
+ * there is no correlation to report. */
 typedef struct nk_w2v_simres {
 	double spearman, pearson;
 	uint64_t pairs, oov;

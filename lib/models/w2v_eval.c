@@ -70,24 +70,52 @@ int64_t nk_w2v_vecs_find(const nk_w2v_vecs *w, const char *word, int fold)
 	return lookup(w, word, strlen(word), fold);
 }
 
-static int index_words(nk_w2v_vecs *w)
+static int index_init(nk_w2v_vecs *w)
 {
 	int rc;
 	if ((rc = nk_idtab_init(&w->folded, w->n)) ||
 	    (rc = nk_idtab_init(&w->exact, w->n)))
 		return rc;
-	for (uint32_t i = 0; i < w->n; i++) {
-		size_t len = strlen(w->words[i]);
-		for (int fold = 0; fold < 2; fold++) {
-			if (lookup(w, w->words[i], len, fold) >= 0)
-				continue; /* first occurrence wins */
-			if ((rc = nk_idtab_put(fold ? &w->folded : &w->exact,
-					       hash_word(w->words[i], len, fold),
-					       i)))
-				return rc;
+	return 0;
+}
+
+/* Indexes word i.  The folded table keeps the first of several case
+ * variants (as gensim's evaluate_word_analogies does); an exact duplicate
+ * is refused: which of its vectors is meant cannot be known, and gensim
+ * keeps the first with a warning where a query would silently return a
+ * word as its own neighbour.  Returns 0, NK_ENOMEM, or -1 with *first
+ * set to the earlier occurrence. */
+static int index_word(nk_w2v_vecs *w, uint32_t i, uint32_t *first)
+{
+	size_t len = strlen(w->words[i]);
+	for (int fold = 0; fold < 2; fold++) {
+		int64_t id = lookup(w, w->words[i], len, fold);
+		if (id >= 0) {
+			if (!fold) {
+				*first = (uint32_t)id;
+				return -1;
+			}
+			continue;
 		}
+		if (nk_idtab_put(fold ? &w->folded : &w->exact,
+				 hash_word(w->words[i], len, fold), i))
+			return NK_ENOMEM;
 	}
 	return 0;
+}
+
+static int index_words(nk_w2v_vecs *w, const char *name)
+{
+	int rc = index_init(w);
+	for (uint32_t i = 0; i < w->n && !rc; i++) {
+		uint32_t first;
+		rc = index_word(w, i, &first);
+		if (rc < 0)
+			rc = nk_error(NK_EFORMAT,
+				      "%s: word %u '%s' repeats word %u",
+				      name, i + 1, w->words[i], first + 1);
+	}
+	return rc;
 }
 
 static void normalise(nk_w2v_vecs *w)
@@ -156,39 +184,64 @@ static char *take_word(const unsigned char **pp, const unsigned char *end,
 	return w;
 }
 
-/* Parses D numbers of one text line [p, e) into v; the count found. */
-static int parse_floats(const unsigned char *p, const unsigned char *e,
-			float *v, int D, int *bad)
+/* The blank-separated fields of [p, e): their number; *printable is 0
+ * when one holds a byte outside printable ASCII (as binary floats do). */
+static int count_fields(const unsigned char *p, const unsigned char *e,
+			int *printable)
 {
-	char buf[64];
 	int n = 0;
-	*bad = 0;
+	*printable = 1;
 	for (;;) {
 		p = skip_sp(p, e);
 		if (p == e)
 			return n;
+		n++;
+		for (; p < e && *p != ' ' && *p != '\t' && *p != '\r'; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				*printable = 0;
+	}
+}
+
+/* Parses the D numbers of text line LINE (after word W) from [p, e). */
+static int parse_floats(const unsigned char *p, const unsigned char *e,
+			float *v, uint64_t D, const char *name, uint64_t line,
+			const char *word)
+{
+	char buf[64];
+	uint64_t n = 0;
+	for (;;) {
+		p = skip_sp(p, e);
+		if (p == e)
+			break;
 		const unsigned char *s = p;
 		while (p < e && *p != ' ' && *p != '\t' && *p != '\r')
 			p++;
 		size_t len = (size_t)(p - s);
-		if (n >= D) {
-			n++;
+		if (++n > D)
 			continue;
+		char *stop = buf;
+		float f = 0;
+		if (len < sizeof buf) {
+			memcpy(buf, s, len);
+			buf[len] = 0;
+			f = strtof(buf, &stop);
 		}
-		if (len >= sizeof buf) {
-			*bad = 1;
-			return n;
-		}
-		memcpy(buf, s, len);
-		buf[len] = 0;
-		char *stop;
-		float f = strtof(buf, &stop);
-		if (*stop || !isfinite(f)) {
-			*bad = 1;
-			return n;
-		}
-		v[n++] = f;
+		if (len >= sizeof buf || *stop || !isfinite(f))
+			return nk_error(NK_EFORMAT,
+					"%s:%llu: word '%s', field %llu: '%.*s%s' is "
+					"not a finite float",
+					name, (unsigned long long)line, word,
+					(unsigned long long)n,
+					len > 40 ? 40 : (int)len, (const char *)s,
+					len > 40 ? "..." : "");
+		v[n - 1] = f;
 	}
+	if (n != D)
+		return nk_error(NK_EFORMAT,
+				"%s:%llu: word '%s': %llu values, expected %llu",
+				name, (unsigned long long)line, word,
+				(unsigned long long)n, (unsigned long long)D);
+	return 0;
 }
 
 int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
@@ -208,9 +261,9 @@ int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 	if (V == 0 || D == 0)
 		return nk_error(NK_EFORMAT, "%s:1: no vectors (header '%llu %llu')",
 				name, (unsigned long long)V, (unsigned long long)D);
-	/* Every vector takes at least 2*D bytes (text) or 4*D (binary):
-	 * check before allocating. */
-	if ((uint64_t)(end - p) / (2 * D) < V)
+	/* Every vector takes at least 2*D bytes (text, the last newline
+	 * aside) or 4*D (binary): check before allocating. */
+	if ((uint64_t)(end - p + 1) / (2 * D) < V)
 		return nk_error(NK_EFORMAT,
 				"%s: truncated: the header promises %llu vectors "
 				"of %llu, the file is %zu bytes",
@@ -220,37 +273,36 @@ int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 	w->D = (int)D;
 	w->words = nk_calloc(V, sizeof *w->words);
 	w->vec = nk_malloc_aligned(V * D * sizeof(float));
-	if (!w->words || !w->vec) {
+	if (!w->words || !w->vec || index_init(w)) {
 		nk_w2v_vecs_free(w);
 		return NK_ENOMEM;
 	}
-	/* Text when the first record reads as a word and D numbers. */
+	/* Text when the first record is a line of the word and D printable
+	 * fields, whatever they say ("nan" is then reported as a bad value,
+	 * by line); binary floats are 4*D raw bytes. */
 	int text = 0;
 	{
 		const unsigned char *q = p, *nl;
 		while (q < end && *q == '\n')
 			q++;
-		nl = memchr(q, '\n', (size_t)(end - q));
+		nl = q < end ? memchr(q, '\n', (size_t)(end - q)) : NULL;
 		if (!nl)
 			nl = end;
 		const unsigned char *s = q;
 		while (s < nl && *s != ' ' && *s != '\t')
 			s++;
-		int bad;
-		if (s > q && s < nl &&
-		    parse_floats(s, nl, w->vec, (int)D, &bad) == (int)D && !bad)
+		int printable;
+		if (s > q && count_fields(s, nl, &printable) == (int)D &&
+		    printable)
 			text = 1;
 	}
 	uint64_t line = 1;
 	int rc = 0;
 	for (uint64_t i = 0; i < V && !rc; i++) {
+		size_t off = 0;
 		if (text) {
 			line++;
-			const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-			const unsigned char *e = nl ? nl : end;
-			if (p >= end || !nl) {
-				/* A last line without its newline may have
-				 * lost digits: refuse it too. */
+			if (p >= end) {
 				rc = nk_error(NK_EFORMAT,
 					      "%s:%llu: truncated: %llu of %llu vectors",
 					      name, (unsigned long long)line,
@@ -258,7 +310,10 @@ int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 					      (unsigned long long)V);
 				break;
 			}
-			int err, bad;
+			/* The last line may lack its newline. */
+			const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+			const unsigned char *e = nl ? nl : end;
+			int err;
 			p = skip_sp(p, e);
 			w->words[i] = take_word(&p, e, &err);
 			if (err) {
@@ -270,18 +325,13 @@ int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 							   : "word longer than 255 bytes");
 				break;
 			}
-			int got = parse_floats(p, e, w->vec + i * D, (int)D, &bad);
-			if (bad || got != (int)D)
-				rc = nk_error(NK_EFORMAT,
-					      bad ? "%s:%llu: not a number after %d values"
-						  : "%s:%llu: %d values, expected %llu",
-					      name, (unsigned long long)line, got,
-					      (unsigned long long)D);
-			p = e + 1;
+			rc = parse_floats(p, e, w->vec + i * D, D, name, line,
+					  w->words[i]);
+			p = nl ? nl + 1 : end;
 		} else {
 			while (p < end && (*p == '\n' || *p == '\r'))
 				p++;
-			size_t off = (size_t)(p - (const unsigned char *)data);
+			off = (size_t)(p - (const unsigned char *)data);
 			int err;
 			w->words[i] = take_word(&p, end, &err);
 			if (err || p >= end || *p != ' ') {
@@ -311,15 +361,32 @@ int nk_w2v_vecs_parse(nk_w2v_vecs *w, const void *data, size_t size,
 				memcpy(&v[j], &u, 4);
 				if (!isfinite(v[j])) {
 					rc = nk_error(NK_EFORMAT,
-						      "%s: byte %zu: not a finite number",
-						      name, (size_t)(p - (const unsigned char *)data));
+						      "%s: byte %zu: word '%s', field %llu: "
+						      "not a finite float",
+						      name, (size_t)(p - (const unsigned char *)data),
+						      w->words[i], (unsigned long long)j + 1);
 					break;
 				}
 			}
 		}
+		uint32_t first;
+		int r;
+		if (!rc && (r = index_word(w, (uint32_t)i, &first))) {
+			if (r > 0)
+				rc = r;
+			else if (text)
+				rc = nk_error(NK_EFORMAT,
+					      "%s:%llu: word '%s' again (first on line %u)",
+					      name, (unsigned long long)line,
+					      w->words[i], first + 2);
+			else
+				rc = nk_error(NK_EFORMAT,
+					      "%s: byte %zu: word '%s' again (first as "
+					      "vector %u of %llu)",
+					      name, off, w->words[i], first + 1,
+					      (unsigned long long)V);
+		}
 	}
-	if (!rc && index_words(w))
-		rc = NK_ENOMEM;
 	if (rc) {
 		nk_w2v_vecs_free(w);
 		return rc;
@@ -348,9 +415,9 @@ int nk_w2v_vecs_load(nk_w2v_vecs *w, const char *path)
 		m.vocab.words = NULL;
 		m.vocab.n = 0;
 		nk_w2v_free(&m);
-		if (index_words(w)) {
+		if ((rc = index_words(w, path))) {
 			nk_w2v_vecs_free(w);
-			return NK_ENOMEM;
+			return rc;
 		}
 		normalise(w);
 		return 0;
@@ -768,7 +835,13 @@ int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
 	if (!rc) {
 		r->pairs = n;
 		r->spearman = r->pearson = NAN;
-		if (n >= 2) {
+		if (n < 2)
+			rc = nk_error(NK_EINVAL,
+				      "%s: %zu pair%s with both words known (%llu "
+				      "not), a correlation needs 2 or more",
+				      name, n, n == 1 ? "" : "s",
+				      (unsigned long long)r->oov);
+		else {
 			double *rg = nk_malloc(n * sizeof *rg),
 			       *rc2 = nk_malloc(n * sizeof *rc2);
 			if (rg && rc2 && !ranks(rg, gold, n) && !ranks(rc2, cos, n)) {
@@ -779,6 +852,10 @@ int nk_w2v_eval_similarity(nk_w2v_simres *r, const nk_w2v_vecs *w,
 			}
 			free(rg);
 			free(rc2);
+			if (!rc && isnan(r->spearman))
+				rc = nk_error(NK_EINVAL,
+					      "%s: no correlation: the %zu scores, or "
+					      "their cosines, are all equal", name, n);
 		}
 	}
 	free(gold);

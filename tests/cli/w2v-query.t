@@ -26,6 +26,19 @@ similarity tests/cli/data/w2v-toy.vec tests/cli/data/w2v-pairs-bad.txt |  |  | 1
 near tests/cli/data/w2v-trunc.bin x |  |  | 1 | w2v-trunc.bin: byte 55: truncated (vector 4 of 8)
 near tests/cli/data/w2v-tiny.txt x |  |  | 1 | w2v-tiny.txt:1: expected a header 'WORDS DIMENSIONS'
 near tests/cli/data/no-such.vec x |  |  | 1 | no-such.vec
+# Text told from binary by its shape: a bad first value is reported by
+# line, word and field, not as a binary byte offset.
+near tests/cli/data/w2v-nan.vec king |  |  | 1 | w2v-nan.vec:2: word 'man', field 1: 'nan' is not a finite float
+near tests/cli/data/w2v-huge.vec king |  |  | 1 | w2v-huge.vec:3: word 'king', field 3: '1e39' is not a finite float
+# A last line without its newline is read; a word given twice is refused.
+near -k 1 tests/cli/data/w2v-nonl.vec woman |  | woman king 0.5000\n | 0
+near tests/cli/data/w2v-dup.vec king |  |  | 1 | w2v-dup.vec:4: word 'man' again (first on line 2)
+# near and analogy take words as they are (gensim's most_similar); only
+# eval and similarity fold case.
+near -k 1 tests/cli/data/w2v-toy.vec KING |  |  | 1 | 'KING' is not among the known words
+analogy tests/cli/data/w2v-toy.vec MAN king woman |  |  | 1 | 'MAN' is not among the known words
+# similarity needs two known pairs: no nan, exit 1.
+similarity tests/cli/data/w2v-toy.vec tests/cli/data/w2v-pairs-one.txt |  |  | 1 | w2v-pairs-one.txt: 1 pair with both words known (1 not), a correlation needs 2 or more
 # Usage errors: exit 2.
  |  |  | 2 | a command is needed
 foo x |  |  | 2 | 'foo' is not near, analogy, eval or similarity

@@ -157,7 +157,7 @@ static double topic_purity(const nk_w2v *m)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	nk_w2v_write_vectors(m, fp, 1);
+	nk_w2v_write_vectors(m, fp, 1, "test");
 	fclose(fp);
 	nk_w2v_vecs w;
 	if (nk_w2v_vecs_parse(&w, buf, len, "mem")) {
@@ -298,6 +298,58 @@ TEST(negative_table_follows_unigram_075)
 	nk_w2v_free(&m);
 }
 
+/* Subsampling keeps word w with probability sqrt(t/f) + t/f (capped at
+ * 1), f = count(w) / total: word2vec.c's (sqrt(cn / (t * train_words)) +
+ * 1) * (t * train_words) / cn, and gensim's, with the total over the words
+ * that survive min-count.  Checked on the table itself, so that another
+ * formula (t/f alone, 1 - sqrt(t/f) of the paper) fails here. */
+TEST(subsampling_keeps_sqrt_t_over_f_plus_t_over_f)
+{
+	static const int count[] = { 1000, 100, 10, 1 };
+	char *text = malloc(4 * 1111 + 1), *q = text;
+	for (int w = 0; w < 4; w++)
+		for (int i = 0; i < count[w]; i++) {
+			*q++ = (char)('a' + w);
+			*q++ = ' ';
+		}
+	*q = 0;
+	nk_w2v_opts o;
+	nk_w2v_opts_default(&o);
+	o.min_count = 2; /* "d" goes: the total is 1110 */
+	o.dim = 4;
+	o.sample = 0.01;
+	nk_vocab v;
+	nk_w2v m;
+	CHECK(nk_vocab_init(&v, 0) == 0);
+	CHECK(nk_w2v_count_text(&v, text, strlen(text), "t") == 0);
+	CHECK(nk_vocab_finish(&v, o.min_count) == 0);
+	CHECK(nk_w2v_init(&m, &o, &v) == 0);
+	CHECK(m.V == 3 && m.vocab.total == 1110);
+	for (uint32_t i = 0; i < m.V; i++) {
+		double f = (double)count[i] / 1110, r = o.sample / f;
+		double want = sqrt(r) + r, got = m.keep[i] / 4294967296.0;
+		if (want >= 1)
+			CHECK(m.keep[i] == UINT32_MAX);
+		else
+			CHECK(fabs(got - want) < 1e-9);
+	}
+	/* a: sqrt(.0111) + .0111 = 0.116457; b: 0.33317 + 0.111 = 0.44417 */
+	CHECK(fabs(m.keep[0] / 4294967296.0 - 0.116457) < 1e-5);
+	CHECK(fabs(m.keep[1] / 4294967296.0 - 0.444167) < 1e-5);
+	CHECK(m.keep[2] == UINT32_MAX);
+	nk_w2v_free(&m);
+	/* sample 0: every word kept. */
+	o.sample = 0;
+	CHECK(nk_vocab_init(&v, 0) == 0);
+	CHECK(nk_w2v_count_text(&v, text, strlen(text), "t") == 0);
+	CHECK(nk_vocab_finish(&v, o.min_count) == 0);
+	CHECK(nk_w2v_init(&m, &o, &v) == 0);
+	for (uint32_t i = 0; i < m.V; i++)
+		CHECK(m.keep[i] == UINT32_MAX);
+	nk_w2v_free(&m);
+	free(text);
+}
+
 TEST(save_resume)
 {
 	size_t len;
@@ -414,7 +466,7 @@ static char *write_mem(const nk_w2v *m, int binary, size_t *len)
 {
 	char *buf = NULL;
 	FILE *fp = open_memstream(&buf, len);
-	nk_w2v_write_vectors(m, fp, binary);
+	nk_w2v_write_vectors(m, fp, binary, "test");
 	fclose(fp);
 	return buf;
 }
@@ -439,13 +491,27 @@ TEST(vectors_round_trip)
 				CHECK(fabs(w.vec[i * w.D + j] - m->win[i * m->D + j] / s) <
 				      (binary ? 1e-6 : 1e-5));
 		}
-		/* Truncation anywhere is an error, never a crash. */
+		/* Truncation anywhere is an error, never a crash; in text,
+		 * except inside the last line's values (a missing final
+		 * newline is accepted, as gensim does). */
+		size_t last = len - 1;
+		while (!binary && last > 0 && buf[last - 1] != '\n')
+			last--;
+		while (!binary && last < len && buf[last] != ' ')
+			last++;
 		for (size_t cut = 0; cut < len - 1; cut += 1 + cut / 8) {
 			nk_w2v_vecs t;
 			int rc = nk_w2v_vecs_parse(&t, buf, cut, "v");
-			CHECK(rc != 0);
+			if (binary || cut <= last)
+				CHECK(rc != 0);
 			if (rc == 0)
 				nk_w2v_vecs_free(&t);
+		}
+		if (!binary) {
+			nk_w2v_vecs t;
+			CHECK(nk_w2v_vecs_parse(&t, buf, len - 1, "v") == 0);
+			CHECK(t.n == m->V);
+			nk_w2v_vecs_free(&t);
 		}
 		nk_w2v_vecs_free(&w);
 		free(buf);
@@ -453,28 +519,61 @@ TEST(vectors_round_trip)
 	nk_w2v_free(m);
 }
 
-static int parse_err(const char *s, const char *want)
+static int parse_errn(const char *s, size_t len, const char *want)
 {
 	nk_w2v_vecs w;
-	int rc = nk_w2v_vecs_parse(&w, s, strlen(s), "f.vec");
+	int rc = nk_w2v_vecs_parse(&w, s, len, "f.vec");
 	if (rc == 0) {
 		nk_w2v_vecs_free(&w);
 		return 0;
 	}
 	return strstr(nk_last_error(), want) != NULL;
 }
+#define parse_err(s, want) parse_errn(s, strlen(s), want)
 
 TEST(vectors_errors)
 {
 	CHECK(parse_err("", "f.vec:1: expected a header"));
 	CHECK(parse_err("2 x\n", "f.vec:1: expected a header"));
 	CHECK(parse_err("0 3\n", "no vectors"));
-	CHECK(parse_err("1 2\na 1 2", "f.vec:2: truncated: 0 of 1"));
-	CHECK(parse_err("2 2\na 1 2\nb 3\n", "f.vec:3: 1 values, expected 2"));
-	CHECK(parse_err("2 2\na 1 2\nb 3 4 5\n", "f.vec:3: 3 values, expected 2"));
-	CHECK(parse_err("2 2\na 1 2\nb 3 x\n", "f.vec:3: not a number"));
+	CHECK(parse_err("2 1\na 1", "f.vec:3: truncated: 1 of 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3\n", "f.vec:3: word 'b': 1 values, expected 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3 4 5\n", "f.vec:3: word 'b': 3 values, expected 2"));
+	CHECK(parse_err("2 2\na 1 2\nb 3 x\n",
+			"f.vec:3: word 'b', field 2: 'x' is not a finite float"));
 	CHECK(parse_err("3 1\na 1\nb 3\n", "truncated"));
 	CHECK(parse_err("999999 300\na 1\n", "truncated"));
+	/* A bad first value keeps the file text: the line, not a byte. */
+	CHECK(parse_err("2 2\na nan 1\nb 1 0\n",
+			"f.vec:2: word 'a', field 1: 'nan' is not a finite float"));
+	CHECK(parse_err("2 2\na 1 1e39\nb 1 0\n",
+			"f.vec:2: word 'a', field 2: '1e39' is not a finite float"));
+	CHECK(parse_err("2 2\na -inf 1\nb 1 0\n", "f.vec:2: word 'a', field 1"));
+	/* A word given twice is refused. */
+	CHECK(parse_err("3 1\na 1\nb 2\na 3\n",
+			"f.vec:4: word 'a' again (first on line 2)"));
+	static const char dup[] = "2 1\na \x00\x00\x80\x3f\na \x00\x00\x80\x3f\n";
+	CHECK(parse_errn(dup, sizeof dup - 1,
+			 "f.vec: byte 11: word 'a' again (first as vector 1 of 2)"));
+	/* Case variants are distinct words. */
+	CHECK(!parse_err("2 1\na 1\nA 2\n", ""));
+}
+
+/* The last line without its newline is read (word2vec.c and gensim
+ * read it); binary is told from text by shape, not values. */
+TEST(vectors_last_line_and_format)
+{
+	nk_w2v_vecs w;
+	const char *s = "2 2\na 1 2\nb 3 4";
+	CHECK(nk_w2v_vecs_parse(&w, s, strlen(s), "f") == 0);
+	CHECK(w.n == 2 && nk_w2v_vecs_find(&w, "b", 0) == 1);
+	CHECK(fabs(w.vec[2] - 0.6) < 1e-6 && fabs(w.vec[3] - 0.8) < 1e-6);
+	nk_w2v_vecs_free(&w);
+	/* binary 1.0f 2.0f: bytes 00 00 80 3f 00 00 00 40 */
+	static const char b[] = "1 2\nab \x00\x00\x80\x3f\x00\x00\x00\x40\n";
+	CHECK(nk_w2v_vecs_parse(&w, b, sizeof b - 1, "f") == 0);
+	CHECK(w.n == 1 && fabs(w.vec[1] / w.vec[0] - 2) < 1e-6);
+	nk_w2v_vecs_free(&w);
 }
 
 /* ---- evaluation ------------------------------------------------------------- */
@@ -581,6 +680,17 @@ TEST(spearman)
 	CHECK(nk_w2v_eval_similarity(&r, &w, bad2, strlen(bad2), "p.txt", 0) ==
 	      NK_EFORMAT);
 	CHECK(strstr(nk_last_error(), "p.txt:1: 'x' is not a number") != NULL);
+	/* No correlation from fewer than two known pairs, or from equal
+	 * scores: an error, never a nan. */
+	const char *one = "man king 1\nman zzz 2\n";
+	CHECK(nk_w2v_eval_similarity(&r, &w, one, strlen(one), "p.txt", 0) ==
+	      NK_EINVAL);
+	CHECK(strstr(nk_last_error(), "p.txt: 1 pair with both words known (1 not)") != NULL);
+	CHECK(nk_w2v_eval_similarity(&r, &w, "", 0, "p.txt", 0) == NK_EINVAL);
+	const char *flat = "man king 3\nman woman 3\nking queen 3\n";
+	CHECK(nk_w2v_eval_similarity(&r, &w, flat, strlen(flat), "p.txt", 0) ==
+	      NK_EINVAL);
+	CHECK(strstr(nk_last_error(), "all equal") != NULL);
 	nk_w2v_vecs_free(&w);
 }
 
@@ -706,11 +816,13 @@ int main(void)
 	RUN(deterministic_one_thread);
 	RUN(huffman_codes_are_a_prefix_code);
 	RUN(negative_table_follows_unigram_075);
+	RUN(subsampling_keeps_sqrt_t_over_f_plus_t_over_f);
 	RUN(save_resume);
 	RUN(ids_input);
 	RUN(long_sentences_are_cut);
 	RUN(vectors_round_trip);
 	RUN(vectors_errors);
+	RUN(vectors_last_line_and_format);
 	RUN(analogy_and_neighbours);
 	RUN(question_file_errors);
 	RUN(spearman);
