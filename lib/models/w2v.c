@@ -432,11 +432,14 @@ out:
 static int build_tables(nk_w2v *m)
 {
 	uint32_t V = m->V;
-	m->sigm = nk_malloc(SIG_N * sizeof *m->sigm);
+	/* One entry past SIG_N: for f just under SIG_MAX the float index
+	 * (f + SIG_MAX) * SIG_N / (2 SIG_MAX) can round up to SIG_N itself
+	 * (word2vec.c allocates the same spare entry). */
+	m->sigm = nk_malloc((SIG_N + 1) * sizeof *m->sigm);
 	m->keep = nk_malloc(V * sizeof *m->keep);
 	if (!m->sigm || !m->keep)
 		return NK_ENOMEM;
-	for (int i = 0; i < SIG_N; i++) {
+	for (int i = 0; i <= SIG_N; i++) {
 		double x = ((double)i / SIG_N * 2 - 1) * SIG_MAX;
 		m->sigm[i] = (float)(1 / (1 + exp(-x)));
 	}
