@@ -12,6 +12,8 @@
  */
 #include "nn/lr.h"
 
+#include <string.h>
+
 #include <math.h>
 
 float nk_lr_at(const nk_lr_schedule *s, int64_t step)
@@ -36,4 +38,24 @@ float nk_lr_at(const nk_lr_schedule *s, int64_t step)
 	default:
 		return s->base_lr;
 	}
+}
+
+/* The names, in enum nk_lr_kind order, that options and files use. */
+static const char *lr_names[] = {"constant", "step", "cosine"};
+_Static_assert(sizeof lr_names / sizeof *lr_names == NK_LR_COSINE + 1,
+	       "a name for every schedule");
+
+int nk_lr_kind_from_name(const char *name)
+{
+	for (int i = 0; i < (int)(sizeof lr_names / sizeof *lr_names); i++)
+		if (strcmp(name, lr_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *nk_lr_kind_name(int kind)
+{
+	if (kind < 0 || kind >= (int)(sizeof lr_names / sizeof *lr_names))
+		return NULL;
+	return lr_names[kind];
 }

@@ -17,5 +17,8 @@ typedef struct nk_lr_schedule {
 	float min_lr;
 } nk_lr_schedule;
 float nk_lr_at(const nk_lr_schedule *s, int64_t step);
+/* "constant", "step", "cosine"; -1 / NULL for unknown. */
+int nk_lr_kind_from_name(const char *name);
+const char *nk_lr_kind_name(int kind);
 
 #endif

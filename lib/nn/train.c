@@ -7,23 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *lr_names[] = {"constant", "step", "cosine"};
-
-int nk_lr_kind_from_name(const char *name)
-{
-	for (int i = 0; i < (int)(sizeof lr_names / sizeof *lr_names); i++)
-		if (strcmp(name, lr_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *nk_lr_kind_name(int kind)
-{
-	if (kind < 0 || kind >= (int)(sizeof lr_names / sizeof *lr_names))
-		return NULL;
-	return lr_names[kind];
-}
-
 static double now(void)
 {
 	struct timespec ts;

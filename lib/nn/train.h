@@ -48,10 +48,6 @@ typedef struct nk_train_config {
 	uint64_t seed;        /* the per-step random stream */
 } nk_train_config;
 
-/* "constant", "step", "cosine"; -1 / NULL for unknown. */
-int nk_lr_kind_from_name(const char *name);
-const char *nk_lr_kind_name(int kind);
-
 /* The model and its data, as the loop sees them.  Every callback returns
  * NK_OK or an error code with a message recorded. */
 typedef struct nk_train_task {

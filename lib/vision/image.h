@@ -1,12 +1,13 @@
-/* image.h - 8-bit images in memory, read and written through stb_image.
+/* image.h - 8-bit images in memory: PNG through libpng (png.c), JPEG
+ * through libjpeg-turbo (jpeg.c, stb_image for CMYK), binary PNM by our own
+ * decoder (pnm.c), BMP, TGA and GIF through stb_image.
  *
  * An image is rows of interleaved channels, top row first, no padding:
  * pixel (x, y) channel k is data[(y * w + x) * c + k].  c is 1 (gray),
  * 2 (gray+alpha), 3 (RGB) or 4 (RGBA), as the file stores it.
  *
  * Decoding treats every input as hostile (stb_image has had CVEs on
- * crafted files): the header is read with stbi_info_from_memory first and
- * the declared width, height and pixel count are checked against caps
+ * crafted files): the header is read first and the declared width, height and pixel count are checked against caps
  * BEFORE anything is decoded or allocated.  The defaults are 32768 pixels
  * per side and 2^28 pixels in all (768 MiB as RGB); callers may lower or
  * raise them.  PNG, JPEG, BMP, TGA, PNM (P5/P6) and GIF (first frame) are
