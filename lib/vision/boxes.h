@@ -28,11 +28,15 @@ float nk_box_iou(nk_box a, nk_box b);
 /* darknet's do_nms_sort: detections with objectness 0 are moved to the
  * end and ignored; then for every class k the list is sorted by prob[k]
  * (descending; ties keep their order) and every detection that overlaps a
- * higher one by IoU > thresh gets prob[k] = 0.  Reorders dets. */
+ * higher one by IoU > thresh gets prob[k] = 0.  Reorders dets.  All
+ * detections have dets[0].classes classes.  The sort is stable, as
+ * glibc's qsort (a merge sort) is for darknet. */
 void nk_nms_per_class(nk_detection *dets, int n, float thresh);
 /* Class-agnostic: each detection's score is its highest prob; sorted by
  * it, a detection that overlaps a kept higher-scoring one of ANY class by
- * IoU > thresh has all its probabilities zeroed.  Reorders dets. */
+ * IoU > thresh has all its probabilities zeroed.  Detections with
+ * objectness 0 are moved to the end and ignored, as above.  Reorders
+ * dets. */
 void nk_nms_agnostic(nk_detection *dets, int n, float thresh);
 
 #endif
