@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include <omp.h>
+
 /* Rows of col worth sharing between threads (one row is OH*OW floats). */
 #define PAR_MIN_FLOATS (1 << 16)
 
@@ -70,13 +72,14 @@ static void valid_cols(int kj, int W, int OW, int stride, int pad, int *lo,
 	*lo = a, *hi = b;
 }
 
-/* col (C*K*K, OH*OW) from in (C, H, W). */
+/* col (C*K*K, (y1-y0)*OW) from in (C, H, W): the columns of output rows
+ * y0 <= oy < y1. */
 static void im2col(float *col, const float *in, const nk_conv2d_shape *s,
-		   int OH, int OW)
+		   int OW, int y0, int y1)
 {
 	int K = s->K, KK = K * K, H = s->H, W = s->W, st = s->stride;
 	int pad = s->pad, rows = s->C * KK;
-	size_t P = (size_t)OH * OW;
+	size_t P = (size_t)(y1 - y0) * OW;
 #pragma omp parallel for schedule(static) if ((size_t)rows * P >= PAR_MIN_FLOATS)
 	for (int r = 0; r < rows; r++) {
 		int c = r / KK, ki = r % KK / K, kj = r % K;
@@ -84,7 +87,7 @@ static void im2col(float *col, const float *in, const nk_conv2d_shape *s,
 		float *dst = col + (size_t)r * P;
 		int lo, hi;
 		valid_cols(kj, W, OW, st, pad, &lo, &hi);
-		for (int oy = 0; oy < OH; oy++, dst += OW) {
+		for (int oy = y0; oy < y1; oy++, dst += OW) {
 			int iy = oy * st - pad + ki;
 			if (iy < 0 || iy >= H || lo == hi) {
 				memset(dst, 0, (size_t)OW * sizeof *dst);
@@ -140,32 +143,78 @@ static void col2im_add(float *din, const float *col, const nk_conv2d_shape *s,
 	}
 }
 
+/* Output rows y0 <= oy < y1 of one image: o (OC, OH*OW) from x (C, H, W),
+ * through col, (C*K*K, (y1-y0)*OW) floats of work. */
+static void forward_rows(float *o, const float *x, const float *w,
+			 const float *bias, const nk_conv2d_shape *s, int OW,
+			 int P, int y0, int y1, float *col)
+{
+	int G = s->groups, OCg = s->OC / G, Kg = s->C / G * s->K * s->K;
+	int n = (y1 - y0) * OW, ldb = n;
+	if (is_pointwise(s)) {
+		col = (float *)x + (size_t)y0 * OW;
+		ldb = P;
+	} else {
+		im2col(col, x, s, OW, y0, y1);
+	}
+	o += (size_t)y0 * OW;
+	/* The bias goes in first and the product is added to it, as in
+	 * linear.c: one rounding order whatever the sizes. */
+	if (bias)
+		for (int oc = 0; oc < s->OC; oc++)
+			for (int p = 0; p < n; p++)
+				o[(size_t)oc * P + p] = bias[oc];
+	for (int g = 0; g < G; g++)
+		nk_sgemm(0, 0, OCg, n, Kg, 1.0f, w + (size_t)g * OCg * Kg, Kg,
+			 col + (size_t)g * Kg * ldb, ldb, bias ? 1.0f : 0.0f,
+			 o + (size_t)g * OCg * P, P);
+}
+
+/* Large images go to the threads as bands of output rows, one band each:
+ * im2col and a one-thread GEMM per band, a single fork and join.  Leaving
+ * the threads to nk_sgemm instead costs two barriers per 2048 columns of
+ * the product (its column blocks), 170 of them for a 416x416 output: a
+ * small price on an idle machine, but a thread that loses its core stalls
+ * every barrier.  A band is at least this many output pixels wide. */
+#define BAND_MIN_PIXELS 1024
+#define CHUNK_FLOATS (256 * 1024)
+#define MIN_CHUNK_PIXELS 1024
+
 void nk_conv2d_forward(float *out, const float *in, const float *w,
 		       const float *bias, int B, const nk_conv2d_shape *s,
 		       float *work)
 {
-	int OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s), G = s->groups;
-	int P = OH * OW, Cg = s->C / G, OCg = s->OC / G;
-	int Kg = Cg * s->K * s->K; /* the product's inner size */
+	int OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s), P = OH * OW;
 	size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->OC * P;
+	size_t ckk = (size_t)s->C * s->K * s->K;
+	int nth = omp_in_parallel() ? 1 : omp_get_max_threads();
+	int bands = P / BAND_MIN_PIXELS < nth ? P / BAND_MIN_PIXELS : nth;
+	if (bands > OH)
+		bands = OH;
+	/* Within a band, rows go a chunk at a time, so that the chunk's col
+	 * is still in cache when the product packs it (a 416x416 input's col
+	 * is 18 MB, written and read back through memory otherwise); a chunk
+	 * keeps at least MIN_CHUNK_PIXELS columns for the product. */
+	int chunk = (int)(CHUNK_FLOATS / (ckk * OW));
+	if (chunk * OW < MIN_CHUNK_PIXELS)
+		chunk = (MIN_CHUNK_PIXELS + OW - 1) / OW;
 	for (int b = 0; b < B; b++) {
 		float *o = out + b * out_img;
-		const float *x = in + b * in_img, *col = x;
-		if (!is_pointwise(s)) {
-			im2col(work, x, s, OH, OW);
-			col = work;
+		const float *x = in + b * in_img;
+		if (bands < 2) {
+			forward_rows(o, x, w, bias, s, OW, P, 0, OH, work);
+			continue;
 		}
-		/* The bias goes in first and the product is added to it, as in
-		 * linear.c: one rounding order whatever the sizes. */
-		if (bias)
-			for (int oc = 0; oc < s->OC; oc++)
-				for (int p = 0; p < P; p++)
-					o[(size_t)oc * P + p] = bias[oc];
-		for (int g = 0; g < G; g++)
-			nk_sgemm(0, 0, OCg, P, Kg, 1.0f,
-				 w + (size_t)g * OCg * Kg, Kg,
-				 col + (size_t)g * Kg * P, P, bias ? 1.0f : 0.0f,
-				 o + (size_t)g * OCg * P, P);
+		/* Band t: rows [OH*t/bands, OH*(t+1)/bands), its col at
+		 * work + ckk * (first row * OW): the bands tile work. */
+#pragma omp parallel for schedule(static) num_threads(bands)
+		for (int t = 0; t < bands; t++) {
+			int y0 = OH * t / bands, y1 = OH * (t + 1) / bands;
+			for (int y = y0; y < y1; y += chunk)
+				forward_rows(o, x, w, bias, s, OW, P, y,
+					     y + chunk < y1 ? y + chunk : y1,
+					     work + ckk * y0 * OW);
+		}
 	}
 }
 
@@ -193,7 +242,7 @@ void nk_conv2d_backward(float *din, float *dw, float *dbias, const float *dout,
 		if (dw) {
 			const float *col = x;
 			if (!pw) {
-				im2col(work, x, s, OH, OW);
+				im2col(work, x, s, OW, 0, OH);
 				col = work;
 			}
 			for (int g = 0; g < G; g++)
