@@ -729,6 +729,186 @@ TEST(activations)
 	CHECK(nk_act_from_name("elu") == -1);
 }
 
+/* ---- data for the PyTorch comparison (tests/t_conv_torch.sh) ---------- */
+
+/* The file borrows the data until it is written: keep every buffer. */
+static void *keep[256];
+static int nkeep;
+
+static void *kept(void *p)
+{
+	if (nkeep < (int)(sizeof keep / sizeof keep[0]))
+		keep[nkeep++] = p;
+	return p;
+}
+
+static void add4(nk_wfile *f, const char *prefix, const char *name,
+		 const float *data, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+	char key[96];
+	int64_t shp[4] = {a, b, c, d};
+	int nd = 4;
+	while (nd > 1 && shp[nd - 1] == 0)
+		nd--;
+	snprintf(key, sizeof key, "%s.%s", prefix, name);
+	nk_wfile_add(f, key, NK_F32, nd, shp, data);
+}
+
+static void dump_conv(nk_wfile *f, int i)
+{
+	const nk_conv2d_shape *s = &conv_shapes[i].s;
+	int B = conv_shapes[i].B, OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s);
+	conv_ctx c;
+	conv_init(&c, *s, B, 1);
+	kept(c.in), kept(c.w), kept(c.bias), kept(c.out), kept(c.R), kept(c.work);
+	nk_conv2d_forward(c.out, c.in, c.w, c.bias, B, s, c.work);
+	float *din = kept(zeros(c.nin)), *dw = kept(zeros(c.nw));
+	float *db = kept(zeros(s->OC));
+	nk_conv2d_backward(din, dw, db, c.R, c.in, c.w, B, s, c.work);
+	char pre[32], key[48];
+	snprintf(pre, sizeof pre, "conv%d", i);
+	snprintf(key, sizeof key, "%s.shape", pre);
+	nk_wfile_set_ints(f, key, (int64_t[]){s->stride, s->pad, s->groups}, 3);
+	int Cg = s->C / s->groups;
+	add4(f, pre, "in", c.in, B, s->C, s->H, s->W);
+	add4(f, pre, "w", c.w, s->OC, Cg, s->K, s->K);
+	add4(f, pre, "b", c.bias, s->OC, 0, 0, 0);
+	add4(f, pre, "R", c.R, B, s->OC, OH, OW);
+	add4(f, pre, "out", c.out, B, s->OC, OH, OW);
+	add4(f, pre, "din", din, B, s->C, s->H, s->W);
+	add4(f, pre, "dw", dw, s->OC, Cg, s->K, s->K);
+	add4(f, pre, "db", db, s->OC, 0, 0, 0);
+}
+
+static void dump_bn(nk_wfile *f)
+{
+	enum { B = 3, C = 4, H = 5, W = 3 };
+	bn_ctx c;
+	bn_init(&c, B, C, H * W);
+	kept(c.in), kept(c.scale), kept(c.bias), kept(c.out), kept(c.mean);
+	kept(c.invstd), kept(c.R);
+	float *rm0 = kept(rnd(C, 1)), *rv0 = kept(rnd(C, 1));
+	for (int i = 0; i < C; i++)
+		rv0[i] = rv0[i] * rv0[i] + 0.5f;
+	float *rm = kept(dup(rm0, C)), *rv = kept(dup(rv0, C));
+	nk_batchnorm_forward_train(c.out, c.mean, c.invstd, c.in, c.scale, c.bias,
+				   rm, rv, 0.1f, 1e-5f, B, C, H * W);
+	float *din = kept(zeros(B * C * H * W)), *ds = kept(zeros(C));
+	float *db = kept(zeros(C)), *eval = kept(zeros(B * C * H * W));
+	nk_batchnorm_backward(din, ds, db, c.R, c.in, c.mean, c.invstd, c.scale,
+			      B, C, H * W);
+	nk_batchnorm_forward_infer(eval, c.in, c.scale, c.bias, rm, rv, 1e-5f, B,
+				   C, H * W);
+	add4(f, "bn", "in", c.in, B, C, H, W);
+	add4(f, "bn", "scale", c.scale, C, 0, 0, 0);
+	add4(f, "bn", "bias", c.bias, C, 0, 0, 0);
+	add4(f, "bn", "rm0", rm0, C, 0, 0, 0);
+	add4(f, "bn", "rv0", rv0, C, 0, 0, 0);
+	add4(f, "bn", "R", c.R, B, C, H, W);
+	add4(f, "bn", "out", c.out, B, C, H, W);
+	add4(f, "bn", "rm", rm, C, 0, 0, 0);
+	add4(f, "bn", "rv", rv, C, 0, 0, 0);
+	add4(f, "bn", "din", din, B, C, H, W);
+	add4(f, "bn", "dscale", ds, C, 0, 0, 0);
+	add4(f, "bn", "dbias", db, C, 0, 0, 0);
+	add4(f, "bn", "eval", eval, B, C, H, W);
+}
+
+/* max0, max1: PyTorch's sizes; maxdk: darknet's size 2 stride 1;
+ * avg0, avg1: count_include_pad = False. */
+static void dump_pools(nk_wfile *f)
+{
+	static const struct {
+		const char *name;
+		int avg;
+		nk_pool_shape s;
+	} P[] = {
+		{"max0", 0, {3, 9, 8, 5, 4, 3, 2, 1}},
+		{"max1", 0, {2, 8, 6, 4, 3, 2, 2, 0}},
+		{"maxdk", 0, {3, 7, 6, 7, 6, 2, 1, 0}},
+		{"avg0", 1, {3, 9, 8, 5, 4, 3, 2, 1}},
+		{"avg1", 1, {2, 6, 7, 6, 7, 3, 1, 1}},
+	};
+	enum { B = 2 };
+	for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+		const nk_pool_shape *s = &P[i].s;
+		pool_ctx c;
+		pool_init(&c, *s, B, P[i].avg);
+		kept(c.in), kept(c.out), kept(c.R), kept(c.am);
+		pool_loss(&c);
+		float *din = kept(zeros(c.nin));
+		if (P[i].avg)
+			nk_avgpool_backward(din, c.R, B, s);
+		else
+			nk_maxpool_backward(din, c.R, c.am, B, s);
+		char key[48];
+		snprintf(key, sizeof key, "%s.shape", P[i].name);
+		nk_wfile_set_ints(f, key, (int64_t[]){s->K, s->stride, s->pad}, 3);
+		add4(f, P[i].name, "in", c.in, B, s->C, s->H, s->W);
+		add4(f, P[i].name, "R", c.R, B, s->C, s->OH, s->OW);
+		add4(f, P[i].name, "out", c.out, B, s->C, s->OH, s->OW);
+		add4(f, P[i].name, "din", din, B, s->C, s->H, s->W);
+	}
+}
+
+static void dump_moves(nk_wfile *f)
+{
+	/* upsample x2 */
+	enum { B = 2, C = 3, H = 4, W = 5 };
+	size_t n = B * C * H * W;
+	float *x = kept(rnd(n, 1)), *y = kept(zeros(4 * n)), *R = kept(rnd(4 * n, 1));
+	float *dx = kept(zeros(n));
+	nk_upsample_forward(y, x, B, C, H, W, 2);
+	nk_upsample_backward(dx, R, B, C, H, W, 2);
+	add4(f, "up", "in", x, B, C, H, W);
+	add4(f, "up", "R", R, B, C, 2 * H, 2 * W);
+	add4(f, "up", "out", y, B, C, 2 * H, 2 * W);
+	add4(f, "up", "din", dx, B, C, H, W);
+	/* reorg stride 2 of (1, 8, 4, 6), for OpenCV's darknet importer */
+	float *ri = kept(rnd(8 * 4 * 6, 1)), *ro = kept(zeros(8 * 4 * 6));
+	nk_reorg_forward(ro, ri, 1, 8, 4, 6, 2);
+	add4(f, "reorg", "in", ri, 1, 8, 4, 6);
+	add4(f, "reorg", "out", ro, 1, 32, 2, 3);
+	/* activations */
+	static const nk_act acts[] = {NK_ACT_LEAKY, NK_ACT_RELU, NK_ACT_LOGISTIC,
+				      NK_ACT_MISH, NK_ACT_SILU};
+	enum { N = 300 };
+	for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+		const char *name = nk_act_name(acts[i]);
+		float *ax = kept(rnd(N, 8)), *ay = kept(zeros(N));
+		float *aR = kept(rnd(N, 1)), *adx = kept(zeros(N));
+		ax[0] = 25, ax[1] = -25, ax[2] = 50, ax[3] = -50;
+		memcpy(ay, ax, N * sizeof *ay);
+		nk_act_forward(ay, N, acts[i]);
+		nk_act_backward(adx, aR,
+				nk_act_backward_needs_input(acts[i]) ? ax : ay,
+				N, acts[i]);
+		add4(f, name, "in", ax, N, 0, 0, 0);
+		add4(f, name, "R", aR, N, 0, 0, 0);
+		add4(f, name, "out", ay, N, 0, 0, 0);
+		add4(f, name, "din", adx, N, 0, 0, 0);
+	}
+}
+
+static int torch_dump(const char *path)
+{
+	nk_wfile *f = nk_wfile_create();
+	nk_wfile_set_str(f, "program", "test_conv");
+	nk_wfile_set_int(f, "nconv", NSHAPES);
+	for (int i = 0; i < NSHAPES; i++)
+		dump_conv(f, i);
+	dump_bn(f);
+	dump_pools(f);
+	dump_moves(f);
+	int rc = nk_wfile_write(f, path, 0);
+	if (rc)
+		fprintf(stderr, "test_conv: %s\n", nk_last_error());
+	nk_wfile_free(f);
+	for (int i = 0; i < nkeep; i++)
+		free(keep[i]);
+	return rc ? 1 : 0;
+}
+
 /* ---- benchmark (test_conv bench) -------------------------------------- */
 
 static double now(void)
@@ -793,6 +973,8 @@ int main(int argc, char **argv)
 	nk_rng_seed(&rng, 2025, 0);
 	if (argc == 2 && strcmp(argv[1], "bench") == 0)
 		return bench();
+	if (argc == 3 && strcmp(argv[1], "torch") == 0)
+		return torch_dump(argv[2]);
 	RUN(conv_check_shapes);
 	RUN(conv_forward_naive);
 	RUN(conv_gradients);
