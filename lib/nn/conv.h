@@ -4,7 +4,11 @@
  * -- PyTorch's and darknet's layout alike -- and bias (OC) or NULL.
  * OH = (H + 2*pad - K) / stride + 1, and likewise OW.
  * Products go through nk_sgemm (im2col, or the input itself for a 1x1
- * stride-1 convolution); `work` is scratch of nk_conv2d_work_floats floats.
+ * stride-1 convolution); `work` is scratch of nk_conv2d_work_floats floats
+ * (C*K*K*OH*OW; 0 for a 1x1 stride-1 unpadded convolution, whose work may
+ * then be NULL), shared by forward and backward.  Large outputs are split
+ * into bands of rows, one per OpenMP thread; the results are the same bits
+ * for any number of threads.
  */
 #ifndef NK_NN_CONV_H
 #define NK_NN_CONV_H
