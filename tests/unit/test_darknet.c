@@ -242,7 +242,7 @@ TEST(net_errors)
 		{NET "[connected]\noutput=10\n[detection]\ncoords=4\n",
 		 "t.cfg:7: layer 1 [detection]: side 7, num 1, classes 1 need "
 		 "294 inputs, the layer before gives 10"},
-		{NET "[connected]\n[conv]\n", "t.cfg:6: layer 1 [conv]: the "
+		{NET "[softmax]\n[conv]\n", "t.cfg:6: layer 1 [conv]: the "
 		 "layer before does not output an image"},
 		{NET "[conv]\nbinary=1\n", "t.cfg:5: layer 0 [conv]: binary"},
 		{NET "[upsample]\nstride=-2\n", "t.cfg:6: layer 0 [upsample]: "
