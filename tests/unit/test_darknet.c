@@ -5,6 +5,10 @@
  * forward and a decoding checked against hand-computed values.
  *
  * With arguments it is the C side of tests/t_darknet_opencv.sh:
+ *	test_darknet random CFG OUT.weights SEED
+ * writes small random weights for CFG (batch norm variances in [.5, 1.5],
+ * convolution weights scaled by the fan-in so that activations stay near
+ * 1 however deep the network is);
  *	test_darknet dump CFG WEIGHTS IN.nkw OUT.nkw
  * runs the tensor "input" (B,C,H,W) of IN.nkw forward and writes every
  * layer's output as "L<i>" (B, outputs) and the yolo/region detections
@@ -564,6 +568,38 @@ TEST(yolo_decode)
 	nk_darknet_free(&net);
 }
 
+/* test_darknet random CFG OUT.weights SEED */
+static int random_weights(char **argv)
+{
+	nk_darknet net;
+	if (nk_darknet_load_cfg(&net, argv[0])) {
+		fprintf(stderr, "test_darknet random: %s\n", nk_last_error());
+		return 1;
+	}
+	rng = strtoull(argv[2], NULL, 10) * 2654435761u + 1;
+	for (int i = 0; i < net.n; i++) {
+		nk_dn_layer *l = &net.l[i];
+		if (!l->nparams)
+			continue;
+		float a = sqrtf(3.f / (float)(l->nweight / (size_t)l->filters));
+		for (size_t k = 0; k < l->nweight; k++)
+			l->weight[k] = (frand() * 2 - 1) * a;
+		for (int f = 0; f < l->filters; f++) {
+			l->bias[f] = (frand() * 2 - 1) * .1f;
+			if (l->bn) {
+				l->bn_scale[f] = .25f + .5f * frand();
+				l->bn_mean[f] = (frand() * 2 - 1) * .1f;
+				l->bn_var[f] = .5f + frand();
+			}
+		}
+	}
+	int rc = nk_darknet_save_weights(&net, argv[1]);
+	if (rc)
+		fprintf(stderr, "test_darknet random: %s\n", nk_last_error());
+	nk_darknet_free(&net);
+	return rc ? 1 : 0;
+}
+
 /* test_darknet dump CFG WEIGHTS IN.nkw OUT.nkw */
 static int dump(char **argv)
 {
@@ -621,9 +657,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "dump") == 0)
 		return dump(argv + 2);
+	if (argc == 5 && strcmp(argv[1], "random") == 0)
+		return random_weights(argv + 2);
 	if (argc != 1) {
-		fprintf(stderr, "usage: test_darknet [dump CFG WEIGHTS IN.nkw "
-			"OUT.nkw]\n");
+		fprintf(stderr, "usage: test_darknet [random CFG OUT.weights SEED | "
+			"dump CFG WEIGHTS IN.nkw OUT.nkw]\n");
 		return 2;
 	}
 	if (!mkdtemp(tmpdir))
