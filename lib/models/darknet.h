@@ -108,6 +108,10 @@ typedef struct {
  * scales 1, means 0, variances 1, weights 0.  Impossible shapes are
  * NK_EFORMAT naming FILE:LINE and the layer. */
 int nk_darknet_build(nk_darknet *net, nk_dncfg *cfg);
+/* The same without allocating parameters (net->params stays NULL, the
+ * layers' parameter pointers too): shapes and counts only, for printing
+ * a network or checking a cfg. */
+int nk_darknet_build_shapes(nk_darknet *net, nk_dncfg *cfg);
 /* nk_dncfg_load + nk_darknet_build. */
 int nk_darknet_load_cfg(nk_darknet *net, const char *cfg_path);
 /* Both files; weights may be NULL (initial values). */

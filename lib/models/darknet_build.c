@@ -585,19 +585,31 @@ static void init_params(nk_darknet *net)
 	net->folded = 0;
 }
 
-int nk_darknet_build(nk_darknet *net, nk_dncfg *cfg)
+int nk_darknet_build_shapes(nk_darknet *net, nk_dncfg *cfg)
 {
 	memset(net, 0, sizeof *net);
 	net->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
 	bctx b = {net, &net->cfg, 0, -1, 0};
 	int rc = build_net(&b);
-	if (!rc && !(net->params = nk_calloc(net->nparams ? net->nparams : 1,
-					     sizeof *net->params)))
-		rc = NK_ENOMEM;
-	if (rc) {
+	if (!rc && net->nparams > NK_DNW_MAX_BYTES / 4)
+		rc = nk_error(NK_ERANGE, "%s: %zu parameters, more than a "
+			      "weights file holds (%zu)", net->cfg.name,
+			      net->nparams, NK_DNW_MAX_BYTES / 4);
+	if (rc)
 		nk_darknet_free(net);
+	return rc;
+}
+
+int nk_darknet_build(nk_darknet *net, nk_dncfg *cfg)
+{
+	int rc = nk_darknet_build_shapes(net, cfg);
+	if (rc)
 		return rc;
+	if (!(net->params = nk_calloc(net->nparams ? net->nparams : 1,
+				      sizeof *net->params))) {
+		nk_darknet_free(net);
+		return NK_ENOMEM;
 	}
 	init_params(net);
 	return NK_OK;
