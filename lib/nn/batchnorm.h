@@ -15,8 +15,11 @@
 
 #include "nn/layer.h"
 
-/* out (B,C,HW); save_mean, save_invstd (C) written for backward;
- * running_mean, running_var (C) updated when not NULL. */
+/* out (B,C,HW); save_mean, save_invstd (C) written for backward when not
+ * NULL; running_mean, running_var (C) updated when not NULL.  In every
+ * function here scale NULL means 1 and bias (bn_bias) NULL means 0.
+ * Statistics are summed in double, channel by channel: the same bits for
+ * any thread count. */
 void nk_batchnorm_forward_train(float *out, float *save_mean,
 				float *save_invstd, const float *in,
 				const float *scale, const float *bias,

@@ -4,9 +4,14 @@
  * Pooling windows are K x K with a stride and a padding BEFORE the first
  * row and column (pad_top == pad_left == pad); the output size is the
  * caller's (darknet and PyTorch round differently), and window cells
- * outside the input are skipped: they never win a max (an all-outside
- * window gives -FLT_MAX... never happens for valid shapes) and are not
- * counted in an average (count_include_pad = False).
+ * outside the input are skipped: they never win a max and are not
+ * counted in an average (count_include_pad = False).  A window wholly
+ * outside the input (only for an output larger than the input allows)
+ * gives -FLT_MAX with argmax -1 for max, 0 for average, and no gradient.
+ * Ties in a max go to the first cell in row order, as in PyTorch.
+ * darknet's maxpool size=2 stride=1 is K 2, stride 1, pad 0, OH = H: the
+ * last row's and column's windows hang over the edge.
+ * The pooling is in pool.c, upsample and reorg in resample.c.
  */
 #ifndef NK_NN_POOL_H
 #define NK_NN_POOL_H
@@ -47,7 +52,9 @@ void nk_upsample_backward(float *din, const float *dout, int B, int C, int H,
 
 /* darknet's reorg (yolov2's passthrough), stride s: in (B,C,H,W) gives
  * out (B, C*s*s, H/s, W/s) with darknet's (and OpenCV DNN's) element order,
- * which is not PyTorch's pixel_unshuffle. */
+ * which is not PyTorch's pixel_unshuffle: darknet reads the input's memory
+ * as (C/s^2, H*s, W*s), so C must be a multiple of s*s and H, W of s
+ * (resample.c has the index arithmetic). */
 void nk_reorg_forward(float *out, const float *in, int B, int C, int H, int W,
 		      int s);
 void nk_reorg_backward(float *din, const float *dout, int B, int C, int H,
