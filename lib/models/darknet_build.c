@@ -297,9 +297,12 @@ static int build_reorg(bctx *b, nk_dn_layer *l)
 	if (odd)
 		return fail(b, NULL, "reverse, flatten and extra reorgs are "
 			    "not supported");
-	if (l->stride < 1 || l->h % l->stride || l->w % l->stride)
+	/* darknet reads the input as (C/s^2, H*s, W*s): all must divide. */
+	if (l->stride < 1 || l->h % l->stride || l->w % l->stride ||
+	    l->c % (l->stride * l->stride))
 		return fail(b, "stride", "stride=%d does not divide the %dx%d "
-			    "input", l->stride, l->w, l->h);
+			    "input, or its square the %d channels", l->stride,
+			    l->w, l->h, l->c);
 	l->out_c = l->c * l->stride * l->stride;
 	l->out_h = l->h / l->stride;
 	l->out_w = l->w / l->stride;
