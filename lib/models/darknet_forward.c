@@ -1,0 +1,269 @@
+/* darknet_forward.c - running a darknet network forward at inference:
+ * batch norm folded into the weights, the layers of lib/nn/ for the
+ * arithmetic, darknet's own rules for what is particular to it (the
+ * shortcut between sizes, the heads' activations, softmax strides). */
+#include "models/darknet.h"
+#include "core/base.h"
+#include "nn/conv.h"
+#include "nn/linear.h"
+#include "nn/pool.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* darknet's CPU normalize_cpu divides by sqrt(var) + .000001, not by
+ * sqrt(var + eps) as cuDNN and OpenCV (eps 1e-6) do; darknet's CPU build
+ * is the reference here.  y = scale * (x - mean) / d + bias becomes
+ * x * (scale / d) + (bias - mean * scale / d). */
+static int fold(nk_dn_layer *l)
+{
+	size_t F = (size_t)l->filters, per = l->nweight / F;
+	free(l->fw);
+	free(l->fb);
+	l->fw = nk_malloc(l->nweight * sizeof *l->fw);
+	l->fb = nk_malloc(F * sizeof *l->fb);
+	if (!l->fw || !l->fb)
+		return NK_ENOMEM;
+	for (size_t f = 0; f < F; f++) {
+		float k = 1, b = l->bias[f];
+		if (l->bn) {
+			k = l->bn_scale[f] / (sqrtf(l->bn_var[f]) + .000001f);
+			b = l->bias[f] - l->bn_mean[f] * k;
+		}
+		for (size_t j = 0; j < per; j++)
+			l->fw[f * per + j] = l->weight[f * per + j] * k;
+		l->fb[f] = b;
+	}
+	return NK_OK;
+}
+
+static nk_conv2d_shape conv_shape(const nk_dn_layer *l)
+{
+	return (nk_conv2d_shape){l->c, l->h, l->w, l->filters, l->size,
+				 l->stride, l->pad, l->groups};
+}
+
+static int prepare(nk_darknet *net, int B)
+{
+	if (!net->folded) {
+		for (int i = 0; i < net->n; i++)
+			if (net->l[i].nparams && fold(&net->l[i]))
+				return NK_ENOMEM;
+		net->folded = 1;
+	}
+	if (B == net->B)
+		return NK_OK;
+	size_t total = 0, work = 1;
+	for (int i = 0; i < net->n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		size_t n;
+		if (nk_size_mul(&n, l->outputs, (size_t)B) ||
+		    nk_size_add(&total, total, n))
+			return NK_ENOMEM;
+		if (l->type == NK_DN_CONV) {
+			nk_conv2d_shape s = conv_shape(l);
+			size_t wf = nk_conv2d_work_floats(&s);
+			if (wf > work)
+				work = wf;
+		}
+	}
+	free(net->act);
+	nk_free_aligned(net->work);
+	net->B = 0;
+	net->act = nk_malloc(total * sizeof *net->act);
+	net->work = nk_malloc_aligned(work * sizeof *net->work);
+	if (!net->act || !net->work)
+		return NK_ENOMEM;
+	net->nwork = work;
+	float *p = net->act;
+	for (int i = 0; i < net->n; i++) {
+		net->l[i].out = p;
+		p += net->l[i].outputs * (size_t)B;
+	}
+	net->B = B;
+	return NK_OK;
+}
+
+static void logistic(float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = 1.f / (1.f + expf(-x[i]));
+}
+
+/* darknet's softmax(): n values `stride` apart, max subtracted. */
+static void softmax(float *x, int n, float temp, int stride)
+{
+	float largest = -FLT_MAX, sum = 0;
+	for (int i = 0; i < n; i++)
+		if (x[i * stride] > largest)
+			largest = x[i * stride];
+	for (int i = 0; i < n; i++) {
+		float e = expf(x[i * stride] / temp - largest / temp);
+		sum += e;
+		x[i * stride] = e;
+	}
+	for (int i = 0; i < n; i++)
+		x[i * stride] /= sum;
+}
+
+/* darknet's shortcut_cpu: out = s1*out + s2*add over the overlap, the
+ * larger side stepped by the ratio of the sizes. */
+static void shortcut(float *out, const float *add, int B, int w1, int h1,
+		     int c1, int w2, int h2, int c2, float s1, float s2)
+{
+	int stride = w1 / w2, sample = w2 / w1;
+	if (stride < 1)
+		stride = 1;
+	if (sample < 1)
+		sample = 1;
+	int minw = w1 < w2 ? w1 : w2, minh = h1 < h2 ? h1 : h2,
+	    minc = c1 < c2 ? c1 : c2;
+	for (int b = 0; b < B; b++)
+		for (int k = 0; k < minc; k++)
+			for (int j = 0; j < minh; j++)
+				for (int i = 0; i < minw; i++) {
+					size_t o = (size_t)i * sample + (size_t)w2 *
+						   (j * sample + (size_t)h2 *
+						    (k + (size_t)c2 * b));
+					size_t a = (size_t)i * stride + (size_t)w1 *
+						   (j * stride + (size_t)h1 *
+						    (k + (size_t)c1 * b));
+					out[o] = s1 * out[o] + s2 * add[a];
+				}
+}
+
+/* yolo and region heads: logistic on x, y, objectness and (yolo, or
+ * region without softmax) the classes; softmax over region classes. */
+static void head(nk_dn_layer *l, int B)
+{
+	size_t hw = (size_t)l->w * l->h;
+	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
+	size_t per = (size_t)(coords + 1 + l->classes) * hw;
+	for (int b = 0; b < B; b++)
+		for (int n = 0; n < l->num; n++) {
+			float *p = l->out + b * l->outputs + n * per;
+			logistic(p, 2 * hw);
+			if (l->type == NK_DN_YOLO) {
+				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
+				continue;
+			}
+			if (!l->background)
+				logistic(p + coords * hw, hw);
+			float *cls = p + (coords + !l->background) * hw;
+			if (!l->softmax)
+				logistic(p + (coords + 1) * hw,
+					 (size_t)l->classes * hw);
+			else
+				for (size_t g = 0; g < hw; g++)
+					softmax(cls + g, l->classes +
+						l->background, 1, (int)hw);
+		}
+}
+
+static void forward_layer(nk_darknet *net, int i, const float *in, int B)
+{
+	nk_dn_layer *l = &net->l[i];
+	size_t nin = l->inputs * (size_t)B, nout = l->outputs * (size_t)B;
+	switch (l->type) {
+	case NK_DN_CONV: {
+		nk_conv2d_shape s = conv_shape(l);
+		nk_conv2d_forward(l->out, in, l->fw, l->fb, B, &s, net->work);
+		nk_act_forward(l->out, nout, l->act);
+		break;
+	}
+	case NK_DN_CONNECTED:
+		nk_linear_forward(l->out, in, l->fw, l->fb, B, (int)l->inputs,
+				  l->filters);
+		nk_act_forward(l->out, nout, l->act);
+		break;
+	case NK_DN_MAXPOOL: {
+		/* darknet pads padding/2 before, the rest after. */
+		nk_pool_shape s = {l->c, l->h, l->w, l->out_h, l->out_w,
+				   l->size, l->stride, l->pad / 2};
+		nk_maxpool_forward(l->out, NULL, in, B, &s);
+		break;
+	}
+	case NK_DN_AVGPOOL:
+		nk_global_avgpool_forward(l->out, in, B, l->c, l->h * l->w);
+		break;
+	case NK_DN_ROUTE: {
+		size_t off = 0;
+		for (int k = 0; k < l->nlayers; k++) {
+			const nk_dn_layer *f = &net->l[l->layers[k]];
+			for (int b = 0; b < B; b++)
+				memcpy(l->out + b * l->outputs + off,
+				       f->out + b * f->outputs,
+				       f->outputs * sizeof(float));
+			off += f->outputs;
+		}
+		break;
+	}
+	case NK_DN_SHORTCUT: {
+		const nk_dn_layer *f = &net->l[l->from];
+		memcpy(l->out, in, nout * sizeof(float));
+		shortcut(l->out, f->out, B, f->out_w, f->out_h, f->out_c,
+			 l->out_w, l->out_h, l->out_c, l->alpha, l->beta);
+		nk_act_forward(l->out, nout, l->act);
+		break;
+	}
+	case NK_DN_UPSAMPLE:
+		nk_upsample_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
+		if (l->scale != 1)
+			for (size_t k = 0; k < nout; k++)
+				l->out[k] *= l->scale;
+		break;
+	case NK_DN_REORG:
+		nk_reorg_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
+		break;
+	case NK_DN_SOFTMAX: {
+		memcpy(l->out, in, nout * sizeof(float));
+		int n = (int)(l->inputs / (size_t)l->groups);
+		for (int b = 0; b < B; b++)
+			for (int g = 0; g < l->groups; g++)
+				softmax(l->out + b * l->inputs + (size_t)g * n,
+					n, l->temperature, 1);
+		break;
+	}
+	case NK_DN_DETECTION:
+		memcpy(l->out, in, nout * sizeof(float));
+		/* darknet's forward_detection_layer: softmax over each
+		 * cell's classes, the first side*side*classes values. */
+		for (int b = 0; l->softmax && b < B; b++)
+			for (int k = 0; k < l->side * l->side; k++)
+				softmax(l->out + b * l->inputs +
+					(size_t)k * l->classes, l->classes, 1,
+					1);
+		break;
+	case NK_DN_YOLO:
+	case NK_DN_REGION:
+		memcpy(l->out, in, nout * sizeof(float));
+		head(l, B);
+		break;
+	case NK_DN_DROPOUT:
+	case NK_DN_COST:
+	case NK_DN_TYPE_COUNT:
+		memcpy(l->out, in, nin * sizeof(float));
+		break;
+	}
+}
+
+int nk_darknet_forward(nk_darknet *net, const float *in, int B)
+{
+	if (B < 1)
+		return nk_error(NK_EINVAL, "darknet forward: batch %d", B);
+	int rc = prepare(net, B);
+	if (rc)
+		return rc;
+	for (int i = 0; i < net->n; i++) {
+		forward_layer(net, i, in, B);
+		in = net->l[i].out;
+	}
+	return NK_OK;
+}
+
+const float *nk_darknet_output(const nk_darknet *net, int i)
+{
+	return i >= 0 && i < net->n && net->B ? net->l[i].out : NULL;
+}

@@ -1,0 +1,218 @@
+/* darknet_heads.c - detections from the yolo, region and detection
+ * layers, computed as darknet 2018's get_network_boxes computes them
+ * (yolo_layer.c, region_layer.c, detection_layer.c), in the same float
+ * and double arithmetic so that the numbers agree to the last bit. */
+#include "models/darknet.h"
+#include "core/base.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* darknet's entry_index for image 0 of a yolo or region output. */
+static size_t entry(const nk_dn_layer *l, int coords, int loc, int n, int e)
+{
+	size_t hw = (size_t)l->w * l->h;
+	return (size_t)n * hw * (coords + 1 + l->classes) + (size_t)e * hw +
+	       (size_t)loc;
+}
+
+/* correct_yolo_boxes / correct_region_boxes: undo the letterbox. */
+static void correct(nk_detection *d, int n, int w, int h, int netw, int neth,
+		    int relative)
+{
+	int new_w, new_h;
+	if ((float)netw / w < (float)neth / h) {
+		new_w = netw;
+		new_h = (h * netw) / w;
+	} else {
+		new_h = neth;
+		new_w = (w * neth) / h;
+	}
+	for (int i = 0; i < n; i++) {
+		nk_box b = d[i].box;
+		b.x = (b.x - (netw - new_w) / 2. / netw) / ((float)new_w / netw);
+		b.y = (b.y - (neth - new_h) / 2. / neth) / ((float)new_h / neth);
+		b.w *= (float)netw / new_w;
+		b.h *= (float)neth / new_h;
+		if (!relative) {
+			b.x *= w;
+			b.w *= w;
+			b.y *= h;
+			b.h *= h;
+		}
+		d[i].box = b;
+	}
+}
+
+/* get_yolo_box and get_region_box: the same formula. */
+static nk_box anchor_box(const float *x, const float *anchors, int a,
+			 size_t idx, int col, int row, int lw, int lh, int w,
+			 int h, size_t stride)
+{
+	nk_box b;
+	b.x = (col + x[idx]) / lw;
+	b.y = (row + x[idx + stride]) / lh;
+	b.w = exp(x[idx + 2 * stride]) * anchors[2 * a] / w;
+	b.h = exp(x[idx + 3 * stride]) * anchors[2 * a + 1] / h;
+	return b;
+}
+
+static int yolo_count(const nk_dn_layer *l, const float *p, float thresh)
+{
+	int count = 0;
+	for (int i = 0; i < l->w * l->h; i++)
+		for (int n = 0; n < l->num; n++)
+			count += p[entry(l, 4, i, n, 4)] > thresh;
+	return count;
+}
+
+static int yolo(const nk_dn_layer *l, const float *p, int w, int h, int netw,
+		int neth, float thresh, int relative, nk_detection *d)
+{
+	int count = 0;
+	size_t hw = (size_t)l->w * l->h;
+	for (int i = 0; i < l->w * l->h; i++) {
+		int row = i / l->w, col = i % l->w;
+		for (int n = 0; n < l->num; n++) {
+			float obj = p[entry(l, 4, i, n, 4)];
+			if (obj <= thresh)
+				continue;
+			nk_detection *t = &d[count++];
+			t->box = anchor_box(p, l->anchors, l->mask[n],
+					    entry(l, 4, i, n, 0), col, row,
+					    l->w, l->h, netw, neth, hw);
+			t->objectness = obj;
+			for (int j = 0; j < l->classes; j++) {
+				float prob = obj * p[entry(l, 4, i, n, 5 + j)];
+				t->prob[j] = prob > thresh ? prob : 0;
+			}
+		}
+	}
+	correct(d, count, w, h, netw, neth, relative);
+	return count;
+}
+
+static int region(const nk_dn_layer *l, const float *p, int w, int h,
+		  int netw, int neth, float thresh, int relative,
+		  nk_detection *d)
+{
+	size_t hw = (size_t)l->w * l->h;
+	int C = l->coords;
+	for (int i = 0; i < l->w * l->h; i++) {
+		int row = i / l->w, col = i % l->w;
+		for (int n = 0; n < l->num; n++) {
+			nk_detection *t = &d[n * l->w * l->h + i];
+			float scale = l->background ? 1 : p[entry(l, C, i, n, C)];
+			t->box = anchor_box(p, l->anchors, n,
+					    entry(l, C, i, n, 0), col, row,
+					    l->w, l->h, l->w, l->h, hw);
+			t->objectness = scale > thresh ? scale : 0;
+			if (!t->objectness)
+				continue;
+			for (int j = 0; j < l->classes; j++) {
+				float prob = scale * p[entry(l, C, i, n,
+							     C + 1 + j)];
+				t->prob[j] = prob > thresh ? prob : 0;
+			}
+		}
+	}
+	int n = l->w * l->h * l->num;
+	correct(d, n, w, h, netw, neth, relative);
+	return n;
+}
+
+/* get_detection_detections: yolov1's cells, in pixels of w x h (darknet
+ * ignores `relative` and the letterbox here). */
+static int detection(const nk_dn_layer *l, const float *p, int w, int h,
+		     float thresh, nk_detection *d)
+{
+	int S = l->side;
+	for (int i = 0; i < S * S; i++) {
+		int row = i / S, col = i % S;
+		for (int n = 0; n < l->num; n++) {
+			nk_detection *t = &d[i * l->num + n];
+			float scale = p[(size_t)S * S * l->classes +
+					(size_t)i * l->num + n];
+			size_t bi = (size_t)S * S * (l->classes + l->num) +
+				    ((size_t)i * l->num + n) * 4;
+			nk_box b;
+			b.x = (p[bi + 0] + col) / S * w;
+			b.y = (p[bi + 1] + row) / S * h;
+			b.w = pow(p[bi + 2], l->sqrt ? 2 : 1) * w;
+			b.h = pow(p[bi + 3], l->sqrt ? 2 : 1) * h;
+			t->box = b;
+			t->objectness = scale;
+			for (int j = 0; j < l->classes; j++) {
+				float prob = scale * p[(size_t)i * l->classes + j];
+				t->prob[j] = prob > thresh ? prob : 0;
+			}
+		}
+	}
+	return S * S * l->num;
+}
+
+void nk_darknet_free_boxes(nk_detection *dets, int n)
+{
+	(void)n; /* the probabilities are one block, hung on the first */
+	if (dets)
+		free(dets[0].prob);
+	free(dets);
+}
+
+int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
+		     float thresh, float hier, int relative,
+		     nk_detection **dets, int *n)
+{
+	(void)hier; /* used by darknet only for softmax trees */
+	*dets = NULL;
+	*n = 0;
+	if (!net->B || b < 0 || b >= net->B || im_w < 1 || im_h < 1)
+		return nk_error(NK_EINVAL, "darknet boxes: image %d of %d, "
+				"size %dx%d", b, net->B, im_w, im_h);
+	size_t total = 0;
+	int C = 0;
+	for (int i = 0; i < net->n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		const float *p = l->out + b * l->outputs;
+		if (l->type == NK_DN_YOLO)
+			total += (size_t)yolo_count(l, p, thresh);
+		else if (l->type == NK_DN_REGION || l->type == NK_DN_DETECTION)
+			total += (size_t)(l->type == NK_DN_REGION ? l->w * l->h
+					  : l->side * l->side) * l->num;
+		else
+			continue;
+		if (l->classes > C)
+			C = l->classes;
+	}
+	if (total > 1u << 30)
+		return nk_error(NK_ERANGE, "darknet boxes: %zu boxes", total);
+	if (!total)
+		return NK_OK;
+	nk_detection *d = nk_calloc(total, sizeof *d);
+	float *prob = nk_calloc(total * (size_t)C, sizeof *prob);
+	if (!d || !prob) {
+		free(d);
+		free(prob);
+		return NK_ENOMEM;
+	}
+	for (size_t k = 0; k < total; k++)
+		d[k] = (nk_detection){{0, 0, 0, 0}, 0, prob + k * (size_t)C,
+				      C, 0};
+	int at = 0;
+	for (int i = 0; i < net->n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		const float *p = l->out + b * l->outputs;
+		if (l->type == NK_DN_YOLO)
+			at += yolo(l, p, im_w, im_h, net->w, net->h, thresh,
+				   relative, d + at);
+		else if (l->type == NK_DN_REGION)
+			at += region(l, p, im_w, im_h, net->w, net->h, thresh,
+				     relative, d + at);
+		else if (l->type == NK_DN_DETECTION)
+			at += detection(l, p, im_w, im_h, thresh, d + at);
+	}
+	*dets = d;
+	*n = at;
+	return NK_OK;
+}
