@@ -93,6 +93,14 @@ why_skip() {
 		{ echo "../shared/data is absent"; return; } ;;
 	esac
 	case $1 in
+	*/usr/share/darknet*) [ -f /usr/share/darknet/cfg/yolov3-tiny.cfg ] ||
+		{ echo "Debian's darknet (its cfgs and photographs) is not installed"; return; } ;;
+	esac
+	case $1 in
+	*darknet-weights*) /usr/bin/python3 -c 'import numpy' 2>/dev/null ||
+		{ echo "Debian's python3-numpy is not installed"; return; } ;;
+	esac
+	case $1 in
 	*plot-log*) command -v gnuplot >/dev/null 2>&1 ||
 		{ echo "gnuplot is not installed (scripts/deps installs gnuplot-nox)"; return; } ;;
 	*python3*) /usr/bin/python3 -c 'import numpy' 2>/dev/null ||

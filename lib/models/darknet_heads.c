@@ -154,9 +154,7 @@ static int detection(const nk_dn_layer *l, const float *p, int w, int h,
 
 void nk_darknet_free_boxes(nk_detection *dets, int n)
 {
-	(void)n; /* the probabilities are one block, hung on the first */
-	if (dets)
-		free(dets[0].prob);
+	(void)n; /* the probabilities share the detections' block */
 	free(dets);
 }
 
@@ -189,13 +187,16 @@ int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
 		return nk_error(NK_ERANGE, "darknet boxes: %zu boxes", total);
 	if (!total)
 		return NK_OK;
-	nk_detection *d = nk_calloc(total, sizeof *d);
-	float *prob = nk_calloc(total * (size_t)C, sizeof *prob);
-	if (!d || !prob) {
-		free(d);
-		free(prob);
+	/* One block, the detections then their probabilities: NMS reorders
+	 * the detections, so no one of them can own the probabilities. */
+	size_t bytes;
+	if (nk_size_mul(&bytes, total * (size_t)C, sizeof(float)) ||
+	    nk_size_add(&bytes, bytes, total * sizeof(nk_detection)))
+		return NK_ERANGE;
+	nk_detection *d = nk_calloc(1, bytes);
+	if (!d)
 		return NK_ENOMEM;
-	}
+	float *prob = (float *)(d + total);
 	for (size_t k = 0; k < total; k++)
 		d[k] = (nk_detection){{0, 0, 0, 0}, 0, prob + k * (size_t)C,
 				      C, 0};

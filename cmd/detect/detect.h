@@ -1,0 +1,17 @@
+/* detect.h - what detect's subcommand files share. */
+#ifndef DETECT_CMD_H
+#define DETECT_CMD_H
+
+#include <stdio.h>
+
+#include "models/darknet.h"
+
+int detect_run(int argc, char **argv);
+int detect_import(int argc, char **argv);
+int detect_export(int argc, char **argv);
+
+/* The model from -c/-w or from -m; exits with the library's message. */
+void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
+		       const char *nkw, void (*usage)(FILE *));
+
+#endif

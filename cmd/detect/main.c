@@ -1,0 +1,62 @@
+/* detect - object detectors in darknet's format, run on the CPU.
+ *
+ *	detect run -c MODEL.cfg -w MODEL.weights [options] IMAGE...
+ *	detect run -m MODEL.nkw [options] IMAGE...
+ *	detect import -c MODEL.cfg -w MODEL.weights -o MODEL.nkw
+ *	detect export -m MODEL.nkw -o MODEL.weights [-C MODEL.cfg]
+ *
+ * The network is lib/models/darknet*.c; this file dispatches, run.c runs
+ * images through it, convert.c converts between the two model files.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "detect.h"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: %s run (-c MODEL.cfg -w MODEL.weights | -m MODEL.nkw)\n"
+		"                  [options] IMAGE...\n"
+		"       %s import -c MODEL.cfg -w MODEL.weights -o MODEL.nkw\n"
+		"       %s export -m MODEL.nkw -o MODEL.weights [-C MODEL.cfg]\n"
+		"Runs darknet object detectors (YOLO v1, v2, v3) on images and\n"
+		"prints one line per box: IMAGE CLASS SCORE X Y W H.\n"
+		"'%s MODE --help' lists a mode's options.\n",
+		cli_prog, cli_prog, cli_prog, cli_prog);
+}
+
+void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
+		       const char *nkw, void (*use)(FILE *))
+{
+	if (nkw && (cfg || weights))
+		cli_usage_error(use, "-m and -c/-w are two ways to name the model: "
+				"give one");
+	if (!nkw && (!cfg || !weights))
+		cli_usage_error(use, "name the model: -c MODEL.cfg -w MODEL.weights, "
+				"or -m MODEL.nkw");
+	int rc = nkw ? nk_darknet_load_nkw(net, nkw)
+		     : nk_darknet_load(net, cfg, weights);
+	if (rc)
+		cli_die_lib();
+}
+
+int main(int argc, char **argv)
+{
+	cli_init(argv[0]);
+	if (argc < 2)
+		cli_usage_error(usage, "a mode is needed: run, import or export");
+	const char *mode = argv[1];
+	if (strcmp(mode, "-h") == 0 || strcmp(mode, "--help") == 0)
+		cli_exit_help(usage);
+	if (strcmp(mode, "--version") == 0)
+		cli_exit_version();
+	if (strcmp(mode, "run") == 0)
+		return detect_run(argc - 1, argv + 1);
+	if (strcmp(mode, "import") == 0)
+		return detect_import(argc - 1, argv + 1);
+	if (strcmp(mode, "export") == 0)
+		return detect_export(argc - 1, argv + 1);
+	cli_usage_error(usage, "unknown mode '%s' (run, import or export)", mode);
+}

@@ -1,0 +1,70 @@
+/* detect-bench.c - time the darknet network's forward pass in-process, for
+ * scripts/bench-detect.
+ *
+ *	detect-bench CFG WEIGHTS BATCH RUNS
+ *
+ * Loads the model, runs one warm-up forward on a batch of BATCH random
+ * inputs of the network's size, then RUNS timed forwards; prints the best
+ * and the median milliseconds per forward pass (of the whole batch).
+ * The thread count is OpenMP's (OMP_NUM_THREADS).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/base.h"
+#include "models/darknet.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: detect-bench CFG WEIGHTS BATCH RUNS\n");
+		return 2;
+	}
+	int B = atoi(argv[3]), runs = atoi(argv[4]);
+	if (B < 1 || runs < 1) {
+		fprintf(stderr, "detect-bench: BATCH and RUNS must be positive\n");
+		return 2;
+	}
+	nk_darknet net;
+	if (nk_darknet_load(&net, argv[1], argv[2])) {
+		fprintf(stderr, "detect-bench: %s\n", nk_last_error());
+		return 1;
+	}
+	size_t n = net.inputs * (size_t)B;
+	float *x = malloc(n * sizeof *x);
+	double *t = malloc((size_t)runs * sizeof *t);
+	if (!x || !t)
+		return 1;
+	srand(1);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)rand() / (float)RAND_MAX;
+	for (int r = -1; r < runs; r++) {
+		double t0 = now();
+		if (nk_darknet_forward(&net, x, B)) {
+			fprintf(stderr, "detect-bench: %s\n", nk_last_error());
+			return 1;
+		}
+		if (r >= 0)
+			t[r] = (now() - t0) * 1e3;
+	}
+	qsort(t, (size_t)runs, sizeof *t, cmp);
+	printf("%.2f %.2f\n", t[0], t[runs / 2]);
+	nk_darknet_free(&net);
+	free(x);
+	free(t);
+	return 0;
+}

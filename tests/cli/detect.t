@@ -1,0 +1,37 @@
+# detect golden cases: args | stdin | stdout | exit [| stderr part]
+# The model is tests/cli/data/det-tiny.cfg with det-tiny.weights: every
+# cell of its 4x4 grid predicts a 16x16 box (anchor 0: the whole 8x8 input)
+# at its centre, objectness 0.5, class 0.  On the 16x8 image (letterboxed
+# into 4 rows of the 8: offset 2) cell (col, row) is centred at
+# (4 col + 2, 4 row - 2) in the image; darknet's NMS at 0.45 keeps 8 of
+# the 16 (neighbours overlap by 0.6, one apart diagonally by 0.39), worked
+# out by hand and equal to darknet's do_nms_sort.  Boxes are clipped to
+# the image, then printed as X Y W H.
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  | tests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 2.000 0.000 14.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 14.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 6.000 0.000 10.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 2.000 0.000 14.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 2.000 14.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 6.000 2.000 10.000 6.000\n | 0
+# Class-agnostic NMS keeps the same 8 here (one class).
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --agnostic tests/cli/data/det-16x8.png |  | tests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 2.000 0.000 14.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 14.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 6.000 0.000 10.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 2.000 0.000 14.000 8.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 2.000 14.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 6.000 2.000 10.000 6.000\n | 0 | 1 image, 8 boxes
+# Scores are 0.5: a threshold at 0.5 keeps nothing (darknet: score > thresh).
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -t 0.5 tests/cli/data/det-16x8.png |  |  | 0 | 1 image, 0 boxes
+# Names, two images (one forward of two with -b 2), one broken among them.
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names tests/cli/data/det-names.txt -t 0.4 --nms 0.01 tests/cli/data/det-16x8.png |  | tests/cli/data/det-16x8.png blood cell 0.500000 0.000 0.000 10.000 6.000\n | 0
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -b 2 --nms 0.01 tests/cli/data/det-16x8.png tests/cli/data/pyr-trunc.png tests/cli/data/det-16x8.png |  | tests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 6.000\ntests/cli/data/det-16x8.png 0 0.500000 0.000 0.000 10.000 6.000\n | 1 | pyr-trunc.png
+# COCO results: image_id from the file name, category_id the class index.
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --json --nms 0.01 tests/cli/data/det-16x8.png |  | [\n{"image_id": "det-16x8", "category_id": 0, "bbox": [0.000, 0.000, 10.000, 6.000], "score": 0.500000}\n]\n | 0
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --json tests/cli/data/pyr-trunc.png |  | []\n | 1 | pyr-trunc.png
+# Usage errors exit 2.
+run -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 2 | name the model
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights |  |  | 2 | no image given
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -t 1.5 tests/cli/data/det-16x8.png |  |  | 2 | -t: '1.5' is not a number in [0, 1]
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --nms -1 tests/cli/data/det-16x8.png |  |  | 2 | --nms
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -b 0 tests/cli/data/det-16x8.png |  |  | 2 | -b: '0' is not an integer
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -o a.png tests/cli/data/det-16x8.png tests/cli/data/det-16x8.png |  |  | 2 | -o draws one image and 2 were given
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -o a.txt tests/cli/data/det-16x8.png |  |  | 2 | name it .png, .jpg or .jpeg
+run -m x.nkw -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 2 | give one
+frobnicate |  |  | 2 | unknown mode 'frobnicate'
+import -c tests/cli/data/det-tiny.cfg -o x.nkw |  |  | 2 | -c, -w and -o are all needed
+# Runtime errors exit 1 and name the file.
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names tests/cli/data/det-names1.txt tests/cli/data/det-16x8.png |  |  | 1 | det-names1.txt: 1 names, the model has 2 classes
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-short.weights tests/cli/data/det-16x8.png |  |  | 1 | det-short.weights
+run -c tests/cli/data/det-names.txt -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | det-names.txt:1
+run -c tests/cli/data/no-such.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | no-such.cfg
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -O tests/cli/data/no-such-dir tests/cli/data/det-16x8.png |  |  | 1 | no-such-dir: not a directory
