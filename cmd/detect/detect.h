@@ -10,8 +10,9 @@ int detect_run(int argc, char **argv);
 int detect_import(int argc, char **argv);
 int detect_export(int argc, char **argv);
 
-/* The model from -c/-w or from -m; exits with the library's message. */
+/* The model from -c/-w or from -m; exits with the library's message.
+ * Unless quiet, warns of the cfg's keys that no layer reads. */
 void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
-		       const char *nkw, void (*usage)(FILE *));
+		       const char *nkw, int quiet, void (*usage)(FILE *));
 
 #endif

@@ -28,7 +28,7 @@ static void usage(FILE *fp)
 }
 
 void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
-		       const char *nkw, void (*use)(FILE *))
+		       const char *nkw, int quiet, void (*use)(FILE *))
 {
 	if (nkw && (cfg || weights))
 		cli_usage_error(use, "-m and -c/-w are two ways to name the model: "
@@ -40,6 +40,17 @@ void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
 		     : nk_darknet_load(net, cfg, weights);
 	if (rc)
 		cli_die_lib();
+	if (quiet)
+		return;
+	/* A misspelt key is read as its default: say which ones went unread,
+	 * as darknet does. */
+	char **lines;
+	size_t n;
+	if (nk_dncfg_unused(&net->cfg, &lines, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			cli_warnx("%s", lines[i]);
+		nk_dncfg_lines_free(lines, n);
+	}
 }
 
 int main(int argc, char **argv)

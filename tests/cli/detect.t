@@ -18,6 +18,8 @@ run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -b 2 --
 # COCO results: image_id from the file name, category_id the class index.
 run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --json --nms 0.01 tests/cli/data/det-16x8.png |  | [\n{"image_id": "det-16x8", "category_id": 0, "bbox": [0.000, 0.000, 10.000, 6.000], "score": 0.500000}\n]\n | 0
 run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --json tests/cli/data/pyr-trunc.png |  | []\n | 1 | pyr-trunc.png
+# A key no layer reads is named (darknet reads it as the default).
+run -c tests/cli/data/det-typo.cfg -w tests/cli/data/det-tiny.weights -t 0.6 tests/cli/data/det-16x8.png |  |  | 0 | det-typo.cfg:19: layer 1 [maxpool]: unused key 'strde'
 # Usage errors exit 2.
 run -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 2 | name the model
 run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights |  |  | 2 | no image given
