@@ -1,0 +1,55 @@
+/* conv_infer.h - 2-D convolution for inference: weights prepared once,
+ * bias and activation fused into the pass that writes the output.
+ *
+ * A plan holds the weights in the form its algorithm wants:
+ *   - 3x3, stride 1, groups 1: Winograd F(4x4, 3x3) (winograd.c): the
+ *     weights transformed to 6x6 tiles and packed for the tile products,
+ *     4x fewer multiplies than a direct convolution;
+ *   - anything else: im2col (none for 1x1 stride 1 pad 0) and nk_sgemm,
+ *     groups one after the other.
+ * Shapes as in conv.h: in (B, C, H, W), out (B, OC, OH, OW), w (OC,
+ * C/groups, K, K), bias (OC) or NULL, batch norm already folded into w and
+ * bias by the caller.  out = act(conv(in, w) + bias).
+ *
+ * Results are bit-identical for any number of OpenMP threads: every output
+ * element is computed by the same operations in the same order whoever
+ * computes it.  They differ from a direct convolution by rounding only;
+ * the Winograd transforms add some (measured in tests/unit/
+ * test_conv_infer.c: under 1e-5 of the output's scale on yolov3-tiny's
+ * shapes).
+ */
+#ifndef NK_NN_CONV_INFER_H
+#define NK_NN_CONV_INFER_H
+
+#include <stddef.h>
+
+#include "nn/activation.h"
+#include "nn/conv.h"
+
+typedef struct nk_conv_plan nk_conv_plan;
+
+/* The algorithms a plan may choose; NK_CONV_AUTO lets it choose by shape. */
+enum {
+	NK_CONV_AUTO,
+	NK_CONV_GEMM,     /* im2col + nk_sgemm, any shape */
+	NK_CONV_WINO4,    /* Winograd F(4x4,3x3): K 3, stride 1, groups 1 */
+	NK_CONV_ALGO_COUNT
+};
+
+/* NULL (and a recorded error) when the shape is impossible or memory runs
+ * out.  w and bias are copied: the caller may free them. */
+nk_conv_plan *nk_conv_plan_new(const nk_conv2d_shape *s, const float *w,
+			       const float *bias, nk_act act);
+/* The same with the algorithm forced (NK_EINVAL when it cannot do the
+ * shape); for tests and benchmarks. */
+nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
+				    const float *bias, nk_act act, int algo);
+int nk_conv_plan_algo(const nk_conv_plan *p);
+/* Scratch floats nk_conv_plan_run needs for a batch of B. */
+size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B);
+/* out (B, OC, OH, OW) = act(conv(in (B, C, H, W)) + bias). */
+void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
+		      int B, float *work);
+void nk_conv_plan_free(nk_conv_plan *p);
+
+#endif

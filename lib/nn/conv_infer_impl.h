@@ -1,0 +1,83 @@
+/* conv_infer_impl.h - private to conv_infer.c and winograd.c: the Winograd
+ * plan and the activation both algorithms apply as they write the output.
+ */
+#ifndef NK_NN_CONV_INFER_IMPL_H
+#define NK_NN_CONV_INFER_IMPL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "nn/activation.h"
+#include "nn/conv.h"
+
+/* Winograd F(4x4, 3x3): output tiles of 4x4 from input tiles of 6x6.
+ * The output is cut into TH x TW tiles; a block of nty tile rows is
+ * transformed, multiplied and transformed back before the next, so that
+ * its V (36, C, ntp) and M (36, OCp, ntp) stay in cache. */
+typedef struct {
+	int C, OC, H, W, pad, OH, OW, TH, TW;
+	int MR;       /* output channels per micro-kernel (8 or 24) */
+	int nocb;     /* blocks of MR output channels; OCp = nocb * MR */
+	int nv_max;   /* vectors of 16 tiles per micro-kernel call */
+	int nty;      /* tile rows per block */
+	int ntp;      /* tiles per block rounded up to 16 (the largest block) */
+	float *U;     /* (36, nocb, C, MR): G g G^T, zero past OC */
+} nk_wino4;
+
+int nk_wino4_init(nk_wino4 *wp, const nk_conv2d_shape *s, const float *w);
+void nk_wino4_free(nk_wino4 *wp);
+size_t nk_wino4_work_floats(const nk_wino4 *wp);
+void nk_wino4_run(const nk_wino4 *wp, float *out, const float *in, int B,
+		  const float *bias, nk_act act, float *work);
+
+/* darknet's activations; softplus cut off where darknet cuts it. */
+static inline float nk_ci_softplus(float x)
+{
+	if (x > 20)
+		return x;
+	if (x < -20)
+		return expf(x);
+	return log1pf(expf(x));
+}
+
+/* x[i] = act(x[i] + b) for i < n: the last step of every output row.
+ * The switch is outside the loops so that each loop vectorizes. */
+static inline void nk_ci_bias_act(float *x, int n, float b, nk_act act)
+{
+	switch (act) {
+	case NK_ACT_LEAKY:
+		for (int i = 0; i < n; i++) {
+			float v = x[i] + b;
+			x[i] = v > 0 ? v : 0.1f * v;
+		}
+		break;
+	case NK_ACT_RELU:
+		for (int i = 0; i < n; i++) {
+			float v = x[i] + b;
+			x[i] = v > 0 ? v : 0;
+		}
+		break;
+	case NK_ACT_LOGISTIC:
+		for (int i = 0; i < n; i++)
+			x[i] = 1 / (1 + expf(-(x[i] + b)));
+		break;
+	case NK_ACT_MISH:
+		for (int i = 0; i < n; i++) {
+			float v = x[i] + b;
+			x[i] = v * tanhf(nk_ci_softplus(v));
+		}
+		break;
+	case NK_ACT_SILU:
+		for (int i = 0; i < n; i++) {
+			float v = x[i] + b;
+			x[i] = v / (1 + expf(-v));
+		}
+		break;
+	default:
+		for (int i = 0; i < n; i++)
+			x[i] += b;
+		break;
+	}
+}
+
+#endif
