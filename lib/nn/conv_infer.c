@@ -16,7 +16,7 @@ struct nk_conv_plan {
 	int algo;
 	float *bias;  /* (OC) or NULL */
 	float *w;     /* (OC, C/groups, K, K), the GEMM path */
-	nk_wino4 wino;
+	nk_wino wino;
 };
 
 static int shape_ok(const nk_conv2d_shape *s)
@@ -58,8 +58,9 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 		return NULL;
 	}
 	if (algo == NK_CONV_AUTO)
-		algo = wino_fits(s) ? NK_CONV_WINO4 : NK_CONV_GEMM;
-	if (algo == NK_CONV_WINO4 && !wino_fits(s)) {
+		algo = wino_fits(s) ? NK_CONV_WINO2 : NK_CONV_GEMM;
+	int wino = algo == NK_CONV_WINO2 ? 2 : algo == NK_CONV_WINO4 ? 4 : 0;
+	if (wino && !wino_fits(s)) {
 		nk_error(NK_EINVAL, "conv: Winograd needs a 3x3 kernel, stride 1, "
 			 "groups 1");
 		return NULL;
@@ -76,8 +77,8 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 			goto fail;
 		memcpy(p->bias, bias, (size_t)s->OC * sizeof *bias);
 	}
-	if (algo == NK_CONV_WINO4) {
-		if (nk_wino4_init(&p->wino, s, w))
+	if (wino) {
+		if (nk_wino_init(&p->wino, s, w, wino))
 			goto fail;
 	} else {
 		size_t n = (size_t)s->OC * (s->C / s->groups) * s->K * s->K;
@@ -107,7 +108,7 @@ void nk_conv_plan_free(nk_conv_plan *p)
 {
 	if (!p)
 		return;
-	nk_wino4_free(&p->wino);
+	nk_wino_free(&p->wino);
 	free(p->bias);
 	free(p->w);
 	free(p);
@@ -124,8 +125,8 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 {
 	const nk_conv2d_shape *s = &p->s;
 	(void)B;
-	if (p->algo == NK_CONV_WINO4)
-		return nk_wino4_work_floats(&p->wino);
+	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
+		return nk_wino_work_floats(&p->wino);
 	if (!needs_cols(s))
 		return 0;
 	return (size_t)(s->C / s->groups) * s->K * s->K *
@@ -182,8 +183,8 @@ static void run_gemm(const nk_conv_plan *p, float *out, const float *in,
 void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 		      int B, float *work)
 {
-	if (p->algo == NK_CONV_WINO4)
-		nk_wino4_run(&p->wino, out, in, B, p->bias, p->act, work);
+	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
+		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work);
 	else
 		run_gemm(p, out, in, B, work);
 }

@@ -32,7 +32,8 @@ typedef struct nk_conv_plan nk_conv_plan;
 enum {
 	NK_CONV_AUTO,
 	NK_CONV_GEMM,     /* im2col + nk_sgemm, any shape */
-	NK_CONV_WINO4,    /* Winograd F(4x4,3x3): K 3, stride 1, groups 1 */
+	NK_CONV_WINO2,    /* Winograd F(2x2,3x3): K 3, stride 1, groups 1 */
+	NK_CONV_WINO4,    /* Winograd F(4x4,3x3): the same shapes */
 	NK_CONV_ALGO_COUNT
 };
 

@@ -10,24 +10,26 @@
 #include "nn/activation.h"
 #include "nn/conv.h"
 
-/* Winograd F(4x4, 3x3): output tiles of 4x4 from input tiles of 6x6.
+/* Winograd F(m x m, 3x3), m 2 or 4: output tiles of m x m from input
+ * tiles of (m+2) x (m+2), nx = (m+2)^2 products per tile.
  * The output is cut into TH x TW tiles; a block of nty tile rows is
  * transformed, multiplied and transformed back before the next, so that
- * its V (36, C, ntp) and M (36, OCp, ntp) stay in cache. */
+ * its V (nx, C, ntp) and M (nx, OCp, ntp) stay in cache. */
 typedef struct {
+	int m, nx;
 	int C, OC, H, W, pad, OH, OW, TH, TW;
 	int MR;       /* output channels per micro-kernel (8 or 24) */
 	int nocb;     /* blocks of MR output channels; OCp = nocb * MR */
 	int nv_max;   /* vectors of 16 tiles per micro-kernel call */
 	int nty;      /* tile rows per block */
 	int ntp;      /* tiles per block rounded up to 16 (the largest block) */
-	float *U;     /* (36, nocb, C, MR): G g G^T, zero past OC */
-} nk_wino4;
+	float *U;     /* (nx, nocb, C, MR): G g G^T, zero past OC */
+} nk_wino;
 
-int nk_wino4_init(nk_wino4 *wp, const nk_conv2d_shape *s, const float *w);
-void nk_wino4_free(nk_wino4 *wp);
-size_t nk_wino4_work_floats(const nk_wino4 *wp);
-void nk_wino4_run(const nk_wino4 *wp, float *out, const float *in, int B,
+int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m);
+void nk_wino_free(nk_wino *wp);
+size_t nk_wino_work_floats(const nk_wino *wp);
+void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		  const float *bias, nk_act act, float *work);
 
 /* darknet's activations; softplus cut off where darknet cuts it. */

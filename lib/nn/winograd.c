@@ -29,7 +29,6 @@
 typedef float v16 __attribute__((vector_size(64)));
 typedef int v16i __attribute__((vector_size(64)));
 
-enum { NX = 36 };
 
 static inline int imin(int a, int b)
 {
@@ -83,10 +82,9 @@ static const v16i NEXT1 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17
 
 /* The 6 columns of 16 tiles from 66 floats of a row: d[s] lane k is
  * x[4k + s]. */
-static inline void deinterleave(v16 d[6], const float *x)
+static inline void deinterleave(v16 d[6], const v16 x[5])
 {
-	v16 a = ld(x), b = ld(x + 16), c = ld(x + 32), e = ld(x + 48);
-	v16 t = ld(x + 64);
+	v16 a = x[0], b = x[1], c = x[2], e = x[3], t = x[4];
 	v16 e0 = __builtin_shuffle(a, b, EVEN), e1 = __builtin_shuffle(a, b, ODD);
 	v16 f0 = __builtin_shuffle(c, e, EVEN), f1 = __builtin_shuffle(c, e, ODD);
 	d[0] = __builtin_shuffle(e0, f0, EVEN);
@@ -98,14 +96,21 @@ static inline void deinterleave(v16 d[6], const float *x)
 }
 
 /* The inverse for 4 columns: x[4k + s] = y[s] lane k, 64 floats. */
-static inline void interleave(float *x, const v16 y[4])
+static inline void interleave(v16 x[4], const v16 y[4])
 {
 	v16 e0 = __builtin_shuffle(y[0], y[2], LO), f0 = __builtin_shuffle(y[0], y[2], HI);
 	v16 e1 = __builtin_shuffle(y[1], y[3], LO), f1 = __builtin_shuffle(y[1], y[3], HI);
-	st(x, __builtin_shuffle(e0, e1, LO));
-	st(x + 16, __builtin_shuffle(e0, e1, HI));
-	st(x + 32, __builtin_shuffle(f0, f1, LO));
-	st(x + 48, __builtin_shuffle(f0, f1, HI));
+	x[0] = __builtin_shuffle(e0, e1, LO);
+	x[1] = __builtin_shuffle(e0, e1, HI);
+	x[2] = __builtin_shuffle(f0, f1, LO);
+	x[3] = __builtin_shuffle(f0, f1, HI);
+}
+
+/* n floats from dst on, 16 a vector, the last vector partial. */
+static inline void store_row(float *dst, const v16 *x, int n)
+{
+	for (int k = 0; n > 0; k++, n -= 16)
+		st_n(dst + 16 * k, x[k], imin(n, 16));
 }
 
 /* B^T d for the 6 values of a tile column (or row). */
@@ -153,34 +158,124 @@ static inline v16 act_vec(v16 x, nk_act act)
 	}
 }
 
-/* Input transform of channel plane x (H, W) for tiles (ty, 16g .. 16g+n-1)
- * into V + xi * xstride, tiles contiguous. */
-static void input_tiles(float *v, size_t xstride, const float *x,
-			const nk_wino4 *wp, int ty, int g, int n)
+/* F(2x2, 3x3): the 4 columns of 16 tiles from 34 floats, x[2k + s]. */
+static inline void deinterleave2(v16 d[4], const v16 x[3])
 {
-	int W = wp->W, x0 = 64 * g - wp->pad;
-	v16 h[6][6]; /* h[j][r]: B^T along the row r, column j */
-	for (int r = 0; r < 6; r++) {
-		int y = 4 * ty - wp->pad + r;
-		float buf[80];
-		const float *row = buf;
-		v16 d[6];
-		if (y < 0 || y >= wp->H) {
-			for (int j = 0; j < 6; j++)
-				h[j][r] = (v16){0};
+	v16 a = x[0], b = x[1], t = x[2];
+	d[0] = __builtin_shuffle(a, b, EVEN);
+	d[1] = __builtin_shuffle(a, b, ODD);
+	d[2] = __builtin_shuffle(d[0], t, NEXT0);
+	d[3] = __builtin_shuffle(d[1], t, NEXT1);
+}
+static inline void bt4(v16 o[4], const v16 d[4])
+{
+	o[0] = d[0] - d[2];
+	o[1] = d[1] + d[2];
+	o[2] = d[2] - d[1];
+	o[3] = d[1] - d[3];
+}
+static inline void at4(v16 o[2], const v16 m[4])
+{
+	o[0] = m[0] + m[1] + m[2];
+	o[1] = m[1] - m[2] - m[3];
+}
+
+/* Row y of plane x (H, W) from column x0 on, nv vectors, zero outside
+ * the plane.  AVX-512 loads the edges masked, without a copy. */
+static inline void load_row(v16 *r, int nv, const float *x, int H, int W,
+			    int y, int x0)
+{
+	if (y < 0 || y >= H) {
+		for (int k = 0; k < nv; k++)
+			r[k] = (v16){0};
+		return;
+	}
+	const float *row = x + (size_t)y * W;
+	if (x0 >= 0 && x0 + 16 * nv <= W) {
+		for (int k = 0; k < nv; k++)
+			r[k] = ld(row + x0 + 16 * k);
+		return;
+	}
+	for (int k = 0; k < nv; k++) {
+		int lo = x0 + 16 * k; /* lanes lo.. lo+15 of the row */
+		int a = lo < 0 ? -lo : 0, b = W - lo < 16 ? W - lo : 16;
+		if (b <= a) {
+			r[k] = (v16){0};
 			continue;
 		}
-		if (x0 >= 0 && x0 + 80 <= W) {
-			row = x + (size_t)y * W + x0;
-		} else {
-			int lo = x0 < 0 ? -x0 : 0, hi = imin(66, W - x0);
-			memset(buf, 0, sizeof buf);
-			if (hi > lo)
-				memcpy(buf + lo, x + (size_t)y * W + x0 + lo,
-				       (size_t)(hi - lo) * sizeof *buf);
-		}
-		deinterleave(d, row);
-		v16 o[6];
+#ifdef __AVX512F__
+		__mmask16 msk = (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1));
+		/* masked-off lanes are not read, even before the row */
+		r[k] = (v16)_mm512_maskz_loadu_ps(msk, (const char *)row +
+						  (ptrdiff_t)lo * 4);
+#else
+		float t[16] = {0};
+		memcpy(t + a, row + lo + a, (size_t)(b - a) * sizeof *t);
+		r[k] = ld(t);
+#endif
+	}
+}
+
+static void input_tiles2(float *v, size_t xstride, const float *x,
+			 const nk_wino *wp, int ty, int g, int n)
+{
+	v16 h[4][4]; /* h[j][r]: B^T along the row r, column j */
+	for (int r = 0; r < 4; r++) {
+		v16 rv[3], d[4], o[4];
+		load_row(rv, 3, x, wp->H, wp->W, 2 * ty - wp->pad + r,
+			 32 * g - wp->pad);
+		deinterleave2(d, rv);
+		bt4(o, d);
+		for (int j = 0; j < 4; j++)
+			h[j][r] = o[j];
+	}
+	for (int j = 0; j < 4; j++) {
+		v16 o[4];
+		bt4(o, h[j]);
+		for (int i = 0; i < 4; i++)
+			st_n(v + (size_t)(i * 4 + j) * xstride, o[i], n);
+	}
+}
+
+static void output_tiles2(float *y, const float *m, size_t xstride,
+			  const nk_wino *wp, int ty, int g, int n, float bias,
+			  nk_act act)
+{
+	v16 t[2][4];
+	for (int j = 0; j < 4; j++) {
+		v16 c[4], o[2];
+		if (n == 16)
+			for (int i = 0; i < 4; i++)
+				c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
+		else
+			for (int i = 0; i < 4; i++)
+				c[i] = ld_n(m + (size_t)(i * 4 + j) * xstride, n);
+		at4(o, c);
+		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	int cols = imin(32, wp->OW - 32 * g);
+	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {
+		v16 o[2], x[2];
+		at4(o, t[r]);
+		o[0] = act_vec(o[0] + bias, act);
+		o[1] = act_vec(o[1] + bias, act);
+		x[0] = __builtin_shuffle(o[0], o[1], LO);
+		x[1] = __builtin_shuffle(o[0], o[1], HI);
+		store_row(y + (size_t)(2 * ty + r) * wp->OW + 32 * g, x, cols);
+	}
+}
+
+/* F(4x4, 3x3): input transform of channel plane x (H, W) for tiles (ty,
+ * 16g .. 16g+n-1) into V + xi * xstride, tiles contiguous. */
+static void input_tiles4(float *v, size_t xstride, const float *x,
+			const nk_wino *wp, int ty, int g, int n)
+{
+	v16 h[6][6]; /* h[j][r]: B^T along the row r, column j */
+	for (int r = 0; r < 6; r++) {
+		v16 rv[5], d[6], o[6];
+		load_row(rv, 5, x, wp->H, wp->W, 4 * ty - wp->pad + r,
+			 64 * g - wp->pad);
+		deinterleave(d, rv);
 		bt6(o, d);
 		for (int j = 0; j < 6; j++)
 			h[j][r] = o[j];
@@ -193,35 +288,33 @@ static void input_tiles(float *v, size_t xstride, const float *x,
 	}
 }
 
-/* Output transform of M + xi * xstride (tiles contiguous) for tiles (ty,
+/* F(4x4, 3x3): output transform of M + xi * xstride (tiles contiguous) for tiles (ty,
  * 16g .. 16g+n-1) into plane y (OH, OW), with bias and activation. */
-static void output_tiles(float *y, const float *m, size_t xstride,
-			 const nk_wino4 *wp, int ty, int g, int n, float bias,
+static void output_tiles4(float *y, const float *m, size_t xstride,
+			 const nk_wino *wp, int ty, int g, int n, float bias,
 			 nk_act act)
 {
 	v16 t[4][6]; /* t[r][j]: A^T down column j, output row r */
 	for (int j = 0; j < 6; j++) {
 		v16 c[6], o[4];
-		for (int i = 0; i < 6; i++)
-			c[i] = ld_n(m + (size_t)(i * 6 + j) * xstride, n);
+		if (n == 16)
+			for (int i = 0; i < 6; i++)
+				c[i] = ld(m + (size_t)(i * 6 + j) * xstride);
+		else
+			for (int i = 0; i < 6; i++)
+				c[i] = ld_n(m + (size_t)(i * 6 + j) * xstride, n);
 		at6(o, c);
 		for (int r = 0; r < 4; r++)
 			t[r][j] = o[r];
 	}
 	int cols = imin(64, wp->OW - 64 * g);
 	for (int r = 0; r < 4 && 4 * ty + r < wp->OH; r++) {
-		v16 o[4];
-		float *dst = y + (size_t)(4 * ty + r) * wp->OW + 64 * g;
+		v16 o[4], x[4];
 		at6(o, t[r]);
 		for (int s = 0; s < 4; s++)
 			o[s] = act_vec(o[s] + bias, act);
-		if (cols == 64) {
-			interleave(dst, o);
-		} else {
-			float buf[64];
-			interleave(buf, o);
-			memcpy(dst, buf, (size_t)cols * sizeof *buf);
-		}
+		interleave(x, o);
+		store_row(y + (size_t)(4 * ty + r) * wp->OW + 64 * g, x, cols);
 	}
 }
 
@@ -258,7 +351,7 @@ KERNEL(8, 3)
 KERNEL(24, 1)
 
 /* M[xi] rows ocb*MR .. +MR-1 over all ntp tiles of the block. */
-static void products(const nk_wino4 *wp, float *m, const float *v, int xi,
+static void products(const nk_wino *wp, float *m, const float *v, int xi,
 		     int ocb, int ntp)
 {
 	int C = wp->C, MR = wp->MR;
@@ -284,24 +377,32 @@ static int round16(int n)
 	return (n + 15) / 16 * 16;
 }
 
-int nk_wino4_init(nk_wino4 *wp, const nk_conv2d_shape *s, const float *w)
+/* G, the kernel transform, of F(2x2, 3x3) and of F(4x4, 3x3). */
+static const double G2[4][3] = {
+	{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1},
+};
+static const double G4[6][3] = {
+	{1.0 / 4, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
+};
+
+int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m)
 {
-	static const double G[6][3] = {
-		{1.0 / 4, 0, 0},
-		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-		{1.0 / 24, 1.0 / 12, 1.0 / 6},
-		{1.0 / 24, -1.0 / 12, 1.0 / 6},
-		{0, 0, 1},
-	};
+	const double (*G)[3] = m == 2 ? G2 : G4;
+	int n = m + 2; /* input tile side */
 	memset(wp, 0, sizeof *wp);
+	wp->m = m, wp->nx = n * n;
 	wp->C = s->C, wp->OC = s->OC, wp->H = s->H, wp->W = s->W;
 	wp->pad = s->pad;
 	wp->OH = nk_conv2d_out_h(s), wp->OW = nk_conv2d_out_w(s);
-	wp->TH = (wp->OH + 3) / 4, wp->TW = (wp->OW + 3) / 4;
+	wp->TH = (wp->OH + m - 1) / m, wp->TW = (wp->OW + m - 1) / m;
 	/* A block's V and M in about 2 MB (L2 and a slice of L3), but at
 	 * least 48 tiles, or the whole image: U is read once per block. */
-	size_t per_tile = (size_t)NX * (s->C + s->OC) * sizeof(float);
+	size_t per_tile = (size_t)wp->nx * (s->C + s->OC) * sizeof(float);
 	int nt = (int)((2u << 20) / per_tile);
 	if (nt < 48)
 		nt = 48;
@@ -314,24 +415,24 @@ int nk_wino4_init(nk_wino4 *wp, const nk_conv2d_shape *s, const float *w)
 	else
 		wp->MR = 8, wp->nv_max = 3;
 	wp->nocb = (s->OC + wp->MR - 1) / wp->MR;
-	size_t n = (size_t)NX * wp->nocb * wp->MR * s->C;
-	wp->U = nk_malloc_aligned(n * sizeof *wp->U);
+	size_t nu = (size_t)wp->nx * wp->nocb * wp->MR * s->C;
+	wp->U = nk_malloc_aligned(nu * sizeof *wp->U);
 	if (!wp->U)
 		return NK_ENOMEM;
-	memset(wp->U, 0, n * sizeof *wp->U);
+	memset(wp->U, 0, nu * sizeof *wp->U);
 	for (int oc = 0; oc < s->OC; oc++)
 		for (int c = 0; c < s->C; c++) {
 			const float *g = w + ((size_t)oc * s->C + c) * 9;
 			double gg[6][3], u;
-			for (int i = 0; i < 6; i++)
+			for (int i = 0; i < n; i++)
 				for (int b = 0; b < 3; b++)
 					gg[i][b] = G[i][0] * g[b] + G[i][1] * g[3 + b] +
 						   G[i][2] * g[6 + b];
-			for (int i = 0; i < 6; i++)
-				for (int j = 0; j < 6; j++) {
+			for (int i = 0; i < n; i++)
+				for (int j = 0; j < n; j++) {
 					u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] +
 					    gg[i][2] * G[j][2];
-					size_t at = (((size_t)(i * 6 + j) * wp->nocb +
+					size_t at = (((size_t)(i * n + j) * wp->nocb +
 						      oc / wp->MR) * s->C + c) * wp->MR +
 						    oc % wp->MR;
 					wp->U[at] = (float)u;
@@ -340,21 +441,21 @@ int nk_wino4_init(nk_wino4 *wp, const nk_conv2d_shape *s, const float *w)
 	return NK_OK;
 }
 
-void nk_wino4_free(nk_wino4 *wp)
+void nk_wino_free(nk_wino *wp)
 {
 	nk_free_aligned(wp->U);
 	wp->U = NULL;
 }
 
-size_t nk_wino4_work_floats(const nk_wino4 *wp)
+size_t nk_wino_work_floats(const nk_wino *wp)
 {
-	return (size_t)NX * wp->ntp * ((size_t)wp->C + (size_t)wp->nocb * wp->MR);
+	return (size_t)wp->nx * wp->ntp * ((size_t)wp->C + (size_t)wp->nocb * wp->MR);
 }
 
-void nk_wino4_run(const nk_wino4 *wp, float *out, const float *in, int B,
-		  const float *bias, nk_act act, float *work)
+void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
+		 const float *bias, nk_act act, float *work)
 {
-	int C = wp->C, OC = wp->OC, TW = wp->TW, ng = (TW + 15) / 16;
+	int C = wp->C, OC = wp->OC, TW = wp->TW, ng = (TW + 15) / 16, NX = wp->nx;
 	size_t in_plane = (size_t)wp->H * wp->W;
 	size_t out_plane = (size_t)wp->OH * wp->OW;
 	float *v = work;
@@ -371,9 +472,13 @@ void nk_wino4_run(const nk_wino4 *wp, float *out, const float *in, int B,
 				int c = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
 				float *vc = v + (size_t)c * ntp;
 				size_t xs = (size_t)C * ntp;
-				input_tiles(vc + tyl * TW + 16 * g, xs,
-					    x + c * in_plane, wp, ty0 + tyl, g,
-					    imin(16, TW - 16 * g));
+				int n = imin(16, TW - 16 * g);
+				if (wp->m == 2)
+					input_tiles2(vc + tyl * TW + 16 * g, xs,
+						     x + c * in_plane, wp, ty0 + tyl, g, n);
+				else
+					input_tiles4(vc + tyl * TW + 16 * g, xs,
+						     x + c * in_plane, wp, ty0 + tyl, g, n);
 				if (tyl == nb - 1 && g == ng - 1 && ntp > nt)
 					for (int xi = 0; xi < NX; xi++)
 						memset(vc + xi * xs + nt, 0,
@@ -386,11 +491,15 @@ void nk_wino4_run(const nk_wino4 *wp, float *out, const float *in, int B,
 			for (int u = 0; u < OC * nb * ng; u++) {
 				int oc = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
 				size_t xs = (size_t)wp->nocb * wp->MR * ntp;
-				output_tiles(y + oc * out_plane,
-					     m + (size_t)oc * ntp + tyl * TW + 16 * g,
-					     xs, wp, ty0 + tyl, g,
-					     imin(16, TW - 16 * g),
-					     bias ? bias[oc] : 0, act);
+				const float *mo = m + (size_t)oc * ntp + tyl * TW + 16 * g;
+				int n = imin(16, TW - 16 * g);
+				float bo = bias ? bias[oc] : 0;
+				if (wp->m == 2)
+					output_tiles2(y + oc * out_plane, mo, xs, wp,
+						      ty0 + tyl, g, n, bo, act);
+				else
+					output_tiles4(y + oc * out_plane, mo, xs, wp,
+						      ty0 + tyl, g, n, bo, act);
 			}
 		}
 }
