@@ -22,6 +22,10 @@
 
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
@@ -33,6 +37,10 @@ typedef int v16i __attribute__((vector_size(64)));
 static inline int imin(int a, int b)
 {
 	return a < b ? a : b;
+}
+static inline int imax(int a, int b)
+{
+	return a > b ? a : b;
 }
 
 static inline v16 ld(const float *p)
@@ -350,24 +358,27 @@ KERNEL(8, 2)
 KERNEL(8, 3)
 KERNEL(24, 1)
 
-/* M[xi] rows ocb*MR .. +MR-1 over all ntp tiles of the block. */
+/* M rows (ocb*MR .. +MR-1, xi) over all ntp tiles of the block.  M is
+ * (OCp, nx, ntp): the output transform of a channel then reads one
+ * compact stretch, not nx pages far apart. */
 static void products(const nk_wino *wp, float *m, const float *v, int xi,
 		     int ocb, int ntp)
 {
 	int C = wp->C, MR = wp->MR;
+	size_t ldc = (size_t)wp->nx * ntp;
 	const float *a = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
 	const float *b = v + (size_t)xi * C * ntp;
-	float *c = m + ((size_t)xi * wp->nocb * MR + (size_t)ocb * MR) * ntp;
+	float *c = m + (size_t)ocb * MR * ldc + (size_t)xi * ntp;
 	for (int t = 0; t < ntp; ) {
 		int nv = imin(wp->nv_max, (ntp - t) / 16);
 		if (MR == 24)
-			kern_24_1(C, a, b + t, ntp, c + t, ntp);
+			kern_24_1(C, a, b + t, ntp, c + t, ldc);
 		else if (nv == 3)
-			kern_8_3(C, a, b + t, ntp, c + t, ntp);
+			kern_8_3(C, a, b + t, ntp, c + t, ldc);
 		else if (nv == 2)
-			kern_8_2(C, a, b + t, ntp, c + t, ntp);
+			kern_8_2(C, a, b + t, ntp, c + t, ldc);
 		else
-			kern_8_1(C, a, b + t, ntp, c + t, ntp);
+			kern_8_1(C, a, b + t, ntp, c + t, ldc);
 		t += 16 * nv;
 	}
 }
@@ -407,6 +418,22 @@ int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m)
 	if (nt < 48)
 		nt = 48;
 	wp->nty = imin(wp->TH, (nt + wp->TW - 1) / wp->TW);
+	/* Many small blocks (large images, few channels): each thread takes
+	 * whole blocks in its own V and M, which stay in its core's L2, and
+	 * no thread waits for another.  The blocks are then smaller (0.75 MB)
+	 * and as many for every thread. */
+#ifdef _OPENMP
+	wp->slots = omp_get_max_threads();
+#else
+	wp->slots = 1;
+#endif
+	int rows = imax(1, (int)((3u << 18) / per_tile) / wp->TW);
+	for (int r = imin(rows, wp->TH); r >= 1 && !wp->block_par; r--) {
+		int nblk = (wp->TH + r - 1) / r;
+		if (r * wp->TW >= 16 && nblk >= 4 * wp->slots &&
+		    (nblk % wp->slots == 0 || nblk >= 16 * wp->slots))
+			wp->block_par = 1, wp->nty = r;
+	}
 	wp->ntp = round16(wp->nty * wp->TW);
 	/* One vector of tiles (13x13 outputs): 24 channels per call keep the
 	 * FMA units busy; otherwise 8 channels by up to 48 tiles. */
@@ -447,59 +474,133 @@ void nk_wino_free(nk_wino *wp)
 	wp->U = NULL;
 }
 
-size_t nk_wino_work_floats(const nk_wino *wp)
+/* V and M of one block. */
+static size_t block_floats(const nk_wino *wp)
 {
 	return (size_t)wp->nx * wp->ntp * ((size_t)wp->C + (size_t)wp->nocb * wp->MR);
+}
+
+size_t nk_wino_work_floats(const nk_wino *wp)
+{
+	return block_floats(wp) * (wp->block_par ? wp->slots : 1);
+}
+
+/* A block of nb tile rows from ty0: its three phases over the units
+ * u0 .. u1-1 of each, so that a caller can run a phase whole or share it
+ * out among threads.  ntp = round16(nb * TW). */
+typedef struct {
+	const nk_wino *wp;
+	float *v, *m;        /* (nx, C, ntp), (OCp, nx, ntp) */
+	const float *x;      /* (C, H, W) */
+	float *y;            /* (OC, OH, OW) */
+	const float *bias;
+	nk_act act;
+	int ty0, nb, ng, ntp;
+} blk;
+
+static void phase_in(const blk *k, int u0, int u1)
+{
+	const nk_wino *wp = k->wp;
+	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
+	size_t xs = (size_t)wp->C * ntp, in_plane = (size_t)wp->H * wp->W;
+	for (int u = u0; u < u1; u++) {
+		int c = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
+		float *vc = k->v + (size_t)c * ntp;
+		int n = imin(16, TW - 16 * g);
+		if (wp->m == 2)
+			input_tiles2(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
+				     wp, k->ty0 + tyl, g, n);
+		else
+			input_tiles4(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
+				     wp, k->ty0 + tyl, g, n);
+		if (tyl == nb - 1 && g == ng - 1 && ntp > nt)
+			for (int xi = 0; xi < wp->nx; xi++)
+				memset(vc + xi * xs + nt, 0,
+				       (size_t)(ntp - nt) * sizeof *vc);
+	}
+}
+
+static void phase_products(const blk *k, int u0, int u1)
+{
+	for (int u = u0; u < u1; u++)
+		products(k->wp, k->m, k->v, u / k->wp->nocb, u % k->wp->nocb,
+			 k->ntp);
+}
+
+static void phase_out(const blk *k, int u0, int u1)
+{
+	const nk_wino *wp = k->wp;
+	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW;
+	size_t out_plane = (size_t)wp->OH * wp->OW;
+	for (int u = u0; u < u1; u++) {
+		int oc = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
+		const float *mo = k->m + (size_t)oc * wp->nx * ntp + tyl * TW + 16 * g;
+		int n = imin(16, TW - 16 * g);
+		float bo = k->bias ? k->bias[oc] : 0;
+		if (wp->m == 2)
+			output_tiles2(k->y + oc * out_plane, mo, ntp, wp,
+				      k->ty0 + tyl, g, n, bo, k->act);
+		else
+			output_tiles4(k->y + oc * out_plane, mo, ntp, wp,
+				      k->ty0 + tyl, g, n, bo, k->act);
+	}
+}
+
+static blk block_at(const nk_wino *wp, float *out, const float *in,
+		    const float *bias, nk_act act, float *work, int b, int ty0)
+{
+	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0};
+	k.nb = imin(wp->nty, wp->TH - ty0);
+	k.ng = (wp->TW + 15) / 16;
+	k.ntp = round16(k.nb * wp->TW);
+	k.v = work;
+	k.m = work + (size_t)wp->nx * wp->C * wp->ntp;
+	k.x = in + (size_t)b * wp->C * wp->H * wp->W;
+	k.y = out + (size_t)b * wp->OC * wp->OH * wp->OW;
+	return k;
 }
 
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		 const float *bias, nk_act act, float *work)
 {
-	int C = wp->C, OC = wp->OC, TW = wp->TW, ng = (TW + 15) / 16, NX = wp->nx;
-	size_t in_plane = (size_t)wp->H * wp->W;
-	size_t out_plane = (size_t)wp->OH * wp->OW;
-	float *v = work;
-	float *m = work + (size_t)NX * C * wp->ntp;
-#pragma omp parallel
-	for (int b = 0; b < B; b++)
-		for (int ty0 = 0; ty0 < wp->TH; ty0 += wp->nty) {
-			int nb = imin(wp->nty, wp->TH - ty0);
-			int nt = nb * TW, ntp = round16(nt);
-			const float *x = in + (size_t)b * C * in_plane;
-			float *y = out + (size_t)b * OC * out_plane;
+	int nblk = (wp->TH + wp->nty - 1) / wp->nty;
+	if (wp->block_par) {
+		int nthr = 1;
+#ifdef _OPENMP
+		nthr = imin(omp_get_max_threads(), wp->slots);
+#endif
+#pragma omp parallel num_threads(nthr)
+		{
+			int t = 0;
+#ifdef _OPENMP
+			t = omp_get_thread_num();
+#endif
+			float *mine = work + (size_t)t * block_floats(wp);
 #pragma omp for schedule(static)
-			for (int u = 0; u < C * nb * ng; u++) {
-				int c = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
-				float *vc = v + (size_t)c * ntp;
-				size_t xs = (size_t)C * ntp;
-				int n = imin(16, TW - 16 * g);
-				if (wp->m == 2)
-					input_tiles2(vc + tyl * TW + 16 * g, xs,
-						     x + c * in_plane, wp, ty0 + tyl, g, n);
-				else
-					input_tiles4(vc + tyl * TW + 16 * g, xs,
-						     x + c * in_plane, wp, ty0 + tyl, g, n);
-				if (tyl == nb - 1 && g == ng - 1 && ntp > nt)
-					for (int xi = 0; xi < NX; xi++)
-						memset(vc + xi * xs + nt, 0,
-						       (size_t)(ntp - nt) * sizeof *v);
-			}
-#pragma omp for schedule(static)
-			for (int u = 0; u < NX * wp->nocb; u++)
-				products(wp, m, v, u / wp->nocb, u % wp->nocb, ntp);
-#pragma omp for schedule(static)
-			for (int u = 0; u < OC * nb * ng; u++) {
-				int oc = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
-				size_t xs = (size_t)wp->nocb * wp->MR * ntp;
-				const float *mo = m + (size_t)oc * ntp + tyl * TW + 16 * g;
-				int n = imin(16, TW - 16 * g);
-				float bo = bias ? bias[oc] : 0;
-				if (wp->m == 2)
-					output_tiles2(y + oc * out_plane, mo, xs, wp,
-						      ty0 + tyl, g, n, bo, act);
-				else
-					output_tiles4(y + oc * out_plane, mo, xs, wp,
-						      ty0 + tyl, g, n, bo, act);
+			for (int u = 0; u < B * nblk; u++) {
+				blk k = block_at(wp, out, in, bias, act, mine,
+						 u / nblk, u % nblk * wp->nty);
+				phase_in(&k, 0, wp->C * k.nb * k.ng);
+				phase_products(&k, 0, wp->nx * wp->nocb);
+				phase_out(&k, 0, wp->OC * k.nb * k.ng);
 			}
 		}
+		return;
+	}
+	/* Few large blocks: the threads share out each phase. */
+#pragma omp parallel
+	for (int u = 0; u < B * nblk; u++) {
+		blk k = block_at(wp, out, in, bias, act, work, u / nblk,
+				 u % nblk * wp->nty);
+		int nin = wp->C * k.nb * k.ng, nout = wp->OC * k.nb * k.ng;
+#pragma omp for schedule(static)
+		for (int i = 0; i < nin; i++)
+			phase_in(&k, i, i + 1);
+#pragma omp for schedule(static)
+		for (int i = 0; i < wp->nx * wp->nocb; i++)
+			phase_products(&k, i, i + 1);
+#pragma omp for schedule(static)
+		for (int i = 0; i < nout; i++)
+			phase_out(&k, i, i + 1);
+	}
 }

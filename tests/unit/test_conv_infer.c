@@ -286,7 +286,7 @@ static int bench(int algo)
 		{256, 26, 26, 255, 1, 1, 0, 1},
 	};
 	enum { NL = N_OF(L), REP = 5 };
-	double t[NL][REP], total[REP], cpu[REP], worst = 0;
+	double t[NL][REP], tc[NL][REP], total[REP], cpu[REP], worst = 0;
 	nk_conv_plan *p[NL];
 	float *in[NL], *out[NL], *w[NL], *bias[NL], *work = NULL;
 	size_t wmax = 0;
@@ -307,30 +307,48 @@ static int bench(int algo)
 			wmax = nk_conv_plan_work_floats(p[l], 1);
 	}
 	work = malloc((wmax + 1) * sizeof *work);
-	/* NK_BENCH_LAYER=l runs layer l alone 200 times, for a profiler */
+	/* NK_BENCH_LAYER=l runs layer l alone, 10 rounds of 20, and prints
+	 * the fastest round's CPU time per run (for tuning on a busy machine:
+	 * the minimum is the least disturbed) */
 	const char *only = getenv("NK_BENCH_LAYER");
-	for (int r = 0; only && r < 200; r++)
-		nk_conv_plan_run(p[atoi(only)], out[atoi(only)], in[atoi(only)], 1, work);
+	if (only) {
+		int l = atoi(only);
+		double best = 1e9;
+		for (int r = 0; r < 10; r++) {
+			double c0 = cpu_now(), w0 = now();
+			for (int i = 0; i < 20; i++)
+				nk_conv_plan_run(p[l], out[l], in[l], 1, work);
+			double c = (cpu_now() - c0) / 20, w = (now() - w0) / 20;
+			best = c < best ? c : best;
+			(void)w;
+		}
+		printf("layer %d: %.3f ms CPU per run (fastest of 10 rounds)\n", l,
+		       best * 1e3);
+		return 0;
+	}
 	for (int r = 0; r < REP + 1; r++) { /* the first round warms up */
 		total[r ? r - 1 : 0] = 0;
 		double c0 = cpu_now();
 		for (int l = 0; l < NL; l++) {
-			double t0 = now();
+			double t0 = now(), tc0 = cpu_now();
 			nk_conv_plan_run(p[l], out[l], in[l], 1, work);
 			double dt = now() - t0;
 			if (r) {
+				tc[l][r - 1] = cpu_now() - tc0;
 				t[l][r - 1] = dt;
 				total[r - 1] += dt;
 			}
 		}
 		cpu[r ? r - 1 : 0] = cpu_now() - c0;
 	}
-	printf("layer  C    HxW      OC   K algo   median ms\n");
+	printf("layer  C    HxW      OC   K algo   median ms  CPU ms\n");
 	for (int l = 0; l < NL; l++) {
 		qsort(t[l], REP, sizeof t[l][0], cmp_double);
-		printf("%2d %5d %4dx%-4d %5d %2d %-6s %8.3f\n", l, L[l].C, L[l].H,
-		       L[l].W, L[l].OC, L[l].K, algo_name[nk_conv_plan_algo(p[l])],
-		       t[l][REP / 2] * 1e3);
+		qsort(tc[l], REP, sizeof tc[l][0], cmp_double);
+		printf("%2d %5d %4dx%-4d %5d %2d %-6s %8.3f %8.3f\n", l, L[l].C,
+		       L[l].H, L[l].W, L[l].OC, L[l].K,
+		       algo_name[nk_conv_plan_algo(p[l])], t[l][REP / 2] * 1e3,
+		       tc[l][REP / 2] * 1e3);
 		double e = max_err(&L[l], out[l], in[l], w[l], bias[l],
 				   NK_ACT_LEAKY, 1, 97);
 		worst = e > worst ? e : worst;
