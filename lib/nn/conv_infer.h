@@ -2,9 +2,9 @@
  * bias and activation fused into the pass that writes the output.
  *
  * A plan holds the weights in the form its algorithm wants:
- *   - 3x3, stride 1, groups 1: Winograd F(4x4, 3x3) (winograd.c): the
- *     weights transformed to 6x6 tiles and packed for the tile products,
- *     4x fewer multiplies than a direct convolution;
+ *   - 3x3, stride 1, groups 1: Winograd F(2x2, 3x3) (winograd.c): the
+ *     weights transformed to 4x4 tiles and packed for the tile products,
+ *     2.25x fewer multiplies than a direct convolution;
  *   - anything else: im2col (none for 1x1 stride 1 pad 0) and nk_sgemm,
  *     groups one after the other.
  * Shapes as in conv.h: in (B, C, H, W), out (B, OC, OH, OW), w (OC,
@@ -13,10 +13,12 @@
  *
  * Results are bit-identical for any number of OpenMP threads: every output
  * element is computed by the same operations in the same order whoever
- * computes it.  They differ from a direct convolution by rounding only;
- * the Winograd transforms add some (measured in tests/unit/
- * test_conv_infer.c: under 1e-5 of the output's scale on yolov3-tiny's
- * shapes).
+ * computes it.  They differ from a direct convolution by rounding: on
+ * inputs in [-10, 10] and outputs of the same scale, at most 2e-5 for F2
+ * and the GEMM path, 3e-4 for F(4x4, 3x3) -- 4x fewer multiplies, but
+ * over the 1e-4 budget, so only chosen on request (NK_CONV_WINO4).
+ * Measured by tests/unit/test_conv_infer.c; `test_conv_infer bench` and
+ * scripts/bench-conv time yolov3-tiny's layers.
  */
 #ifndef NK_NN_CONV_INFER_H
 #define NK_NN_CONV_INFER_H
@@ -46,7 +48,9 @@ nk_conv_plan *nk_conv_plan_new(const nk_conv2d_shape *s, const float *w,
 nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 				    const float *bias, nk_act act, int algo);
 int nk_conv_plan_algo(const nk_conv_plan *p);
-/* Scratch floats nk_conv_plan_run needs for a batch of B. */
+/* Scratch floats nk_conv_plan_run needs for a batch of B.  A plan made
+ * with N OpenMP threads available may hold a block per thread in it and
+ * runs on at most N threads. */
 size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B);
 /* out (B, OC, OH, OW) = act(conv(in (B, C, H, W)) + bias). */
 void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,

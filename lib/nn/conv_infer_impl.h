@@ -6,6 +6,11 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include "nn/activation.h"
 #include "nn/conv.h"
@@ -33,6 +38,73 @@ void nk_wino_free(nk_wino *wp);
 size_t nk_wino_work_floats(const nk_wino *wp);
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		  const float *bias, nk_act act, float *work);
+
+/* 16 floats: the vector the Winograd code works in (GCC vector
+ * extensions; one AVX-512 register with -march=native). */
+typedef float v16 __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+
+static inline int imin(int a, int b)
+{
+	return a < b ? a : b;
+}
+static inline int imax(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static inline v16 ld(const float *p)
+{
+	v16 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+static inline void st(float *p, v16 v)
+{
+	memcpy(p, &v, sizeof v);
+}
+/* The first n lanes; the rest read as zero and are not touched. */
+static inline v16 ld_n(const float *p, int n)
+{
+	if (n == 16)
+		return ld(p);
+#ifdef __AVX512F__
+	return (v16)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#else
+	float t[16] = {0};
+	memcpy(t, p, (size_t)n * sizeof *t);
+	return ld(t);
+#endif
+}
+static inline void st_n(float *p, v16 v, int n)
+{
+	if (n == 16) {
+		st(p, v);
+		return;
+	}
+#ifdef __AVX512F__
+	_mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#else
+	float t[16];
+	st(t, v);
+	memcpy(p, t, (size_t)n * sizeof *t);
+#endif
+}
+
+/* The tile transforms (winograd_tiles.c).  Input: channel plane x (H, W)
+ * for the n <= 16 tiles (ty, 16g ..) into v + xi * xstride, tiles
+ * contiguous.  Output: m + xi * xstride for the same tiles into plane y
+ * (OH, OW), plus bias, through the activation. */
+void nk_wino_input_tiles2(float *v, size_t xstride, const float *x,
+			  const nk_wino *wp, int ty, int g, int n);
+void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,
+			  const nk_wino *wp, int ty, int g, int n);
+void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
+			   const nk_wino *wp, int ty, int g, int n, float bias,
+			   nk_act act);
+void nk_wino_output_tiles4(float *y, const float *m, size_t xstride,
+			   const nk_wino *wp, int ty, int g, int n, float bias,
+			   nk_act act);
 
 /* darknet's activations; softplus cut off where darknet cuts it. */
 static inline float nk_ci_softplus(float x)

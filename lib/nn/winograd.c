@@ -1,21 +1,28 @@
-/* winograd.c - 3x3 stride-1 convolution by Winograd's F(4x4, 3x3).
+/* winograd.c - 3x3 stride-1 convolution by Winograd's F(2x2, 3x3) or
+ * F(4x4, 3x3): the plan, the products and how threads share them out.
  *
- * Each 4x4 output tile is A^T [ sum_c (G g G^T) .* (B^T d B) ] A, where
- * d is the 6x6 input tile, g the 3x3 kernel (Lavin & Gray 2015, points
- * 0, +-1, +-2, infinity).  The element-wise products summed over c are 36
- * matrix products (OC x C) @ (C x tiles), one per tile position xi: 36
- * multiplies per 16 outputs where a direct convolution does 144.
+ * Each m x m output tile is A^T [ sum_c (G g G^T) .* (B^T d B) ] A, where
+ * d is the (m+2) x (m+2) input tile, g the 3x3 kernel (Lavin & Gray 2015;
+ * points 0, +-1 for m = 2, 0, +-1, +-2 for m = 4, and infinity).  The
+ * element-wise products summed over c are nx = (m+2)^2 matrix products
+ * (OC x C) @ (C x tiles), one per tile position xi: 16 multiplies per 4
+ * outputs (F2) or 36 per 16 (F4) where a direct convolution does 9 per
+ * output.  F4 does fewer but its points +-2 amplify rounding: 3e-4 off
+ * the direct convolution on outputs of magnitude 1..10 where F2 is 2e-5
+ * (tests/unit/test_conv_infer.c), so F2 is what plans choose.
  *
- * Layout: everything is vectorized over 16 neighbouring tiles of a tile
- * row (GCC vector extensions: AVX-512 with -march=native, plain code
- * elsewhere).  An input row of 64 + 2 floats is de-interleaved into the 6
- * columns each of 16 tiles needs; the output is interleaved back the same
- * way.  V (36, C, tiles) and M (36, OCp, tiles) hold the tiles of a block
- * of tile rows, sized to stay in cache between the three phases.
+ * The products: a micro-kernel keeps 8 output channels by 48 tiles (or 24
+ * by 16) of M in registers over all of C, the weights packed (nx, OC/MR,
+ * C, MR) at plan time, V read as it was written.  V (nx, C, tiles) and
+ * M (OCp, nx, tiles) hold a block of tile rows, sized to stay in cache
+ * between the three phases: input transform, products, output transform
+ * (winograd_tiles.c does the transforms).
  *
- * Threads split each phase (input channels, (xi, channel block) products,
- * output channels); every element is computed by the same operations
- * whichever thread does it, so results do not depend on the thread count.
+ * Threads take whole blocks when there are many (large images, few
+ * channels), or else split each phase of a block (input channels, (xi,
+ * channel block) products, output channels); every element is computed
+ * by the same operations whichever thread does it and whatever the block
+ * size, so results do not depend on the thread count.
  */
 #include "nn/conv_infer_impl.h"
 #include "core/base.h"
@@ -25,306 +32,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
-
-typedef float v16 __attribute__((vector_size(64)));
-typedef int v16i __attribute__((vector_size(64)));
-
-
-static inline int imin(int a, int b)
-{
-	return a < b ? a : b;
-}
-static inline int imax(int a, int b)
-{
-	return a > b ? a : b;
-}
-
-static inline v16 ld(const float *p)
-{
-	v16 v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-static inline void st(float *p, v16 v)
-{
-	memcpy(p, &v, sizeof v);
-}
-/* The first n lanes; the rest read as zero and are not touched. */
-static inline v16 ld_n(const float *p, int n)
-{
-	if (n == 16)
-		return ld(p);
-#ifdef __AVX512F__
-	return (v16)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
-#else
-	float t[16] = {0};
-	memcpy(t, p, (size_t)n * sizeof *t);
-	return ld(t);
-#endif
-}
-static inline void st_n(float *p, v16 v, int n)
-{
-	if (n == 16) {
-		st(p, v);
-		return;
-	}
-#ifdef __AVX512F__
-	_mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
-#else
-	float t[16];
-	st(t, v);
-	memcpy(p, t, (size_t)n * sizeof *t);
-#endif
-}
-
-static const v16i EVEN = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
-static const v16i ODD = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
-static const v16i LO = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
-static const v16i HI = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-static const v16i NEXT0 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-static const v16i NEXT1 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17};
-
-/* The 6 columns of 16 tiles from 66 floats of a row: d[s] lane k is
- * x[4k + s]. */
-static inline void deinterleave(v16 d[6], const v16 x[5])
-{
-	v16 a = x[0], b = x[1], c = x[2], e = x[3], t = x[4];
-	v16 e0 = __builtin_shuffle(a, b, EVEN), e1 = __builtin_shuffle(a, b, ODD);
-	v16 f0 = __builtin_shuffle(c, e, EVEN), f1 = __builtin_shuffle(c, e, ODD);
-	d[0] = __builtin_shuffle(e0, f0, EVEN);
-	d[2] = __builtin_shuffle(e0, f0, ODD);
-	d[1] = __builtin_shuffle(e1, f1, EVEN);
-	d[3] = __builtin_shuffle(e1, f1, ODD);
-	d[4] = __builtin_shuffle(d[0], t, NEXT0);
-	d[5] = __builtin_shuffle(d[1], t, NEXT1);
-}
-
-/* The inverse for 4 columns: x[4k + s] = y[s] lane k, 64 floats. */
-static inline void interleave(v16 x[4], const v16 y[4])
-{
-	v16 e0 = __builtin_shuffle(y[0], y[2], LO), f0 = __builtin_shuffle(y[0], y[2], HI);
-	v16 e1 = __builtin_shuffle(y[1], y[3], LO), f1 = __builtin_shuffle(y[1], y[3], HI);
-	x[0] = __builtin_shuffle(e0, e1, LO);
-	x[1] = __builtin_shuffle(e0, e1, HI);
-	x[2] = __builtin_shuffle(f0, f1, LO);
-	x[3] = __builtin_shuffle(f0, f1, HI);
-}
-
-/* n floats from dst on, 16 a vector, the last vector partial. */
-static inline void store_row(float *dst, const v16 *x, int n)
-{
-	for (int k = 0; n > 0; k++, n -= 16)
-		st_n(dst + 16 * k, x[k], imin(n, 16));
-}
-
-/* B^T d for the 6 values of a tile column (or row). */
-static inline void bt6(v16 o[6], const v16 d[6])
-{
-	o[0] = 4 * d[0] - 5 * d[2] + d[4];
-	o[1] = (d[4] + d[3]) - 4 * (d[1] + d[2]);
-	o[2] = (d[4] - d[3]) + 4 * (d[1] - d[2]);
-	o[3] = (d[4] - d[2]) + 2 * (d[3] - d[1]);
-	o[4] = (d[4] - d[2]) - 2 * (d[3] - d[1]);
-	o[5] = 4 * d[1] - 5 * d[3] + d[5];
-}
-
-/* A^T m: 4 outputs from 6. */
-static inline void at6(v16 o[4], const v16 m[6])
-{
-	v16 p12 = m[1] + m[2], m12 = m[1] - m[2];
-	v16 p34 = m[3] + m[4], m34 = m[3] - m[4];
-	o[0] = m[0] + p12 + p34;
-	o[1] = m12 + 2 * m34;
-	o[2] = p12 + 4 * p34;
-	o[3] = m12 + 8 * m34 + m[5];
-}
-
-/* The activations in vector form where they are cheap (max(x, 0.1 x) is
- * leaky for any x but NaN); the rest go through the scalar functions. */
-static inline v16 act_vec(v16 x, nk_act act)
-{
-	v16i m;
-	switch (act) {
-	case NK_ACT_LINEAR:
-		return x;
-	case NK_ACT_LEAKY:
-		m = x > 0;
-		return (v16)(((v16i)x & m) | ((v16i)(0.1f * x) & ~m));
-	case NK_ACT_RELU:
-		m = x > 0;
-		return (v16)((v16i)x & m);
-	default: {
-		float t[16];
-		st(t, x);
-		nk_ci_bias_act(t, 16, 0, act);
-		return ld(t);
-	}
-	}
-}
-
-/* F(2x2, 3x3): the 4 columns of 16 tiles from 34 floats, x[2k + s]. */
-static inline void deinterleave2(v16 d[4], const v16 x[3])
-{
-	v16 a = x[0], b = x[1], t = x[2];
-	d[0] = __builtin_shuffle(a, b, EVEN);
-	d[1] = __builtin_shuffle(a, b, ODD);
-	d[2] = __builtin_shuffle(d[0], t, NEXT0);
-	d[3] = __builtin_shuffle(d[1], t, NEXT1);
-}
-static inline void bt4(v16 o[4], const v16 d[4])
-{
-	o[0] = d[0] - d[2];
-	o[1] = d[1] + d[2];
-	o[2] = d[2] - d[1];
-	o[3] = d[1] - d[3];
-}
-static inline void at4(v16 o[2], const v16 m[4])
-{
-	o[0] = m[0] + m[1] + m[2];
-	o[1] = m[1] - m[2] - m[3];
-}
-
-/* Row y of plane x (H, W) from column x0 on, nv vectors, zero outside
- * the plane.  AVX-512 loads the edges masked, without a copy. */
-static inline void load_row(v16 *r, int nv, const float *x, int H, int W,
-			    int y, int x0)
-{
-	if (y < 0 || y >= H) {
-		for (int k = 0; k < nv; k++)
-			r[k] = (v16){0};
-		return;
-	}
-	const float *row = x + (size_t)y * W;
-	if (x0 >= 0 && x0 + 16 * nv <= W) {
-		for (int k = 0; k < nv; k++)
-			r[k] = ld(row + x0 + 16 * k);
-		return;
-	}
-	for (int k = 0; k < nv; k++) {
-		int lo = x0 + 16 * k; /* lanes lo.. lo+15 of the row */
-		int a = lo < 0 ? -lo : 0, b = W - lo < 16 ? W - lo : 16;
-		if (b <= a) {
-			r[k] = (v16){0};
-			continue;
-		}
-#ifdef __AVX512F__
-		__mmask16 msk = (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1));
-		/* masked-off lanes are not read, even before the row */
-		r[k] = (v16)_mm512_maskz_loadu_ps(msk, (const char *)row +
-						  (ptrdiff_t)lo * 4);
-#else
-		float t[16] = {0};
-		memcpy(t + a, row + lo + a, (size_t)(b - a) * sizeof *t);
-		r[k] = ld(t);
-#endif
-	}
-}
-
-static void input_tiles2(float *v, size_t xstride, const float *x,
-			 const nk_wino *wp, int ty, int g, int n)
-{
-	v16 h[4][4]; /* h[j][r]: B^T along the row r, column j */
-	for (int r = 0; r < 4; r++) {
-		v16 rv[3], d[4], o[4];
-		load_row(rv, 3, x, wp->H, wp->W, 2 * ty - wp->pad + r,
-			 32 * g - wp->pad);
-		deinterleave2(d, rv);
-		bt4(o, d);
-		for (int j = 0; j < 4; j++)
-			h[j][r] = o[j];
-	}
-	for (int j = 0; j < 4; j++) {
-		v16 o[4];
-		bt4(o, h[j]);
-		for (int i = 0; i < 4; i++)
-			st_n(v + (size_t)(i * 4 + j) * xstride, o[i], n);
-	}
-}
-
-static void output_tiles2(float *y, const float *m, size_t xstride,
-			  const nk_wino *wp, int ty, int g, int n, float bias,
-			  nk_act act)
-{
-	v16 t[2][4];
-	for (int j = 0; j < 4; j++) {
-		v16 c[4], o[2];
-		if (n == 16)
-			for (int i = 0; i < 4; i++)
-				c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
-		else
-			for (int i = 0; i < 4; i++)
-				c[i] = ld_n(m + (size_t)(i * 4 + j) * xstride, n);
-		at4(o, c);
-		t[0][j] = o[0], t[1][j] = o[1];
-	}
-	int cols = imin(32, wp->OW - 32 * g);
-	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {
-		v16 o[2], x[2];
-		at4(o, t[r]);
-		o[0] = act_vec(o[0] + bias, act);
-		o[1] = act_vec(o[1] + bias, act);
-		x[0] = __builtin_shuffle(o[0], o[1], LO);
-		x[1] = __builtin_shuffle(o[0], o[1], HI);
-		store_row(y + (size_t)(2 * ty + r) * wp->OW + 32 * g, x, cols);
-	}
-}
-
-/* F(4x4, 3x3): input transform of channel plane x (H, W) for tiles (ty,
- * 16g .. 16g+n-1) into V + xi * xstride, tiles contiguous. */
-static void input_tiles4(float *v, size_t xstride, const float *x,
-			const nk_wino *wp, int ty, int g, int n)
-{
-	v16 h[6][6]; /* h[j][r]: B^T along the row r, column j */
-	for (int r = 0; r < 6; r++) {
-		v16 rv[5], d[6], o[6];
-		load_row(rv, 5, x, wp->H, wp->W, 4 * ty - wp->pad + r,
-			 64 * g - wp->pad);
-		deinterleave(d, rv);
-		bt6(o, d);
-		for (int j = 0; j < 6; j++)
-			h[j][r] = o[j];
-	}
-	for (int j = 0; j < 6; j++) {
-		v16 o[6];
-		bt6(o, h[j]);
-		for (int i = 0; i < 6; i++)
-			st_n(v + (size_t)(i * 6 + j) * xstride, o[i], n);
-	}
-}
-
-/* F(4x4, 3x3): output transform of M + xi * xstride (tiles contiguous) for tiles (ty,
- * 16g .. 16g+n-1) into plane y (OH, OW), with bias and activation. */
-static void output_tiles4(float *y, const float *m, size_t xstride,
-			 const nk_wino *wp, int ty, int g, int n, float bias,
-			 nk_act act)
-{
-	v16 t[4][6]; /* t[r][j]: A^T down column j, output row r */
-	for (int j = 0; j < 6; j++) {
-		v16 c[6], o[4];
-		if (n == 16)
-			for (int i = 0; i < 6; i++)
-				c[i] = ld(m + (size_t)(i * 6 + j) * xstride);
-		else
-			for (int i = 0; i < 6; i++)
-				c[i] = ld_n(m + (size_t)(i * 6 + j) * xstride, n);
-		at6(o, c);
-		for (int r = 0; r < 4; r++)
-			t[r][j] = o[r];
-	}
-	int cols = imin(64, wp->OW - 64 * g);
-	for (int r = 0; r < 4 && 4 * ty + r < wp->OH; r++) {
-		v16 o[4], x[4];
-		at6(o, t[r]);
-		for (int s = 0; s < 4; s++)
-			o[s] = act_vec(o[s] + bias, act);
-		interleave(x, o);
-		store_row(y + (size_t)(4 * ty + r) * wp->OW + 64 * g, x, cols);
-	}
-}
 
 /* c (MR_ x 16 NV_, row stride ldc) = a (K x MR_ packed) ^T @ b (K x 16 NV_,
  * row stride ldb): the accumulators stay in registers over all of K. */
@@ -508,10 +215,10 @@ static void phase_in(const blk *k, int u0, int u1)
 		float *vc = k->v + (size_t)c * ntp;
 		int n = imin(16, TW - 16 * g);
 		if (wp->m == 2)
-			input_tiles2(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
+			nk_wino_input_tiles2(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
 				     wp, k->ty0 + tyl, g, n);
 		else
-			input_tiles4(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
+			nk_wino_input_tiles4(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
 				     wp, k->ty0 + tyl, g, n);
 		if (tyl == nb - 1 && g == ng - 1 && ntp > nt)
 			for (int xi = 0; xi < wp->nx; xi++)
@@ -538,10 +245,10 @@ static void phase_out(const blk *k, int u0, int u1)
 		int n = imin(16, TW - 16 * g);
 		float bo = k->bias ? k->bias[oc] : 0;
 		if (wp->m == 2)
-			output_tiles2(k->y + oc * out_plane, mo, ntp, wp,
+			nk_wino_output_tiles2(k->y + oc * out_plane, mo, ntp, wp,
 				      k->ty0 + tyl, g, n, bo, k->act);
 		else
-			output_tiles4(k->y + oc * out_plane, mo, ntp, wp,
+			nk_wino_output_tiles4(k->y + oc * out_plane, mo, ntp, wp,
 				      k->ty0 + tyl, g, n, bo, k->act);
 	}
 }
@@ -576,7 +283,7 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 			t = omp_get_thread_num();
 #endif
 			float *mine = work + (size_t)t * block_floats(wp);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 			for (int u = 0; u < B * nblk; u++) {
 				blk k = block_at(wp, out, in, bias, act, mine,
 						 u / nblk, u % nblk * wp->nty);
@@ -587,20 +294,30 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		}
 		return;
 	}
-	/* Few large blocks: the threads share out each phase. */
+	/* Few large blocks: the threads share out each phase, in chunks of
+	 * about 1/8 of a thread's share, taken as they come: a thread the
+	 * system has paused for a while is not waited for at the end.  Who
+	 * computes a unit does not change its result. */
 #pragma omp parallel
-	for (int u = 0; u < B * nblk; u++) {
-		blk k = block_at(wp, out, in, bias, act, work, u / nblk,
-				 u % nblk * wp->nty);
-		int nin = wp->C * k.nb * k.ng, nout = wp->OC * k.nb * k.ng;
-#pragma omp for schedule(static)
-		for (int i = 0; i < nin; i++)
-			phase_in(&k, i, i + 1);
-#pragma omp for schedule(static)
-		for (int i = 0; i < wp->nx * wp->nocb; i++)
-			phase_products(&k, i, i + 1);
-#pragma omp for schedule(static)
-		for (int i = 0; i < nout; i++)
-			phase_out(&k, i, i + 1);
+	{
+		int nthr = 1;
+#ifdef _OPENMP
+		nthr = omp_get_num_threads();
+#endif
+		for (int u = 0; u < B * nblk; u++) {
+			blk k = block_at(wp, out, in, bias, act, work, u / nblk,
+					 u % nblk * wp->nty);
+			int nin = wp->C * k.nb * k.ng, nout = wp->OC * k.nb * k.ng;
+			int nprod = wp->nx * wp->nocb;
+#pragma omp for schedule(dynamic, imax(1, nin / (8 * nthr)))
+			for (int i = 0; i < nin; i++)
+				phase_in(&k, i, i + 1);
+#pragma omp for schedule(dynamic, imax(1, nprod / (8 * nthr)))
+			for (int i = 0; i < nprod; i++)
+				phase_products(&k, i, i + 1);
+#pragma omp for schedule(dynamic, imax(1, nout / (8 * nthr)))
+			for (int i = 0; i < nout; i++)
+				phase_out(&k, i, i + 1);
+		}
 	}
 }
