@@ -163,18 +163,22 @@ void nk_wino_input_tiles2(float *v, size_t xstride, const float *x,
 			 const nk_wino *wp, int ty, int g, int n)
 {
 	v16 h[4][4]; /* h[j][r]: B^T along the row r, column j */
+	_Pragma("GCC unroll 8")
 	for (int r = 0; r < 4; r++) {
 		v16 rv[3], d[4], o[4];
 		load_row(rv, 3, x, wp->H, wp->W, 2 * ty - wp->pad + r,
 			 32 * g - wp->pad);
 		deinterleave2(d, rv);
 		bt4(o, d);
+		_Pragma("GCC unroll 8")
 		for (int j = 0; j < 4; j++)
 			h[j][r] = o[j];
 	}
+	_Pragma("GCC unroll 8")
 	for (int j = 0; j < 4; j++) {
 		v16 o[4];
 		bt4(o, h[j]);
+		_Pragma("GCC unroll 8")
 		for (int i = 0; i < 4; i++)
 			st_n(v + (size_t)(i * 4 + j) * xstride, o[i], n);
 	}
@@ -185,19 +189,22 @@ void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 			  nk_act act)
 {
 	v16 t[2][4];
+	_Pragma("GCC unroll 8")
 	for (int j = 0; j < 4; j++) {
 		v16 c[4], o[2];
 		if (n == 16)
+			_Pragma("GCC unroll 8")
 			for (int i = 0; i < 4; i++)
 				c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
 		else
+			_Pragma("GCC unroll 8")
 			for (int i = 0; i < 4; i++)
 				c[i] = ld_n(m + (size_t)(i * 4 + j) * xstride, n);
 		at4(o, c);
 		t[0][j] = o[0], t[1][j] = o[1];
 	}
-	int cols = imin(32, wp->OW - 32 * g);
-	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {
+	int cols = imin(32, wp->OW - 32 * g), rows = imin(2, wp->OH - 2 * ty);
+	for (int r = 0; r < rows; r++) {
 		v16 o[2], x[2];
 		at4(o, t[r]);
 		o[0] = act_vec(o[0] + bias, act);
@@ -214,18 +221,22 @@ void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,
 			const nk_wino *wp, int ty, int g, int n)
 {
 	v16 h[6][6]; /* h[j][r]: B^T along the row r, column j */
+	_Pragma("GCC unroll 8")
 	for (int r = 0; r < 6; r++) {
 		v16 rv[5], d[6], o[6];
 		load_row(rv, 5, x, wp->H, wp->W, 4 * ty - wp->pad + r,
 			 64 * g - wp->pad);
 		deinterleave(d, rv);
 		bt6(o, d);
+		_Pragma("GCC unroll 8")
 		for (int j = 0; j < 6; j++)
 			h[j][r] = o[j];
 	}
+	_Pragma("GCC unroll 8")
 	for (int j = 0; j < 6; j++) {
 		v16 o[6];
 		bt6(o, h[j]);
+		_Pragma("GCC unroll 8")
 		for (int i = 0; i < 6; i++)
 			st_n(v + (size_t)(i * 6 + j) * xstride, o[i], n);
 	}
@@ -238,22 +249,27 @@ void nk_wino_output_tiles4(float *y, const float *m, size_t xstride,
 			 nk_act act)
 {
 	v16 t[4][6]; /* t[r][j]: A^T down column j, output row r */
+	_Pragma("GCC unroll 8")
 	for (int j = 0; j < 6; j++) {
 		v16 c[6], o[4];
 		if (n == 16)
+			_Pragma("GCC unroll 8")
 			for (int i = 0; i < 6; i++)
 				c[i] = ld(m + (size_t)(i * 6 + j) * xstride);
 		else
+			_Pragma("GCC unroll 8")
 			for (int i = 0; i < 6; i++)
 				c[i] = ld_n(m + (size_t)(i * 6 + j) * xstride, n);
 		at6(o, c);
+		_Pragma("GCC unroll 8")
 		for (int r = 0; r < 4; r++)
 			t[r][j] = o[r];
 	}
-	int cols = imin(64, wp->OW - 64 * g);
-	for (int r = 0; r < 4 && 4 * ty + r < wp->OH; r++) {
+	int cols = imin(64, wp->OW - 64 * g), rows = imin(4, wp->OH - 4 * ty);
+	for (int r = 0; r < rows; r++) {
 		v16 o[4], x[4];
 		at6(o, t[r]);
+		_Pragma("GCC unroll 8")
 		for (int s = 0; s < 4; s++)
 			o[s] = act_vec(o[s] + bias, act);
 		interleave(x, o);
