@@ -30,6 +30,7 @@ typedef struct {
 	int ntp;      /* tiles per block rounded up to 16 (the largest block) */
 	int block_par;/* threads take whole blocks, each in its own V and M */
 	int slots;    /* threads the work holds blocks for (block_par) */
+	int trans;    /* tiles as rows: M (ntp, nx, OCp), U in panels of 64 */
 	float *U;     /* (nx, nocb, C, MR): G g G^T, zero past OC */
 } nk_wino;
 
@@ -102,6 +103,11 @@ void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,
 void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 			   const nk_wino *wp, int ty, int g, int n, float bias,
 			   nk_act act);
+/* Tiles as rows: tile (ty, tx), channels oc0 .. oc0+15 (those < OC) from
+ * m + xi * xstride, channels contiguous, into out (OC, OH, OW). */
+void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
+			    const nk_wino *wp, int ty, int tx, int oc0,
+			    const float *bias, nk_act act);
 void nk_wino_output_tiles4(float *y, const float *m, size_t xstride,
 			   const nk_wino *wp, int ty, int g, int n, float bias,
 			   nk_act act);

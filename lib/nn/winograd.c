@@ -65,13 +65,52 @@ KERNEL(8, 2)
 KERNEL(8, 3)
 KERNEL(24, 1)
 
+/* Tiles as rows, for blocks whose tile count is far from a multiple of 16
+ * (13x13 outputs: 49 tiles): c (7 tiles x 64 channels) = a^T @ b, where
+ * a is V (K x 7 of a row of stride lda) and b the packed weights (K x 64).
+ * 28 accumulators; 49 tiles are 7 calls, not 64 lanes for 49. */
+static void kern_t(int K, const float *a, size_t lda, const float *b,
+		   float *c, size_t ldc)
+{
+	v16 acc[7][4];
+	const v16 zero = {0};
+	_Pragma("GCC unroll 7") for (int i = 0; i < 7; i++)
+		_Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
+			acc[i][j] = zero;
+	for (int k = 0; k < K; k++) {
+		v16 bv[4];
+		_Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
+			bv[j] = ld(b + 16 * j);
+		_Pragma("GCC unroll 7") for (int i = 0; i < 7; i++) {
+			v16 ai = a[i] - zero;
+			_Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
+				acc[i][j] += ai * bv[j];
+		}
+		a += lda;
+		b += 64;
+	}
+	_Pragma("GCC unroll 7") for (int i = 0; i < 7; i++)
+		_Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
+			st(c + i * ldc + 16 * j, acc[i][j]);
+}
+
 /* M rows (ocb*MR .. +MR-1, xi) over all ntp tiles of the block.  M is
  * (OCp, nx, ntp): the output transform of a channel then reads one
  * compact stretch, not nx pages far apart. */
 static void products(const nk_wino *wp, float *m, const float *v, int xi,
-		     int ocb, int ntp)
+		     int ocb, int nt, int ntp)
 {
 	int C = wp->C, MR = wp->MR;
+	if (wp->trans) {
+		/* M is (ntp, nx, OCp) here */
+		size_t ldc = (size_t)wp->nx * wp->nocb * MR;
+		const float *a = v + (size_t)xi * C * ntp;
+		const float *b = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
+		float *c = m + (size_t)xi * wp->nocb * MR + (size_t)ocb * MR;
+		for (int t = 0; t < nt; t += 7)
+			kern_t(C, a + t, ntp, b, c + t * ldc, ldc);
+		return;
+	}
 	size_t ldc = (size_t)wp->nx * ntp;
 	const float *a = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
 	const float *b = v + (size_t)xi * C * ntp;
@@ -93,6 +132,13 @@ static void products(const nk_wino *wp, float *m, const float *v, int xi,
 static int round16(int n)
 {
 	return (n + 15) / 16 * 16;
+}
+
+/* Tile slots of a block of nt tiles: vectors of 16, and room for the
+ * last call of 7 in the tiles-as-rows layout. */
+static int pad_tiles(const nk_wino *wp, int nt)
+{
+	return round16(wp->trans ? (nt + 6) / 7 * 7 : nt);
 }
 
 /* G, the kernel transform, of F(2x2, 3x3) and of F(4x4, 3x3). */
@@ -141,10 +187,17 @@ int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m)
 		    (nblk % wp->slots == 0 || nblk >= 16 * wp->slots))
 			wp->block_par = 1, wp->nty = r;
 	}
-	wp->ntp = round16(wp->nty * wp->TW);
+	/* Tiles as rows (kern_t) where vectors of 16 tiles would leave over
+	 * a tenth of their lanes empty and the channels fill vectors of 64. */
+	int nt0 = wp->nty * wp->TW;
+	if (m == 2 && (round16(nt0) - nt0) * 10 > round16(nt0) && s->OC % 64 == 0)
+		wp->trans = 1;
+	wp->ntp = pad_tiles(wp, nt0);
 	/* One vector of tiles (13x13 outputs): 24 channels per call keep the
 	 * FMA units busy; otherwise 8 channels by up to 48 tiles. */
-	if (wp->ntp == 16 && s->OC >= 48)
+	if (wp->trans)
+		wp->MR = 64, wp->nv_max = 0;
+	else if (wp->ntp == 16 && s->OC >= 48)
 		wp->MR = 24, wp->nv_max = 1;
 	else
 		wp->MR = 8, wp->nv_max = 3;
@@ -231,7 +284,7 @@ static void phase_products(const blk *k, int u0, int u1)
 {
 	for (int u = u0; u < u1; u++)
 		products(k->wp, k->m, k->v, u / k->wp->nocb, u % k->wp->nocb,
-			 k->ntp);
+			 k->nb * k->wp->TW, k->ntp);
 }
 
 static void phase_out(const blk *k, int u0, int u1)
@@ -239,6 +292,17 @@ static void phase_out(const blk *k, int u0, int u1)
 	const nk_wino *wp = k->wp;
 	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW;
 	size_t out_plane = (size_t)wp->OH * wp->OW;
+	if (wp->trans) {
+		/* units: tiles by groups of 16 channels */
+		int nog = (wp->OC + 15) / 16, OCp = wp->nocb * wp->MR;
+		for (int u = u0; u < u1; u++) {
+			int t = u / nog, og = u % nog;
+			nk_wino_output_tiles2t(k->y, k->m + ((size_t)t * wp->nx * OCp +
+					       16 * og), OCp, wp, k->ty0 + t / TW,
+					       t % TW, 16 * og, k->bias, k->act);
+		}
+		return;
+	}
 	for (int u = u0; u < u1; u++) {
 		int oc = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
 		const float *mo = k->m + (size_t)oc * wp->nx * ntp + tyl * TW + 16 * g;
@@ -259,7 +323,7 @@ static blk block_at(const nk_wino *wp, float *out, const float *in,
 	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0};
 	k.nb = imin(wp->nty, wp->TH - ty0);
 	k.ng = (wp->TW + 15) / 16;
-	k.ntp = round16(k.nb * wp->TW);
+	k.ntp = pad_tiles(wp, k.nb * wp->TW);
 	k.v = work;
 	k.m = work + (size_t)wp->nx * wp->C * wp->ntp;
 	k.x = in + (size_t)b * wp->C * wp->H * wp->W;
@@ -289,7 +353,8 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 						 u / nblk, u % nblk * wp->nty);
 				phase_in(&k, 0, wp->C * k.nb * k.ng);
 				phase_products(&k, 0, wp->nx * wp->nocb);
-				phase_out(&k, 0, wp->OC * k.nb * k.ng);
+				phase_out(&k, 0, wp->trans ? k.nb * wp->TW *
+					  ((wp->OC + 15) / 16) : wp->OC * k.nb * k.ng);
 			}
 		}
 		return;
@@ -308,6 +373,8 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 			blk k = block_at(wp, out, in, bias, act, work, u / nblk,
 					 u % nblk * wp->nty);
 			int nin = wp->C * k.nb * k.ng, nout = wp->OC * k.nb * k.ng;
+			if (wp->trans)
+				nout = k.nb * wp->TW * ((wp->OC + 15) / 16);
 			int nprod = wp->nx * wp->nocb;
 #pragma omp for schedule(dynamic, imax(1, nin / (8 * nthr)))
 			for (int i = 0; i < nin; i++)

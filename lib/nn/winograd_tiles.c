@@ -215,6 +215,38 @@ void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 	}
 }
 
+/* Tiles as rows: 16 channels of one tile a vector; the outputs go out
+ * one by one, a plane apart (13x13 layers: few of them). */
+void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
+			    const nk_wino *wp, int ty, int tx, int oc0,
+			    const float *bias, nk_act act)
+{
+	int n = imin(16, wp->OC - oc0);
+	v16 t[2][4], b = bias ? ld_n(bias + oc0, n) : (v16){0};
+	_Pragma("GCC unroll 4")
+	for (int j = 0; j < 4; j++) {
+		v16 c[4], o[2];
+		_Pragma("GCC unroll 4")
+		for (int i = 0; i < 4; i++)
+			c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
+		at4(o, c);
+		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	size_t plane = (size_t)wp->OH * wp->OW;
+	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {
+		v16 o[2];
+		at4(o, t[r]);
+		for (int s = 0; s < 2 && 2 * tx + s < wp->OW; s++) {
+			float v[16];
+			st(v, act_vec(o[s] + b, act));
+			float *y = out + (size_t)oc0 * plane +
+				   (size_t)(2 * ty + r) * wp->OW + 2 * tx + s;
+			for (int k = 0; k < n; k++)
+				y[k * plane] = v[k];
+		}
+	}
+}
+
 /* F(4x4, 3x3): input transform of channel plane x (H, W) for tiles (ty,
  * 16g .. 16g+n-1) into V + xi * xstride, tiles contiguous. */
 void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,

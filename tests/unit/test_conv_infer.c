@@ -182,6 +182,11 @@ static const nk_conv2d_shape shapes3x3[] = {
 	{4, 70, 150, 9, 3, 1, 1, 1},   /* 3 chunks of 16 tiles a row */
 	{64, 40, 200, 26, 3, 1, 1, 1}, /* several blocks of tile rows */
 	{33, 17, 3, 25, 3, 1, 1, 1},
+	/* tiles as rows (F2 blocks of 36, 21, 12 tiles; 3 blocks of 65) */
+	{20, 11, 11, 64, 3, 1, 1, 1},
+	{24, 5, 13, 128, 3, 1, 1, 1},
+	{10, 8, 9, 64, 3, 1, 0, 1},
+	{448, 26, 26, 64, 3, 1, 1, 1},
 };
 static const nk_conv2d_shape shapes_other[] = {
 	{1024, 13, 13, 255, 1, 1, 0, 1}, /* yolov3-tiny's 1x1 */
