@@ -175,7 +175,7 @@ static void run_gemm(const nk_conv_plan *p, float *out, const float *in,
 		}
 #pragma omp parallel for schedule(static) if ((size_t)s->OC * OHW > 1 << 16)
 		for (int oc = 0; oc < s->OC; oc++)
-			nk_ci_bias_act(y + (size_t)oc * OHW, OHW,
+			nk_ci_bias_act_vec(y + (size_t)oc * OHW, OHW,
 				       p->bias ? p->bias[oc] : 0, p->act);
 	}
 }

@@ -162,4 +162,37 @@ static inline void nk_ci_bias_act(float *x, int n, float b, nk_act act)
 	}
 }
 
+/* The activations in vector form where they are cheap (max(x, 0.1 x) is
+ * leaky for any x but NaN); the rest go through the scalar functions. */
+static inline v16 act_vec(v16 x, nk_act act)
+{
+	v16i m;
+	switch (act) {
+	case NK_ACT_LINEAR:
+		return x;
+	case NK_ACT_LEAKY:
+		m = x > 0;
+		return (v16)(((v16i)x & m) | ((v16i)(0.1f * x) & ~m));
+	case NK_ACT_RELU:
+		m = x > 0;
+		return (v16)((v16i)x & m);
+	default: {
+		float t[16];
+		st(t, x);
+		nk_ci_bias_act(t, 16, 0, act);
+		return ld(t);
+	}
+	}
+}
+
+/* x[i] = act(x[i] + b) for i < n, 16 at a time. */
+static inline void nk_ci_bias_act_vec(float *x, int n, float b, nk_act act)
+{
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		st(x + i, act_vec(ld(x + i) + b, act));
+	if (i < n)
+		st_n(x + i, act_vec(ld_n(x + i, n - i) + b, act), n - i);
+}
+
 #endif

@@ -78,29 +78,6 @@ static inline void at6(v16 o[4], const v16 m[6])
 	o[3] = m12 + 8 * m34 + m[5];
 }
 
-/* The activations in vector form where they are cheap (max(x, 0.1 x) is
- * leaky for any x but NaN); the rest go through the scalar functions. */
-static inline v16 act_vec(v16 x, nk_act act)
-{
-	v16i m;
-	switch (act) {
-	case NK_ACT_LINEAR:
-		return x;
-	case NK_ACT_LEAKY:
-		m = x > 0;
-		return (v16)(((v16i)x & m) | ((v16i)(0.1f * x) & ~m));
-	case NK_ACT_RELU:
-		m = x > 0;
-		return (v16)((v16i)x & m);
-	default: {
-		float t[16];
-		st(t, x);
-		nk_ci_bias_act(t, 16, 0, act);
-		return ld(t);
-	}
-	}
-}
-
 /* F(2x2, 3x3): the 4 columns of 16 tiles from 34 floats, x[2k + s]. */
 static inline void deinterleave2(v16 d[4], const v16 x[3])
 {
