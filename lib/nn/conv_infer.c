@@ -15,7 +15,8 @@ struct nk_conv_plan {
 	nk_act act;
 	int algo;
 	float *bias;  /* (OC) or NULL */
-	float *w;     /* (OC, C/groups, K, K), the GEMM path */
+	float *w;     /* (OC, C/groups, K, K), the GEMM path;
+		       * (OC/8, C, 8), zero past OC, the 1x1 path */
 	nk_wino wino;
 };
 
@@ -42,6 +43,11 @@ static int shape_ok(const nk_conv2d_shape *s)
 	return NK_OK;
 }
 
+static int pointwise(const nk_conv2d_shape *s)
+{
+	return s->K == 1 && s->stride == 1 && s->pad == 0 && s->groups == 1;
+}
+
 static int wino_fits(const nk_conv2d_shape *s)
 {
 	return s->K == 3 && s->stride == 1 && s->groups == 1;
@@ -58,7 +64,13 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 		return NULL;
 	}
 	if (algo == NK_CONV_AUTO)
-		algo = wino_fits(s) ? NK_CONV_WINO2 : NK_CONV_GEMM;
+		algo = wino_fits(s) ? NK_CONV_WINO2 :
+		       pointwise(s) ? NK_CONV_1X1 : NK_CONV_GEMM;
+	if (algo == NK_CONV_1X1 && !pointwise(s)) {
+		nk_error(NK_EINVAL, "conv: the 1x1 path needs K 1, stride 1, "
+			 "pad 0, groups 1");
+		return NULL;
+	}
 	int wino = algo == NK_CONV_WINO2 ? 2 : algo == NK_CONV_WINO4 ? 4 : 0;
 	if (wino && !wino_fits(s)) {
 		nk_error(NK_EINVAL, "conv: Winograd needs a 3x3 kernel, stride 1, "
@@ -80,6 +92,15 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 	if (wino) {
 		if (nk_wino_init(&p->wino, s, w, wino))
 			goto fail;
+	} else if (algo == NK_CONV_1X1) {
+		size_t n = (size_t)(s->OC + 7) / 8 * 8 * s->C;
+		p->w = nk_calloc(n, sizeof *w);
+		if (!p->w)
+			goto fail;
+		for (int oc = 0; oc < s->OC; oc++)
+			for (int c = 0; c < s->C; c++)
+				p->w[((size_t)(oc / 8) * s->C + c) * 8 + oc % 8] =
+					w[(size_t)oc * s->C + c];
 	} else {
 		size_t n = (size_t)s->OC * (s->C / s->groups) * s->K * s->K;
 		p->w = nk_malloc(n * sizeof *w);
@@ -114,6 +135,60 @@ void nk_conv_plan_free(nk_conv_plan *p)
 	free(p);
 }
 
+static int pad16(int n)
+{
+	return (n + 15) / 16 * 16;
+}
+
+/* 1x1, stride 1: out (OC, HW) = w (OC, C) @ x (C, HW), the weights packed
+ * at plan time for the Winograd micro-kernels (8 channels by up to 48
+ * pixels in registers over all of C).  x is copied into rows padded to 16
+ * so the kernels read whole vectors; bias and activation go on as each
+ * 8 x 48 tile is written out.  Two barriers per image where nk_sgemm
+ * and a separate activation pass take five. */
+static void run_1x1(const nk_conv_plan *p, float *out, const float *in,
+		    int B, float *work)
+{
+	const nk_conv2d_shape *s = &p->s;
+	int C = s->C, HW = s->H * s->W, HWp = pad16(HW);
+	int nocb = (s->OC + 7) / 8, npan = (HWp + 47) / 48;
+	for (int b = 0; b < B; b++) {
+		const float *x = in + (size_t)b * C * HW;
+		float *y = out + (size_t)b * s->OC * HW;
+#pragma omp parallel
+		{
+#pragma omp for schedule(static)
+			for (int c = 0; c < C; c++) {
+				memcpy(work + (size_t)c * HWp, x + (size_t)c * HW,
+				       (size_t)HW * sizeof *x);
+				memset(work + (size_t)c * HWp + HW, 0,
+				       (size_t)(HWp - HW) * sizeof *x);
+			}
+#pragma omp for schedule(dynamic, 1)
+			for (int u = 0; u < nocb * npan; u++) {
+				int ocb = u / npan, t = u % npan * 48;
+				int nv = imin(3, (HWp - t) / 16);
+				float tile[8 * 48] __attribute__((aligned(64)));
+				const float *a = p->w + (size_t)ocb * C * 8;
+				if (nv == 3)
+					kern_8_3(C, a, work + t, HWp, tile, 48);
+				else if (nv == 2)
+					kern_8_2(C, a, work + t, HWp, tile, 48);
+				else
+					kern_8_1(C, a, work + t, HWp, tile, 48);
+				int n = imin(48, HW - t);
+				for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
+					int oc = ocb * 8 + i;
+					float *d = y + (size_t)oc * HW + t;
+					memcpy(d, tile + i * 48, (size_t)n * sizeof *d);
+					nk_ci_bias_act_vec(d, n, p->bias ? p->bias[oc] : 0,
+							   p->act);
+				}
+			}
+		}
+	}
+}
+
 /* The input itself is the GEMM's right operand for a 1x1 stride-1
  * unpadded convolution; otherwise the columns are gathered. */
 static int needs_cols(const nk_conv2d_shape *s)
@@ -127,6 +202,8 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 	(void)B;
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
 		return nk_wino_work_floats(&p->wino);
+	if (p->algo == NK_CONV_1X1)
+		return (size_t)s->C * pad16(s->H * s->W);
 	if (!needs_cols(s))
 		return 0;
 	return (size_t)(s->C / s->groups) * s->K * s->K *
@@ -185,6 +262,8 @@ void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 {
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
 		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work);
+	else if (p->algo == NK_CONV_1X1)
+		run_1x1(p, out, in, B, work);
 	else
 		run_gemm(p, out, in, B, work);
 }

@@ -5,6 +5,9 @@
  *   - 3x3, stride 1, groups 1: Winograd F(2x2, 3x3) (winograd.c): the
  *     weights transformed to 4x4 tiles and packed for the tile products,
  *     2.25x fewer multiplies than a direct convolution;
+ *   - 1x1, stride 1, pad 0, groups 1: one matrix product (OC x C) @
+ *     (C x HW) with the weights packed at plan time, bias and activation
+ *     applied as each tile of the output is written;
  *   - anything else: im2col (none for 1x1 stride 1 pad 0) and nk_sgemm,
  *     groups one after the other.
  * Shapes as in conv.h: in (B, C, H, W), out (B, OC, OH, OW), w (OC,
@@ -36,6 +39,7 @@ enum {
 	NK_CONV_GEMM,     /* im2col + nk_sgemm, any shape */
 	NK_CONV_WINO2,    /* Winograd F(2x2,3x3): K 3, stride 1, groups 1 */
 	NK_CONV_WINO4,    /* Winograd F(4x4,3x3): the same shapes */
+	NK_CONV_1X1,      /* 1x1, stride 1, pad 0, groups 1: one product */
 	NK_CONV_ALGO_COUNT
 };
 

@@ -195,4 +195,37 @@ static inline void nk_ci_bias_act_vec(float *x, int n, float b, nk_act act)
 		st_n(x + i, act_vec(ld_n(x + i, n - i) + b, act), n - i);
 }
 
+/* The micro-kernels of the Winograd products and the 1x1 path. */
+/* c (MR_ x 16 NV_, row stride ldc) = a (K x MR_ packed) ^T @ b (K x 16 NV_,
+ * row stride ldb): the accumulators stay in registers over all of K. */
+#define KERNEL(MR_, NV_)                                                      \
+	static inline void kern_##MR_##_##NV_(int K, const float *a, const float *b, \
+				       size_t ldb, float *c, size_t ldc)      \
+	{                                                                     \
+		v16 acc[MR_][NV_];                                            \
+		const v16 zero = {0};                                         \
+		_Pragma("GCC unroll 24") for (int i = 0; i < MR_; i++)        \
+			_Pragma("GCC unroll 3") for (int j = 0; j < NV_; j++) \
+				acc[i][j] = zero;                             \
+		for (int k = 0; k < K; k++) {                                 \
+			v16 bv[NV_];                                          \
+			_Pragma("GCC unroll 3") for (int j = 0; j < NV_; j++) \
+				bv[j] = ld(b + 16 * j);                       \
+			_Pragma("GCC unroll 24") for (int i = 0; i < MR_; i++) { \
+				v16 ai = a[i] - zero;                         \
+				_Pragma("GCC unroll 3") for (int j = 0; j < NV_; j++) \
+					acc[i][j] += ai * bv[j];              \
+			}                                                     \
+			a += MR_;                                             \
+			b += ldb;                                             \
+		}                                                             \
+		_Pragma("GCC unroll 24") for (int i = 0; i < MR_; i++)        \
+			_Pragma("GCC unroll 3") for (int j = 0; j < NV_; j++) \
+				st(c + i * ldc + 16 * j, acc[i][j]);          \
+	}
+KERNEL(8, 1)
+KERNEL(8, 2)
+KERNEL(8, 3)
+KERNEL(24, 1)
+
 #endif

@@ -106,11 +106,11 @@ static double max_err(const nk_conv2d_shape *s, const float *out,
 	return worst;
 }
 
-static const char *algo_name[] = {"auto", "gemm", "wino2", "wino4"};
+static const char *algo_name[] = {"auto", "gemm", "wino2", "wino4", "1x1"};
 /* The goal: within 1e-4 of the direct convolution on outputs of magnitude
  * 1..10.  F(4x4, 3x3) misses it (3e-4 here, its transforms' points +-2
  * amplify rounding); it is there to be chosen knowingly. */
-static const double tolerance[] = {1e-4, 1e-4, 1e-4, 1e-3};
+static const double tolerance[] = {1e-4, 1e-4, 1e-4, 1e-3, 1e-4};
 
 /* Runs shape s under algo (all activations when all_acts, else one) and
  * checks the error and that 1, 2 and 3 threads give the same bits. */
@@ -235,6 +235,24 @@ TEST(gemm_vs_direct)
 	printf("# gemm: worst |error| %.3g\n", worst);
 }
 
+TEST(pointwise_vs_direct)
+{
+	static const nk_conv2d_shape s1[] = {
+		{1024, 13, 13, 255, 1, 1, 0, 1}, /* yolov3-tiny's */
+		{256, 26, 26, 255, 1, 1, 0, 1},
+		{96, 7, 7, 64, 1, 1, 0, 1},
+		{32, 13, 13, 33, 1, 1, 0, 1},
+		{3, 1, 1, 5, 1, 1, 0, 1},
+		{5, 3, 17, 9, 1, 1, 0, 1},       /* 51 pixels: 48 + 3 */
+	};
+	double worst = 0;
+	for (int i = 0; i < N_OF(s1); i++) {
+		one_shape(&s1[i], NK_CONV_1X1, 1, i == 3, &worst);
+		one_shape(&s1[i], NK_CONV_1X1, 3, 0, &worst);
+	}
+	printf("# 1x1: worst |error| %.3g\n", worst);
+}
+
 TEST(auto_choice_and_errors)
 {
 	float w[3 * 3 * 3 * 2] = {0};
@@ -246,6 +264,11 @@ TEST(auto_choice_and_errors)
 	p = nk_conv_plan_new(&s, w, NULL, NK_ACT_LINEAR);
 	CHECK(p && nk_conv_plan_algo(p) == NK_CONV_GEMM);
 	nk_conv_plan_free(p);
+	nk_conv2d_shape s1 = {3, 8, 8, 2, 1, 1, 0, 1};
+	p = nk_conv_plan_new(&s1, w, NULL, NK_ACT_LINEAR);
+	CHECK(p && nk_conv_plan_algo(p) == NK_CONV_1X1);
+	nk_conv_plan_free(p);
+	CHECK(!nk_conv_plan_new_algo(&s, w, NULL, NK_ACT_LINEAR, NK_CONV_1X1));
 	CHECK(!nk_conv_plan_new_algo(&s, w, NULL, NK_ACT_LINEAR, NK_CONV_WINO4));
 	s.stride = 1, s.groups = 2;
 	CHECK(!nk_conv_plan_new(&s, w, NULL, NK_ACT_LINEAR)); /* C % groups */
@@ -394,6 +417,7 @@ int main(int argc, char **argv)
 	RUN(wino2_vs_direct);
 	RUN(wino4_vs_direct);
 	RUN(gemm_vs_direct);
+	RUN(pointwise_vs_direct);
 	RUN(auto_choice_and_errors);
 	return nk_test_exit();
 }
