@@ -356,7 +356,12 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 #pragma omp for schedule(dynamic, imax(1, nprod / (8 * nthr)))
 			for (int i = 0; i < nprod; i++)
 				phase_products(&k, i, i + 1);
-#pragma omp for schedule(dynamic, imax(1, nout / (8 * nthr)))
+			/* No barrier after the output: the next block's input
+			 * phase writes V, which no output reads, and its
+			 * products write M only after the barrier that ends
+			 * that input phase, which every thread reaches after
+			 * its share of this output. */
+#pragma omp for schedule(dynamic, imax(1, nout / (8 * nthr))) nowait
 			for (int i = 0; i < nout; i++)
 				phase_out(&k, i, i + 1);
 		}
