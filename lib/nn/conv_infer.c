@@ -16,7 +16,8 @@ struct nk_conv_plan {
 	int algo;
 	float *bias;  /* (OC) or NULL */
 	float *w;     /* (OC, C/groups, K, K), the GEMM path;
-		       * (OC/8, C, 8), zero past OC, the 1x1 path */
+		       * (OC/8, C, 8), zero past OC, the 1x1 path;
+		       * (OC/8, C * 9, 8), the direct 3x3 path */
 	nk_wino wino;
 };
 
@@ -63,9 +64,15 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 			 (int)act, algo);
 		return NULL;
 	}
+	/* 3x3 on few channels (an image): direct, see conv_direct.c */
 	if (algo == NK_CONV_AUTO)
-		algo = wino_fits(s) ? NK_CONV_WINO2 :
+		algo = wino_fits(s) ? (s->C <= 4 ? NK_CONV_DIRECT3 : NK_CONV_WINO2) :
 		       pointwise(s) ? NK_CONV_1X1 : NK_CONV_GEMM;
+	if (algo == NK_CONV_DIRECT3 && !wino_fits(s)) {
+		nk_error(NK_EINVAL, "conv: the direct path needs a 3x3 kernel, "
+			 "stride 1, groups 1");
+		return NULL;
+	}
 	if (algo == NK_CONV_1X1 && !pointwise(s)) {
 		nk_error(NK_EINVAL, "conv: the 1x1 path needs K 1, stride 1, "
 			 "pad 0, groups 1");
@@ -92,6 +99,11 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 	if (wino) {
 		if (nk_wino_init(&p->wino, s, w, wino))
 			goto fail;
+	} else if (algo == NK_CONV_DIRECT3) {
+		p->w = nk_malloc((size_t)(s->OC + 7) / 8 * 8 * s->C * 9 * sizeof *w);
+		if (!p->w)
+			goto fail;
+		nk_direct3_pack(p->w, w, s);
 	} else if (algo == NK_CONV_1X1) {
 		size_t n = (size_t)(s->OC + 7) / 8 * 8 * s->C;
 		p->w = nk_calloc(n, sizeof *w);
@@ -204,6 +216,8 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 		return nk_wino_work_floats(&p->wino);
 	if (p->algo == NK_CONV_1X1)
 		return (size_t)s->C * pad16(s->H * s->W);
+	if (p->algo == NK_CONV_DIRECT3)
+		return nk_direct3_work_floats(s);
 	if (!needs_cols(s))
 		return 0;
 	return (size_t)(s->C / s->groups) * s->K * s->K *
@@ -264,6 +278,8 @@ void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work);
 	else if (p->algo == NK_CONV_1X1)
 		run_1x1(p, out, in, B, work);
+	else if (p->algo == NK_CONV_DIRECT3)
+		nk_direct3_run(p->w, &p->s, out, in, B, p->bias, p->act, work);
 	else
 		run_gemm(p, out, in, B, work);
 }

@@ -2,6 +2,9 @@
  * bias and activation fused into the pass that writes the output.
  *
  * A plan holds the weights in the form its algorithm wants:
+ *   - 3x3, stride 1, groups 1, up to 4 input channels (an image): a
+ *     direct convolution, 8 channels by 48 pixels in registers
+ *     (conv_direct.c);
  *   - 3x3, stride 1, groups 1: Winograd F(2x2, 3x3) (winograd.c): the
  *     weights transformed to 4x4 tiles and packed for the tile products,
  *     2.25x fewer multiplies than a direct convolution;
@@ -40,6 +43,7 @@ enum {
 	NK_CONV_WINO2,    /* Winograd F(2x2,3x3): K 3, stride 1, groups 1 */
 	NK_CONV_WINO4,    /* Winograd F(4x4,3x3): the same shapes */
 	NK_CONV_1X1,      /* 1x1, stride 1, pad 0, groups 1: one product */
+	NK_CONV_DIRECT3,  /* 3x3, stride 1, groups 1, computed directly */
 	NK_CONV_ALGO_COUNT
 };
 
