@@ -264,7 +264,7 @@ TEST(pointwise_vs_direct)
 
 TEST(auto_choice_and_errors)
 {
-	float w[3 * 3 * 3 * 2] = {0};
+	float w[6 * 3 * 3 * 2] = {0};
 	nk_conv2d_shape s = {3, 8, 8, 2, 3, 1, 1, 1};
 	nk_conv_plan *p = nk_conv_plan_new(&s, w, NULL, NK_ACT_LINEAR);
 	CHECK(p && nk_conv_plan_algo(p) == NK_CONV_DIRECT3);
