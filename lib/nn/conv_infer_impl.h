@@ -19,7 +19,7 @@
  * tiles of (m+2) x (m+2), nx = (m+2)^2 products per tile.
  * The output is cut into TH x TW tiles; a block of nty tile rows is
  * transformed, multiplied and transformed back before the next, so that
- * its V (nx, C, ntp) and M (OCp, nx, ntp) stay in cache. */
+ * its V (nx, C, ntp) and M (MR, nx, ntp) stay in cache. */
 typedef struct {
 	int m, nx;
 	int C, OC, H, W, pad, OH, OW, TH, TW;
@@ -28,9 +28,9 @@ typedef struct {
 	int nv_max;   /* vectors of 16 tiles per micro-kernel call */
 	int nty;      /* tile rows per block */
 	int ntp;      /* tiles per block rounded up to 16 (the largest block) */
-	int block_par;/* threads take whole blocks, each in its own V and M */
-	int slots;    /* threads the work holds blocks for (block_par) */
-	int trans;    /* tiles as rows: M (ntp, nx, OCp), U in panels of 64 */
+	int block_par;/* threads take whole blocks, else channel blocks */
+	int slots;    /* threads the work holds a V and an M for */
+	int trans;    /* tiles as rows: M (ntp, nx, MR), MR 64 */
 	float *U;     /* (nx, nocb, C, MR): G g G^T, zero past OC */
 } nk_wino;
 

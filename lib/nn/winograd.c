@@ -13,16 +13,16 @@
  *
  * The products: a micro-kernel keeps 8 output channels by 48 tiles (or 24
  * by 16) of M in registers over all of C, the weights packed (nx, OC/MR,
- * C, MR) at plan time, V read as it was written.  V (nx, C, tiles) and
- * M (OCp, nx, tiles) hold a block of tile rows, sized to stay in cache
- * between the three phases: input transform, products, output transform
- * (winograd_tiles.c does the transforms).
+ * C, MR) at plan time, V read as it was written; or, where 16-tile
+ * vectors would run partly empty (13x13 outputs: 49 tiles), 7 tiles by
+ * 64 channels (kern_t).  V (nx, C, tiles) holds a block of tile rows,
+ * M (MR, nx, tiles) one block of output channels, transformed out while
+ * in cache (winograd_tiles.c does the transforms).
  *
- * Threads take whole blocks when there are many (large images, few
- * channels), or else split each phase of a block (input channels, (xi,
- * channel block) products, output channels); every element is computed
- * by the same operations whichever thread does it and whatever the block
- * size, so results do not depend on the thread count.
+ * Threads work in V and M of their own and do not wait for each other
+ * until the end (see nk_wino_run); every element is computed by the same
+ * operations whichever thread does it and whatever the block size, so
+ * results do not depend on the thread count.
  */
 #include "nn/conv_infer_impl.h"
 #include "core/base.h"
@@ -63,37 +63,33 @@ static void kern_t(int K, const float *a, size_t lda, const float *b,
 			st(c + i * ldc + 16 * j, acc[i][j]);
 }
 
-/* M rows (ocb*MR .. +MR-1, xi) over all ntp tiles of the block.  M is
- * (OCp, nx, ntp): the output transform of a channel then reads one
- * compact stretch, not nx pages far apart. */
+/* The products of tile position xi for output channels ocb*MR .. +MR-1
+ * over the nt tiles of a block, into m: (MR, nx, ntp), or (ntp, nx, MR)
+ * with tiles as rows. */
 static void products(const nk_wino *wp, float *m, const float *v, int xi,
 		     int ocb, int nt, int ntp)
 {
 	int C = wp->C, MR = wp->MR;
+	const float *u = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
+	const float *b = v + (size_t)xi * C * ntp;
 	if (wp->trans) {
-		/* M is (ntp, nx, OCp) here */
-		size_t ldc = (size_t)wp->nx * wp->nocb * MR;
-		const float *a = v + (size_t)xi * C * ntp;
-		const float *b = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
-		float *c = m + (size_t)xi * wp->nocb * MR + (size_t)ocb * MR;
+		size_t ldc = (size_t)wp->nx * MR;
 		for (int t = 0; t < nt; t += 7)
-			kern_t(C, a + t, ntp, b, c + t * ldc, ldc);
+			kern_t(C, b + t, ntp, u, m + xi * MR + t * ldc, ldc);
 		return;
 	}
 	size_t ldc = (size_t)wp->nx * ntp;
-	const float *a = wp->U + ((size_t)xi * wp->nocb + ocb) * C * MR;
-	const float *b = v + (size_t)xi * C * ntp;
-	float *c = m + (size_t)ocb * MR * ldc + (size_t)xi * ntp;
+	float *c = m + (size_t)xi * ntp;
 	for (int t = 0; t < ntp; ) {
 		int nv = imin(wp->nv_max, (ntp - t) / 16);
 		if (MR == 24)
-			kern_24_1(C, a, b + t, ntp, c + t, ldc);
+			kern_24_1(C, u, b + t, ntp, c + t, ldc);
 		else if (nv == 3)
-			kern_8_3(C, a, b + t, ntp, c + t, ldc);
+			kern_8_3(C, u, b + t, ntp, c + t, ldc);
 		else if (nv == 2)
-			kern_8_2(C, a, b + t, ntp, c + t, ldc);
+			kern_8_2(C, u, b + t, ntp, c + t, ldc);
 		else
-			kern_8_1(C, a, b + t, ntp, c + t, ldc);
+			kern_8_1(C, u, b + t, ntp, c + t, ldc);
 		t += 16 * nv;
 	}
 }
@@ -208,23 +204,21 @@ void nk_wino_free(nk_wino *wp)
 	wp->U = NULL;
 }
 
-/* V and M of one block. */
-static size_t block_floats(const nk_wino *wp)
+/* A thread's V (nx, C, ntp) and M for one block of channels. */
+static size_t slot_floats(const nk_wino *wp)
 {
-	return (size_t)wp->nx * wp->ntp * ((size_t)wp->C + (size_t)wp->nocb * wp->MR);
+	return (size_t)wp->nx * wp->ntp * ((size_t)wp->C + wp->MR);
 }
 
 size_t nk_wino_work_floats(const nk_wino *wp)
 {
-	return block_floats(wp) * (wp->block_par ? wp->slots : 1);
+	return slot_floats(wp) * wp->slots;
 }
 
-/* A block of nb tile rows from ty0: its three phases over the units
- * u0 .. u1-1 of each, so that a caller can run a phase whole or share it
- * out among threads.  ntp = round16(nb * TW). */
+/* A block of nb tile rows from ty0, in one thread's V and M. */
 typedef struct {
 	const nk_wino *wp;
-	float *v, *m;        /* (nx, C, ntp), (OCp, nx, ntp) */
+	float *v, *m;
 	const float *x;      /* (C, H, W) */
 	float *y;            /* (OC, OH, OW) */
 	const float *bias;
@@ -232,138 +226,123 @@ typedef struct {
 	int ty0, nb, ng, ntp;
 } blk;
 
-static void phase_in(const blk *k, int u0, int u1)
-{
-	const nk_wino *wp = k->wp;
-	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
-	size_t xs = (size_t)wp->C * ntp, in_plane = (size_t)wp->H * wp->W;
-	for (int u = u0; u < u1; u++) {
-		int c = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
-		float *vc = k->v + (size_t)c * ntp;
-		int n = imin(16, TW - 16 * g);
-		if (wp->m == 2)
-			nk_wino_input_tiles2(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
-				     wp, k->ty0 + tyl, g, n);
-		else
-			nk_wino_input_tiles4(vc + tyl * TW + 16 * g, xs, k->x + c * in_plane,
-				     wp, k->ty0 + tyl, g, n);
-		if (tyl == nb - 1 && g == ng - 1 && ntp > nt)
-			for (int xi = 0; xi < wp->nx; xi++)
-				memset(vc + xi * xs + nt, 0,
-				       (size_t)(ntp - nt) * sizeof *vc);
-	}
-}
-
-static void phase_products(const blk *k, int u0, int u1)
-{
-	for (int u = u0; u < u1; u++)
-		products(k->wp, k->m, k->v, u / k->wp->nocb, u % k->wp->nocb,
-			 k->nb * k->wp->TW, k->ntp);
-}
-
-static void phase_out(const blk *k, int u0, int u1)
-{
-	const nk_wino *wp = k->wp;
-	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW;
-	size_t out_plane = (size_t)wp->OH * wp->OW;
-	if (wp->trans) {
-		/* units: tiles by groups of 16 channels */
-		int nog = (wp->OC + 15) / 16, OCp = wp->nocb * wp->MR;
-		for (int u = u0; u < u1; u++) {
-			int t = u / nog, og = u % nog;
-			nk_wino_output_tiles2t(k->y, k->m + ((size_t)t * wp->nx * OCp +
-					       16 * og), OCp, wp, k->ty0 + t / TW,
-					       t % TW, 16 * og, k->bias, k->act);
-		}
-		return;
-	}
-	for (int u = u0; u < u1; u++) {
-		int oc = u / (nb * ng), tyl = u / ng % nb, g = u % ng;
-		const float *mo = k->m + (size_t)oc * wp->nx * ntp + tyl * TW + 16 * g;
-		int n = imin(16, TW - 16 * g);
-		float bo = k->bias ? k->bias[oc] : 0;
-		if (wp->m == 2)
-			nk_wino_output_tiles2(k->y + oc * out_plane, mo, ntp, wp,
-				      k->ty0 + tyl, g, n, bo, k->act);
-		else
-			nk_wino_output_tiles4(k->y + oc * out_plane, mo, ntp, wp,
-				      k->ty0 + tyl, g, n, bo, k->act);
-	}
-}
-
 static blk block_at(const nk_wino *wp, float *out, const float *in,
-		    const float *bias, nk_act act, float *work, int b, int ty0)
+		    const float *bias, nk_act act, float *slot, int b, int ty0)
 {
 	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0};
 	k.nb = imin(wp->nty, wp->TH - ty0);
 	k.ng = (wp->TW + 15) / 16;
 	k.ntp = pad_tiles(wp, k.nb * wp->TW);
-	k.v = work;
-	k.m = work + (size_t)wp->nx * wp->C * wp->ntp;
+	k.v = slot;
+	k.m = slot + (size_t)wp->nx * wp->C * wp->ntp;
 	k.x = in + (size_t)b * wp->C * wp->H * wp->W;
 	k.y = out + (size_t)b * wp->OC * wp->OH * wp->OW;
 	return k;
 }
 
+/* The block's V: every input channel's tiles. */
+static void block_input(const blk *k)
+{
+	const nk_wino *wp = k->wp;
+	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
+	size_t xs = (size_t)wp->C * ntp, in_plane = (size_t)wp->H * wp->W;
+	for (int c = 0; c < wp->C; c++) {
+		float *vc = k->v + (size_t)c * ntp;
+		const float *xc = k->x + c * in_plane;
+		for (int tyl = 0; tyl < nb; tyl++)
+			for (int g = 0; g < ng; g++) {
+				int n = imin(16, TW - 16 * g);
+				float *d = vc + tyl * TW + 16 * g;
+				if (wp->m == 2)
+					nk_wino_input_tiles2(d, xs, xc, wp,
+							     k->ty0 + tyl, g, n);
+				else
+					nk_wino_input_tiles4(d, xs, xc, wp,
+							     k->ty0 + tyl, g, n);
+			}
+		for (int xi = 0; xi < wp->nx && ntp > nt; xi++)
+			memset(vc + xi * xs + nt, 0, (size_t)(ntp - nt) * sizeof *vc);
+	}
+}
+
+/* Output channels ocb*MR .. +MR-1 of the block: products, then the
+ * output transform while M is still in cache. */
+static void block_channels(const blk *k, int ocb)
+{
+	const nk_wino *wp = k->wp;
+	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
+	size_t out_plane = (size_t)wp->OH * wp->OW;
+	for (int xi = 0; xi < wp->nx; xi++)
+		products(wp, k->m, k->v, xi, ocb, nt, ntp);
+	int oc0 = ocb * wp->MR, oc1 = imin(wp->OC, oc0 + wp->MR);
+	if (wp->trans) {
+		for (int t = 0; t < nt; t++)
+			for (int oc = oc0; oc < oc1; oc += 16)
+				nk_wino_output_tiles2t(k->y, k->m + (size_t)t * wp->nx *
+						       wp->MR + (oc - oc0), wp->MR,
+						       wp, k->ty0 + t / TW, t % TW,
+						       oc, k->bias, k->act);
+		return;
+	}
+	for (int oc = oc0; oc < oc1; oc++) {
+		const float *mo = k->m + (size_t)(oc - oc0) * wp->nx * ntp;
+		float bo = k->bias ? k->bias[oc] : 0;
+		for (int tyl = 0; tyl < nb; tyl++)
+			for (int g = 0; g < ng; g++) {
+				int n = imin(16, TW - 16 * g);
+				const float *mt = mo + tyl * TW + 16 * g;
+				if (wp->m == 2)
+					nk_wino_output_tiles2(k->y + oc * out_plane, mt,
+							      ntp, wp, k->ty0 + tyl,
+							      g, n, bo, k->act);
+				else
+					nk_wino_output_tiles4(k->y + oc * out_plane, mt,
+							      ntp, wp, k->ty0 + tyl,
+							      g, n, bo, k->act);
+			}
+	}
+}
+
+/* Every thread works in its own V and M, and no thread waits for another
+ * before the end: a thread the system pauses (on a machine shared with
+ * other work) holds up only what it has taken.  Many blocks: threads take
+ * whole blocks.  Few: every thread computes the block's V itself (the
+ * input transform is a small part of such layers) and takes blocks of
+ * output channels as they come.  Who computes a channel does not change
+ * its result. */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		 const float *bias, nk_act act, float *work)
 {
 	int nblk = (wp->TH + wp->nty - 1) / wp->nty;
-	if (wp->block_par) {
-		int nthr = 1;
+	int nthr = 1;
 #ifdef _OPENMP
-		nthr = imin(omp_get_max_threads(), wp->slots);
+	nthr = imin(omp_get_max_threads(), wp->slots);
 #endif
 #pragma omp parallel num_threads(nthr)
-		{
-			int t = 0;
+	{
+		int t = 0;
 #ifdef _OPENMP
-			t = omp_get_thread_num();
+		t = omp_get_thread_num();
 #endif
-			float *mine = work + (size_t)t * block_floats(wp);
+		float *slot = work + (size_t)t * slot_floats(wp);
+		if (wp->block_par) {
 #pragma omp for schedule(dynamic, 1)
 			for (int u = 0; u < B * nblk; u++) {
-				blk k = block_at(wp, out, in, bias, act, mine,
+				blk k = block_at(wp, out, in, bias, act, slot,
 						 u / nblk, u % nblk * wp->nty);
-				phase_in(&k, 0, wp->C * k.nb * k.ng);
-				phase_products(&k, 0, wp->nx * wp->nocb);
-				phase_out(&k, 0, wp->trans ? k.nb * wp->TW *
-					  ((wp->OC + 15) / 16) : wp->OC * k.nb * k.ng);
+				block_input(&k);
+				for (int ocb = 0; ocb < wp->nocb; ocb++)
+					block_channels(&k, ocb);
 			}
-		}
-		return;
-	}
-	/* Few large blocks: the threads share out each phase, in chunks of
-	 * about 1/8 of a thread's share, taken as they come: a thread the
-	 * system has paused for a while is not waited for at the end.  Who
-	 * computes a unit does not change its result. */
-#pragma omp parallel
-	{
-		int nthr = 1;
-#ifdef _OPENMP
-		nthr = omp_get_num_threads();
-#endif
-		for (int u = 0; u < B * nblk; u++) {
-			blk k = block_at(wp, out, in, bias, act, work, u / nblk,
-					 u % nblk * wp->nty);
-			int nin = wp->C * k.nb * k.ng, nout = wp->OC * k.nb * k.ng;
-			if (wp->trans)
-				nout = k.nb * wp->TW * ((wp->OC + 15) / 16);
-			int nprod = wp->nx * wp->nocb;
-#pragma omp for schedule(dynamic, imax(1, nin / (8 * nthr)))
-			for (int i = 0; i < nin; i++)
-				phase_in(&k, i, i + 1);
-#pragma omp for schedule(dynamic, imax(1, nprod / (8 * nthr)))
-			for (int i = 0; i < nprod; i++)
-				phase_products(&k, i, i + 1);
-			/* No barrier after the output: the next block's input
-			 * phase writes V, which no output reads, and its
-			 * products write M only after the barrier that ends
-			 * that input phase, which every thread reaches after
-			 * its share of this output. */
-#pragma omp for schedule(dynamic, imax(1, nout / (8 * nthr))) nowait
-			for (int i = 0; i < nout; i++)
-				phase_out(&k, i, i + 1);
+		} else {
+			for (int u = 0; u < B * nblk; u++) {
+				blk k = block_at(wp, out, in, bias, act, slot,
+						 u / nblk, u % nblk * wp->nty);
+				block_input(&k);
+#pragma omp for schedule(dynamic, 1) nowait
+				for (int ocb = 0; ocb < wp->nocb; ocb++)
+					block_channels(&k, ocb);
+			}
 		}
 	}
 }
