@@ -6,7 +6,8 @@
  * 48 pixels of a row stay in registers over all C x 9 taps: each tap is 3
  * vector loads of the (zero-padded) input and 8 weight broadcasts for 24
  * FMAs, and the result goes straight to the output with bias and
- * activation.  The taps are summed in one fixed order (c, ky, kx), so
+ * activation.  A unit of work is an output row: its thread pads the 3
+ * input rows into its own slot of work, and no thread waits for another.  The taps are summed in one fixed order (c, ky, kx), so
  * every thread computes an element alike.
  */
 #include "nn/conv_infer_impl.h"
@@ -15,17 +16,18 @@
 #include <omp.h>
 #endif
 
-/* Padded input planes: rows H + 2 pad, columns rounded so that a panel of
- * 48 pixels plus the 2 taps to its right is always inside. */
+/* Padded input rows: pad zeros, the row, zeros, rounded so that a panel
+ * of 48 pixels plus the 2 taps to its right is always inside. */
 static int padded_w(const nk_conv2d_shape *s)
 {
 	int OW = nk_conv2d_out_w(s);
 	return (OW + 47) / 48 * 48 + 16;
 }
 
-size_t nk_direct3_work_floats(const nk_conv2d_shape *s)
+/* Each thread pads the 3 input rows of an output row into its own slot. */
+size_t nk_direct3_work_floats(const nk_conv2d_shape *s, int slots)
 {
-	return (size_t)s->C * (s->H + 2 * s->pad) * padded_w(s);
+	return (size_t)slots * s->C * 3 * padded_w(s);
 }
 
 /* w (OC, C, 3, 3) into (OC/8, C * 9, 8), zero past OC. */
@@ -39,16 +41,17 @@ void nk_direct3_pack(float *wp, const float *w, const nk_conv2d_shape *s)
 				w[(size_t)oc * CK + k];
 }
 
-/* acc (8 x 48) over the C x 9 taps for output row oy, columns x0 .. */
+/* acc (8 x 48) over the C x 9 taps for columns x0 .. of the output row
+ * whose 3 input rows of each channel are at xp (C, 3, PW). */
 static void row_panel(v16 acc[8][3], const float *xp, size_t plane, int PW,
-		      int C, const float *w, int oy, int x0)
+		      int C, const float *w, int x0)
 {
 	const v16 zero = {0};
 	_Pragma("GCC unroll 8") for (int i = 0; i < 8; i++)
 		acc[i][0] = acc[i][1] = acc[i][2] = zero;
 	for (int c = 0; c < C; c++)
 		for (int ky = 0; ky < 3; ky++) {
-			const float *r = xp + c * plane + (size_t)(oy + ky) * PW + x0;
+			const float *r = xp + c * plane + (size_t)ky * PW + x0;
 			_Pragma("GCC unroll 3") for (int kx = 0; kx < 3; kx++) {
 				v16 b0 = ld(r + kx), b1 = ld(r + kx + 16),
 				    b2 = ld(r + kx + 32);
@@ -65,35 +68,44 @@ static void row_panel(v16 acc[8][3], const float *xp, size_t plane, int PW,
 
 void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 		    const float *in, int B, const float *bias, nk_act act,
-		    float *work)
+		    float *work, int slots)
 {
 	int C = s->C, H = s->H, W = s->W, pad = s->pad;
 	int OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s);
-	int PW = padded_w(s), PH = H + 2 * pad;
+	int PW = padded_w(s);
 	int nocb = (s->OC + 7) / 8, npan = (OW + 47) / 48;
-	size_t plane = (size_t)PH * PW;
-	for (int b = 0; b < B; b++) {
-		const float *x = in + (size_t)b * C * H * W;
-		float *y = out + (size_t)b * s->OC * OH * OW;
-#pragma omp parallel
-		{
-#pragma omp for schedule(static)
-			for (int r = 0; r < C * PH; r++) {
-				int c = r / PH, iy = r % PH - pad;
-				float *d = work + c * plane + (size_t)(r % PH) * PW;
-				memset(d, 0, (size_t)PW * sizeof *d);
-				if (iy >= 0 && iy < H)
-					memcpy(d + pad, x + ((size_t)c * H + iy) * W,
-					       (size_t)W * sizeof *d);
-			}
+	size_t plane = (size_t)3 * PW;
+	int nthr = 1;
+#ifdef _OPENMP
+	nthr = imin(omp_get_max_threads(), slots);
+#endif
+#pragma omp parallel num_threads(nthr)
+	{
+		int t = 0;
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		float *xp = work + (size_t)t * C * plane;
 #pragma omp for schedule(dynamic, 4)
-			for (int u = 0; u < nocb * OH; u++) {
-				int ocb = u / OH, oy = u % OH;
+		for (int u = 0; u < B * OH; u++) {
+			int b = u / OH, oy = u % OH;
+			const float *x = in + (size_t)b * C * H * W;
+			float *y = out + (size_t)b * s->OC * OH * OW;
+			for (int c = 0; c < C; c++)
+				for (int ky = 0; ky < 3; ky++) {
+					float *d = xp + c * plane + (size_t)ky * PW;
+					int iy = oy - pad + ky;
+					memset(d, 0, (size_t)PW * sizeof *d);
+					if (iy >= 0 && iy < H)
+						memcpy(d + pad, x + ((size_t)c * H + iy) * W,
+						       (size_t)W * sizeof *d);
+				}
+			for (int ocb = 0; ocb < nocb; ocb++) {
 				const float *w = wp + (size_t)ocb * C * 9 * 8;
 				for (int p = 0; p < npan; p++) {
 					v16 acc[8][3];
 					int x0 = 48 * p, n = imin(48, OW - x0);
-					row_panel(acc, work, plane, PW, C, w, oy, x0);
+					row_panel(acc, xp, plane, PW, C, w, x0);
 					for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
 						int oc = ocb * 8 + i;
 						float *d = y + ((size_t)oc * OH + oy) * OW + x0;

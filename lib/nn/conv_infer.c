@@ -7,6 +7,9 @@
 #include "core/gemm.h"
 
 #include <limits.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,7 @@ struct nk_conv_plan {
 		       * (OC/8, C, 8), zero past OC, the 1x1 path;
 		       * (OC/8, C * 9, 8), the direct 3x3 path */
 	nk_wino wino;
+	int slots;    /* threads the work has room for (1x1, direct) */
 };
 
 static int shape_ok(const nk_conv2d_shape *s)
@@ -89,6 +93,10 @@ nk_conv_plan *nk_conv_plan_new_algo(const nk_conv2d_shape *s, const float *w,
 		return NULL;
 	p->s = *s;
 	p->act = act;
+	p->slots = 1;
+#ifdef _OPENMP
+	p->slots = omp_get_max_threads();
+#endif
 	p->algo = algo;
 	if (bias) {
 		p->bias = nk_malloc((size_t)s->OC * sizeof *bias);
@@ -147,52 +155,62 @@ void nk_conv_plan_free(nk_conv_plan *p)
 	free(p);
 }
 
-static int pad16(int n)
-{
-	return (n + 15) / 16 * 16;
-}
-
 /* 1x1, stride 1: out (OC, HW) = w (OC, C) @ x (C, HW), the weights packed
  * at plan time for the Winograd micro-kernels (8 channels by up to 48
- * pixels in registers over all of C).  x is copied into rows padded to 16
- * so the kernels read whole vectors; bias and activation go on as each
- * 8 x 48 tile is written out.  Two barriers per image where nk_sgemm
- * and a separate activation pass take five. */
+ * pixels in registers over all of C); bias and activation go on as each
+ * 8 x 48 tile is written out.  A unit of work is a panel of 48 pixels
+ * for up to 128 channels: its pixels are read from x in place, or, for
+ * the last, partial panel, from a copy padded to whole vectors in the
+ * thread's own slot of work.  No thread waits for another before the end. */
+enum { PAN = 48, QO = 16 /* channel blocks of 8 a unit */ };
+
 static void run_1x1(const nk_conv_plan *p, float *out, const float *in,
 		    int B, float *work)
 {
 	const nk_conv2d_shape *s = &p->s;
-	int C = s->C, HW = s->H * s->W, HWp = pad16(HW);
-	int nocb = (s->OC + 7) / 8, npan = (HWp + 47) / 48;
-	for (int b = 0; b < B; b++) {
-		const float *x = in + (size_t)b * C * HW;
-		float *y = out + (size_t)b * s->OC * HW;
-#pragma omp parallel
-		{
-#pragma omp for schedule(static)
-			for (int c = 0; c < C; c++) {
-				memcpy(work + (size_t)c * HWp, x + (size_t)c * HW,
-				       (size_t)HW * sizeof *x);
-				memset(work + (size_t)c * HWp + HW, 0,
-				       (size_t)(HWp - HW) * sizeof *x);
-			}
+	int C = s->C, HW = s->H * s->W;
+	int nocb = (s->OC + 7) / 8, npan = (HW + PAN - 1) / PAN;
+	int nq = (nocb + QO - 1) / QO, nu = npan * nq;
+	int nthr = 1;
+#ifdef _OPENMP
+	nthr = imin(omp_get_max_threads(), p->slots);
+#endif
+#pragma omp parallel num_threads(nthr)
+	{
+		int t = 0;
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		float *xp = work + (size_t)t * C * PAN;
 #pragma omp for schedule(dynamic, 1)
-			for (int u = 0; u < nocb * npan; u++) {
-				int ocb = u / npan, t = u % npan * 48;
-				int nv = imin(3, (HWp - t) / 16);
-				float tile[8 * 48] __attribute__((aligned(64)));
+		for (int u = 0; u < B * nu; u++) {
+			int b = u / nu, pan = u % nu / nq, q = u % nq;
+			int t0 = pan * PAN, n = imin(PAN, HW - t0), nv = (n + 15) / 16;
+			const float *x = in + (size_t)b * C * HW, *xb = x + t0;
+			float *y = out + (size_t)b * s->OC * HW;
+			size_t ldb = HW;
+			if (n < PAN) {
+				for (int c = 0; c < C; c++) {
+					memcpy(xp + (size_t)c * PAN, x + (size_t)c * HW + t0,
+					       (size_t)n * sizeof *xp);
+					memset(xp + (size_t)c * PAN + n, 0,
+					       (size_t)(PAN - n) * sizeof *xp);
+				}
+				xb = xp, ldb = PAN;
+			}
+			for (int ocb = q * QO; ocb < imin(nocb, (q + 1) * QO); ocb++) {
+				float tile[8 * PAN] __attribute__((aligned(64)));
 				const float *a = p->w + (size_t)ocb * C * 8;
 				if (nv == 3)
-					kern_8_3(C, a, work + t, HWp, tile, 48);
+					kern_8_3(C, a, xb, ldb, tile, PAN);
 				else if (nv == 2)
-					kern_8_2(C, a, work + t, HWp, tile, 48);
+					kern_8_2(C, a, xb, ldb, tile, PAN);
 				else
-					kern_8_1(C, a, work + t, HWp, tile, 48);
-				int n = imin(48, HW - t);
+					kern_8_1(C, a, xb, ldb, tile, PAN);
 				for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
 					int oc = ocb * 8 + i;
-					float *d = y + (size_t)oc * HW + t;
-					memcpy(d, tile + i * 48, (size_t)n * sizeof *d);
+					float *d = y + (size_t)oc * HW + t0;
+					memcpy(d, tile + i * PAN, (size_t)n * sizeof *d);
 					nk_ci_bias_act_vec(d, n, p->bias ? p->bias[oc] : 0,
 							   p->act);
 				}
@@ -215,9 +233,9 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
 		return nk_wino_work_floats(&p->wino);
 	if (p->algo == NK_CONV_1X1)
-		return (size_t)s->C * pad16(s->H * s->W);
+		return (size_t)p->slots * s->C * PAN;
 	if (p->algo == NK_CONV_DIRECT3)
-		return nk_direct3_work_floats(s);
+		return nk_direct3_work_floats(s, p->slots);
 	if (!needs_cols(s))
 		return 0;
 	return (size_t)(s->C / s->groups) * s->K * s->K *
@@ -279,7 +297,8 @@ void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 	else if (p->algo == NK_CONV_1X1)
 		run_1x1(p, out, in, B, work);
 	else if (p->algo == NK_CONV_DIRECT3)
-		nk_direct3_run(p->w, &p->s, out, in, B, p->bias, p->act, work);
+		nk_direct3_run(p->w, &p->s, out, in, B, p->bias, p->act, work,
+			       p->slots);
 	else
 		run_gemm(p, out, in, B, work);
 }

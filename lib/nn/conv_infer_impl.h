@@ -230,10 +230,10 @@ KERNEL(24, 1)
 
 /* Direct 3x3 stride-1 convolution for few input channels (conv_direct.c):
  * weights packed by nk_direct3_pack into (OC/8) * C * 9 * 8 floats. */
-size_t nk_direct3_work_floats(const nk_conv2d_shape *s);
+size_t nk_direct3_work_floats(const nk_conv2d_shape *s, int slots);
 void nk_direct3_pack(float *wp, const float *w, const nk_conv2d_shape *s);
 void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 		    const float *in, int B, const float *bias, nk_act act,
-		    float *work);
+		    float *work, int slots);
 
 #endif
