@@ -1,0 +1,288 @@
+/* winograd_tiles.c - the tile transforms of winograd.c, vectorized over
+ * 16 neighbouring tiles of a tile row: B^T d B of the input tiles into V
+ * and A^T M A (+ bias, activation) of the products into the output, for
+ * F(2x2, 3x3) and F(4x4, 3x3).
+ *
+ * An input row of 32 + 2 (or 64 + 2) floats is de-interleaved into the
+ * 4 (6) columns each of 16 tiles needs, with AVX-512 permutes where the
+ * compiler targets it (GCC vector extensions otherwise); the output is
+ * interleaved back the same way and stored masked at the image's edge.
+ */
+#include "nn/conv_infer_impl.h"
+
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+static const v16i EVEN = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+static const v16i ODD = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+static const v16i LO = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+static const v16i HI = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+static const v16i NEXT0 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const v16i NEXT1 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17};
+
+/* The 6 columns of 16 tiles from 66 floats of a row: d[s] lane k is
+ * x[4k + s]. */
+static inline void deinterleave(v16 d[6], const v16 x[5])
+{
+	v16 a = x[0], b = x[1], c = x[2], e = x[3], t = x[4];
+	v16 e0 = __builtin_shuffle(a, b, EVEN), e1 = __builtin_shuffle(a, b, ODD);
+	v16 f0 = __builtin_shuffle(c, e, EVEN), f1 = __builtin_shuffle(c, e, ODD);
+	d[0] = __builtin_shuffle(e0, f0, EVEN);
+	d[2] = __builtin_shuffle(e0, f0, ODD);
+	d[1] = __builtin_shuffle(e1, f1, EVEN);
+	d[3] = __builtin_shuffle(e1, f1, ODD);
+	d[4] = __builtin_shuffle(d[0], t, NEXT0);
+	d[5] = __builtin_shuffle(d[1], t, NEXT1);
+}
+
+/* The inverse for 4 columns: x[4k + s] = y[s] lane k, 64 floats. */
+static inline void interleave(v16 x[4], const v16 y[4])
+{
+	v16 e0 = __builtin_shuffle(y[0], y[2], LO), f0 = __builtin_shuffle(y[0], y[2], HI);
+	v16 e1 = __builtin_shuffle(y[1], y[3], LO), f1 = __builtin_shuffle(y[1], y[3], HI);
+	x[0] = __builtin_shuffle(e0, e1, LO);
+	x[1] = __builtin_shuffle(e0, e1, HI);
+	x[2] = __builtin_shuffle(f0, f1, LO);
+	x[3] = __builtin_shuffle(f0, f1, HI);
+}
+
+/* n floats from dst on, 16 a vector, the last vector partial. */
+static inline void store_row(float *dst, const v16 *x, int n)
+{
+	for (int k = 0; n > 0; k++, n -= 16)
+		st_n(dst + 16 * k, x[k], imin(n, 16));
+}
+
+/* B^T d for the 6 values of a tile column (or row). */
+static inline void bt6(v16 o[6], const v16 d[6])
+{
+	o[0] = 4 * d[0] - 5 * d[2] + d[4];
+	o[1] = (d[4] + d[3]) - 4 * (d[1] + d[2]);
+	o[2] = (d[4] - d[3]) + 4 * (d[1] - d[2]);
+	o[3] = (d[4] - d[2]) + 2 * (d[3] - d[1]);
+	o[4] = (d[4] - d[2]) - 2 * (d[3] - d[1]);
+	o[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+/* A^T m: 4 outputs from 6. */
+static inline void at6(v16 o[4], const v16 m[6])
+{
+	v16 p12 = m[1] + m[2], m12 = m[1] - m[2];
+	v16 p34 = m[3] + m[4], m34 = m[3] - m[4];
+	o[0] = m[0] + p12 + p34;
+	o[1] = m12 + 2 * m34;
+	o[2] = p12 + 4 * p34;
+	o[3] = m12 + 8 * m34 + m[5];
+}
+
+/* F(2x2, 3x3): the 4 columns of 16 tiles from 34 floats, x[2k + s]. */
+static inline void deinterleave2(v16 d[4], const v16 x[3])
+{
+	v16 a = x[0], b = x[1], t = x[2];
+	d[0] = __builtin_shuffle(a, b, EVEN);
+	d[1] = __builtin_shuffle(a, b, ODD);
+	d[2] = __builtin_shuffle(d[0], t, NEXT0);
+	d[3] = __builtin_shuffle(d[1], t, NEXT1);
+}
+static inline void bt4(v16 o[4], const v16 d[4])
+{
+	o[0] = d[0] - d[2];
+	o[1] = d[1] + d[2];
+	o[2] = d[2] - d[1];
+	o[3] = d[1] - d[3];
+}
+static inline void at4(v16 o[2], const v16 m[4])
+{
+	o[0] = m[0] + m[1] + m[2];
+	o[1] = m[1] - m[2] - m[3];
+}
+
+/* Row y of plane x (H, W) from column x0 on, nv vectors, zero outside
+ * the plane.  AVX-512 loads the edges masked, without a copy. */
+static inline void load_row(v16 *r, int nv, const float *x, int H, int W,
+			    int y, int x0)
+{
+	if (y < 0 || y >= H) {
+		for (int k = 0; k < nv; k++)
+			r[k] = (v16){0};
+		return;
+	}
+	const float *row = x + (size_t)y * W;
+	if (x0 >= 0 && x0 + 16 * nv <= W) {
+		for (int k = 0; k < nv; k++)
+			r[k] = ld(row + x0 + 16 * k);
+		return;
+	}
+	for (int k = 0; k < nv; k++) {
+		int lo = x0 + 16 * k; /* lanes lo.. lo+15 of the row */
+		int a = lo < 0 ? -lo : 0, b = W - lo < 16 ? W - lo : 16;
+		if (b <= a) {
+			r[k] = (v16){0};
+			continue;
+		}
+#ifdef __AVX512F__
+		__mmask16 msk = (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1));
+		/* masked-off lanes are not read, even before the row */
+		r[k] = (v16)_mm512_maskz_loadu_ps(msk, (const char *)row +
+						  (ptrdiff_t)lo * 4);
+#else
+		float t[16] = {0};
+		memcpy(t + a, row + lo + a, (size_t)(b - a) * sizeof *t);
+		r[k] = ld(t);
+#endif
+	}
+}
+
+void nk_wino_input_tiles2(float *v, size_t xstride, const float *x,
+			 const nk_wino *wp, int ty, int g, int n)
+{
+	v16 h[4][4]; /* h[j][r]: B^T along the row r, column j */
+	_Pragma("GCC unroll 8")
+	for (int r = 0; r < 4; r++) {
+		v16 rv[3], d[4], o[4];
+		load_row(rv, 3, x, wp->H, wp->W, 2 * ty - wp->pad + r,
+			 32 * g - wp->pad);
+		deinterleave2(d, rv);
+		bt4(o, d);
+		_Pragma("GCC unroll 8")
+		for (int j = 0; j < 4; j++)
+			h[j][r] = o[j];
+	}
+	_Pragma("GCC unroll 8")
+	for (int j = 0; j < 4; j++) {
+		v16 o[4];
+		bt4(o, h[j]);
+		_Pragma("GCC unroll 8")
+		for (int i = 0; i < 4; i++)
+			st_n(v + (size_t)(i * 4 + j) * xstride, o[i], n);
+	}
+}
+
+void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
+			  const nk_wino *wp, int ty, int g, int n, float bias,
+			  nk_act act)
+{
+	v16 t[2][4];
+	_Pragma("GCC unroll 8")
+	for (int j = 0; j < 4; j++) {
+		v16 c[4], o[2];
+		if (n == 16)
+			_Pragma("GCC unroll 8")
+			for (int i = 0; i < 4; i++)
+				c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
+		else
+			_Pragma("GCC unroll 8")
+			for (int i = 0; i < 4; i++)
+				c[i] = ld_n(m + (size_t)(i * 4 + j) * xstride, n);
+		at4(o, c);
+		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	int cols = imin(32, wp->OW - 32 * g), rows = imin(2, wp->OH - 2 * ty);
+	for (int r = 0; r < rows; r++) {
+		v16 o[2], x[2];
+		at4(o, t[r]);
+		o[0] = act_vec(o[0] + bias, act);
+		o[1] = act_vec(o[1] + bias, act);
+		x[0] = __builtin_shuffle(o[0], o[1], LO);
+		x[1] = __builtin_shuffle(o[0], o[1], HI);
+		store_row(y + (size_t)(2 * ty + r) * wp->OW + 32 * g, x, cols);
+	}
+}
+
+/* Tiles as rows: 16 channels of one tile a vector; the outputs go out
+ * one by one, a plane apart (13x13 layers: few of them). */
+void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
+			    const nk_wino *wp, int ty, int tx, int oc0,
+			    const float *bias, nk_act act)
+{
+	int n = imin(16, wp->OC - oc0);
+	v16 t[2][4], b = bias ? ld_n(bias + oc0, n) : (v16){0};
+	_Pragma("GCC unroll 4")
+	for (int j = 0; j < 4; j++) {
+		v16 c[4], o[2];
+		_Pragma("GCC unroll 4")
+		for (int i = 0; i < 4; i++)
+			c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
+		at4(o, c);
+		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	size_t plane = (size_t)wp->OH * wp->OW;
+	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {
+		v16 o[2];
+		at4(o, t[r]);
+		for (int s = 0; s < 2 && 2 * tx + s < wp->OW; s++) {
+			float v[16];
+			st(v, act_vec(o[s] + b, act));
+			float *y = out + (size_t)oc0 * plane +
+				   (size_t)(2 * ty + r) * wp->OW + 2 * tx + s;
+			for (int k = 0; k < n; k++)
+				y[k * plane] = v[k];
+		}
+	}
+}
+
+/* F(4x4, 3x3): input transform of channel plane x (H, W) for tiles (ty,
+ * 16g .. 16g+n-1) into V + xi * xstride, tiles contiguous. */
+void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,
+			const nk_wino *wp, int ty, int g, int n)
+{
+	v16 h[6][6]; /* h[j][r]: B^T along the row r, column j */
+	_Pragma("GCC unroll 8")
+	for (int r = 0; r < 6; r++) {
+		v16 rv[5], d[6], o[6];
+		load_row(rv, 5, x, wp->H, wp->W, 4 * ty - wp->pad + r,
+			 64 * g - wp->pad);
+		deinterleave(d, rv);
+		bt6(o, d);
+		_Pragma("GCC unroll 8")
+		for (int j = 0; j < 6; j++)
+			h[j][r] = o[j];
+	}
+	_Pragma("GCC unroll 8")
+	for (int j = 0; j < 6; j++) {
+		v16 o[6];
+		bt6(o, h[j]);
+		_Pragma("GCC unroll 8")
+		for (int i = 0; i < 6; i++)
+			st_n(v + (size_t)(i * 6 + j) * xstride, o[i], n);
+	}
+}
+
+/* F(4x4, 3x3): output transform of M + xi * xstride (tiles contiguous) for tiles (ty,
+ * 16g .. 16g+n-1) into plane y (OH, OW), with bias and activation. */
+void nk_wino_output_tiles4(float *y, const float *m, size_t xstride,
+			 const nk_wino *wp, int ty, int g, int n, float bias,
+			 nk_act act)
+{
+	v16 t[4][6]; /* t[r][j]: A^T down column j, output row r */
+	_Pragma("GCC unroll 8")
+	for (int j = 0; j < 6; j++) {
+		v16 c[6], o[4];
+		if (n == 16)
+			_Pragma("GCC unroll 8")
+			for (int i = 0; i < 6; i++)
+				c[i] = ld(m + (size_t)(i * 6 + j) * xstride);
+		else
+			_Pragma("GCC unroll 8")
+			for (int i = 0; i < 6; i++)
+				c[i] = ld_n(m + (size_t)(i * 6 + j) * xstride, n);
+		at6(o, c);
+		_Pragma("GCC unroll 8")
+		for (int r = 0; r < 4; r++)
+			t[r][j] = o[r];
+	}
+	int cols = imin(64, wp->OW - 64 * g), rows = imin(4, wp->OH - 4 * ty);
+	for (int r = 0; r < rows; r++) {
+		v16 o[4], x[4];
+		at6(o, t[r]);
+		_Pragma("GCC unroll 8")
+		for (int s = 0; s < 4; s++)
+			o[s] = act_vec(o[s] + bias, act);
+		interleave(x, o);
+		store_row(y + (size_t)(4 * ty + r) * wp->OW + 64 * g, x, cols);
+	}
+}
+
