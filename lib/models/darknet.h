@@ -31,6 +31,7 @@
 #include "formats/darknet_weights.h"
 #include "formats/wfile.h"
 #include "nn/activation.h"
+#include "nn/conv_infer.h"
 #include "vision/boxes.h"
 
 typedef enum {
@@ -82,7 +83,9 @@ typedef struct {
 	 * (outputs), weights (outputs, inputs), then the bn vectors. */
 	float *bias, *bn_scale, *bn_mean, *bn_var, *weight;
 	size_t nweight, nparams;
-	float *fw, *fb;          /* batch norm folded in (inference) */
+	float *fw, *fb;          /* connected: batch norm folded in */
+	nk_conv_plan *plan;      /* convolutional: folded weights, prepared
+				  * for inference (nn/conv_infer.h) */
 
 	float *out;              /* (B, outputs) after nk_darknet_forward */
 } nk_dn_layer;
@@ -96,7 +99,7 @@ typedef struct {
 	float *params;           /* nparams floats, file order */
 	size_t nparams;
 	nk_dnw_header hdr;       /* of the weights loaded (0.2.0 when none) */
-	int folded;              /* fw/fb are current */
+	int folded;              /* fw/fb and the plans are current */
 	int B;                   /* images the activations hold */
 	float *act;              /* every layer's output, one block */
 	float *work;             /* convolution scratch */

@@ -234,6 +234,7 @@ void nk_darknet_free(nk_darknet *net)
 		free(l->anchors);
 		free(l->fw);
 		free(l->fb);
+		nk_conv_plan_free(l->plan);
 	}
 	free(net->l);
 	free(net->params);

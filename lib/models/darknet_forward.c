@@ -5,6 +5,7 @@
 #include "models/darknet.h"
 #include "core/base.h"
 #include "nn/conv.h"
+#include "nn/conv_infer.h"
 #include "nn/linear.h"
 #include "nn/pool.h"
 
@@ -17,15 +18,9 @@
  * sqrt(var + eps) as cuDNN and OpenCV (eps 1e-6) do; darknet's CPU build
  * is the reference here.  y = scale * (x - mean) / d + bias becomes
  * x * (scale / d) + (bias - mean * scale / d). */
-static int fold(nk_dn_layer *l)
+static int fold_into(const nk_dn_layer *l, float *fw, float *fb)
 {
 	size_t F = (size_t)l->filters, per = l->nweight / F;
-	free(l->fw);
-	free(l->fb);
-	l->fw = nk_malloc(l->nweight * sizeof *l->fw);
-	l->fb = nk_malloc(F * sizeof *l->fb);
-	if (!l->fw || !l->fb)
-		return NK_ENOMEM;
 	for (size_t f = 0; f < F; f++) {
 		float k = 1, b = l->bias[f];
 		if (l->bn) {
@@ -33,8 +28,8 @@ static int fold(nk_dn_layer *l)
 			b = l->bias[f] - l->bn_mean[f] * k;
 		}
 		for (size_t j = 0; j < per; j++)
-			l->fw[f * per + j] = l->weight[f * per + j] * k;
-		l->fb[f] = b;
+			fw[f * per + j] = l->weight[f * per + j] * k;
+		fb[f] = b;
 	}
 	return NK_OK;
 }
@@ -45,6 +40,36 @@ static nk_conv2d_shape conv_shape(const nk_dn_layer *l)
 				 l->stride, l->pad, l->groups};
 }
 
+/* A connected layer keeps its folded weights; a convolution keeps only
+ * its plan, which copies them into the form its algorithm wants
+ * (Winograd tiles, packed panels), so the folded copy is let go. */
+static int fold(nk_dn_layer *l)
+{
+	free(l->fw);
+	free(l->fb);
+	nk_conv_plan_free(l->plan);
+	l->fw = l->fb = NULL;
+	l->plan = NULL;
+	float *fw = nk_malloc(l->nweight * sizeof *fw);
+	float *fb = nk_malloc((size_t)l->filters * sizeof *fb);
+	if (!fw || !fb) {
+		free(fw);
+		free(fb);
+		return NK_ENOMEM;
+	}
+	fold_into(l, fw, fb);
+	if (l->type != NK_DN_CONV) {
+		l->fw = fw;
+		l->fb = fb;
+		return NK_OK;
+	}
+	nk_conv2d_shape s = conv_shape(l);
+	l->plan = nk_conv_plan_new(&s, fw, fb, l->act);
+	free(fw);
+	free(fb);
+	return l->plan ? NK_OK : NK_ENOMEM;
+}
+
 static int prepare(nk_darknet *net, int B)
 {
 	if (!net->folded) {
@@ -52,6 +77,7 @@ static int prepare(nk_darknet *net, int B)
 			if (net->l[i].nparams && fold(&net->l[i]))
 				return NK_ENOMEM;
 		net->folded = 1;
+		net->B = 0; /* the plans' scratch sizes may differ */
 	}
 	if (B == net->B)
 		return NK_OK;
@@ -62,9 +88,8 @@ static int prepare(nk_darknet *net, int B)
 		if (nk_size_mul(&n, l->outputs, (size_t)B) ||
 		    nk_size_add(&total, total, n))
 			return NK_ENOMEM;
-		if (l->type == NK_DN_CONV) {
-			nk_conv2d_shape s = conv_shape(l);
-			size_t wf = nk_conv2d_work_floats(&s);
+		if (l->plan) {
+			size_t wf = nk_conv_plan_work_floats(l->plan, B);
 			if (wf > work)
 				work = wf;
 		}
@@ -168,9 +193,7 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 	size_t nin = l->inputs * (size_t)B, nout = l->outputs * (size_t)B;
 	switch (l->type) {
 	case NK_DN_CONV: {
-		nk_conv2d_shape s = conv_shape(l);
-		nk_conv2d_forward(l->out, in, l->fw, l->fb, B, &s, net->work);
-		nk_act_forward(l->out, nout, l->act);
+		nk_conv_plan_run(l->plan, l->out, in, B, net->work);
 		break;
 	}
 	case NK_DN_CONNECTED:

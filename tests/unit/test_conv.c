@@ -565,6 +565,42 @@ TEST(maxpool_darknet_edge)
 	CHECK(memcmp(am, want_am, sizeof am) == 0);
 }
 
+/* Without argmax (inference) max pooling reduces a window's rows first;
+ * it must give the values of the cell-by-cell pass with argmax, on
+ * darknet's shapes (2/2, 2/1 keeping the side, SPP's 5/9/13 stride 1
+ * with padding, 3/2 with an odd side) and on negative inputs. */
+TEST(maxpool_inference_path)
+{
+	static const int shapes[][6] = { /* H, W, K, stride, pad, OH/OW rule */
+		{8, 8, 2, 2, 0, 0}, {7, 9, 2, 2, 0, 0}, {5, 6, 2, 1, 0, 1},
+		{13, 13, 5, 1, 2, 1}, {13, 13, 9, 1, 4, 1}, {13, 11, 13, 1, 6, 1},
+		{9, 7, 3, 2, 1, 0}, {4, 4, 3, 3, 1, 0},
+	};
+	unsigned st = 99;
+	for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+		const int *t = shapes[k];
+		int B = 2, C = 3, H = t[0], W = t[1], K = t[2], S = t[3], P = t[4];
+		int OH = t[5] ? H : (H + 2 * P - K) / S + 1;
+		int OW = t[5] ? W : (W + 2 * P - K) / S + 1;
+		nk_pool_shape s = {C, H, W, OH, OW, K, S, P};
+		size_t n = (size_t)B * C * H * W, m = (size_t)B * C * OH * OW;
+		float *in = malloc(n * sizeof *in), *a = malloc(m * sizeof *a),
+		      *b = malloc(m * sizeof *b);
+		int32_t *am = malloc(m * sizeof *am);
+		for (size_t i = 0; i < n; i++) {
+			st = st * 1103515245u + 12345u;
+			in[i] = (float)((int)(st >> 16) % 2001 - 1500) / 100.f;
+		}
+		nk_maxpool_forward(a, am, in, B, &s);
+		nk_maxpool_forward(b, NULL, in, B, &s);
+		CHECK(memcmp(a, b, m * sizeof *a) == 0);
+		free(in);
+		free(a);
+		free(b);
+		free(am);
+	}
+}
+
 typedef struct {
 	int B, C, H, W, f, kind; /* 0 global avg, 1 upsample, 2 reorg */
 	float *in, *out, *R;
@@ -986,6 +1022,7 @@ int main(int argc, char **argv)
 	RUN(batchnorm_infer_and_fold);
 	RUN(pool_forward_and_gradients);
 	RUN(maxpool_darknet_edge);
+	RUN(maxpool_inference_path);
 	RUN(resample_forward_and_gradients);
 	RUN(activations);
 	return nk_test_exit();
