@@ -3,7 +3,8 @@
  *
  *	detect-bench CFG WEIGHTS BATCH RUNS
  *
- * Loads the model, runs one warm-up forward on a batch of BATCH random
+ * Loads the model as detect run does (convolution plans built, the
+ * file-order parameters dropped), runs one warm-up forward on a batch of BATCH random
  * inputs of the network's size, then RUNS timed forwards; prints the best
  * and the median milliseconds per forward pass (of the whole batch).
  * The thread count is OpenMP's (OMP_NUM_THREADS).
@@ -41,6 +42,11 @@ int main(int argc, char **argv)
 	}
 	nk_darknet net;
 	if (nk_darknet_load(&net, argv[1], argv[2])) {
+		fprintf(stderr, "detect-bench: %s\n", nk_last_error());
+		return 1;
+	}
+	/* As detect run: the plans built, the file-order parameters freed. */
+	if (nk_darknet_drop_params(&net)) {
 		fprintf(stderr, "detect-bench: %s\n", nk_last_error());
 		return 1;
 	}

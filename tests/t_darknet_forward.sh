@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 		x[i] = (float)((st >> 8) & 0xffff) / 65535.f;
 	}
 	network_predict(dn, x);
+	ours.keep_outputs = 1;
 	if (nk_darknet_forward(&ours, x, 1)) {
 		printf("FAIL darknet-forward %s: %s\n", name, nk_last_error());
 		return 0;

@@ -100,6 +100,12 @@ typedef struct {
 	size_t nparams;
 	nk_dnw_header hdr;       /* of the weights loaded (0.2.0 when none) */
 	int folded;              /* fw/fb and the plans are current */
+	int keep_outputs;        /* set to keep every layer's output readable
+				  * after a forward (tests, inspection); by
+				  * default a layer's buffer is reused once no
+				  * later layer reads it, heads excepted */
+	int planned_keep;        /* keep_outputs when the buffers were laid out */
+	int params_dropped;      /* nk_darknet_drop_params was called */
 	int B;                   /* images the activations hold */
 	float *act;              /* every layer's output, one block */
 	float *work;             /* convolution scratch */
@@ -142,8 +148,17 @@ int nk_darknet_save_weights(const nk_darknet *net, const char *path);
  * after a load. */
 int nk_darknet_forward(nk_darknet *net, const float *in, int B);
 /* Layer i's output, (B, out_c, out_h, out_w) = (B, outputs); for yolo and
- * region the activated values darknet's forward leaves there. */
+ * region the activated values darknet's forward leaves there.  Unless
+ * net->keep_outputs was set before the forward, only the heads' outputs
+ * (yolo, region, detection, and the last layer) are kept: the others
+ * share buffers and NULL is returned for them. */
 const float *nk_darknet_output(const nk_darknet *net, int i);
+
+/* For a program that only runs the network: prepares inference (batch
+ * norm folded, convolution plans built) and frees the parameters in file
+ * order, which the plans no longer need -- about the size of the weights
+ * file.  Saving, reloading weights and nk_darknet_to_wfile fail after. */
+int nk_darknet_drop_params(nk_darknet *net);
 
 /* The classes of the last layer (what detections carry). */
 int nk_darknet_classes(const nk_darknet *net);

@@ -29,6 +29,9 @@ static void transpose(float *dst, const float *src, size_t rows, size_t cols)
 
 int nk_darknet_set_weights(nk_darknet *net, const nk_dnw *d, const char *name)
 {
+	if (net->params_dropped)
+		return nk_error(NK_EINVAL, "%s: the network's parameters were "
+				"dropped: load it again", name);
 	size_t need = nk_darknet_file_floats(net), at = 0;
 	for (int i = 0; i < net->n; i++) {
 		nk_dn_layer *l = &net->l[i];
@@ -77,6 +80,9 @@ int nk_darknet_load_weights(nk_darknet *net, const char *path)
 
 int nk_darknet_save_weights(const nk_darknet *net, const char *path)
 {
+	if (net->params_dropped)
+		return nk_error(NK_EINVAL, "darknet: the parameters were dropped "
+				"after loading: nothing to save");
 	size_t n = 0;
 	for (int i = 0; i < net->n; i++)
 		if (!net->l[i].dontsave)
@@ -183,6 +189,9 @@ static int add_tensor(void *ctx, const char *name, int ndim,
 
 int nk_darknet_to_wfile(const nk_darknet *net, nk_wfile *w)
 {
+	if (net->params_dropped)
+		return nk_error(NK_EINVAL, "darknet: the parameters were dropped "
+				"after loading: nothing to save");
 	int rc;
 	int64_t ver[3] = {net->hdr.major, net->hdr.minor, net->hdr.revision};
 	if ((rc = nk_wfile_set_str(w, "program", "detect")) ||

@@ -70,44 +70,162 @@ static int fold(nk_dn_layer *l)
 	return l->plan ? NK_OK : NK_ENOMEM;
 }
 
+static int fold_all(nk_darknet *net)
+{
+	if (net->folded)
+		return NK_OK;
+	if (net->params_dropped)
+		return nk_error(NK_EINVAL, "darknet: the parameters were dropped");
+	for (int i = 0; i < net->n; i++)
+		if (net->l[i].nparams && fold(&net->l[i]))
+			return NK_ENOMEM;
+	net->folded = 1;
+	net->B = 0; /* the plans' scratch sizes may differ */
+	return NK_OK;
+}
+
+/* Whether layer i's output must outlive the forward: the heads' (decoded
+ * afterwards) and the last layer's. */
+static int kept(const nk_darknet *net, int i)
+{
+	nk_dn_type t = net->l[i].type;
+	return net->keep_outputs || i == net->n - 1 || t == NK_DN_YOLO ||
+	       t == NK_DN_REGION || t == NK_DN_DETECTION;
+}
+
+/* Lays the layers' outputs out in one block.  Each layer reads the one
+ * before it, a route its layers, a shortcut its `from`; once the last
+ * reader of an output has run, its buffer goes back to a pool and the
+ * next layer that needs one takes the smallest free buffer that fits (or
+ * the largest, grown).  A layer's buffer is never one of its inputs':
+ * those are released only after it is assigned.  For yolov3-tiny this
+ * holds 3 buffers' worth instead of 24 layers'. */
+static int layout(nk_darknet *net, int B, size_t *off, size_t *total)
+{
+	int n = net->n, *last = nk_calloc((size_t)n, sizeof *last),
+	    *buf = nk_calloc((size_t)n, sizeof *buf), nbuf = 0;
+	size_t *cap = nk_calloc((size_t)n, sizeof *cap);
+	char *busy = nk_calloc((size_t)n, 1);
+	if (!last || !buf || !cap || !busy) {
+		free(last);
+		free(buf);
+		free(cap);
+		free(busy);
+		return NK_ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		last[i] = kept(net, i) ? n : i;
+		if (i > 0 && last[i - 1] < i)
+			last[i - 1] = i;
+		if (l->type == NK_DN_ROUTE)
+			for (int k = 0; k < l->nlayers; k++)
+				if (last[l->layers[k]] < i)
+					last[l->layers[k]] = i;
+		if (l->type == NK_DN_SHORTCUT && last[l->from] < i)
+			last[l->from] = i;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t need = net->l[i].outputs * (size_t)B;
+		int pick = -1;
+		for (int k = 0; k < nbuf; k++) {
+			if (busy[k])
+				continue;
+			if (pick < 0 ||
+			    (cap[k] >= need && (cap[pick] < need || cap[k] < cap[pick])) ||
+			    (cap[pick] < need && cap[k] > cap[pick]))
+				pick = k;
+		}
+		if (pick < 0)
+			pick = nbuf++;
+		if (cap[pick] < need)
+			cap[pick] = need;
+		busy[pick] = 1;
+		buf[i] = pick;
+		/* Outputs whose last reader is layer i are free from now on. */
+		for (int j = 0; j <= i; j++)
+			if (last[j] == i && (j != i || last[i] == i))
+				busy[buf[j]] = 0;
+	}
+	size_t *start = nk_calloc((size_t)nbuf + 1, sizeof *start);
+	if (!start) {
+		free(last);
+		free(buf);
+		free(cap);
+		free(busy);
+		return NK_ENOMEM;
+	}
+	int rc = NK_OK;
+	for (int k = 0; k < nbuf && !rc; k++)
+		rc = nk_size_add(&start[k + 1], start[k], cap[k]);
+	for (int i = 0; i < n && !rc; i++)
+		off[i] = start[buf[i]];
+	*total = start[nbuf];
+	free(start);
+	free(last);
+	free(buf);
+	free(cap);
+	free(busy);
+	return rc;
+}
+
 static int prepare(nk_darknet *net, int B)
 {
-	if (!net->folded) {
-		for (int i = 0; i < net->n; i++)
-			if (net->l[i].nparams && fold(&net->l[i]))
-				return NK_ENOMEM;
-		net->folded = 1;
-		net->B = 0; /* the plans' scratch sizes may differ */
-	}
-	if (B == net->B)
+	int rc = fold_all(net);
+	if (rc)
+		return rc;
+	if (B == net->B && net->planned_keep == net->keep_outputs)
 		return NK_OK;
 	size_t total = 0, work = 1;
+	size_t *off = nk_calloc((size_t)net->n, sizeof *off);
+	if (!off)
+		return NK_ENOMEM;
 	for (int i = 0; i < net->n; i++) {
-		const nk_dn_layer *l = &net->l[i];
 		size_t n;
-		if (nk_size_mul(&n, l->outputs, (size_t)B) ||
-		    nk_size_add(&total, total, n))
+		if (nk_size_mul(&n, net->l[i].outputs, (size_t)B)) {
+			free(off);
 			return NK_ENOMEM;
-		if (l->plan) {
-			size_t wf = nk_conv_plan_work_floats(l->plan, B);
+		}
+		if (net->l[i].plan) {
+			size_t wf = nk_conv_plan_work_floats(net->l[i].plan, B);
 			if (wf > work)
 				work = wf;
 		}
 	}
+	if ((rc = layout(net, B, off, &total))) {
+		free(off);
+		return rc;
+	}
 	free(net->act);
 	nk_free_aligned(net->work);
 	net->B = 0;
-	net->act = nk_malloc(total * sizeof *net->act);
+	net->act = nk_malloc((total ? total : 1) * sizeof *net->act);
 	net->work = nk_malloc_aligned(work * sizeof *net->work);
-	if (!net->act || !net->work)
+	if (!net->act || !net->work) {
+		free(off);
 		return NK_ENOMEM;
-	net->nwork = work;
-	float *p = net->act;
-	for (int i = 0; i < net->n; i++) {
-		net->l[i].out = p;
-		p += net->l[i].outputs * (size_t)B;
 	}
+	net->nwork = work;
+	for (int i = 0; i < net->n; i++)
+		net->l[i].out = net->act + off[i];
+	free(off);
 	net->B = B;
+	net->planned_keep = net->keep_outputs;
+	return NK_OK;
+}
+
+int nk_darknet_drop_params(nk_darknet *net)
+{
+	int rc = fold_all(net);
+	if (rc)
+		return rc;
+	for (int i = 0; i < net->n; i++) {
+		nk_dn_layer *l = &net->l[i];
+		l->bias = l->bn_scale = l->bn_mean = l->bn_var = l->weight = NULL;
+	}
+	free(net->params);
+	net->params = NULL;
+	net->params_dropped = 1;
 	return NK_OK;
 }
 
@@ -288,5 +406,8 @@ int nk_darknet_forward(nk_darknet *net, const float *in, int B)
 
 const float *nk_darknet_output(const nk_darknet *net, int i)
 {
-	return i >= 0 && i < net->n && net->B ? net->l[i].out : NULL;
+	if (i < 0 || i >= net->n || !net->B ||
+	    !(net->planned_keep || kept(net, i)))
+		return NULL;
+	return net->l[i].out;
 }

@@ -497,6 +497,7 @@ TEST(forward_small)
 	float in[2 * 2 * 6];
 	for (int i = 0; i < 24; i++)
 		in[i] = frand() * 4 - 2;
+	net.keep_outputs = 1;
 	CHECK(nk_darknet_forward(&net, in, 2) == 0);
 	const float *o0 = nk_darknet_output(&net, 0),
 		    *o1 = nk_darknet_output(&net, 1),
@@ -618,6 +619,7 @@ static int dump(char **argv)
 		goto done;
 	}
 	int B = (int)t->ne[0];
+	net.keep_outputs = 1;
 	if ((rc = nk_darknet_forward(&net, t->data, B)))
 		goto done;
 	out = nk_wfile_create();
@@ -685,6 +687,78 @@ TEST(boxes_free_after_nms)
 	nk_darknet_free(&net);
 }
 
+/* Buffers shared between layers (the default) and every output kept give
+ * the heads the same bits, through routes and shortcuts (yolov3-spp's
+ * residual blocks, its SPP route of three maxpools and the two upsampled
+ * routes); the shared layout is under half the size.  Dropping the
+ * parameters keeps the result and refuses to save. */
+TEST(buffer_reuse)
+{
+	const char *cfgs[] = {CFGDIR "/yolov3-tiny.cfg", CFGDIR "/yolov2-tiny.cfg",
+			      CFGDIR "/yolov3-spp.cfg"};
+	for (int c = 0; c < 3; c++) {
+		nk_dnw_header h = {0, 2, 0, 0};
+		size_t n;
+		CHECK(write_random(cfgs[c], tmp_path("r.weights"), 0, h, &n) == 0);
+		nk_darknet net;
+		CHECK(nk_darknet_load(&net, cfgs[c], tmp_path("r.weights")) == 0);
+		/* Small weights keep the activations finite. */
+		for (size_t k = 0; k < net.nparams; k++)
+			net.params[k] = net.params[k] * .02f - .01f;
+		for (int i = 0; i < net.n; i++)
+			if (net.l[i].bn)
+				for (int f = 0; f < net.l[i].filters; f++)
+					net.l[i].bn_var[f] = 1;
+		size_t nin = net.inputs * 2;
+		float *in = malloc(nin * sizeof *in);
+		for (size_t k = 0; k < nin; k++)
+			in[k] = frand();
+		net.keep_outputs = 1;
+		CHECK(nk_darknet_forward(&net, in, 2) == 0);
+		size_t all = 0, heads = 0;
+		for (int i = 0; i < net.n; i++)
+			all += net.l[i].outputs;
+		float **want = calloc((size_t)net.n, sizeof *want);
+		for (int i = 0; i < net.n; i++) {
+			nk_dn_type t = net.l[i].type;
+			if (t != NK_DN_YOLO && t != NK_DN_REGION)
+				continue;
+			heads += net.l[i].outputs;
+			want[i] = malloc(net.l[i].outputs * 2 * sizeof **want);
+			memcpy(want[i], nk_darknet_output(&net, i),
+			       net.l[i].outputs * 2 * sizeof **want);
+		}
+		CHECK(heads > 0);
+		for (int pass = 0; pass < 2; pass++) {
+			net.keep_outputs = 0;
+			if (pass)
+				CHECK(nk_darknet_drop_params(&net) == 0);
+			CHECK(nk_darknet_forward(&net, in, 2) == 0);
+			CHECK(nk_darknet_output(&net, 1) == NULL);
+			for (int i = 0; i < net.n; i++)
+				if (want[i])
+					CHECK(memcmp(want[i], nk_darknet_output(&net, i),
+						     net.l[i].outputs * 2 *
+							     sizeof **want) == 0);
+		}
+		/* The shared block: the heads plus a few layers' worth. */
+		size_t used = 0;
+		for (int i = 0; i < net.n; i++) {
+			size_t end = (size_t)(net.l[i].out - net.act) +
+				     net.l[i].outputs * 2;
+			if (end > used)
+				used = end;
+		}
+		CHECK(used < all); /* (B = 2): under half: 0.45, 0.48, 0.20 */
+		CHECK(nk_darknet_save_weights(&net, tmp_path("x.weights")) != 0);
+		for (int i = 0; i < net.n; i++)
+			free(want[i]);
+		free(want);
+		free(in);
+		nk_darknet_free(&net);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "dump") == 0)
@@ -706,6 +780,7 @@ int main(int argc, char **argv)
 		RUN(shapes_of_darknet_cfgs);
 		RUN(weights_round_trip);
 		RUN(weights_count_mismatch);
+		RUN(buffer_reuse);
 	} else {
 		nk_test_skip("darknet_cfgs", CFGDIR " is not installed (the "
 			     "darknet package; scripts/deps test)");
