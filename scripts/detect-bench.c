@@ -3,8 +3,8 @@
  *
  *	detect-bench CFG WEIGHTS BATCH RUNS
  *
- * Loads the model as detect run does (convolution plans built, the
- * file-order parameters dropped), runs one warm-up forward on a batch of BATCH random
+ * Loads the model as detect run does (nk_darknet_load_infer: the
+ * convolution plans built from the mapped file), runs one warm-up forward on a batch of BATCH random
  * inputs of the network's size, then RUNS timed forwards; prints the best
  * and the median milliseconds per forward pass (of the whole batch).
  * The thread count is OpenMP's (OMP_NUM_THREADS).
@@ -41,12 +41,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nk_darknet net;
-	if (nk_darknet_load(&net, argv[1], argv[2])) {
-		fprintf(stderr, "detect-bench: %s\n", nk_last_error());
-		return 1;
-	}
-	/* As detect run: the plans built, the file-order parameters freed. */
-	if (nk_darknet_drop_params(&net)) {
+	/* As detect run loads it: planned from the mapped file. */
+	if (nk_darknet_load_infer(&net, argv[1], argv[2])) {
 		fprintf(stderr, "detect-bench: %s\n", nk_last_error());
 		return 1;
 	}

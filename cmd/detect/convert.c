@@ -61,7 +61,7 @@ int detect_import(int argc, char **argv)
 	if (strcmp(out, "-") == 0)
 		cli_refuse_binary_tty(force);
 	nk_darknet net;
-	detect_load_model(&net, cfg, weights, NULL, 0, import_usage);
+	detect_load_model(&net, cfg, weights, NULL, 0, 0, import_usage);
 	if (nk_darknet_save_nkw(&net, out))
 		cli_die_lib();
 	nk_darknet_free(&net);
@@ -108,7 +108,7 @@ int detect_export(int argc, char **argv)
 	if (!nkw || !out)
 		cli_usage_error(export_usage, "-m and -o are both needed");
 	nk_darknet net;
-	detect_load_model(&net, NULL, NULL, nkw, 1, export_usage);
+	detect_load_model(&net, NULL, NULL, nkw, 1, 0, export_usage);
 	if (nk_darknet_save_weights(&net, out))
 		cli_die_lib();
 	if (cfg_out && write_cfg(&net, cfg_out))

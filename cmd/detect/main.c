@@ -28,7 +28,8 @@ static void usage(FILE *fp)
 }
 
 void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
-		       const char *nkw, int quiet, void (*use)(FILE *))
+		       const char *nkw, int quiet, int infer,
+		       void (*use)(FILE *))
 {
 	if (nkw && (cfg || weights))
 		cli_usage_error(use, "-m and -c/-w are two ways to name the model: "
@@ -36,8 +37,18 @@ void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
 	if (!nkw && (!cfg || !weights))
 		cli_usage_error(use, "name the model: -c MODEL.cfg -w MODEL.weights, "
 				"or -m MODEL.nkw");
-	int rc = nkw ? nk_darknet_load_nkw(net, nkw)
-		     : nk_darknet_load(net, cfg, weights);
+	int rc;
+	if (nkw)
+		rc = nk_darknet_load_nkw(net, nkw);
+	else if (infer)
+		rc = nk_darknet_load_infer(net, cfg, weights);
+	else
+		rc = nk_darknet_load(net, cfg, weights);
+	/* To run it, only the convolution plans are needed (built from the
+	 * file itself when it can be mapped: the peak is then the plans, not
+	 * the plans and the parameters). */
+	if (!rc && infer && !net->params_dropped)
+		rc = nk_darknet_drop_params(net);
 	if (rc)
 		cli_die_lib();
 	if (quiet)

@@ -352,11 +352,7 @@ int detect_run(int argc, char **argv)
 		omp_set_num_threads(o.threads);
 #endif
 	nk_darknet net;
-	detect_load_model(&net, o.cfg, o.weights, o.nkw, o.quiet, usage);
-	/* Only the forward is wanted: the plans keep the weights in their own
-	 * form, and the file-order copy can go. */
-	if (nk_darknet_drop_params(&net))
-		cli_die_lib();
+	detect_load_model(&net, o.cfg, o.weights, o.nkw, o.quiet, 1, usage);
 	int classes = nk_darknet_classes(&net);
 	if (classes < 1)
 		cli_errx(1, "%s: the last layer is not a detection head (yolo, region "

@@ -363,6 +363,18 @@ void nk_input_free(nk_input *in)
 	memset(in, 0, sizeof *in);
 }
 
+void nk_input_release(const nk_input *in, size_t off, size_t len)
+{
+	if (!in->map || off >= in->map_size)
+		return;
+	if (len > in->map_size - off)
+		len = in->map_size - off;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t a = (off + page - 1) / page * page, b = (off + len) / page * page;
+	if (a < b)
+		madvise((char *)in->map + a, b - a, MADV_DONTNEED);
+}
+
 /* ---- atomic output ---------------------------------------------------- */
 
 /* Whether path, or the first link it is, points into /dev or /proc. */

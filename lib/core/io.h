@@ -32,6 +32,11 @@ int nk_input_load(nk_input *in, const char *path, size_t max_bytes);
  * uncompressed file.  Callers choose between loading and streaming by it. */
 int nk_input_mappable(const char *path);
 void nk_input_free(nk_input *in);
+/* Tells the system that bytes [off, off + len) of a mapped input will not
+ * be read again, so that the pages wholly inside drop out of the
+ * process's memory (they are read back from the file if touched).  A
+ * copied input is left alone. */
+void nk_input_release(const nk_input *in, size_t off, size_t len);
 
 /* A streaming reader: file or stdin, gzip or plain, read in chunks. */
 typedef struct nk_reader nk_reader;

@@ -160,6 +160,17 @@ const float *nk_darknet_output(const nk_darknet *net, int i);
  * file.  Saving, reloading weights and nk_darknet_to_wfile fail after. */
 int nk_darknet_drop_params(nk_darknet *net);
 
+/* nk_darknet_load then nk_darknet_drop_params, without ever holding the
+ * parameters and the plans whole at once: the weights file is mapped,
+ * each layer is folded and planned straight from it, and its pages are
+ * let go as soon as it is.  The peak is then the plans and the
+ * activations, not the plans and a copy of the file.  (Files with
+ * transposed connected layers, dontload layers, or that cannot be mapped
+ * -- stdin, gzip -- go the ordinary way.)  Same errors as
+ * nk_darknet_load. */
+int nk_darknet_load_infer(nk_darknet *net, const char *cfg_path,
+			  const char *weights_path);
+
 /* The classes of the last layer (what detections carry). */
 int nk_darknet_classes(const nk_darknet *net);
 

@@ -146,10 +146,9 @@ static int build_net(bctx *b)
 	return NK_OK;
 }
 
-/* darknet's initial values at inference: scales 1, variances 1. */
-static void init_params(nk_darknet *net)
+void nk_dn_point_params(nk_darknet *net, float *base)
 {
-	float *p = net->params;
+	float *p = base;
 	for (int i = 0; i < net->n; i++) {
 		nk_dn_layer *l = &net->l[i];
 		if (!l->nparams)
@@ -169,9 +168,18 @@ static void init_params(nk_darknet *net)
 				l->bn_mean = l->bn_scale + F,
 				l->bn_var = l->bn_mean + F;
 		}
-		for (int k = 0; l->bn && k < F; k++)
-			l->bn_scale[k] = l->bn_var[k] = 1;
 		p += l->nparams;
+	}
+}
+
+/* darknet's initial values at inference: scales 1, variances 1. */
+static void init_params(nk_darknet *net)
+{
+	nk_dn_point_params(net, net->params);
+	for (int i = 0; i < net->n; i++) {
+		nk_dn_layer *l = &net->l[i];
+		for (int k = 0; l->bn && k < l->filters; k++)
+			l->bn_scale[k] = l->bn_var[k] = 1;
 	}
 	net->hdr = (nk_dnw_header){0, 2, 0, 0};
 	net->folded = 0;

@@ -24,4 +24,11 @@ int nk_dnb_fail(bctx *b, const char *key, const char *fmt, ...)
  * input (l->c, h, w, inputs) already set. */
 int nk_dnb_layer(bctx *b, nk_dn_layer *l, int type);
 
+/* Points every layer's parameters into `base`, darknet's file order
+ * (the layout of net->params), without touching the values. */
+void nk_dn_point_params(nk_darknet *net, float *base);
+/* NK_EFORMAT naming the layer where a file of `have` floats ends, or the
+ * surplus, when it does not hold what the network needs. */
+int nk_dn_check_count(const nk_darknet *net, size_t have, const char *name);
+
 #endif

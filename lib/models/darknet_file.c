@@ -2,6 +2,7 @@
  * .weights, and the project's weight file with the cfg inside (its
  * schema, NK_DARKNET_SCHEMA, is defined here alone). */
 #include "models/darknet.h"
+#include "models/darknet_build.h"
 #include "core/base.h"
 
 #include <stdio.h>
@@ -27,30 +28,38 @@ static void transpose(float *dst, const float *src, size_t rows, size_t cols)
 			dst[c * rows + r] = src[r * cols + c];
 }
 
-int nk_darknet_set_weights(nk_darknet *net, const nk_dnw *d, const char *name)
+int nk_dn_check_count(const nk_darknet *net, size_t have, const char *name)
 {
-	if (net->params_dropped)
-		return nk_error(NK_EINVAL, "%s: the network's parameters were "
-				"dropped: load it again", name);
 	size_t need = nk_darknet_file_floats(net), at = 0;
 	for (int i = 0; i < net->n; i++) {
-		nk_dn_layer *l = &net->l[i];
+		const nk_dn_layer *l = &net->l[i];
 		if (l->dontload || !l->nparams)
 			continue;
-		if (at + l->nparams > d->n)
+		if (at + l->nparams > have)
 			return nk_error(NK_EFORMAT, "%s: the file ends in layer "
 					"%d [%s] (line %d), which needs floats "
 					"%zu..%zu: the cfg needs %zu floats, "
 					"the file has %zu", name, i,
 					nk_dn_type_name(l->type), l->line, at,
-					at + l->nparams - 1, need, d->n);
+					at + l->nparams - 1, need, have);
 		at += l->nparams;
 	}
-	if (d->n != need)
+	if (have != need)
 		return nk_error(NK_EFORMAT, "%s: %zu floats left after the last "
 				"layer with weights: the cfg needs %zu, the "
-				"file has %zu", name, d->n - need, need, d->n);
-	at = 0;
+				"file has %zu", name, have - need, need, have);
+	return NK_OK;
+}
+
+int nk_darknet_set_weights(nk_darknet *net, const nk_dnw *d, const char *name)
+{
+	if (net->params_dropped)
+		return nk_error(NK_EINVAL, "%s: the network's parameters were "
+				"dropped: load it again", name);
+	int rc = nk_dn_check_count(net, d->n, name);
+	if (rc)
+		return rc;
+	size_t at = 0;
 	int tr = nk_dnw_transposed(&d->h);
 	for (int i = 0; i < net->n; i++) {
 		nk_dn_layer *l = &net->l[i];

@@ -6,10 +6,13 @@
 #include "core/base.h"
 #include "nn/conv.h"
 #include "nn/conv_infer.h"
+#include "core/io.h"
+#include "models/darknet_build.h"
 #include "nn/linear.h"
 #include "nn/pool.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +215,84 @@ static int prepare(nk_darknet *net, int B)
 	net->B = B;
 	net->planned_keep = net->keep_outputs;
 	return NK_OK;
+}
+
+/* Folds and plans each layer straight from the mapped file (its floats
+ * start hsize bytes in), and lets the layer's pages go once it is
+ * planned. */
+static int plan_from_file(nk_darknet *net, const nk_input *in, size_t hsize)
+{
+	size_t at = 0;
+	for (int i = 0; i < net->n; i++) {
+		nk_dn_layer *l = &net->l[i];
+		if (!l->nparams)
+			continue;
+		int rc = fold(l);
+		if (rc)
+			return rc;
+		nk_input_release(in, hsize + at * sizeof(float),
+				 l->nparams * sizeof(float));
+		at += l->nparams;
+	}
+	return NK_OK;
+}
+
+int nk_darknet_load_infer(nk_darknet *net, const char *cfg_path,
+			  const char *weights_path)
+{
+	nk_dncfg c;
+	memset(net, 0, sizeof *net);
+	int rc = nk_dncfg_load(&c, cfg_path);
+	if (rc || (rc = nk_darknet_build_shapes(net, &c)))
+		return rc;
+	const char *name = strcmp(weights_path, "-") ? weights_path : "(stdin)";
+	int plain = __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ ||
+		    !nk_input_mappable(weights_path);
+	for (int i = 0; i < net->n && !plain; i++)
+		plain = net->l[i].dontload;
+	nk_input in = {0};
+	size_t hsize = 0;
+	nk_dnw_header h = {0};
+	if (!plain && !(rc = nk_input_load(&in, weights_path, NK_DNW_MAX_BYTES))) {
+		if (in.size >= 12) {
+			h.major = (int32_t)nk_load_u32le(in.data);
+			h.minor = (int32_t)nk_load_u32le(in.data + 4);
+			h.revision = (int32_t)nk_load_u32le(in.data + 8);
+		}
+		hsize = nk_dnw_seen64(&h) ? 20 : 16;
+		/* Short, ragged or transposed files: the reader's messages. */
+		plain = in.size < hsize || (in.size - hsize) % 4 ||
+			nk_dnw_transposed(&h);
+		if (!plain) {
+			h.seen = hsize == 20 ? nk_load_u64le(in.data + 12)
+					     : nk_load_u32le(in.data + 12);
+			rc = nk_dn_check_count(net, (in.size - hsize) / 4, name);
+		}
+	}
+	if (!rc && !plain) {
+		/* Read only: fold and the plans copy out of the mapping. */
+		nk_dn_point_params(net, (float *)(uintptr_t)(in.data + hsize));
+		net->hdr = h;
+		rc = plan_from_file(net, &in, hsize);
+		for (int i = 0; i < net->n; i++) {
+			nk_dn_layer *l = &net->l[i];
+			l->bias = l->bn_scale = l->bn_mean = l->bn_var =
+				l->weight = NULL;
+		}
+		net->folded = !rc;
+		net->params_dropped = 1;
+	}
+	nk_input_free(&in);
+	if (!rc && plain) {
+		nk_darknet_free(net);
+		rc = nk_darknet_load(net, cfg_path, weights_path);
+		if (!rc && (rc = nk_darknet_drop_params(net)))
+			nk_darknet_free(net);
+		return rc;
+	}
+	if (rc)
+		nk_darknet_free(net);
+	return rc;
 }
 
 int nk_darknet_drop_params(nk_darknet *net)

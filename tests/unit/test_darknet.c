@@ -759,6 +759,45 @@ TEST(buffer_reuse)
 	}
 }
 
+/* nk_darknet_load_infer plans straight from the mapped file: the heads
+ * come out with the bits of an ordinary load, and a file of the wrong
+ * length gets the ordinary load's message. */
+TEST(load_infer)
+{
+	const char *cfg = CFGDIR "/yolov3-tiny.cfg";
+	nk_dnw_header h = {0, 2, 0, 7};
+	size_t n;
+	CHECK(write_random(cfg, tmp_path("i.weights"), 0, h, &n) == 0);
+	nk_darknet a, b;
+	CHECK(nk_darknet_load(&a, cfg, tmp_path("i.weights")) == 0);
+	CHECK(nk_darknet_load_infer(&b, cfg, tmp_path("i.weights")) == 0);
+	CHECK(b.params_dropped && b.hdr.seen == 7);
+	size_t nin = a.inputs;
+	float *in = malloc(nin * sizeof *in);
+	for (size_t k = 0; k < nin; k++)
+		in[k] = frand();
+	CHECK(nk_darknet_forward(&a, in, 1) == 0);
+	CHECK(nk_darknet_forward(&b, in, 1) == 0);
+	for (int i = 0; i < a.n; i++)
+		if (a.l[i].type == NK_DN_YOLO)
+			CHECK(memcmp(nk_darknet_output(&a, i), nk_darknet_output(&b, i),
+				     a.l[i].outputs * sizeof(float)) == 0);
+	nk_darknet_free(&a);
+	nk_darknet_free(&b);
+	free(in);
+	for (int extra = -1; extra <= 1; extra += 2) {
+		char want[512];
+		CHECK(write_random(cfg, tmp_path("j.weights"), extra > 0 ? 3 : 0, h,
+				   &n) == 0);
+		if (extra < 0)
+			CHECK(truncate(tmp_path("j.weights"), 20 + 4 * (off_t)(n - 5)) == 0);
+		CHECK(nk_darknet_load(&a, cfg, tmp_path("j.weights")) != 0);
+		snprintf(want, sizeof want, "%s", nk_last_error());
+		CHECK(nk_darknet_load_infer(&b, cfg, tmp_path("j.weights")) != 0);
+		CHECK(strcmp(want, nk_last_error()) == 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "dump") == 0)
@@ -781,6 +820,7 @@ int main(int argc, char **argv)
 		RUN(weights_round_trip);
 		RUN(weights_count_mismatch);
 		RUN(buffer_reuse);
+		RUN(load_infer);
 	} else {
 		nk_test_skip("darknet_cfgs", CFGDIR " is not installed (the "
 			     "darknet package; scripts/deps test)");
