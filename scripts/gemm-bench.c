@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gemm.h"
-#include "rng.h"
+#include "core/gemm.h"
+#include "core/rng.h"
 
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "nn.h"
-#include "rng.h"
+#include "nn/lstm.h"
+#include "core/rng.h"
 
 static double now(void)
 {
