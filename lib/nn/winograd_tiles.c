@@ -16,37 +16,47 @@
 #include <immintrin.h>
 #endif
 
-static const v16i EVEN = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
-static const v16i ODD = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
-static const v16i LO = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
-static const v16i HI = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-static const v16i NEXT0 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-static const v16i NEXT1 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17};
+/* Lane permutations of two 16-float vectors (lanes 16..31 are the second
+ * one's).  __builtin_shufflevector with constant lanes is what both gcc
+ * (12 and later) and clang accept; gcc's __builtin_shuffle is not clang's,
+ * and the fuzzing build compiles this file with clang. */
+#define SHUF_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, \
+	12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define SHUF_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, \
+	13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define SHUF_LO(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, \
+	3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define SHUF_HI(a, b) __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, \
+	11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+#define SHUF_NEXT0(a, b) __builtin_shufflevector(a, b, 1, 2, 3, 4, 5, 6, \
+	7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+#define SHUF_NEXT1(a, b) __builtin_shufflevector(a, b, 1, 2, 3, 4, 5, 6, \
+	7, 8, 9, 10, 11, 12, 13, 14, 15, 17)
 
 /* The 6 columns of 16 tiles from 66 floats of a row: d[s] lane k is
  * x[4k + s]. */
 static inline void deinterleave(v16 d[6], const v16 x[5])
 {
 	v16 a = x[0], b = x[1], c = x[2], e = x[3], t = x[4];
-	v16 e0 = __builtin_shuffle(a, b, EVEN), e1 = __builtin_shuffle(a, b, ODD);
-	v16 f0 = __builtin_shuffle(c, e, EVEN), f1 = __builtin_shuffle(c, e, ODD);
-	d[0] = __builtin_shuffle(e0, f0, EVEN);
-	d[2] = __builtin_shuffle(e0, f0, ODD);
-	d[1] = __builtin_shuffle(e1, f1, EVEN);
-	d[3] = __builtin_shuffle(e1, f1, ODD);
-	d[4] = __builtin_shuffle(d[0], t, NEXT0);
-	d[5] = __builtin_shuffle(d[1], t, NEXT1);
+	v16 e0 = SHUF_EVEN(a, b), e1 = SHUF_ODD(a, b);
+	v16 f0 = SHUF_EVEN(c, e), f1 = SHUF_ODD(c, e);
+	d[0] = SHUF_EVEN(e0, f0);
+	d[2] = SHUF_ODD(e0, f0);
+	d[1] = SHUF_EVEN(e1, f1);
+	d[3] = SHUF_ODD(e1, f1);
+	d[4] = SHUF_NEXT0(d[0], t);
+	d[5] = SHUF_NEXT1(d[1], t);
 }
 
 /* The inverse for 4 columns: x[4k + s] = y[s] lane k, 64 floats. */
 static inline void interleave(v16 x[4], const v16 y[4])
 {
-	v16 e0 = __builtin_shuffle(y[0], y[2], LO), f0 = __builtin_shuffle(y[0], y[2], HI);
-	v16 e1 = __builtin_shuffle(y[1], y[3], LO), f1 = __builtin_shuffle(y[1], y[3], HI);
-	x[0] = __builtin_shuffle(e0, e1, LO);
-	x[1] = __builtin_shuffle(e0, e1, HI);
-	x[2] = __builtin_shuffle(f0, f1, LO);
-	x[3] = __builtin_shuffle(f0, f1, HI);
+	v16 e0 = SHUF_LO(y[0], y[2]), f0 = SHUF_HI(y[0], y[2]);
+	v16 e1 = SHUF_LO(y[1], y[3]), f1 = SHUF_HI(y[1], y[3]);
+	x[0] = SHUF_LO(e0, e1);
+	x[1] = SHUF_HI(e0, e1);
+	x[2] = SHUF_LO(f0, f1);
+	x[3] = SHUF_HI(f0, f1);
 }
 
 /* n floats from dst on, 16 a vector, the last vector partial. */
@@ -82,10 +92,10 @@ static inline void at6(v16 o[4], const v16 m[6])
 static inline void deinterleave2(v16 d[4], const v16 x[3])
 {
 	v16 a = x[0], b = x[1], t = x[2];
-	d[0] = __builtin_shuffle(a, b, EVEN);
-	d[1] = __builtin_shuffle(a, b, ODD);
-	d[2] = __builtin_shuffle(d[0], t, NEXT0);
-	d[3] = __builtin_shuffle(d[1], t, NEXT1);
+	d[0] = SHUF_EVEN(a, b);
+	d[1] = SHUF_ODD(a, b);
+	d[2] = SHUF_NEXT0(d[0], t);
+	d[3] = SHUF_NEXT1(d[1], t);
 }
 static inline void bt4(v16 o[4], const v16 d[4])
 {
@@ -186,8 +196,8 @@ void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 		at4(o, t[r]);
 		o[0] = act_vec(o[0] + bias, act);
 		o[1] = act_vec(o[1] + bias, act);
-		x[0] = __builtin_shuffle(o[0], o[1], LO);
-		x[1] = __builtin_shuffle(o[0], o[1], HI);
+		x[0] = SHUF_LO(o[0], o[1]);
+		x[1] = SHUF_HI(o[0], o[1]);
 		store_row(y + (size_t)(2 * ty + r) * wp->OW + 32 * g, x, cols);
 	}
 }
