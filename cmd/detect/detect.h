@@ -17,4 +17,19 @@ void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
 		       const char *nkw, int quiet, int infer,
 		       void (*usage)(FILE *));
 
+/* output.c: class names (one a line; NULL path: none), the lines or COCO
+ * results of one image's boxes, the picture with the boxes drawn. */
+struct names {
+	char **name;
+	int n;
+};
+void detect_names_load(struct names *nm, const char *path, int classes);
+void detect_names_free(struct names *nm);
+void detect_print_hits(int json, const struct names *nm, const char *path,
+		       const nk_box_hit *h, int n, int *json_count);
+int detect_draw(const char *out, const nk_image *src, const nk_detection *d,
+		int n, int classes, const struct names *nm);
+/* DIR/NAME.png for image DIR/.../NAME.EXT (allocated). */
+char *detect_drawn_path(const char *dir, const char *image);
+
 #endif

@@ -6,7 +6,8 @@
  *	detect export -m MODEL.nkw -o MODEL.weights [-C MODEL.cfg]
  *
  * The network is lib/models/darknet*.c; this file dispatches, run.c runs
- * images through it, convert.c converts between the two model files.
+ * images through it, output.c writes what run finds, convert.c converts
+ * between the two model files.
  */
 #include <stdio.h>
 #include <string.h>

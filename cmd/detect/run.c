@@ -21,7 +21,6 @@
 #include "detect.h"
 #include "vision/draw.h"
 #include "vision/image.h"
-#include "vision/letterbox.h"
 
 enum { OPT_NAMES = CLI_OPT_NO_PROGRESS + 1, OPT_NMS, OPT_AGNOSTIC, OPT_JSON };
 
@@ -115,228 +114,7 @@ static void parse(struct run_opts *o, int argc, char **argv)
 		cli_usage_error(usage, "-o %s: name it .png, .jpg or .jpeg", o->out);
 }
 
-/* ---- class names ------------------------------------------------------ */
-
-struct names {
-	char **name;
-	int n;
-};
-
-static void names_load(struct names *nm, const char *path, int classes)
-{
-	nm->name = NULL;
-	nm->n = 0;
-	if (!path)
-		return;
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		cli_errx(1, "%s: %s", path, strerror(errno));
-	nm->name = calloc((size_t)classes, sizeof *nm->name);
-	if (!nm->name)
-		cli_errx(1, "out of memory");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while (nm->n < classes && (len = getline(&line, &cap, fp)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		nm->name[nm->n] = strdup(line);
-		if (!nm->name[nm->n++])
-			cli_errx(1, "out of memory");
-	}
-	int err = ferror(fp);
-	free(line);
-	fclose(fp);
-	if (err)
-		cli_errx(1, "%s: read failed", path);
-	if (nm->n < classes)
-		cli_errx(1, "%s: %d names, the model has %d classes", path, nm->n,
-			 classes);
-}
-
-static void names_free(struct names *nm)
-{
-	for (int i = 0; i < nm->n; i++)
-		free(nm->name[i]);
-	free(nm->name);
-}
-
-/* ---- one image's boxes ---------------------------------------------------- */
-
-/* A (detection, class) pair that passed: what one output line says. */
-struct hit {
-	int det, cls;
-	float score;
-	float x, y, w, h; /* pixels, top-left corner */
-};
-
-static int hit_cmp(const void *a, const void *b)
-{
-	const struct hit *p = a, *q = b;
-	if (p->score != q->score)
-		return p->score < q->score ? 1 : -1;
-	return p->det != q->det ? p->det - q->det : p->cls - q->cls;
-}
-
-static float clampf(float v, float lo, float hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* The detections' surviving classes as hits, best first. */
-static struct hit *collect(const nk_detection *d, int n, int im_w, int im_h,
-			   int *nhits)
-{
-	size_t cap = 0, k = 0;
-	struct hit *h = NULL;
-	for (int i = 0; i < n; i++) {
-		const nk_box *b = &d[i].box;
-		float x1 = clampf(b->x - b->w / 2, 0, (float)im_w);
-		float x2 = clampf(b->x + b->w / 2, 0, (float)im_w);
-		float y1 = clampf(b->y - b->h / 2, 0, (float)im_h);
-		float y2 = clampf(b->y + b->h / 2, 0, (float)im_h);
-		for (int c = 0; c < d[i].classes; c++) {
-			if (!(d[i].prob[c] > 0))
-				continue;
-			if (nk_grow((void **)&h, &cap, k + 1, sizeof *h))
-				cli_die_lib();
-			h[k++] = (struct hit){i, c, d[i].prob[c], x1, y1,
-					      x2 - x1, y2 - y1};
-		}
-	}
-	if (k)
-		qsort(h, k, sizeof *h, hit_cmp);
-	*nhits = (int)k;
-	return h;
-}
-
-static const char *class_name(const struct names *nm, int c, char *buf,
-			      size_t size)
-{
-	if (nm->name)
-		return nm->name[c];
-	snprintf(buf, size, "%d", c);
-	return buf;
-}
-
-/* image_id for COCO results: the file name without directory and
- * extension, a number when it is all digits. */
-static void json_image_id(FILE *fp, const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	int digits = len > 0 && len < 19;
-	for (size_t i = 0; i < len && digits; i++)
-		digits = base[i] >= '0' && base[i] <= '9';
-	if (digits) {
-		fprintf(fp, "%lld", strtoll(base, NULL, 10));
-		return;
-	}
-	fputc('"', fp);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)base[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			fputc(ch, fp);
-	}
-	fputc('"', fp);
-}
-
-static void print_hits(const struct run_opts *o, const struct names *nm,
-		       const char *path, const struct hit *h, int n,
-		       int *json_count)
-{
-	char buf[16];
-	for (int i = 0; i < n; i++) {
-		if (o->json) {
-			fputs(*json_count ? ",\n" : "[\n", stdout);
-			fputs("{\"image_id\": ", stdout);
-			json_image_id(stdout, path);
-			printf(", \"category_id\": %d, \"bbox\": [%.3f, %.3f, %.3f, "
-			       "%.3f], \"score\": %.6f}",
-			       h[i].cls, h[i].x, h[i].y, h[i].w, h[i].h, h[i].score);
-			++*json_count;
-		} else {
-			printf("%s %s %.6f %.3f %.3f %.3f %.3f\n", path,
-			       class_name(nm, h[i].cls, buf, sizeof buf),
-			       h[i].score, h[i].x, h[i].y, h[i].w, h[i].h);
-		}
-	}
-}
-
-/* The picture: every detection that kept a class gets its box and a label
- * of its classes (darknet's draw_detections), in its best class's colour. */
-static int draw(const char *out, const nk_image *src, const nk_detection *d,
-		int n, int classes, const struct names *nm)
-{
-	nk_image im;
-	/* The labels are drawn in colour, so a gray image becomes RGB. */
-	if (nk_image_alloc(&im, src->w, src->h, 3))
-		return NK_ENOMEM;
-	size_t px = (size_t)src->w * src->h;
-	for (size_t i = 0; i < px; i++)
-		for (int c = 0; c < 3; c++)
-			im.data[i * 3 + c] =
-				src->data[i * src->c + (src->c >= 3 ? c : 0)];
-	for (int i = 0; i < n; i++) {
-		char label[256] = "", buf[16];
-		int best = -1;
-		size_t len = 0;
-		for (int c = 0; c < d[i].classes; c++) {
-			if (!(d[i].prob[c] > 0))
-				continue;
-			if (best < 0 || d[i].prob[c] > d[i].prob[best])
-				best = c;
-			len += (size_t)snprintf(label + len,
-				len < sizeof label ? sizeof label - len : 0,
-				"%s%s", len ? ", " : "",
-				class_name(nm, c, buf, sizeof buf));
-			if (len >= sizeof label)
-				len = sizeof label - 1;
-		}
-		if (best < 0)
-			continue;
-		nk_box b = d[i].box;
-		b.x /= (float)src->w;
-		b.w /= (float)src->w;
-		b.y /= (float)src->h;
-		b.h /= (float)src->h;
-		nk_draw_detection(&im, b, label, nk_class_color(best, classes));
-	}
-	int rc = nk_image_save(&im, out, 95);
-	nk_image_free(&im);
-	return rc;
-}
-
-static char *drawn_path(const char *dir, const char *image)
-{
-	const char *base = strrchr(image, '/');
-	base = base ? base + 1 : image;
-	const char *dot = strrchr(base, '.');
-	int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-	size_t size = strlen(dir) + (size_t)len + 6;
-	char *p = malloc(size);
-	if (!p)
-		cli_errx(1, "out of memory");
-	snprintf(p, size, "%s/%.*s.png", dir, len, base);
-	return p;
-}
-
 /* ---- the run ------------------------------------------------------------ */
-
-/* Whether darknet stretches the image (yolov1) rather than letterboxing it. */
-static int stretches(const nk_darknet *net)
-{
-	for (int i = 0; i < net->n; i++)
-		if (net->l[i].type == NK_DN_DETECTION)
-			return 1;
-	return 0;
-}
 
 int detect_run(int argc, char **argv)
 {
@@ -358,7 +136,7 @@ int detect_run(int argc, char **argv)
 		cli_errx(1, "%s: the last layer is not a detection head (yolo, region "
 			 "or detection)", o.nkw ? o.nkw : o.cfg);
 	struct names nm;
-	names_load(&nm, o.names_path, classes);
+	detect_names_load(&nm, o.names_path, classes);
 
 	int nimg = argc - optind, B = o.batch < nimg ? o.batch : nimg;
 	size_t per = (size_t)3 * net.h * net.w;
@@ -379,10 +157,7 @@ int detect_run(int argc, char **argv)
 				status = 1;
 				continue;
 			}
-			int rc = stretches(&net)
-				? nk_resize_input(in + per * b, &ims[b], net.w, net.h)
-				: nk_letterbox_input(in + per * b, &ims[b], net.w, net.h);
-			if (rc)
+			if (nk_darknet_input(&net, in + per * b, &ims[b]))
 				cli_die_lib();
 			paths[b++] = path;
 		}
@@ -404,13 +179,15 @@ int detect_run(int argc, char **argv)
 				else
 					nk_nms_per_class(d, n, o.nms);
 			}
-			struct hit *h = collect(d, n, ims[i].w, ims[i].h, &nhits);
-			print_hits(&o, &nm, paths[i], h, nhits, &json_count);
+			nk_box_hit *h;
+			if (nk_box_hits(d, n, ims[i].w, ims[i].h, &h, &nhits))
+				cli_die_lib();
+			detect_print_hits(o.json, &nm, paths[i], h, nhits, &json_count);
 			total_boxes += nhits;
 			if (o.out || o.out_dir) {
 				char *p = o.out ? (char *)o.out
-						: drawn_path(o.out_dir, paths[i]);
-				if (draw(p, &ims[i], d, n, classes, &nm)) {
+						: detect_drawn_path(o.out_dir, paths[i]);
+				if (detect_draw(p, &ims[i], d, n, classes, &nm)) {
 					cli_warn_lib();
 					status = 1;
 				}
@@ -429,7 +206,7 @@ int detect_run(int argc, char **argv)
 		fprintf(stderr, "%s: %d image%s, %d box%s, forward %.1f ms per image\n",
 			cli_prog, done, done == 1 ? "" : "s", total_boxes,
 			total_boxes == 1 ? "" : "es", 1e3 * forward_s / done);
-	names_free(&nm);
+	detect_names_free(&nm);
 	nk_free_aligned(in);
 	free(ims);
 	free(paths);

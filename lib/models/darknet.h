@@ -33,6 +33,7 @@
 #include "nn/activation.h"
 #include "nn/conv_infer.h"
 #include "vision/boxes.h"
+#include "vision/image.h"
 
 typedef enum {
 	NK_DN_CONV,
@@ -170,6 +171,11 @@ int nk_darknet_drop_params(nk_darknet *net);
  * nk_darknet_load. */
 int nk_darknet_load_infer(nk_darknet *net, const char *cfg_path,
 			  const char *weights_path);
+
+/* out (3, net->h, net->w): the image fitted to the network's input as
+ * darknet fits it: stretched for a yolov1 [detection] head, letterboxed
+ * otherwise (vision/letterbox.h). */
+int nk_darknet_input(const nk_darknet *net, float *out, const nk_image *im);
 
 /* The classes of the last layer (what detections carry). */
 int nk_darknet_classes(const nk_darknet *net);

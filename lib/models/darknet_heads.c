@@ -3,6 +3,7 @@
  * (yolo_layer.c, region_layer.c, detection_layer.c), in the same float
  * and double arithmetic so that the numbers agree to the last bit. */
 #include "models/darknet.h"
+#include "vision/letterbox.h"
 #include "core/base.h"
 
 #include <math.h>
@@ -216,4 +217,12 @@ int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
 	*dets = d;
 	*n = at;
 	return NK_OK;
+}
+
+int nk_darknet_input(const nk_darknet *net, float *out, const nk_image *im)
+{
+	for (int i = 0; i < net->n; i++)
+		if (net->l[i].type == NK_DN_DETECTION)
+			return nk_resize_input(out, im, net->w, net->h);
+	return nk_letterbox_input(out, im, net->w, net->h);
 }

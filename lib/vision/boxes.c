@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "vision/boxes.h"
+#include "core/base.h"
 
 /* Length of the overlap of two intervals given by centre and width;
  * negative when they are apart. */
@@ -197,4 +198,48 @@ void nk_nms_agnostic(nk_detection *dets, int n, float thresh)
 				memset(dets[j].prob, 0,
 				       (size_t)dets[j].classes * sizeof *dets[j].prob);
 	}
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const nk_box_hit *p = a, *q = b;
+	if (p->score != q->score)
+		return p->score < q->score ? 1 : -1;
+	return p->det != q->det ? p->det - q->det : p->cls - q->cls;
+}
+
+static float clampf(float v, float lo, float hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+int nk_box_hits(const nk_detection *d, int n, int im_w, int im_h,
+		nk_box_hit **hits, int *nhits)
+{
+	size_t cap = 0, k = 0;
+	nk_box_hit *h = NULL;
+	*hits = NULL;
+	*nhits = 0;
+	for (int i = 0; i < n; i++) {
+		const nk_box *b = &d[i].box;
+		float x1 = clampf(b->x - b->w / 2, 0, (float)im_w);
+		float x2 = clampf(b->x + b->w / 2, 0, (float)im_w);
+		float y1 = clampf(b->y - b->h / 2, 0, (float)im_h);
+		float y2 = clampf(b->y + b->h / 2, 0, (float)im_h);
+		for (int c = 0; c < d[i].classes; c++) {
+			if (!(d[i].prob[c] > 0))
+				continue;
+			if (nk_grow((void **)&h, &cap, k + 1, sizeof *h)) {
+				free(h);
+				return NK_ENOMEM;
+			}
+			h[k++] = (nk_box_hit){i, c, d[i].prob[c], x1, y1, x2 - x1,
+					      y2 - y1};
+		}
+	}
+	if (k)
+		qsort(h, k, sizeof *h, hit_cmp);
+	*hits = h;
+	*nhits = (int)k;
+	return NK_OK;
 }

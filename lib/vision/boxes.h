@@ -39,4 +39,19 @@ void nk_nms_per_class(nk_detection *dets, int n, float thresh);
  * dets. */
 void nk_nms_agnostic(nk_detection *dets, int n, float thresh);
 
+/* One (detection, class) whose probability survived: what a detector
+ * reports as one box.  x, y is the top-left corner, w, h the size. */
+typedef struct {
+	int det, cls;
+	float score;
+	float x, y, w, h;
+} nk_box_hit;
+
+/* Every detection's classes with a probability above 0, boxes (pixels,
+ * centre-based) clipped to [0, im_w] x [0, im_h] and turned into
+ * top-left corner and size, best score first (ties by detection, then
+ * class).  *hits is NULL when there are none; free it with free(). */
+int nk_box_hits(const nk_detection *dets, int n, int im_w, int im_h,
+		nk_box_hit **hits, int *nhits);
+
 #endif

@@ -5,6 +5,7 @@
  * ours are the 5x7 font in font.c.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/base.h"
@@ -203,4 +204,50 @@ int nk_draw_detection(nk_image *im, nk_box b, const char *text, nk_rgb col)
 		width = 1;
 	return nk_draw_box_label(im, left, top, right, bot, width, text,
 				 1 + im->h / 400, col);
+}
+
+int nk_draw_detections(nk_image *im, const nk_detection *d, int n,
+		       int classes, const char *const *names)
+{
+	for (int i = 0; i < n; i++) {
+		char label[256] = "", num[16];
+		int best = -1;
+		size_t len = 0;
+		for (int c = 0; c < d[i].classes; c++) {
+			if (!(d[i].prob[c] > 0))
+				continue;
+			if (best < 0 || d[i].prob[c] > d[i].prob[best])
+				best = c;
+			snprintf(num, sizeof num, "%d", c);
+			len += (size_t)snprintf(label + len,
+				len < sizeof label ? sizeof label - len : 0,
+				"%s%s", len ? ", " : "", names ? names[c] : num);
+			if (len >= sizeof label)
+				len = sizeof label - 1;
+		}
+		if (best < 0)
+			continue;
+		nk_box b = d[i].box;
+		b.x /= (float)im->w;
+		b.w /= (float)im->w;
+		b.y /= (float)im->h;
+		b.h /= (float)im->h;
+		int rc = nk_draw_detection(im, b, label,
+					   nk_class_color(best, classes));
+		if (rc)
+			return rc;
+	}
+	return NK_OK;
+}
+
+int nk_image_to_rgb(nk_image *out, const nk_image *im)
+{
+	if (nk_image_alloc(out, im->w, im->h, 3))
+		return NK_ENOMEM;
+	size_t px = (size_t)im->w * im->h;
+	for (size_t i = 0; i < px; i++)
+		for (int c = 0; c < 3; c++)
+			out->data[i * 3 + c] =
+				im->data[i * im->c + (im->c >= 3 ? c : 0)];
+	return NK_OK;
 }

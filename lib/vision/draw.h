@@ -66,4 +66,15 @@ int nk_draw_box_label(nk_image *im, int left, int top, int right, int bot,
  * / 400.  text may be NULL for no label. */
 int nk_draw_detection(nk_image *im, nk_box b, const char *text, nk_rgb col);
 
+/* darknet's draw_detections: every detection with a class above 0 gets
+ * its box (pixels of im, centre-based) and a label of those classes
+ * joined by ", " (names[c], or the index when names is NULL), in its
+ * best class's colour. */
+int nk_draw_detections(nk_image *im, const nk_detection *d, int n,
+		       int classes, const char *const *names);
+
+/* out: an RGB copy of im (gray spread to three channels, alpha dropped),
+ * for drawing in colour.  Free with nk_image_free. */
+int nk_image_to_rgb(nk_image *out, const nk_image *im);
+
 #endif
