@@ -28,30 +28,39 @@ int nk_adam_init(nk_adam *a, size_t n, float lr, float beta1, float beta2,
 	}
 	a->lr = lr, a->beta1 = beta1, a->beta2 = beta2, a->eps = eps;
 	a->weight_decay = weight_decay;
-	a->n = n;
+	a->n = a->ndecay = n;
 	return NK_OK;
 }
 
 /* torch.optim.AdamW (Adam when weight_decay is 0):
  *   p *= 1 - lr wd;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-void nk_adam_step(nk_adam *a, float *params, const float *grads, float lr)
+/* One AdamW update of params[lo, hi) with the given decay factor. */
+static void adam_range(nk_adam *a, float *params, const float *grads,
+		       ptrdiff_t lo, ptrdiff_t hi, float step, float bc2,
+		       float decay)
 {
-	a->t++;
 	float b1 = a->beta1, b2 = a->beta2, eps = a->eps;
-	float step = (float)(lr / (1.0 - pow(b1, (double)a->t)));
-	float bc2 = (float)sqrt(1.0 - pow(b2, (double)a->t));
-	float decay = 1.0f - lr * a->weight_decay;
 	float *m = a->m, *v = a->v;
-	ptrdiff_t n = (ptrdiff_t)a->n;
-#pragma omp parallel for simd schedule(static) if (n >= PAR_ELEMS)
-	for (ptrdiff_t i = 0; i < n; i++) {
+#pragma omp parallel for simd schedule(static) if (hi - lo >= PAR_ELEMS)
+	for (ptrdiff_t i = lo; i < hi; i++) {
 		float g = grads[i];
 		float p = params[i] * decay;
 		m[i] = b1 * m[i] + (1.0f - b1) * g;
 		v[i] = b2 * v[i] + (1.0f - b2) * g * g;
 		params[i] = p - step * m[i] / (sqrtf(v[i]) / bc2 + eps);
 	}
+}
+
+void nk_adam_step(nk_adam *a, float *params, const float *grads, float lr)
+{
+	a->t++;
+	float step = (float)(lr / (1.0 - pow(a->beta1, (double)a->t)));
+	float bc2 = (float)sqrt(1.0 - pow(a->beta2, (double)a->t));
+	float decay = 1.0f - lr * a->weight_decay;
+	ptrdiff_t n = (ptrdiff_t)a->n, nd = (ptrdiff_t)a->ndecay;
+	adam_range(a, params, grads, 0, nd, step, bc2, decay);
+	adam_range(a, params, grads, nd, n, step, bc2, 1.0f);
 }
 
 void nk_adam_free(nk_adam *a)

@@ -11,6 +11,9 @@ typedef struct nk_adam {
 	int64_t t;                                 /* steps taken */
 	float *m, *v;                              /* n floats each */
 	size_t n;
+	size_t ndecay; /* weight decay applies to params [0, ndecay) only:
+			* weights first, then biases and norm scales, which
+			* decay would only pull towards 0; init sets n */
 } nk_adam;
 int nk_adam_init(nk_adam *a, size_t n, float lr, float beta1, float beta2,
 		 float eps, float weight_decay);

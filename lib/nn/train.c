@@ -29,6 +29,8 @@ int nk_trainer_init(nk_trainer *t, const nk_train_config *cfg,
 	if (nk_adam_init(&t->adam, task->numel, cfg->lr, 0.9f, 0.999f, 1e-8f,
 			 cfg->weight_decay))
 		return NK_ENOMEM;
+	if (task->ndecay && task->ndecay < task->numel)
+		t->adam.ndecay = task->ndecay;
 	t->sched = (nk_lr_schedule){cfg->schedule, cfg->lr, cfg->warmup,
 				    cfg->step_size, 0.5f, cfg->steps,
 				    cfg->min_lr};

@@ -67,6 +67,9 @@ typedef struct nk_train_task {
 	 * in the data, carried state.  The model's weights are the caller's
 	 * to load before. */
 	int (*restore)(void *ctx, const struct nk_wfile *f);
+	size_t ndecay;           /* weight decay for params [0, ndecay) only
+				  * (weights first, then biases and norm
+				  * scales); 0: for all */
 } nk_train_task;
 
 /* What happened in one step, for the caller's reports and progress line. */

@@ -60,6 +60,15 @@ TEST(adamw_decoupled_weight_decay)
 	CHECK(near(p[0], 2.0 * 0.95 * 0.975, 1e-6));
 	CHECK(near(p[1], -1.0 * 0.95 * 0.975, 1e-6));
 	CHECK(p[2] == 0.0f);
+	/* ndecay: only the first entries decay (biases and scales after). */
+	float d[3] = {2.0f, 2.0f, 2.0f};
+	nk_adam c;
+	nk_adam_init(&c, 3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.5f);
+	c.ndecay = 1;
+	nk_adam_step(&c, d, g, 0.1f);
+	CHECK(near(d[0], 2.0 * 0.95, 1e-6));
+	CHECK(d[1] == 2.0f && d[2] == 2.0f);
+	nk_adam_free(&c);
 	/* With a gradient: decay first, then the Adam step. */
 	float q = 1.0f;
 	const float gq = 0.5f;
