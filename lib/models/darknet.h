@@ -18,7 +18,10 @@
  *
  * Layers: convolutional (groups, batch_normalize), maxpool, avgpool
  * (global), route, shortcut, upsample, reorg, connected, dropout,
- * softmax, cost (identity at inference), yolo, region, detection.  Other
+ * softmax, cost (identity at inference), yolo, region, detection, and
+ * two heads of nnkit's own that darknet does not have: [grid] (YOLOv1's
+ * loss on a convolutional map, models/det_grid.h) and [centernet]
+ * (models/det_centernet.h), trained by `detect train`.  Other
  * darknet sections (local, crop, rnn, gru, lstm, ...) are refused with
  * FILE:LINE; unknown sections are errors.
  */
@@ -50,6 +53,8 @@ typedef enum {
 	NK_DN_YOLO,
 	NK_DN_REGION,
 	NK_DN_DETECTION,
+	NK_DN_GRID,      /* nnkit's: YOLOv1's grid on a feature map */
+	NK_DN_CENTERNET, /* nnkit's: CenterNet's heatmap, size, offset */
 	NK_DN_TYPE_COUNT
 } nk_dn_type;
 
@@ -75,6 +80,7 @@ typedef struct {
 	int classes, num, total, coords, side, softmax, background, sqrt,
 	    rescore;
 	int *mask;               /* yolo: num anchor indices */
+	float coord_scale, noobject_scale; /* grid: YOLOv1's lambdas */
 	float *anchors;          /* 2 * (yolo: total; region: num) */
 	int dontload, dontsave;
 

@@ -11,7 +11,7 @@
 static const char *const type_names[] = {
 	"convolutional", "maxpool", "avgpool", "route", "shortcut",
 	"upsample", "reorg", "connected", "dropout", "softmax", "cost",
-	"yolo", "region", "detection",
+	"yolo", "region", "detection", "grid", "centernet",
 };
 _Static_assert(sizeof type_names / sizeof *type_names == NK_DN_TYPE_COUNT,
 	       "a layer type without its name");
@@ -34,7 +34,8 @@ static int type_from_section(const char *s)
 		{"dropout", NK_DN_DROPOUT}, {"softmax", NK_DN_SOFTMAX},
 		{"soft", NK_DN_SOFTMAX}, {"cost", NK_DN_COST},
 		{"yolo", NK_DN_YOLO}, {"region", NK_DN_REGION},
-		{"detection", NK_DN_DETECTION},
+		{"detection", NK_DN_DETECTION}, {"grid", NK_DN_GRID},
+		{"centernet", NK_DN_CENTERNET},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof *tab; i++)
 		if (strcmp(s, tab[i].name) == 0)

@@ -93,7 +93,8 @@ static int kept(const nk_darknet *net, int i)
 {
 	nk_dn_type t = net->l[i].type;
 	return net->keep_outputs || i == net->n - 1 || t == NK_DN_YOLO ||
-	       t == NK_DN_REGION || t == NK_DN_DETECTION;
+	       t == NK_DN_REGION || t == NK_DN_DETECTION ||
+	       t == NK_DN_GRID || t == NK_DN_CENTERNET;
 }
 
 /* Lays the layers' outputs out in one block.  Each layer reads the one
@@ -463,6 +464,8 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 		memcpy(l->out, in, nout * sizeof(float));
 		head(l, B);
 		break;
+	case NK_DN_GRID:       /* raw: the decoders activate what they read */
+	case NK_DN_CENTERNET:
 	case NK_DN_DROPOUT:
 	case NK_DN_COST:
 	case NK_DN_TYPE_COUNT:

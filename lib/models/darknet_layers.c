@@ -379,6 +379,45 @@ static int build_detection(bctx *b, nk_dn_layer *l)
 	return NK_OK;
 }
 
+/* [grid]: YOLOv1's head on a convolutional map -- per cell num boxes of
+ * (x, y, w, h, confidence), then classes scores, channel-major
+ * (models/det_grid.h); any map size. */
+static int build_grid(bctx *b, nk_dn_layer *l)
+{
+	l->classes = nk_dnb_geti(b, "classes", 20);
+	l->num = nk_dnb_geti(b, "num", 2);
+	l->coord_scale = nk_dnb_getf(b, "coord_scale", 5);
+	l->noobject_scale = nk_dnb_getf(b, "noobject_scale", .5f);
+	if (b->rc || need_image(b, l))
+		return b->rc;
+	if (l->classes < 1 || l->classes > 1 << 20 || l->num < 1 ||
+	    l->num > 4096)
+		return nk_dnb_fail(b, NULL, "classes=%d, num=%d", l->classes,
+			    l->num);
+	if (!(l->coord_scale >= 0) || !(l->noobject_scale >= 0))
+		return nk_dnb_fail(b, NULL, "coord_scale and noobject_scale must "
+			    "be >= 0");
+	return head_input(b, l, l->num * 5 + l->classes);
+}
+
+/* [centernet]: classes heatmap channels, then w, h and the centre's x, y
+ * offset (models/det_centernet.h); the map's stride is the network's
+ * width over the map's. */
+static int build_centernet(bctx *b, nk_dn_layer *l)
+{
+	l->classes = nk_dnb_geti(b, "classes", 20);
+	if (b->rc || need_image(b, l))
+		return b->rc;
+	if (l->classes < 1 || l->classes > 1 << 20)
+		return nk_dnb_fail(b, NULL, "classes=%d", l->classes);
+	if (b->net->w % l->w || b->net->h % l->h ||
+	    b->net->w / l->w != b->net->h / l->h)
+		return nk_dnb_fail(b, NULL, "the %dx%d map is not the %dx%d input "
+			    "over one stride", l->w, l->h, b->net->w,
+			    b->net->h);
+	return head_input(b, l, l->classes + 4);
+}
+
 int nk_dnb_layer(bctx *b, nk_dn_layer *l, int type)
 {
 	switch (type) {
@@ -409,6 +448,8 @@ int nk_dnb_layer(bctx *b, nk_dn_layer *l, int type)
 	case NK_DN_YOLO: return build_yolo(b, l);
 	case NK_DN_REGION: return build_region(b, l);
 	case NK_DN_DETECTION: return build_detection(b, l);
+	case NK_DN_GRID: return build_grid(b, l);
+	case NK_DN_CENTERNET: return build_centernet(b, l);
 	}
 	return nk_dnb_fail(b, NULL, "internal: layer type %d", type);
 }
