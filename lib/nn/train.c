@@ -176,16 +176,25 @@ int nk_trainer_resume(nk_trainer *t, const nk_wfile *f)
 
 /* One CSV row; the train loss is the mean since the previous row, so a
  * row every N steps still accounts for every step. */
-static void log_row(nk_trainer *t, FILE *log, int evaluated, double vloss)
+static int log_row(nk_trainer *t, FILE *log, int evaluated, double vloss)
 {
+	char extra[512] = "";
+	nk_train_task *k = &t->task;
+	if (k->log_columns && k->log_values) {
+		int rc = k->log_values(k->ctx, evaluated, extra, sizeof extra);
+		if (rc)
+			return rc;
+	}
 	fprintf(log, "%lld,%.9g,", (long long)t->step,
 		t->log_sum / (double)t->log_count);
 	if (evaluated)
 		fprintf(log, "%.9g", vloss);
-	fprintf(log, ",%.3f\n", t->elapsed);
+	fprintf(log, ",%.3f%s%s\n", t->elapsed, k->log_columns ? "," : "",
+		k->log_columns ? extra : "");
 	fflush(log);
 	t->log_sum = 0;
 	t->log_count = 0;
+	return NK_OK;
 }
 
 int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
@@ -194,7 +203,9 @@ int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 	const nk_train_config *c = &t->cfg;
 	nk_train_task *k = &t->task;
 	if (log && ftell(log) == 0)
-		fprintf(log, "step,train_loss,val_loss,time\n");
+		fprintf(log, "step,train_loss,val_loss,time%s%s\n",
+			k->log_columns ? "," : "",
+			k->log_columns ? k->log_columns : "");
 	double t0 = now(), el0 = t->elapsed;
 	int64_t start = t->step;
 	while (t->step < c->steps) {
@@ -223,8 +234,9 @@ int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 				return rc;
 			e.evaluated = 1;
 		}
-		if (log && (t->step % c->log_every == 0 || last))
-			log_row(t, log, e.evaluated, e.val_loss);
+		if (log && (t->step % c->log_every == 0 || last) &&
+		    (rc = log_row(t, log, e.evaluated, e.val_loss)))
+			return rc;
 		if ((t->step % c->save_every == 0 || last) &&
 		    (rc = nk_trainer_save(t)))
 			return rc;

@@ -70,6 +70,12 @@ typedef struct nk_train_task {
 	size_t ndecay;           /* weight decay for params [0, ndecay) only
 				  * (weights first, then biases and norm
 				  * scales); 0: for all */
+	/* More CSV columns after "time" (NULL: none): their names,
+	 * comma-separated, and a function that writes a row's values the
+	 * same way into buf (the task's loss parts since the last row, a
+	 * metric when evaluated is set). */
+	const char *log_columns;
+	int (*log_values)(void *ctx, int evaluated, char *buf, size_t n);
 } nk_train_task;
 
 /* What happened in one step, for the caller's reports and progress line. */
@@ -117,7 +123,8 @@ int nk_trainer_resume(nk_trainer *t, const struct nk_wfile *f);
 int nk_trainer_save(nk_trainer *t);
 
 /* Trains from t->step to cfg.steps.  log (may be NULL) gets CSV rows
- * "step,train_loss,val_loss,time" (a header first when it is empty); the
+ * "step,train_loss,val_loss,time" and the task's log_columns (a header
+ * first when it is empty); the
  * train loss of a row is the mean since the previous row.  A non-finite
  * loss stops the run with NK_ERANGE ("step N: the loss is nan") and sets
  * t->diverged.  A run

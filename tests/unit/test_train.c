@@ -102,7 +102,7 @@ static int toy_restore(void *ctx, const nk_wfile *f)
 static nk_train_task toy_task(struct toy *t)
 {
 	return (nk_train_task){t, t->p, t->g, D + 1, toy_step, toy_eval,
-			       toy_save, toy_restore, 0};
+			       toy_save, toy_restore, 0, NULL, NULL};
 }
 
 static nk_train_config toy_config(int64_t steps)
@@ -278,6 +278,42 @@ TEST(nothing_to_do_still_saves)
 	unlink(path);
 }
 
+static int toy_values(void *ctx, int evaluated, char *buf, size_t n)
+{
+	struct toy *t = ctx;
+	snprintf(buf, n, "%d,%s", t->saves, evaluated ? "yes" : "");
+	return 0;
+}
+
+TEST(task_log_columns)
+{
+	struct toy t;
+	toy_init(&t);
+	nk_train_config c = toy_config(4);
+	c.log_every = 2;
+	c.eval_every = 4;
+	nk_train_task k = toy_task(&t);
+	k.log_columns = "saves,evaluated";
+	k.log_values = toy_values;
+	nk_trainer tr;
+	char *path = tmp_path();
+	FILE *log = tmpfile();
+	CHECK(nk_trainer_init(&tr, &c, &k, path) == 0);
+	CHECK(nk_trainer_run(&tr, log, NULL, NULL) == 0);
+	rewind(log);
+	char line[256];
+	CHECK(fgets(line, sizeof line, log) &&
+	      strcmp(line, "step,train_loss,val_loss,time,saves,evaluated\n") == 0);
+	/* Row 2: not evaluated, the empty field kept; row 4 evaluated. */
+	CHECK(fgets(line, sizeof line, log) && strncmp(line, "2,", 2) == 0);
+	CHECK_MSG(strlen(line) > 4 && strcmp(line + strlen(line) - 4, ",0,\n") == 0, "%s", line);
+	CHECK(fgets(line, sizeof line, log) && strncmp(line, "4,", 2) == 0);
+	CHECK_MSG(strstr(line, ",yes\n") != NULL, "%s", line);
+	fclose(log);
+	nk_trainer_free(&tr);
+	unlink(path);
+}
+
 TEST(schema_versions)
 {
 	char *path = tmp_path();
@@ -340,5 +376,6 @@ int main(void)
 	RUN(nonfinite_loss_stops);
 	RUN(nothing_to_do_still_saves);
 	RUN(schema_versions);
+	RUN(task_log_columns);
 	return nk_test_exit();
 }
