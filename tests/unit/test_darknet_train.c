@@ -162,7 +162,7 @@ TEST(finite_differences)
 			gmax = fabsf(g[i]);
 	/* Every bias and scale, a stride through the weights. */
 	for (size_t i = 0; i < t.n; i += i < t.ndecay ? 7 : 1) {
-		float p0 = t.params[i], h = 1e-2f;
+		float p0 = t.params[i], h = 3e-3f;
 		t.params[i] = p0 + h;
 		double lp = loss_of(&t, in, B);
 		t.params[i] = p0 - h;
@@ -176,8 +176,10 @@ TEST(finite_differences)
 		if (err > worst)
 			worst = err, where = i;
 	}
-	/* A few may sit on a max-pool tie or the leaky kink. */
-	CHECK_MSG(bad <= tried / 50, "%zu of %zu parameters off, worst %.3g at "
+	/* A step of 3e-3 (1e-2 leaves 5 of 287 off by 2-5% from the
+	 * curvature of mish and silu); a max-pool tie or the leaky kink may
+	 * still catch one or two. */
+	CHECK_MSG(bad <= 2, "%zu of %zu parameters off, worst %.3g at "
 		  "%zu (analytic %g)", bad, tried, worst, where, g[where]);
 	CHECK(gmax > 0);
 	free(g);
