@@ -60,4 +60,23 @@ typedef struct nk_detset {
 
 void nk_detset_free(nk_detset *s);
 
+/* Building a set (the readers, detset.c).  Each returns 0 or NK_ENOMEM.
+ * nk_detset_add_image copies file and name; *index gets the new image's
+ * index.  nk_detset_add_object appends *o as it is (o->image and o->cls
+ * already set).  nk_detset_warn records "FILE:LINE: what"-style text. */
+int nk_detset_add_image(nk_detset *s, const char *file, const char *name,
+			int64_t id, int width, int height, int *index);
+int nk_detset_add_object(nk_detset *s, const nk_det_object *o);
+int nk_detset_warn(nk_detset *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Sorts the objects by image, keeping the order read within an image. */
+int nk_detset_sort(nk_detset *s);
+/* The index of the image whose name is `name`, or whose name's stem (the
+ * base name without directory and extension) equals `name`'s stem; -1
+ * when none.  Linear: callers matching many keep their own index. */
+int nk_detset_find_image(const nk_detset *s, const char *name);
+/* The stem of a path: "a/b/X.jpg" -> "X" (a new string, NULL on no
+ * memory). */
+char *nk_path_stem(const char *path);
+
 #endif

@@ -1,0 +1,411 @@
+/* darknet_train_step.c - a darknet network's training forward and its
+ * backward, layer by layer through lib/nn/ (conv, batchnorm, pool,
+ * activation, dropout); what is particular to darknet (shortcuts between
+ * sizes, the heads' activations) follows darknet_forward.c. */
+#include "models/darknet_train.h"
+#include "core/base.h"
+#include "core/rng.h"
+#include "nn/batchnorm.h"
+#include "nn/conv.h"
+#include "nn/dropout.h"
+#include "nn/linear.h"
+#include "nn/pool.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+static nk_conv2d_shape conv_shape(const nk_dn_layer *l)
+{
+	return (nk_conv2d_shape){l->c, l->h, l->w, l->filters, l->size,
+				 l->stride, l->pad, l->groups};
+}
+
+/* darknet pads a maxpool by padding/2 before, the rest after. */
+static nk_pool_shape pool_shape(const nk_dn_layer *l)
+{
+	return (nk_pool_shape){l->c, l->h, l->w, l->out_h, l->out_w, l->size,
+			       l->stride, l->pad / 2};
+}
+
+static void logistic(float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = 1.f / (1.f + expf(-x[i]));
+}
+
+/* darknet's softmax(), as darknet_forward.c has it. */
+static void softmax(float *x, int n, float temp, int stride)
+{
+	float largest = -FLT_MAX, sum = 0;
+	for (int i = 0; i < n; i++)
+		if (x[i * stride] > largest)
+			largest = x[i * stride];
+	for (int i = 0; i < n; i++) {
+		float e = expf(x[i * stride] / temp - largest / temp);
+		sum += e;
+		x[i * stride] = e;
+	}
+	for (int i = 0; i < n; i++)
+		x[i * stride] /= sum;
+}
+
+/* The heads' inference activations in place (darknet_forward.c's). */
+static void head(const nk_dn_layer *l, float *out, int B)
+{
+	size_t hw = (size_t)l->w * l->h;
+	if (l->type == NK_DN_SOFTMAX) {
+		int n = (int)(l->inputs / (size_t)l->groups);
+		for (int b = 0; b < B; b++)
+			for (int g = 0; g < l->groups; g++)
+				softmax(out + b * l->inputs + (size_t)g * n, n,
+					l->temperature, 1);
+		return;
+	}
+	if (l->type == NK_DN_DETECTION) {
+		for (int b = 0; l->softmax && b < B; b++)
+			for (int k = 0; k < l->side * l->side; k++)
+				softmax(out + b * l->inputs +
+					(size_t)k * l->classes, l->classes, 1, 1);
+		return;
+	}
+	if (l->type != NK_DN_YOLO && l->type != NK_DN_REGION)
+		return;
+	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
+	size_t per = (size_t)(coords + 1 + l->classes) * hw;
+	for (int b = 0; b < B; b++)
+		for (int n = 0; n < l->num; n++) {
+			float *p = out + b * l->outputs + n * per;
+			logistic(p, 2 * hw);
+			if (l->type == NK_DN_YOLO) {
+				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
+				continue;
+			}
+			if (!l->background)
+				logistic(p + coords * hw, hw);
+			float *cls = p + (coords + !l->background) * hw;
+			if (!l->softmax)
+				logistic(p + (coords + 1) * hw,
+					 (size_t)l->classes * hw);
+			else
+				for (size_t g = 0; g < hw; g++)
+					softmax(cls + g, l->classes +
+						l->background, 1, (int)hw);
+		}
+}
+
+/* darknet's shortcut_cpu index pairs: `fn` gets (o, a) for each element
+ * o of the layer's output and a of layer `from`'s that meet. */
+#define SHORTCUT_EACH(l, f, B, BODY)                                          \
+	do {                                                                  \
+		int w1 = (f)->out_w, h1 = (f)->out_h, c1 = (f)->out_c;        \
+		int w2 = (l)->out_w, h2 = (l)->out_h, c2 = (l)->out_c;        \
+		int st = w1 / w2 > 1 ? w1 / w2 : 1;                           \
+		int sa = w2 / w1 > 1 ? w2 / w1 : 1;                           \
+		int mw = w1 < w2 ? w1 : w2, mh = h1 < h2 ? h1 : h2,           \
+		    mc = c1 < c2 ? c1 : c2;                                   \
+		for (int b_ = 0; b_ < (B); b_++)                              \
+			for (int k_ = 0; k_ < mc; k_++)                       \
+				for (int j_ = 0; j_ < mh; j_++)               \
+					for (int i_ = 0; i_ < mw; i_++) {     \
+						size_t o = (size_t)i_ * sa +  \
+							   (size_t)w2 * (j_ * sa + \
+							   (size_t)h2 * (k_ + (size_t)c2 * b_)); \
+						size_t a = (size_t)i_ * st +  \
+							   (size_t)w1 * (j_ * st + \
+							   (size_t)h1 * (k_ + (size_t)c1 * b_)); \
+						BODY;                         \
+					}                                     \
+	} while (0)
+
+/* Inference batch norm as darknet's CPU code and the folded weights of
+ * nk_darknet_forward have it: divided by sqrt(var) + 1e-6. */
+static void bn_eval(float *out, const float *x, const nk_dn_layer *l,
+		    const float *scale, const float *bias, int B, size_t HW)
+{
+	size_t F = (size_t)l->filters;
+	for (int b = 0; b < B; b++)
+		for (size_t f = 0; f < F; f++) {
+			float k = scale[f] / (sqrtf(l->bn_var[f]) + .000001f);
+			float c = bias[f] - l->bn_mean[f] * k;
+			const float *p = x + (b * F + f) * HW;
+			float *q = out + (b * F + f) * HW;
+			for (size_t i = 0; i < HW; i++)
+				q[i] = p[i] * k + c;
+		}
+}
+
+static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
+			  uint64_t seed, int train)
+{
+	nk_darknet *net = t->net;
+	nk_dn_layer *l = &net->l[i];
+	nk_dn_tlayer *tl = &t->tl[i];
+	size_t n = l->outputs * (size_t)B;
+	float *out = tl->out;
+	switch (l->type) {
+	case NK_DN_CONV:
+	case NK_DN_CONNECTED: {
+		float *dst = tl->pre ? tl->pre : out;
+		const float *bias = l->bn ? NULL : tl->b;
+		size_t HW = (size_t)l->out_h * l->out_w;
+		if (l->type == NK_DN_CONV) {
+			nk_conv2d_shape s = conv_shape(l);
+			nk_conv2d_forward(dst, in, tl->w, bias, B, &s, t->work);
+		} else {
+			nk_linear_forward(dst, in, tl->w, bias, B,
+					  (int)l->inputs, l->filters);
+		}
+		if (l->bn && train)
+			nk_batchnorm_forward_train(out, tl->mean, tl->invstd, dst,
+						   tl->s, tl->b, l->bn_mean,
+						   l->bn_var, t->momentum,
+						   t->eps, B, l->filters,
+						   (int)HW);
+		else if (l->bn)
+			bn_eval(out, dst, l, tl->s, tl->b, B, HW);
+		else if (tl->pre)
+			memcpy(out, dst, n * sizeof *out);
+		nk_act_forward(out, n, l->act);
+		break;
+	}
+	case NK_DN_MAXPOOL: {
+		nk_pool_shape s = pool_shape(l);
+		nk_maxpool_forward(out, tl->argmax, in, B, &s);
+		break;
+	}
+	case NK_DN_AVGPOOL:
+		nk_global_avgpool_forward(out, in, B, l->c, l->h * l->w);
+		break;
+	case NK_DN_ROUTE: {
+		size_t off = 0;
+		for (int k = 0; k < l->nlayers; k++) {
+			const nk_dn_layer *f = &net->l[l->layers[k]];
+			const float *src = t->tl[l->layers[k]].out;
+			for (int b = 0; b < B; b++)
+				memcpy(out + b * l->outputs + off,
+				       src + b * f->outputs,
+				       f->outputs * sizeof(float));
+			off += f->outputs;
+		}
+		break;
+	}
+	case NK_DN_SHORTCUT: {
+		const nk_dn_layer *f = &net->l[l->from];
+		const float *add = t->tl[l->from].out;
+		float *dst = tl->pre ? tl->pre : out, s1 = l->alpha, s2 = l->beta;
+		memcpy(dst, in, n * sizeof *dst);
+		SHORTCUT_EACH(l, f, B, dst[o] = s1 * dst[o] + s2 * add[a]);
+		if (tl->pre)
+			memcpy(out, dst, n * sizeof *out);
+		nk_act_forward(out, n, l->act);
+		break;
+	}
+	case NK_DN_UPSAMPLE:
+		nk_upsample_forward(out, in, B, l->c, l->h, l->w, l->stride);
+		if (l->scale != 1)
+			for (size_t k = 0; k < n; k++)
+				out[k] *= l->scale;
+		break;
+	case NK_DN_REORG:
+		nk_reorg_forward(out, in, B, l->c, l->h, l->w, l->stride);
+		break;
+	case NK_DN_DROPOUT:
+		if (train) {
+			/* A stream per layer: masks do not depend on which
+			 * other layers draw. */
+			nk_rng r;
+			nk_rng_seed(&r, seed, (uint64_t)i + 1);
+			nk_dropout_forward(out, tl->mask, in, tl->prob, n, &r);
+		} else {
+			memcpy(out, in, n * sizeof *out);
+		}
+		break;
+	case NK_DN_SOFTMAX:
+	case NK_DN_DETECTION:
+	case NK_DN_YOLO:
+	case NK_DN_REGION:
+	case NK_DN_COST:
+	case NK_DN_TYPE_COUNT:
+		memcpy(out, in, n * sizeof *out);
+		head(l, out, B);
+		break;
+	}
+}
+
+static int run_forward(nk_dn_train *t, const float *in, int B, uint64_t seed,
+		       int train)
+{
+	if (B < 1 || B > t->B)
+		return nk_error(NK_EINVAL, "darknet train: batch %d (1..%d)", B,
+				t->B);
+	nk_darknet *net = t->net;
+	for (int i = 0; i < net->n; i++) {
+		t->tl[i].given = 0;
+		forward_layer(t, i, in, B, seed, train);
+		in = t->tl[i].out;
+		/* Running statistics moved: the folded weights are stale. */
+		if (train && net->l[i].bn)
+			net->folded = 0;
+	}
+	t->fwdB = B;
+	t->train = train;
+	return NK_OK;
+}
+
+int nk_dn_train_forward(nk_dn_train *t, const float *in, int B,
+			uint64_t seed)
+{
+	return run_forward(t, in, B, seed, 1);
+}
+
+int nk_dn_train_eval(nk_dn_train *t, const float *in, int B)
+{
+	return run_forward(t, in, B, 0, 0);
+}
+
+static void add(float *dst, const float *src, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		dst[k] += src[k];
+}
+
+/* dout through the layer's activation: dy itself when linear, else s1. */
+static const float *through_act(nk_dn_train *t, const nk_dn_layer *l,
+				const float *dy, const float *x, size_t n)
+{
+	if (l->act == NK_ACT_LINEAR)
+		return dy;
+	const nk_dn_tlayer *tl = &t->tl[(int)(l - t->net->l)];
+	memset(t->s1, 0, n * sizeof *t->s1);
+	nk_act_backward(t->s1, dy, nk_act_backward_needs_input(l->act) ? x :
+			tl->out, n, l->act);
+	return t->s1;
+}
+
+static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
+{
+	nk_darknet *net = t->net;
+	const nk_dn_layer *l = &net->l[i];
+	nk_dn_tlayer *tl = &t->tl[i];
+	size_t n = l->outputs * (size_t)B;
+	const float *dy = tl->dout;
+	float *din = i > 0 ? t->tl[i - 1].dout : NULL;
+	switch (l->type) {
+	case NK_DN_CONV:
+	case NK_DN_CONNECTED: {
+		size_t HW = (size_t)l->out_h * l->out_w;
+		const float *x = tl->pre;
+		if (l->bn && nk_act_backward_needs_input(l->act)) {
+			/* The activation's input, again from the product. */
+			float *z = t->s2;
+			size_t F = (size_t)l->filters;
+			for (int b = 0; b < B; b++)
+				for (size_t f = 0; f < F; f++) {
+					const float *p = tl->pre + (b * F + f) * HW;
+					float *q = z + (b * F + f) * HW;
+					float k = tl->s[f] * tl->invstd[f],
+					      c = tl->b[f] - tl->mean[f] * k;
+					for (size_t j = 0; j < HW; j++)
+						q[j] = p[j] * k + c;
+				}
+			x = z;
+		}
+		const float *dz = through_act(t, l, dy, x, n);
+		if (l->bn) {
+			memset(t->s2, 0, n * sizeof *t->s2);
+			nk_batchnorm_backward(t->s2, tl->gs, tl->gb, dz, tl->pre,
+					      tl->mean, tl->invstd, tl->s, B,
+					      l->filters, (int)HW);
+			dz = t->s2;
+		}
+		float *gb = l->bn ? NULL : tl->gb;
+		if (l->type == NK_DN_CONV) {
+			nk_conv2d_shape s = conv_shape(l);
+			nk_conv2d_backward(din, tl->gw, gb, dz, in, tl->w, B, &s,
+					   t->work);
+		} else {
+			nk_linear_backward(din, tl->gw, gb, dz, in, tl->w, B,
+					   (int)l->inputs, l->filters);
+		}
+		break;
+	}
+	case NK_DN_MAXPOOL: {
+		nk_pool_shape s = pool_shape(l);
+		if (din)
+			nk_maxpool_backward(din, dy, tl->argmax, B, &s);
+		break;
+	}
+	case NK_DN_AVGPOOL:
+		if (din)
+			nk_global_avgpool_backward(din, dy, B, l->c, l->h * l->w);
+		break;
+	case NK_DN_ROUTE: {
+		size_t off = 0;
+		for (int k = 0; k < l->nlayers; k++) {
+			const nk_dn_layer *f = &net->l[l->layers[k]];
+			float *d = t->tl[l->layers[k]].dout;
+			for (int b = 0; b < B; b++)
+				add(d + b * f->outputs, dy + b * l->outputs + off,
+				    f->outputs);
+			off += f->outputs;
+		}
+		break;
+	}
+	case NK_DN_SHORTCUT: {
+		const nk_dn_layer *f = &net->l[l->from];
+		float *dadd = t->tl[l->from].dout;
+		const float *dp = through_act(t, l, dy, tl->pre, n);
+		float s1 = l->alpha - 1, s2 = l->beta;
+		/* Outside the overlap the input passes unscaled. */
+		if (din)
+			add(din, dp, n);
+		SHORTCUT_EACH(l, f, B, {
+			if (din)
+				din[o] += s1 * dp[o];
+			dadd[a] += s2 * dp[o];
+		});
+		break;
+	}
+	case NK_DN_UPSAMPLE:
+		if (!din)
+			break;
+		if (l->scale != 1) {
+			for (size_t k = 0; k < n; k++)
+				t->s1[k] = dy[k] * l->scale;
+			dy = t->s1;
+		}
+		nk_upsample_backward(din, dy, B, l->c, l->h, l->w, l->stride);
+		break;
+	case NK_DN_REORG:
+		if (din)
+			nk_reorg_backward(din, dy, B, l->c, l->h, l->w, l->stride);
+		break;
+	case NK_DN_DROPOUT:
+		if (din)
+			nk_dropout_backward(din, dy, tl->mask, n);
+		break;
+	default: /* heads: the caller's gradient is the input's */
+		if (din)
+			add(din, dy, n);
+		break;
+	}
+}
+
+int nk_dn_train_backward(nk_dn_train *t, const float *in, int B)
+{
+	nk_darknet *net = t->net;
+	if (!t->fwdB || !t->train)
+		return nk_error(NK_EINVAL, "darknet train: backward without a "
+				"training forward");
+	if (B != t->fwdB)
+		return nk_error(NK_EINVAL, "darknet train: backward of %d images "
+				"after a forward of %d", B, t->fwdB);
+	for (int i = 0; i < net->n; i++)
+		if (!t->tl[i].given)
+			memset(t->tl[i].dout, 0, net->l[i].outputs * (size_t)B *
+			       sizeof(float));
+	for (int i = net->n - 1; i >= 0; i--)
+		backward_layer(t, i, i ? t->tl[i - 1].out : in, B);
+	return NK_OK;
+}
