@@ -225,6 +225,8 @@ static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
 	case NK_DN_DETECTION:
 	case NK_DN_YOLO:
 	case NK_DN_REGION:
+	case NK_DN_GRID:      /* raw: the loss activates what it reads */
+	case NK_DN_CENTERNET:
 	case NK_DN_COST:
 	case NK_DN_TYPE_COUNT:
 		memcpy(out, in, n * sizeof *out);
