@@ -133,8 +133,8 @@ int detect_run(int argc, char **argv)
 	detect_load_model(&net, o.cfg, o.weights, o.nkw, o.quiet, 1, usage);
 	int classes = nk_darknet_classes(&net);
 	if (classes < 1)
-		cli_errx(1, "%s: the last layer is not a detection head (yolo, region "
-			 "or detection)", o.nkw ? o.nkw : o.cfg);
+		cli_errx(1, "%s: the last layer is not a detection head (yolo, region, "
+			 "detection, grid or centernet)", o.nkw ? o.nkw : o.cfg);
 	struct names nm;
 	detect_names_load(&nm, o.names_path, classes);
 

@@ -3,6 +3,8 @@
  * (yolo_layer.c, region_layer.c, detection_layer.c), in the same float
  * and double arithmetic so that the numbers agree to the last bit. */
 #include "models/darknet.h"
+#include "models/det_centernet.h"
+#include "models/det_grid.h"
 #include "vision/letterbox.h"
 #include "core/base.h"
 
@@ -159,6 +161,28 @@ void nk_darknet_free_boxes(nk_detection *dets, int n)
 	free(dets);
 }
 
+/* nnkit's heads: their own decoders (fractions of the network input),
+ * then the letterbox undone as for yolo. */
+static int own_head(const nk_darknet *net, const nk_dn_layer *l,
+		    const float *p, int im_w, int im_h, float thresh,
+		    int relative, nk_detection **dets, int *n)
+{
+	int rc;
+	if (l->type == NK_DN_GRID) {
+		nk_grid_shape s = {l->h, l->w, l->num, l->classes, net->w,
+				   net->h, 1};
+		rc = nk_grid_decode(p, &s, thresh, dets, n);
+	} else {
+		nk_centernet_shape s = {l->classes, net->w, net->h,
+					net->w / l->w};
+		rc = nk_centernet_decode(p, &s, NK_CENTERNET_TOPK, thresh,
+					 dets, n);
+	}
+	if (!rc)
+		correct(*dets, *n, im_w, im_h, net->w, net->h, relative);
+	return rc;
+}
+
 int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
 		     float thresh, float hier, int relative,
 		     nk_detection **dets, int *n)
@@ -169,6 +193,10 @@ int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
 	if (!net->B || b < 0 || b >= net->B || im_w < 1 || im_h < 1)
 		return nk_error(NK_EINVAL, "darknet boxes: image %d of %d, "
 				"size %dx%d", b, net->B, im_w, im_h);
+	const nk_dn_layer *last = &net->l[net->n - 1];
+	if (last->type == NK_DN_GRID || last->type == NK_DN_CENTERNET)
+		return own_head(net, last, last->out + b * last->outputs, im_w,
+				im_h, thresh, relative, dets, n);
 	size_t total = 0;
 	int C = 0;
 	for (int i = 0; i < net->n; i++) {

@@ -1,0 +1,370 @@
+/* det_task.c - a detector's training step, validation and checkpoint
+ * state behind nk_train_task (det_task.h). */
+#include "models/det_task.h"
+#include "core/base.h"
+#include "core/rng.h"
+#include "formats/wfile.h"
+#include "models/det_centernet.h"
+#include "models/det_grid.h"
+#include "vision/boxes.h"
+#include "vision/det_eval.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+nk_det_task_config nk_det_task_default(void)
+{
+	return (nk_det_task_config){8, nk_augment_train(), .005f, .45f, 1};
+}
+
+static size_t objects_of(const nk_imcache *c, int i)
+{
+	return c->first[i + 1] - c->first[i];
+}
+
+static size_t most_objects(const nk_imcache *c)
+{
+	size_t m = 0;
+	for (int i = 0; c && i < c->n; i++)
+		if (objects_of(c, i) > m)
+			m = objects_of(c, i);
+	return m;
+}
+
+int nk_det_task_init(nk_det_task *t, nk_darknet *net,
+		     const nk_imcache *train, const nk_imcache *val,
+		     const nk_detset *valset, const nk_det_task_config *cfg)
+{
+	memset(t, 0, sizeof *t);
+	const nk_dn_layer *h = net->n ? &net->l[net->n - 1] : NULL;
+	if (!h || (h->type != NK_DN_GRID && h->type != NK_DN_CENTERNET))
+		return nk_error(NK_EINVAL, "detector training: the network must "
+				"end in a [grid] or [centernet] layer");
+	if (!train || train->n < 1)
+		return nk_error(NK_EINVAL, "detector training: no training "
+				"images");
+	if (cfg->batch < 1 || cfg->batch > 4096)
+		return nk_error(NK_EINVAL, "detector training: batch %d (1..4096)",
+				cfg->batch);
+	if (val && (!valset || valset->nimages != val->n))
+		return nk_error(NK_EINVAL, "detector training: the validation "
+				"images and their set differ");
+	t->net = net;
+	t->train = train, t->val = val, t->valset = valset;
+	t->cfg = *cfg;
+	t->head = net->n - 1;
+	t->nparts = h->type == NK_DN_GRID ? 4 : 3;
+	t->val_map = NAN;
+	size_t m1 = most_objects(train), m2 = most_objects(val);
+	t->maxobj = (m1 > m2 ? m1 : m2) + 1;
+	int B = cfg->batch;
+	int rc = nk_dn_train_init(&t->tr, net, B);
+	if (rc)
+		return rc;
+	t->in = nk_malloc((size_t)B * net->inputs * sizeof *t->in);
+	t->abox = nk_malloc((size_t)B * t->maxobj * sizeof *t->abox);
+	t->tg = nk_malloc((size_t)B * t->maxobj * sizeof *t->tg);
+	t->gt = nk_malloc((size_t)B * sizeof *t->gt);
+	t->ngt = nk_malloc((size_t)B * sizeof *t->ngt);
+	t->order = nk_malloc((size_t)train->n * sizeof *t->order);
+	if (!t->in || !t->abox || !t->tg || !t->gt || !t->ngt || !t->order) {
+		nk_det_task_free(t);
+		return NK_ENOMEM;
+	}
+	for (int b = 0; b < B; b++)
+		t->gt[b] = t->tg + (size_t)b * t->maxobj;
+	return NK_OK;
+}
+
+void nk_det_task_free(nk_det_task *t)
+{
+	nk_dn_train_free(&t->tr);
+	free(t->in);
+	free(t->abox);
+	free(t->tg);
+	free(t->gt);
+	free(t->ngt);
+	free(t->order);
+	memset(t, 0, sizeof *t);
+}
+
+void nk_det_task_randomize(nk_det_task *t, uint64_t seed)
+{
+	nk_dn_train_randomize(&t->tr, seed);
+	/* The last convolution starts small (CenterNet's heads: normal,
+	 * deviation 0.001; here 0.01) so the first steps see the priors. */
+	int last = t->head - 1;
+	const nk_dn_layer *l = &t->net->l[last];
+	nk_dn_tlayer *tl = &t->tr.tl[last];
+	if (l->type == NK_DN_CONV) {
+		float sd = sqrtf(2.f / (float)((size_t)(l->c / l->groups) *
+					       l->size * l->size));
+		for (size_t k = 0; k < l->nweight; k++)
+			tl->w[k] *= .01f / sd;
+		if (t->net->l[t->head].type == NK_DN_CENTERNET)
+			for (int k = 0; k < t->net->l[t->head].classes; k++)
+				tl->b[k] = NK_CENTERNET_HM_BIAS;
+	}
+	nk_dn_train_push(&t->tr);
+}
+
+/* The epoch's order: a permutation drawn from the seed and the epoch. */
+static void shuffle(nk_det_task *t)
+{
+	nk_rng r;
+	nk_rng_seed(&r, t->cfg.seed, 2 + (uint64_t)t->epoch);
+	for (int i = 0; i < t->train->n; i++)
+		t->order[i] = (uint32_t)i;
+	nk_rng_shuffle_u32(&r, t->order, (uint64_t)t->train->n);
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Samples for images idx[0..B): network input and targets. */
+static int samples(nk_det_task *t, const nk_imcache *c, const int *idx,
+		   int B, const nk_augment_config *aug, uint64_t seed)
+{
+	const nk_darknet *net = t->net;
+	int rc = NK_OK;
+#pragma omp parallel for schedule(dynamic) if (B > 1)
+	for (int b = 0; b < B; b++) {
+		int i = idx[b], n = 0;
+		nk_aug_box *ab = t->abox + (size_t)b * t->maxobj;
+		int r = nk_augment(t->in + (size_t)b * net->inputs, ab, &n,
+				   &c->images[i], c->objects + c->first[i],
+				   (int)objects_of(c, i), net->w, net->h, aug,
+				   mix(seed + (uint64_t)b));
+		if (r) {
+#pragma omp critical
+			rc = r;
+			continue;
+		}
+		nk_det_target *tg = t->tg + (size_t)b * t->maxobj;
+		for (int k = 0; k < n; k++)
+			tg[k] = (nk_det_target){ab[k].cls, ab[k].cx, ab[k].cy,
+						ab[k].w, ab[k].h};
+		t->ngt[b] = n;
+	}
+	return rc;
+}
+
+/* The head's loss on out (B images); dout may be NULL. */
+static double head_loss(nk_det_task *t, float *dout, const float *out, int B,
+			double *parts)
+{
+	const nk_dn_layer *h = &t->net->l[t->head];
+	if (h->type == NK_DN_GRID) {
+		nk_grid_shape s = {h->h, h->w, h->num, h->classes, t->net->w,
+				   t->net->h, 1};
+		nk_grid_loss_parts p;
+		double loss = nk_grid_loss(dout, out, B, &s, t->gt, t->ngt, &p);
+		parts[0] = p.coord, parts[1] = p.obj, parts[2] = p.noobj,
+		parts[3] = p.cls;
+		return loss;
+	}
+	nk_centernet_shape s = {h->classes, t->net->w, t->net->h,
+				t->net->w / h->w};
+	nk_centernet_loss_parts p;
+	double loss = nk_centernet_loss(dout, out, B, &s, t->gt, t->ngt, &p);
+	parts[0] = p.hm, parts[1] = p.wh, parts[2] = p.off, parts[3] = 0;
+	return loss;
+}
+
+static int task_step(void *ctx, uint64_t seed, double *loss)
+{
+	nk_det_task *t = ctx;
+	int B = t->cfg.batch, idx[4096];
+	for (int b = 0; b < B; b++) {
+		if (t->pos == 0 || t->pos >= t->train->n) {
+			if (t->pos >= t->train->n)
+				t->epoch++;
+			t->pos = 0;
+			shuffle(t);
+		}
+		idx[b] = (int)t->order[t->pos++];
+	}
+	int rc = samples(t, t->train, idx, B, &t->cfg.aug, seed);
+	if (rc || (rc = nk_dn_train_forward(&t->tr, t->in, B, seed)))
+		return rc;
+	float *dout = nk_dn_train_dout(&t->tr, t->head);
+	double parts[4];
+	*loss = head_loss(t, dout, nk_dn_train_out(&t->tr, t->head), B, parts);
+	if (isnan(*loss) && nk_last_error()[0])
+		return NK_EINVAL;
+	memset(t->tr.grads, 0, t->tr.n * sizeof *t->tr.grads);
+	if ((rc = nk_dn_train_backward(&t->tr, t->in, B)))
+		return rc;
+	for (int k = 0; k < 4; k++)
+		t->part_sum[k] += parts[k];
+	t->part_steps++;
+	return NK_OK;
+}
+
+/* Image i's detections through the inference forward already run (as
+ * batch image b), into dt in the original image's pixels. */
+static int detections(nk_det_task *t, nk_detset *dt, int i, int b)
+{
+	const nk_image *im = &t->val->images[i];
+	nk_detection *d;
+	nk_box_hit *hits;
+	int n, nh, rc;
+	if ((rc = nk_darknet_boxes(t->net, b, im->w, im->h,
+				   t->cfg.eval_thresh, .5f, 0, &d, &n)))
+		return rc;
+	nk_nms_per_class(d, n, t->cfg.nms);
+	rc = nk_box_hits(d, n, im->w, im->h, &hits, &nh);
+	nk_darknet_free_boxes(d, n);
+	float sx = t->val->sx[i], sy = t->val->sy[i];
+	for (int k = 0; !rc && k < nh; k++) {
+		nk_box_hit *h = &hits[k];
+		nk_det_object o = {i, h->cls, h->x / sx, h->y / sy, h->w / sx,
+				   h->h / sy, h->score, 0, (int64_t)dt->nobjects + 1,
+				   0, 0};
+		o.area = o.w * o.h;
+		rc = nk_detset_add_object(dt, &o);
+	}
+	free(hits);
+	return rc;
+}
+
+int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
+			 double *ap)
+{
+	*loss = *map = NAN;
+	if (!t->val)
+		return NK_OK;
+	nk_dn_train_push(&t->tr);
+	nk_augment_config plain = nk_augment_val();
+	nk_detset dt = {0};
+	const nk_detset *gt = t->valset;
+	int rc = NK_OK, B = t->cfg.batch, idx[4096];
+	for (int i = 0; !rc && i < gt->nimages; i++) {
+		int at;
+		rc = nk_detset_add_image(&dt, gt->images[i].file,
+					 gt->images[i].name, gt->images[i].id,
+					 gt->images[i].width,
+					 gt->images[i].height, &at);
+	}
+	double sum = 0;
+	for (int i0 = 0; !rc && i0 < t->val->n; i0 += B) {
+		int nb = t->val->n - i0 < B ? t->val->n - i0 : B;
+		for (int b = 0; b < nb; b++)
+			idx[b] = i0 + b;
+		double parts[4];
+		if ((rc = samples(t, t->val, idx, nb, &plain, 0)) ||
+		    (rc = nk_darknet_forward(t->net, t->in, nb)))
+			break;
+		sum += nb * head_loss(t, NULL, nk_darknet_output(t->net, t->head),
+				      nb, parts);
+		for (int b = 0; !rc && b < nb; b++)
+			rc = detections(t, &dt, i0 + b, b);
+	}
+	double *aps = NULL;
+	if (!rc && !(aps = nk_malloc((size_t)gt->nclasses * sizeof *aps)))
+		rc = NK_ENOMEM;
+	if (!rc && !(rc = nk_detset_sort(&dt)) &&
+	    !(rc = nk_voc_evaluate(aps, map, gt, &dt, .5, 0))) {
+		*loss = sum / t->val->n;
+		if (ap)
+			memcpy(ap, aps, (size_t)gt->nclasses * sizeof *ap);
+		for (int k = 0; k < 3; k++)
+			t->val_ap[k] = k < gt->nclasses ? aps[k] : NAN;
+		t->val_map = *map;
+		t->evaluated = 1;
+	}
+	free(aps);
+	nk_detset_free(&dt);
+	return rc;
+}
+
+static int task_evaluate(void *ctx, double *loss)
+{
+	double map;
+	return nk_det_task_validate(ctx, loss, &map, NULL);
+}
+
+static int task_log(void *ctx, int evaluated, char *buf, size_t n)
+{
+	nk_det_task *t = ctx;
+	size_t at = 0;
+	double steps = t->part_steps ? (double)t->part_steps : 1;
+	for (int k = 0; k < t->nparts; k++)
+		at += (size_t)snprintf(buf + at, n - at, "%.6g,",
+				       t->part_sum[k] / steps);
+	if (evaluated && t->evaluated)
+		snprintf(buf + at, n - at, "%.4f", t->val_map);
+	memset(t->part_sum, 0, sizeof t->part_sum);
+	t->part_steps = 0;
+	return NK_OK;
+}
+
+static int task_save(void *ctx, nk_wfile *w)
+{
+	nk_det_task *t = ctx;
+	nk_dn_train_push(&t->tr);
+	int64_t nps = 4;
+	int rc;
+	if ((rc = nk_darknet_to_wfile(t->net, w)) ||
+	    (rc = nk_wfile_set_int(w, "det_epoch", t->epoch)) ||
+	    (rc = nk_wfile_set_int(w, "det_pos", t->pos)) ||
+	    (rc = nk_wfile_set_int(w, "det_part_steps", t->part_steps)) ||
+	    (rc = nk_wfile_set_int(w, "det_seed", (int64_t)t->cfg.seed)) ||
+	    (rc = nk_wfile_set_int(w, "det_batch", t->cfg.batch)))
+		return rc;
+	/* The parts' sums as exact doubles: a resumed log row equals the
+	 * row of a run never stopped. */
+	return nk_wfile_add(w, "det.part_sum", NK_F64, 1, &nps, t->part_sum);
+}
+
+static int task_restore(void *ctx, const nk_wfile *f)
+{
+	nk_det_task *t = ctx;
+	int64_t ep, pos, ps, four = 4;
+	const nk_wtensor *e;
+	if (nk_wfile_get_int(f, "det_epoch", &ep) ||
+	    nk_wfile_get_int(f, "det_pos", &pos) ||
+	    nk_wfile_get_int(f, "det_part_steps", &ps) ||
+	    !(e = nk_wfile_expect(f, "det.part_sum", NK_F64, 1, &four)))
+		return nk_error(NK_EFORMAT, "the checkpoint lacks the detector "
+				"training's state (det_epoch, det_pos)");
+	if (ep < 0 || pos < 0 || pos > t->train->n || ps < 0)
+		return nk_error(NK_EFORMAT, "the checkpoint's data position "
+				"(epoch %lld, image %lld) does not fit %d "
+				"training images", (long long)ep, (long long)pos,
+				t->train->n);
+	t->epoch = ep;
+	t->pos = pos;
+	t->part_steps = ps;
+	memcpy(t->part_sum, e->data, sizeof t->part_sum);
+	if (pos > 0)
+		shuffle(t);
+	nk_dn_train_pull(&t->tr);
+	return NK_OK;
+}
+
+nk_train_task nk_det_task_bind(nk_det_task *t)
+{
+	static const char *const cols[] = {"coord,obj,noobj,cls,val_map50",
+					   "hm,wh,off,val_map50"};
+	return (nk_train_task){
+		.ctx = t,
+		.params = t->tr.params,
+		.grads = t->tr.grads,
+		.numel = t->tr.n,
+		.ndecay = t->tr.ndecay,
+		.step = task_step,
+		.evaluate = t->val ? task_evaluate : NULL,
+		.save = task_save,
+		.restore = task_restore,
+		.log_columns = cols[t->nparts == 3],
+		.log_values = task_log,
+	};
+}

@@ -1,0 +1,98 @@
+/* det_task.h - training a detector (a darknet network ending in a [grid]
+ * or [centernet] head) on a detection set, behind the library's one
+ * training loop (nn/train.h).
+ *
+ *	nk_det_task t;
+ *	nk_det_task_init(&t, &net, &train_cache, &val_cache, &val_set, &cfg);
+ *	nk_train_task k = nk_det_task_bind(&t);
+ *	nk_trainer_init(&tr, &tcfg, &k, "model.nkw"); nk_trainer_run(...);
+ *
+ * A step takes the next `batch` images of the epoch's order (a
+ * permutation of the training images drawn from the seed and the epoch's
+ * number), makes each a sample with seeded augmentation
+ * (vision/augment.h; the seeds come from the loop's step seed, so a
+ * resumed run draws the same samples), runs the training forward, the
+ * head's loss (models/det_grid.h or det_centernet.h) and backward.
+ *
+ * Validation runs the INFERENCE path on the parameters as they stand
+ * (batch norm folded, the plans `detect run` uses) on the validation
+ * images letterboxed: the head's loss on them, and their detections
+ * (score above eval_thresh, per-class NMS) scored by VOC's mAP at IoU
+ * 0.5 against the validation set (vision/det_eval.h).  The CSV log gets
+ * the head's loss parts since the previous row and the last mAP.
+ *
+ * A checkpoint is the model's weight file (models/darknet.h's nkw, so
+ * `detect run -m` reads it) plus the epoch, the position in it and the
+ * loss parts not yet logged.
+ */
+#ifndef NK_MODELS_DET_TASK_H
+#define NK_MODELS_DET_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/detset.h"
+#include "models/darknet.h"
+#include "models/darknet_train.h"
+#include "models/det_target.h"
+#include "nn/train.h"
+#include "vision/augment.h"
+#include "vision/imcache.h"
+
+typedef struct nk_det_task_config {
+	int batch;              /* images per step */
+	nk_augment_config aug;  /* training samples' jitter */
+	float eval_thresh;      /* validation detections' lowest score */
+	float nms;              /* their per-class NMS IoU */
+	uint64_t seed;          /* the epochs' orders */
+} nk_det_task_config;
+
+/* batch 8, nk_augment_train(), eval_thresh .005, nms .45, seed 1. */
+nk_det_task_config nk_det_task_default(void);
+
+typedef struct nk_det_task {
+	nk_darknet *net;                   /* not owned */
+	nk_dn_train tr;
+	const nk_imcache *train, *val;     /* not owned; val may be NULL */
+	const nk_detset *valset;           /* val's ground truth */
+	nk_det_task_config cfg;
+	int head;                          /* the head's layer */
+	int nparts;                        /* loss parts: grid 4, centernet 3 */
+	float *in;                         /* (batch, 3, h, w) */
+	nk_aug_box *abox;                  /* batch * maxobj */
+	nk_det_target *tg;                 /* batch * maxobj */
+	const nk_det_target **gt;          /* batch */
+	int *ngt;                          /* batch */
+	size_t maxobj;
+	uint32_t *order;                   /* the epoch's permutation */
+	int64_t epoch;
+	int64_t pos;                       /* images of this epoch done */
+	double part_sum[4];                /* loss parts since the last row */
+	int64_t part_steps;
+	double val_map;                    /* the last validation's mAP@0.5 */
+	double val_ap[3];                  /* ... per class (first three) */
+	int evaluated;
+} nk_det_task;
+
+/* The net must end in a [grid] or [centernet] layer and hold its
+ * parameters.  Caches and the set are the caller's and must outlive the
+ * task.  Errors: NK_EINVAL naming what does not fit (classes of the set
+ * and the head, an empty training set), NK_ENOMEM. */
+int nk_det_task_init(nk_det_task *t, nk_darknet *net,
+		     const nk_imcache *train, const nk_imcache *val,
+		     const nk_detset *valset, const nk_det_task_config *cfg);
+void nk_det_task_free(nk_det_task *t);
+
+/* darknet's initialisation for training from scratch, and the
+ * centernet heatmap's prior (bias NK_CENTERNET_HM_BIAS). */
+void nk_det_task_randomize(nk_det_task *t, uint64_t seed);
+
+nk_train_task nk_det_task_bind(nk_det_task *t);
+
+/* Validation alone: mean loss over the validation images and their VOC
+ * mAP@0.5 (per class into ap[classes] when not NULL).  The parameters
+ * are pushed into the net first. */
+int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
+			 double *ap);
+
+#endif
