@@ -459,12 +459,18 @@ TEST(imcache)
 		{ .image = 0, .cls = 1, .x = 0, .y = 0, .w = 8, .h = 8 },
 		{ .image = 2, .cls = 1, .x = 4, .y = 4, .w = 10, .h = 10 },
 	};
+	/* sizes as an annotation gives them: right, wrong, absent */
+	images[0].width = 800;
+	images[0].height = 600;
+	images[1].width = 120;
+	images[1].height = 301;
 	nk_detset set = { .images = images, .nimages = 3, .objects = objs,
 			  .nobjects = 3, .root = dir };
 	nk_imcache c1, c2;
 	CHECK(nk_imcache_load(&c1, &set, 200, 2) == 0);
 	CHECK(nk_imcache_load(&c2, &set, 200, 1) == 0);
 	CHECK(c1.n == 3 && c1.nobjects == 3);
+	CHECK(c1.mismatched == 1 && c1.first_mismatch == 1);
 	CHECK(c1.images[0].w == 200 && c1.images[0].h == 150 &&
 	      c1.images[0].c == 3);
 	CHECK(c1.images[1].w == 80 && c1.images[1].h == 200);
