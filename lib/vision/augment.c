@@ -44,7 +44,12 @@ nk_augment_config nk_augment_train(void)
 	return c;
 }
 
-/* ---- HSV, darknet's src/image.c rgb_to_hsv / hsv_to_rgb ---- */
+/* ---- HSV, darknet's src/image.c rgb_to_hsv / hsv_to_rgb ----
+ *
+ * darknet's branches written as selects of the same expressions, so that
+ * the loops vectorize (the divisions of the branches not taken may see
+ * 0/0; their results are never selected) and every value is rounded as
+ * darknet rounds it. */
 
 static inline void to_hsv(float *h, float *s, float *v, float r, float g,
 			  float b)
@@ -52,59 +57,53 @@ static inline void to_hsv(float *h, float *s, float *v, float r, float g,
 	float max = r > g ? (r > b ? r : b) : (g > b ? g : b);
 	float min = r < g ? (r < b ? r : b) : (g < b ? g : b);
 	float delta = max - min;
-	*v = max;
-	if (max == 0) {
-		*s = 0;
-		*h = 0;
-		return;
-	}
-	*s = delta / max;
-	float hh;
 	/* delta 0 (a grey) is 0/0 in darknet, a NaN that hsv_to_rgb never
 	 * reads because s is 0; 0 here keeps the planes clean. */
-	if (delta == 0)
-		hh = 0;
-	else if (r == max)
-		hh = (g - b) / delta;
-	else if (g == max)
-		hh = 2 + (b - r) / delta;
-	else
-		hh = 4 + (r - g) / delta;
-	if (hh < 0)
-		hh += 6;
-	*h = (float)(hh / 6.);
+	float hr = (g - b) / delta, hg = 2 + (b - r) / delta,
+	      hb = 4 + (r - g) / delta;
+	float hh = r == max ? hr : g == max ? hg : hb;
+	hh = hh < 0 ? hh + 6 : hh;
+	hh = (float)(hh / 6.);
+	int grey = max == 0 || delta == 0;
+	*v = max;
+	*s = max == 0 ? 0 : delta / max;
+	*h = grey ? 0 : hh;
 }
 
 static inline void to_rgb(float *r, float *g, float *b, float h, float s,
 			  float v)
 {
 	h = 6 * h;
-	if (s == 0) {
-		*r = *g = *b = v;
-		return;
-	}
-	int index = (int)floorf(h);
+	int index = (int)h;
+	index -= (float)index > h; /* floor, in a form that vectorizes */
 	/* h = 1 exactly (a hue shift that lands on the wrap) is h = 0:
 	 * darknet falls into its last case there and makes red magenta. */
-	if (index >= 6)
-		index -= 6, h -= 6;
+	h = index >= 6 ? h - 6 : h;
+	index = index >= 6 ? index - 6 : index;
 	float f = h - index;
 	float p = v * (1 - s);
 	float q = v * (1 - s * f);
 	float t = v * (1 - s * (1 - f));
-	switch (index) {
-	case 0: *r = v; *g = t; *b = p; break;
-	case 1: *r = q; *g = v; *b = p; break;
-	case 2: *r = p; *g = v; *b = t; break;
-	case 3: *r = p; *g = q; *b = v; break;
-	case 4: *r = t; *g = p; *b = v; break;
-	default: *r = v; *g = p; *b = q; break;
-	}
+	/* index:  0 1 2 3 4 5
+	 *      r: v q p p t v
+	 *      g: t v v q p p
+	 *      b: p p t v v q */
+	float rr = index == 1 ? q : index == 2 || index == 3 ? p :
+		   index == 4 ? t : v;
+	float gg = index == 0 ? t : index == 1 || index == 2 ? v :
+		   index == 3 ? q : p;
+	float bb = index == 0 || index == 1 ? p : index == 2 ? t :
+		   index == 3 || index == 4 ? v : q;
+	int grey = s == 0;
+	*r = grey ? v : rr;
+	*g = grey ? v : gg;
+	*b = grey ? v : bb;
 }
 
 void nk_rgb_to_hsv(float *planes, size_t n)
 {
 	float *R = planes, *G = planes + n, *B = planes + 2 * n;
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		to_hsv(&R[i], &G[i], &B[i], R[i], G[i], B[i]);
 }
@@ -112,6 +111,7 @@ void nk_rgb_to_hsv(float *planes, size_t n)
 void nk_hsv_to_rgb(float *planes, size_t n)
 {
 	float *H = planes, *S = planes + n, *V = planes + 2 * n;
+#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		to_rgb(&H[i], &S[i], &V[i], H[i], S[i], V[i]);
 }
@@ -126,16 +126,15 @@ static inline float clamp01(float x)
 static void hsv_distort3(float *R, float *G, float *B, size_t n, float dhue,
 			 float dsat, float dval)
 {
+#pragma omp simd
 	for (size_t i = 0; i < n; i++) {
 		float h, s, v;
 		to_hsv(&h, &s, &v, R[i], G[i], B[i]);
 		s = s * dsat;
 		v = v * dval;
 		h = h + dhue;
-		if (h > 1)
-			h -= 1;
-		if (h < 0)
-			h += 1;
+		h = h > 1 ? h - 1 : h;
+		h = h < 0 ? h + 1 : h;
 		float r, g, b;
 		to_rgb(&r, &g, &b, h, s, v);
 		R[i] = clamp01(r);

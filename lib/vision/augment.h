@@ -54,10 +54,10 @@ typedef struct nk_augment_config {
 	int mode;                   /* enum nk_aug_mode */
 	float flip_h, flip_v;       /* probabilities, 0..1 */
 	float scale_min, scale_max; /* size factor U(min, max); 1, 1 none */
-	float aspect;               /* aspect ratio times [1/a, a]; 1 none */
+	float aspect;               /* aspect ratio times [1/a, a]; <= 1 none */
 	float translate;            /* 0 centred .. 1 anywhere */
 	float hue;                  /* hue + U(-hue, hue), turns; 0 none */
-	float saturation, exposure; /* factors in [1/s, s]; 1 none */
+	float saturation, exposure; /* factors in [1/s, s]; <= 1 none */
 } nk_augment_config;
 
 /* No jitter at all: darknet's letterbox, what inference sees. */

@@ -172,8 +172,18 @@ int nk_imcache_load(nk_imcache *cache, const nk_detset *set, int max_side,
 	}
 
 	size_t bytes = 0;
-	for (int i = 0; i < n; i++)
+	cache->first_mismatch = -1;
+	for (int i = 0; i < n; i++) {
 		bytes += nk_image_bytes(&cache->images[i]);
+		const nk_det_image *di = &set->images[i];
+		int fw = (int)(cache->images[i].w / cache->sx[i] + .5f);
+		int fh = (int)(cache->images[i].h / cache->sy[i] + .5f);
+		if ((di->width && di->width != fw) ||
+		    (di->height && di->height != fh)) {
+			if (!cache->mismatched++)
+				cache->first_mismatch = i;
+		}
+	}
 	size_t j = 0;
 	for (int i = 0; i < n; i++) {
 		cache->first[i] = j;

@@ -30,6 +30,11 @@ typedef struct nk_imcache {
 	size_t *first;          /* n + 1: image i's objects are
 				 * objects[first[i] .. first[i + 1]) */
 	size_t bytes;           /* pixels and objects held */
+	int mismatched;         /* images whose file's size differs from
+				 * the set's width x height (where given):
+				 * their boxes may not fit; the first is
+				 * first_mismatch (-1 when none) */
+	int first_mismatch;
 } nk_imcache;
 
 /* Loads every image of `set`, the file set->root/images[i].file (the

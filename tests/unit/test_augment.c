@@ -215,10 +215,12 @@ TEST(boxes_follow_pixels)
 			int any = red_box(out, W, H, &x0, &y0, &x1, &y1);
 			if (nb == 0) {
 				dropped++;
-				/* dropped: little of it is visible */
-				CHECK(!any || (x1 - x0) * (y1 - y0) < .3f * w *
-						h * 4 || x1 - x0 < 3 ||
-				      y1 - y0 < 3);
+				/* the rectangles are too large to drop for
+				 * size: dropped means mostly cropped away */
+				CHECK_MSG(!any || x0 == 0 || y0 == 0 ||
+					  x1 == W || y1 == H, "mode %d seed "
+					  "%d dropped, red %g..%g x %g..%g",
+					  mode, (int)seed, x0, x1, y0, y1);
 				continue;
 			}
 			kept++;
@@ -234,8 +236,8 @@ TEST(boxes_follow_pixels)
 				  b.cy, b.w, b.h, x0, x1, y0, y1);
 		}
 	/* the draws did exercise cropping and keeping */
-	CHECK_MSG(kept > 80 && cropped > 5, "kept %d, cropped %d, dropped %d",
-		  kept, cropped, dropped);
+	CHECK_MSG(kept > 80 && cropped > 5 && dropped > 0, "kept %d, cropped "
+		  "%d, dropped %d", kept, cropped, dropped);
 	free(out);
 	nk_image_free(&im);
 }
@@ -457,12 +459,18 @@ TEST(imcache)
 		{ .image = 0, .cls = 1, .x = 0, .y = 0, .w = 8, .h = 8 },
 		{ .image = 2, .cls = 1, .x = 4, .y = 4, .w = 10, .h = 10 },
 	};
+	/* sizes as an annotation gives them: right, wrong, absent */
+	images[0].width = 800;
+	images[0].height = 600;
+	images[1].width = 120;
+	images[1].height = 301;
 	nk_detset set = { .images = images, .nimages = 3, .objects = objs,
 			  .nobjects = 3, .root = dir };
 	nk_imcache c1, c2;
 	CHECK(nk_imcache_load(&c1, &set, 200, 2) == 0);
 	CHECK(nk_imcache_load(&c2, &set, 200, 1) == 0);
 	CHECK(c1.n == 3 && c1.nobjects == 3);
+	CHECK(c1.mismatched == 1 && c1.first_mismatch == 1);
 	CHECK(c1.images[0].w == 200 && c1.images[0].h == 150 &&
 	      c1.images[0].c == 3);
 	CHECK(c1.images[1].w == 80 && c1.images[1].h == 200);
@@ -516,10 +524,12 @@ TEST(imcache)
 	rmdir(dir);
 }
 
+/* This thread's CPU time: on a shared machine, wall time also counts the
+ * other processes' turns. */
 static double now(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -545,7 +555,7 @@ static int bench(void)
 	};
 	runs[2].cfg.hue = 0;
 	runs[2].cfg.saturation = runs[2].cfg.exposure = 1;
-	printf("640x480 -> 416x416, one thread, ms per sample (best of 5 "
+	printf("640x480 -> 416x416, one thread, CPU ms per sample (best of 5 "
 	       "runs of 50)\n");
 	for (int r = 0; r < 4; r++) {
 		double best = 1e9;
