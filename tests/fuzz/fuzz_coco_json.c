@@ -74,8 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pred = gt;
 		pred.objects = malloc((gt.nobjects + 1) * sizeof *pred.objects);
 		if (pred.objects) {
-			memcpy(pred.objects, gt.objects,
-			       gt.nobjects * sizeof *pred.objects);
+			if (gt.nobjects)
+				memcpy(pred.objects, gt.objects,
+				       gt.nobjects * sizeof *pred.objects);
 			for (size_t i = 0; i < gt.nobjects; i++)
 				pred.objects[i].score = (float)(i % 7) / 7;
 			evaluate(&gt, &pred);
