@@ -3,7 +3,8 @@
 #
 # One case per line, fields separated by " | ":
 #   args | stdin | expected stdout | expected exit [| expected stderr part]
-# args are shell words after the program name (the table's file name);
+# args are shell words after the program name (the table's file name;
+# PROG-MODE.t, when no program is called that, runs PROG: detect-eval.t);
 # leading NAME=value words set the environment for that case only;
 # stdin and stdout take printf %b escapes (\n, \t, \x7c for a "|");
 # the optional fifth field must appear somewhere in stderr.  Lines that
@@ -12,6 +13,7 @@
 set -u
 table=$1
 prog=$(basename "$table" .t)
+command -v "$prog" >/dev/null 2>&1 || prog=${prog%-*}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 lineno=0

@@ -10,6 +10,7 @@ int detect_run(int argc, char **argv);
 int detect_import(int argc, char **argv);
 int detect_export(int argc, char **argv);
 int detect_train(int argc, char **argv);
+int detect_eval(int argc, char **argv);
 
 /* The model from -c/-w or from -m; exits with the library's message.
  * Unless quiet, warns of the cfg's keys that no layer reads.  infer: only

@@ -4,10 +4,11 @@
  *	detect run -m MODEL.nkw [options] IMAGE...
  *	detect import -c MODEL.cfg -w MODEL.weights -o MODEL.nkw
  *	detect export -m MODEL.nkw -o MODEL.weights [-C MODEL.cfg]
+ *	detect eval --gt GT --pred PRED [options]
  *
  * The network is lib/models/darknet*.c; this file dispatches, run.c runs
  * images through it, output.c writes what run finds, convert.c converts
- * between the two model files.
+ * between the two model files, eval.c scores predictions.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +24,12 @@ static void usage(FILE *fp)
 		"       %s import -c MODEL.cfg -w MODEL.weights -o MODEL.nkw\n"
 		"       %s export -m MODEL.nkw -o MODEL.weights [-C MODEL.cfg]\n"
 		"       %s train --data DIR -o MODEL.nkw [--head yolo|centernet] [options]\n"
-		"Runs darknet object detectors (YOLO v1, v2, v3) on images and\n"
+		"       %s eval --gt GT --pred PRED [options]\n"
+		"Runs darknet object detectors (YOLO v1, v2, v3) and nnkit's trained ones\n"
+		"(grid, centernet) on images and "
 		"prints one line per box: IMAGE CLASS SCORE X Y W H.\n"
 		"'%s MODE --help' lists a mode's options.\n",
-		cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+		cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 void detect_load_model(nk_darknet *net, const char *cfg, const char *weights,
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
 	if (argc < 2)
-		cli_usage_error(usage, "a mode is needed: run, train, import or "
+		cli_usage_error(usage, "a mode is needed: run, train, eval, import or "
 				"export");
 	const char *mode = argv[1];
 	if (strcmp(mode, "-h") == 0 || strcmp(mode, "--help") == 0)
@@ -85,6 +88,8 @@ int main(int argc, char **argv)
 		return detect_export(argc - 1, argv + 1);
 	if (strcmp(mode, "train") == 0)
 		return detect_train(argc - 1, argv + 1);
-	cli_usage_error(usage, "unknown mode '%s' (run, train, import or export)",
-			mode);
+	if (strcmp(mode, "eval") == 0)
+		return detect_eval(argc - 1, argv + 1);
+	cli_usage_error(usage, "unknown mode '%s' (run, train, eval, import or "
+			"export)", mode);
 }

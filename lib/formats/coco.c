@@ -35,7 +35,7 @@ static int json_id(nk_json *j, int64_t *v)
 	double d;
 	if (json_number(j, &d))
 		return NK_EFORMAT;
-	if (d != (double)(int64_t)d || d < -9e15 || d > 9e15)
+	if (!(d >= -9e15 && d <= 9e15) || d != (double)(int64_t)d)
 		return nk_json_fail(j, "expected an integer id");
 	*v = (int64_t)d;
 	return 0;
@@ -296,7 +296,8 @@ static int build_gt(nk_detset *s, struct gt_ctx *g, nk_json *j)
 			return rc;
 	}
 	/* categories by id: COCOeval sorts catIds */
-	qsort(g->cats.r, g->cats.n, sizeof *g->cats.r, cat_cmp);
+	if (g->cats.n)
+		qsort(g->cats.r, g->cats.n, sizeof *g->cats.r, cat_cmp);
 	if (g->cats.n > (size_t)INT32_MAX / 2)
 		return nk_error(NK_ERANGE, "too many categories");
 	s->names = nk_calloc(g->cats.n + 1, sizeof *s->names);

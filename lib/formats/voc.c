@@ -527,7 +527,7 @@ static int list_ids(const char *dir, const char *split, char ***ids, int *n)
 		ni[(*n)++][l - 4] = 0;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && *n)
 		qsort(*ids, (size_t)*n, sizeof **ids, cmp_str);
 out:
 	free(path);
