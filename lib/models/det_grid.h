@@ -18,7 +18,8 @@
  *                                       constant in the gradient, as
  *                                       darknet's detection layer), else 1
  *   noobj  0.5 * sigmoid(tc)^2          every other box of every cell
- *   cls    -log softmax(logits)[cls]    once per object, in its cell
+ *   cls    -log softmax(logits)[cls]    once per matched object, in its
+ *                                       cell
  * (gx, gy the centre's offset in its cell, gw, gh fractions of the input.)
  *
  * Responsibility: the cell holding the centre; of its NB boxes the one

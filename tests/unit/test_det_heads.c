@@ -388,11 +388,12 @@ static int torch_dump(const char *path)
 	}
 
 	/* CenterNet: image 0 six random objects, two of one class
-	 * overlapping; image 1 boxes across the border, a tiny one (radius
-	 * 0), one wholly outside, two centres in one pixel; image 2 none.
+	 * overlapping, two of one class centred in one pixel; image 1 boxes
+	 * across the border, a tiny one (radius 0), one wholly outside, two
+	 * large ones of one class overlapping; image 2 none.
 	 * A few logits far enough out to be clamped. */
-	nk_centernet_shape cs = {3, 128, 96, 4};
-	int ow = 32, oh = 24, CC = nk_centernet_channels(&cs);
+	nk_centernet_shape cs = {3, 256, 192, 4};
+	int ow = 64, oh = 48, CC = nk_centernet_channels(&cs);
 	N = (size_t)B * CC * ow * oh;
 	out = kept(malloc(N * sizeof *out));
 	float *d = kept(calloc(N, sizeof *d));
@@ -401,15 +402,17 @@ static int torch_dump(const char *path)
 	for (int i = 0; i < 40; i++)
 		out[nk_rng_below(&r, N)] = nk_rng_below(&r, 2) ? 12.f : -12.f;
 	nk_det_target c0[6], c1[6];
-	rand_targets(&r, c0, 6, 3, 128, 96);
+	rand_targets(&r, c0, 6, 3, 256, 192);
 	c0[1] = c0[0];
-	c0[1].cx += 5, c0[1].cy -= 4;
-	c1[0] = (nk_det_target){0, -5, 50, 30, 20};
-	c1[1] = (nk_det_target){1, 120, 94, 40, 30};
-	c1[2] = (nk_det_target){2, 60.3f, 30.7f, 2, 2};
-	c1[3] = (nk_det_target){2, -50, 40, 10, 10};
-	c1[4] = (nk_det_target){0, 77, 45, 36, 28};
-	c1[5] = (nk_det_target){1, 77.5f, 45.5f, 20, 44};
+	c0[1].cx += 10, c0[1].cy -= 8;
+	c0[3] = c0[2]; /* one class, one centre pixel, two sizes */
+	c0[3].w *= 0.7f;
+	c1[0] = (nk_det_target){0, -10, 100, 60, 40};
+	c1[1] = (nk_det_target){1, 240, 188, 80, 60};
+	c1[2] = (nk_det_target){2, 120.6f, 61.4f, 4, 4};
+	c1[3] = (nk_det_target){2, -100, 80, 20, 20};
+	c1[4] = (nk_det_target){0, 128, 96, 200, 160};
+	c1[5] = (nk_det_target){0, 150, 110, 180, 150};
 	nk_det_target *cg[3] = {c0, c1, NULL};
 	int cn[3] = {6, 6, 0};
 	nk_wfile_set_ints(w, "cn.shape", (int64_t[]){cs.classes, cs.in_w,
