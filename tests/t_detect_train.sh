@@ -1,0 +1,119 @@
+#!/bin/sh
+# t_detect_train.sh - detect train learns: on a handful of made-up images
+# (red and blue squares on grey, one image without objects, one square
+# whose label runs past the image's edge), the loss falls, the model finds
+# the squares it was trained on, a resumed run equals an unbroken one, and
+# a failed run leaves the model file alone.
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+det=$PWD/$BUILD/bin/detect
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "PASS detect-train $1"; }
+bad() { echo "FAIL detect-train $1"; }
+command -v perl >/dev/null || { echo "SKIP detect-train: perl is needed to draw the images"; exit 0; }
+
+# The set: 96x96 PPM images; each line of $tmp/plan is IMAGE CLASS X Y SIZE
+# (a square drawn at X, Y), or IMAGE alone (no objects).  The label of
+# s5's blue square claims 12 more pixels past the right edge.
+mkdir -p "$tmp/voc/Annotations" "$tmp/voc/JPEGImages" "$tmp/voc/ImageSets/Main"
+cat >"$tmp/plan" <<'EOF'
+s0 red 10 12 28
+s0 blue 54 50 30
+s1 blue 8 60 26
+s1 red 60 8 24
+s2 red 36 36 32
+s3 blue 40 10 24
+s3 red 12 58 30
+s4
+s5 blue 70 30 26
+s5 red 14 20 22
+EOF
+perl -e '
+	my %obj; my @order;
+	open P, "<", "$ARGV[0]/plan" or die;
+	while (<P>) { my @f = split; push @order, $f[0] unless exists $obj{$f[0]};
+		$obj{$f[0]} ||= []; push @{$obj{$f[0]}}, [@f[1..4]] if @f > 1; }
+	my %rgb = (red => [220, 40, 40], blue => [40, 60, 220]);
+	for my $id (@order) {
+		my @px = map { [128, 128, 128] } 1 .. 96 * 96;
+		my $xml = "<annotation><filename>$id.ppm</filename><size><width>96</width>"
+			. "<height>96</height><depth>3</depth></size>\n";
+		for my $o (@{$obj{$id}}) {
+			my ($c, $x, $y, $s) = @$o;
+			for my $j ($y .. $y + $s - 1) { for my $i ($x .. $x + $s - 1) {
+				$px[$j * 96 + $i] = $rgb{$c} if $i < 96 && $j < 96; } }
+			my $x1 = $x + $s; $x1 += 12 if $id eq "s5" && $c eq "blue";
+			my $y1 = $y + $s;
+			$xml .= "<object><name>$c</name><difficult>0</difficult><bndbox><xmin>$x</xmin>"
+				. "<ymin>$y</ymin><xmax>$x1</xmax><ymax>$y1</ymax></bndbox></object>\n";
+		}
+		open I, ">", "$ARGV[0]/voc/JPEGImages/$id.ppm" or die; binmode I;
+		print I "P6\n96 96\n255\n", map { pack("C3", @$_) } @px; close I;
+		open X, ">", "$ARGV[0]/voc/Annotations/$id.xml" or die; print X "$xml</annotation>\n"; close X;
+	}
+	open S, ">", "$ARGV[0]/voc/ImageSets/Main/train.txt" or die; print S map { "$_\n" } @order; close S;
+' "$tmp" || { bad "could not draw the images"; exit 0; }
+cp "$tmp/voc/ImageSets/Main/train.txt" "$tmp/voc/ImageSets/Main/val.txt"
+
+# Each head: trained on the six, then run on them.  Every square must be
+# found (IoU > 0.5 with its box, the right class) and the loss must fall.
+for head in centernet yolo; do
+	args="--data $tmp/voc --head $head --size 96 --base 8 -b 6 --lr 0.003 --warmup 20 --eval-every 150 --seed 3 -j 1 -q"
+	if ! $det train $args --steps 300 -o "$tmp/$head.nkw" --log "$tmp/$head.csv" 2>"$tmp/err"; then
+		bad "$head: train failed: $(head -c 300 "$tmp/err")"
+		continue
+	fi
+	# The mean loss of the last 10 steps against the first 10.
+	first=$(awk -F, 'NR == 2 { print $2 }' "$tmp/$head.csv")
+	last=$(tail -n 1 "$tmp/$head.csv" | cut -d, -f2)
+	if awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a / 4) }'; then
+		ok "$head: loss falls ($first to $last)"
+	else
+		bad "$head: loss $first to $last (not under a quarter)"
+	fi
+	map=$(tail -n 1 "$tmp/$head.csv" | awk -F, '{ print $NF }')
+	awk -v m="$map" 'BEGIN { exit !(m >= 0.9) }' && ok "$head: validation mAP@0.5 $map on its own images" ||
+		bad "$head: validation mAP@0.5 $map (< 0.9) on its own images"
+	$det run -q -m "$tmp/$head.nkw" -t 0.3 "$tmp"/voc/JPEGImages/*.ppm >"$tmp/$head.hits" 2>"$tmp/err" ||
+		{ bad "$head: run failed: $(head -c 300 "$tmp/err")"; continue; }
+	missed=$(perl -e '
+		use List::Util qw(min max);
+		my %cls = (blue => 0, red => 1);   # the classes sorted by name
+		open H, "<", $ARGV[1]; my @h = map { [split] } <H>;
+		open P, "<", $ARGV[0]; my $miss = 0;
+		while (<P>) { chomp; my ($id, $c, $x, $y, $s) = split; next unless defined $c && length $c;
+			my $w = $s; $w = 96 - $x if $x + $w > 96; my $best = 0;
+			for my $d (@h) { next unless $d->[0] =~ /\/\Q$id\E\.ppm$/ && $d->[1] == $cls{$c};
+				my ($px, $py, $dw, $dh) = @$d[3..6];
+				my $iw = min($x + $w, $px + $dw) - max($x, $px);
+				my $ih = min($y + $s, $py + $dh) - max($y, $py);
+				next if $iw <= 0 || $ih <= 0;
+				my $iou = $iw * $ih / ($w * $s + $dw * $dh - $iw * $ih);
+				$best = $iou if $iou > $best; }
+			$miss++ if $best <= 0.5; }
+		print $miss;' "$tmp/plan" "$tmp/$head.hits")
+	[ "$missed" = 0 ] && ok "$head: run -m finds all 9 squares" || bad "$head: run -m missed $missed of 9 squares"
+done
+
+# Resume: 20 steps then 20 more equal 40 at once (the same weights).
+args="--data $tmp/voc --head centernet --size 96 --base 8 -b 3 --eval-every 20 --val-split none -j 2 -q"
+if $det train $args --steps 40 -o "$tmp/once.nkw" && $det train $args --steps 20 -o "$tmp/twice.nkw" &&
+	$det train $args --steps 40 --resume -o "$tmp/twice.nkw" &&
+	$det export -m "$tmp/once.nkw" -o "$tmp/once.weights" && $det export -m "$tmp/twice.nkw" -o "$tmp/twice.weights" &&
+	cmp -s "$tmp/once.weights" "$tmp/twice.weights"; then
+	ok "resume: 20 + 20 steps equal 40"
+else
+	bad "resume: 20 + 20 steps differ from 40"
+fi
+
+# A failed run (an annotation that is not XML) leaves the model untouched.
+cp "$tmp/once.nkw" "$tmp/keep.nkw"
+echo "not xml" >"$tmp/voc/Annotations/s4.xml"
+if $det train $args --steps 5 -o "$tmp/once.nkw" 2>"$tmp/err"; then
+	bad "a broken annotation was accepted"
+elif grep -q "s4.xml:1" "$tmp/err" && cmp -s "$tmp/once.nkw" "$tmp/keep.nkw"; then
+	ok "a broken annotation: FILE:LINE, exit 1, model kept"
+else
+	bad "a broken annotation: $(head -c 200 "$tmp/err")"
+fi
