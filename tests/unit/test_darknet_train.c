@@ -9,8 +9,8 @@
  *                                   running statistics after one step to
  *                                   FILE (.nkw) for
  *                                   tests/t_darknet_train_torch.sh
- *   test_darknet_train bench [B] [S] images/s of a training step on a
- *                                   tiny-yolo-like backbone at S x S
+ *   test_darknet_train bench [B] [S] [REPS]  images/s of a training step
+ *                                   on a tiny-yolo-like backbone at S x S
  */
 #include <math.h>
 #include <omp.h>
@@ -23,6 +23,7 @@
 #include "formats/wfile.h"
 #include "models/darknet.h"
 #include "models/darknet_train.h"
+#include "nn/pool.h"
 
 /* Every trainable layer type, smooth activations where finite
  * differences cross no kink but one leaky, dropout with a fixed seed,
@@ -305,6 +306,47 @@ TEST(eval_equals_inference)
 	nk_darknet_free(&net);
 }
 
+/* The 2x2 max-pools' own loop against nk_maxpool_forward, ties (values
+ * on a coarse grid) and an odd side (the stride-1 windows hanging over)
+ * included. */
+TEST(maxpool_fast_path)
+{
+	static const char cfg[] = "[net]\nheight=7\nwidth=7\nchannels=3\n"
+		"[maxpool]\nsize=2\nstride=1\n"
+		"[maxpool]\nsize=2\nstride=2\n"  /* 7 -> 4: the general loop */
+		"[maxpool]\nsize=2\nstride=2\n"  /* 4 -> 2 */
+		"[maxpool]\nsize=2\nstride=1\n";
+	nk_darknet net;
+	nk_dn_train t;
+	int B = 2;
+	CHECK(build(&net, cfg) == 0);
+	CHECK(nk_dn_train_init(&t, &net, B) == 0);
+	if (check_group_failed)
+		return;
+	nk_rng r;
+	nk_rng_seed(&r, 5, 0);
+	float *in = rnd(&r, net.inputs * B, 1);
+	for (size_t i = 0; i < net.inputs * B; i++)
+		in[i] = roundf(in[i] * 2) / 2;
+	CHECK(nk_dn_train_forward(&t, in, B, 0) == 0);
+	for (int i = 0; i < net.n; i++) {
+		const nk_dn_layer *l = &net.l[i];
+		size_t n = l->outputs * B;
+		float *o = malloc(n * sizeof *o);
+		int32_t *am = malloc(n * sizeof *am);
+		nk_pool_shape s = {l->c, l->h, l->w, l->out_h, l->out_w, 2,
+				   l->stride, l->pad / 2};
+		nk_maxpool_forward(o, am, i ? t.tl[i - 1].out : in, B, &s);
+		CHECK(memcmp(o, t.tl[i].out, n * sizeof *o) == 0);
+		CHECK(memcmp(am, t.tl[i].argmax, n * sizeof *am) == 0);
+		free(o);
+		free(am);
+	}
+	free(in);
+	nk_dn_train_free(&t);
+	nk_darknet_free(&net);
+}
+
 TEST(errors)
 {
 	nk_darknet net;
@@ -407,7 +449,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(int B, int S)
+static int bench(int B, int S, int reps)
 {
 	nk_darknet net;
 	nk_dn_train t;
@@ -422,7 +464,6 @@ static int bench(int B, int S)
 	printf("backbone %dx%d, batch %d: %zu parameters, activations %.1f MiB\n",
 	       S, S, B, t.n, t.act_bytes / 1048576.0);
 	step(&t, in, B, 0); /* warm */
-	int reps = 3;
 	double f = 0, b = 0;
 	for (int k = 0; k < reps; k++) {
 		double t0 = now();
@@ -450,11 +491,13 @@ int main(int argc, char **argv)
 		return torch_dump(argv[2]);
 	if (argc >= 2 && strcmp(argv[1], "bench") == 0)
 		return bench(argc > 2 ? atoi(argv[2]) : 8,
-			     argc > 3 ? atoi(argv[3]) : 416);
+			     argc > 3 ? atoi(argv[3]) : 416,
+			     argc > 4 ? atoi(argv[4]) : 3);
 	RUN(finite_differences);
 	RUN(threads_same_bits);
 	RUN(push_pull);
 	RUN(eval_equals_inference);
+	RUN(maxpool_fast_path);
 	RUN(errors);
 	return nk_test_exit();
 }
