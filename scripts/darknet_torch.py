@@ -57,15 +57,15 @@ def reorg_index(c, h, w, s):
 
 
 class Net:
-    def __init__(self, f):
+    def __init__(self, f, dtype=np.float64):
         """f: a loaded .nkw (nkw.load) holding darknet_cfg and L*.* tensors;
-        the parameters become leaf tensors that require grad."""
+        the parameters become leaf tensors of `dtype` that require grad."""
         secs = parse_cfg(f.meta["darknet_cfg"])
         self.net, self.layers = secs[0][1], secs[1:]
         self.p = {}
         for k, v in f.tensors.items():
             if k.startswith("L"):
-                t = torch.from_numpy(np.array(v, dtype=np.float64))
+                t = torch.from_numpy(np.array(v, dtype=dtype))
                 self.p[k] = t.clone().requires_grad_(not k.endswith((".mean", ".var")))
 
     def forward(self, x, momentum, eps, training=True):

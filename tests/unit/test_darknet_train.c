@@ -9,8 +9,10 @@
  *                                   running statistics after one step to
  *                                   FILE (.nkw) for
  *                                   tests/t_darknet_train_torch.sh
- *   test_darknet_train bench [B] [S] [REPS]  images/s of a training step
- *                                   on a tiny-yolo-like backbone at S x S
+ *   test_darknet_train bench [B] [S] [REPS] [FILE]  images/s of a
+ *                                   training step on a tiny-yolo-like
+ *                                   backbone at S x S (its .nkw to FILE,
+ *                                   for scripts/bench-darknet-train)
  */
 #include <math.h>
 #include <omp.h>
@@ -449,7 +451,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(int B, int S, int reps)
+static int bench(int B, int S, int reps, const char *save)
 {
 	nk_darknet net;
 	nk_dn_train t;
@@ -458,6 +460,11 @@ static int bench(int B, int S, int reps)
 		return 1;
 	}
 	nk_dn_train_randomize(&t, 1);
+	nk_dn_train_push(&t);
+	if (save && nk_darknet_save_nkw(&net, save)) {
+		fprintf(stderr, "test_darknet_train: %s\n", nk_last_error());
+		return 1;
+	}
 	nk_rng r;
 	nk_rng_seed(&r, 2, 0);
 	float *in = rnd(&r, net.inputs * B, 1);
@@ -477,7 +484,7 @@ static int bench(int B, int S, int reps)
 		double t2 = now();
 		f += t1 - t0, b += t2 - t1;
 	}
-	printf("threads %d: forward %.3f s, backward %.3f s, %.2f images/s\n",
+	printf("nnkit threads %d: forward %.3f s, backward %.3f s, %.2f images/s\n",
 	       omp_get_max_threads(), f / reps, b / reps, reps * B / (f + b));
 	free(in);
 	nk_dn_train_free(&t);
@@ -492,7 +499,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "bench") == 0)
 		return bench(argc > 2 ? atoi(argv[2]) : 8,
 			     argc > 3 ? atoi(argv[3]) : 416,
-			     argc > 4 ? atoi(argv[4]) : 3);
+			     argc > 4 ? atoi(argv[4]) : 3,
+			     argc > 5 ? argv[5] : NULL);
 	RUN(finite_differences);
 	RUN(threads_same_bits);
 	RUN(push_pull);
