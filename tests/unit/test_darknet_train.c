@@ -29,6 +29,7 @@
 
 /* Every trainable layer type, smooth activations where finite
  * differences cross no kink but one leaky, dropout with a fixed seed,
+ * outputs recomputed in backward for leaky, mish and logistic,
  * darknet's size-2 stride-1 maxpool, groups, a shortcut with alpha and
  * beta, reorg, upsample with a scale, route, and a [cost] head whose
  * gradient the caller gives. */
@@ -45,6 +46,7 @@ static const char fd_cfg[] =
 	"[upsample]\nstride=2\nscale=.5\n"
 	"[route]\nlayers=-1,5\n"
 	"[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=2\npad=1\nactivation=silu\n"
+	"[convolutional]\nbatch_normalize=1\nfilters=5\nsize=1\nstride=1\npad=1\nactivation=logistic\n"
 	"[avgpool]\n"
 	"[connected]\noutput=3\nactivation=linear\n"
 	"[cost]\n";
@@ -150,6 +152,13 @@ TEST(finite_differences)
 	float *in = rnd(&r, net.inputs * B, 1);
 	memset(t.grads, 0, t.n * sizeof *t.grads);
 	step(&t, in, B, 42);
+	/* Outputs recomputed in backward (read by a max-pool or avgpool:
+	 * leaky, mish, logistic), and those a convolution reads, kept;
+	 * gradients shared but the heads'. */
+	CHECK(!t.tl[0].keep && !t.tl[2].keep && !t.tl[11].keep);
+	CHECK(t.tl[10].keep && t.tl[1].keep && t.tl[7].keep);
+	CHECK(!nk_dn_train_out(&t, 0) && !nk_dn_train_dout(&t, 0));
+	CHECK(!t.tl[1].own && t.tl[net.n - 1].own);
 	/* dropout dropped some, kept some */
 	const float *m = t.tl[4].mask;
 	int zeros = 0;
