@@ -3,9 +3,9 @@
 (tests/t_darknet_train_torch.sh).  Covers the layers a training cfg uses:
 convolutional (batch_normalize, groups, pad/padding, activations linear,
 leaky, relu, logistic, mish, silu), connected, maxpool (darknet's
-padding, size 2 stride 1 included), avgpool, route, shortcut (equal sizes,
-alpha, beta), upsample (stride, scale), reorg (darknet's index order),
-dropout and cost (identity).  Batch norm trains as PyTorch's.  The
+padding, size 2 stride 1 included), avgpool, route, shortcut (alpha,
+beta, between sizes as darknet's shortcut_cpu), upsample (stride, scale),
+reorg (darknet's index order), dropout and cost (identity).  Batch norm trains as PyTorch's.  The
 parameters are held in double precision: the reference is then exact to
 well below float rounding, and what a comparison shows is our error."""
 import numpy as np
@@ -101,9 +101,22 @@ class Net:
             elif typ == "shortcut":
                 j = int(g("from", 0))
                 f = outs[j if j >= 0 else i + j]
-                assert f.shape == x.shape, "shortcut between sizes"
-                x = act(float(g("alpha", 1)) * x + float(g("beta", 1)) * f,
-                        g("activation", "linear"))
+                a, b = float(g("alpha", 1)), float(g("beta", 1))
+                if f.shape == x.shape:
+                    x = a * x + b * f
+                else:
+                    # darknet's shortcut_cpu: the overlap, the larger
+                    # side stepped by the ratio of the sides
+                    st = max(f.shape[3] // x.shape[3], 1)
+                    sa = max(x.shape[3] // f.shape[3], 1)
+                    mc = min(f.shape[1], x.shape[1])
+                    mh = min(f.shape[2], x.shape[2])
+                    mw = min(f.shape[3], x.shape[3])
+                    x = x.clone()
+                    xo = x[:, :mc, ::sa, ::sa][:, :, :mh, :mw]
+                    fa = f[:, :mc, ::st, ::st][:, :, :mh, :mw]
+                    x[:, :mc, ::sa, ::sa][:, :, :mh, :mw] = a * xo + b * fa
+                x = act(x, g("activation", "linear"))
             elif typ == "upsample":
                 s = int(g("stride", 2))
                 x = x.repeat_interleave(s, 2).repeat_interleave(s, 3) * float(g("scale", 1))

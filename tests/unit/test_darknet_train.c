@@ -32,7 +32,8 @@
  * differences cross no kink but one leaky, dropout with a fixed seed,
  * outputs recomputed in backward for leaky, mish and logistic,
  * darknet's size-2 stride-1 maxpool, groups, a shortcut with alpha and
- * beta, reorg, upsample with a scale, route, and a [cost] head whose
+ * beta and one between sizes (darknet's steps: 8x4x4 onto 5x2x2), reorg,
+ * upsample with a scale, route, and a [cost] head whose
  * gradient the caller gives. */
 static const char fd_cfg[] =
 	"[net]\nheight=8\nwidth=8\nchannels=3\n"
@@ -48,6 +49,7 @@ static const char fd_cfg[] =
 	"[route]\nlayers=-1,5\n"
 	"[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=2\npad=1\nactivation=silu\n"
 	"[convolutional]\nbatch_normalize=1\nfilters=5\nsize=1\nstride=1\npad=1\nactivation=logistic\n"
+	"[shortcut]\nfrom=1\nalpha=1.5\nbeta=-.5\nactivation=leaky\n"
 	"[avgpool]\n"
 	"[connected]\noutput=3\nactivation=linear\n"
 	"[cost]\n";
