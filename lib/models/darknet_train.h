@@ -57,6 +57,13 @@ typedef struct {
 	float *w, *b, *s;        /* in params: weight, bias, bn scale */
 	float *gw, *gb, *gs;     /* the same in grads */
 	int given;               /* dout handed out since the forward */
+	int last;                /* the last layer reading out; -1 none */
+	int keep;                /* out outlives the forward (else its
+				  * buffer is reused once read, and
+				  * backward recomputes it from pre) */
+	int own;                 /* dout is the layer's alone: the caller
+				  * may give it (else it is shared with
+				  * douts not live at the same time) */
 } nk_dn_tlayer;
 
 typedef struct {
@@ -100,11 +107,16 @@ int nk_dn_train_forward(nk_dn_train *t, const float *in, int B,
  * Backward after it is refused. */
 int nk_dn_train_eval(nk_dn_train *t, const float *in, int B);
 
-/* Layer i's output after a forward, (B, outputs). */
+/* Layer i's output after a forward, (B, outputs); NULL for a convolution
+ * with batch norm or mish/silu whose readers' backward needs no input
+ * (a max-pool, say): its buffer is reused within the forward and
+ * backward recomputes it.  Heads and layers no other reads are kept. */
 float *nk_dn_train_out(nk_dn_train *t, int i);
 /* Layer i's output gradient, (B, outputs): zeroed and marked as given on
- * the first call after a forward, for the caller to fill (heads: see
- * above).  Several layers may be given. */
+ * the first call after a forward, for the caller to fill.  Only heads
+ * (softmax, cost, yolo, region, detection) and layers no other reads
+ * have a gradient of their own; NULL for the rest, whose gradient
+ * buffers are shared.  Several layers may be given. */
 float *nk_dn_train_dout(nk_dn_train *t, int i);
 
 /* grads += d(loss)/d(params) for the last training forward of B images

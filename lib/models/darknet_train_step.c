@@ -28,6 +28,50 @@ static nk_pool_shape pool_shape(const nk_dn_layer *l)
 			       l->stride, l->pad / 2};
 }
 
+/* Max of a window of up to 2x2 at (y, x), the first maximum in row order
+ * winning ties as nk_maxpool_forward's; cells past the edge skipped. */
+static inline void max2(float *y, int32_t *am, const float *p, int W, int H,
+			int r, int c)
+{
+	const float *q = p + (size_t)r * W + c;
+	float m = q[0];
+	int32_t k = r * W + c;
+	int right = c + 1 < W, down = r + 1 < H;
+	if (right && q[1] > m)
+		m = q[1], k = r * W + c + 1;
+	if (down && q[W] > m)
+		m = q[W], k = (r + 1) * W + c;
+	if (right && down && q[W + 1] > m)
+		m = q[W + 1], k = (r + 1) * W + c + 1;
+	*y = m;
+	*am = k;
+}
+
+/* darknet's two maxpools, size 2 stride 2 and size 2 stride 1, with the
+ * winners for backward: the same results as nk_maxpool_forward, whose
+ * general window loop took a tenth of a tiny-yolo training step. */
+static int maxpool2(float *out, int32_t *argmax, const float *in, int B,
+		    const nk_pool_shape *s)
+{
+	int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride;
+	if (s->K != 2 || s->pad != 0 || (st != 1 && st != 2) ||
+	    (st == 2 && (2 * OH > H || 2 * OW > W)) ||
+	    (st == 1 && (OH != H || OW != W)))
+		return 0;
+	int planes = B * s->C;
+#pragma omp parallel for schedule(static) if ((size_t)planes * OH * OW >= (1 << 15))
+	for (int pl = 0; pl < planes; pl++) {
+		const float *x = in + (size_t)pl * H * W;
+		float *y = out + (size_t)pl * OH * OW;
+		int32_t *am = argmax + (size_t)pl * OH * OW;
+		for (int oy = 0; oy < OH; oy++)
+			for (int ox = 0; ox < OW; ox++)
+				max2(y + oy * OW + ox, am + oy * OW + ox, x, W, H,
+				     oy * st, ox * st);
+	}
+	return 1;
+}
+
 static void logistic(float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -171,7 +215,8 @@ static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
 	}
 	case NK_DN_MAXPOOL: {
 		nk_pool_shape s = pool_shape(l);
-		nk_maxpool_forward(out, tl->argmax, in, B, &s);
+		if (!maxpool2(out, tl->argmax, in, B, &s))
+			nk_maxpool_forward(out, tl->argmax, in, B, &s);
 		break;
 	}
 	case NK_DN_AVGPOOL:
@@ -272,16 +317,17 @@ static void add(float *dst, const float *src, size_t n)
 		dst[k] += src[k];
 }
 
-/* dout through the layer's activation: dy itself when linear, else s1. */
+/* dout through the layer's activation: dy itself when linear, else s1;
+ * x is the activation's input, y its output. */
 static const float *through_act(nk_dn_train *t, const nk_dn_layer *l,
-				const float *dy, const float *x, size_t n)
+				const float *dy, const float *x, const float *y,
+				size_t n)
 {
 	if (l->act == NK_ACT_LINEAR)
 		return dy;
-	const nk_dn_tlayer *tl = &t->tl[(int)(l - t->net->l)];
 	memset(t->s1, 0, n * sizeof *t->s1);
-	nk_act_backward(t->s1, dy, nk_act_backward_needs_input(l->act) ? x :
-			tl->out, n, l->act);
+	nk_act_backward(t->s1, dy, nk_act_backward_needs_input(l->act) ? x : y,
+			n, l->act);
 	return t->s1;
 }
 
@@ -297,8 +343,10 @@ static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
 	case NK_DN_CONV:
 	case NK_DN_CONNECTED: {
 		size_t HW = (size_t)l->out_h * l->out_w;
-		const float *x = tl->pre;
-		if (l->bn && nk_act_backward_needs_input(l->act)) {
+		const float *x = tl->pre, *y = tl->out;
+		int need_x = nk_act_backward_needs_input(l->act);
+		if (l->bn && l->act != NK_ACT_LINEAR &&
+		    (need_x || !tl->keep)) {
 			/* The activation's input, again from the product. */
 			float *z = t->s2;
 			size_t F = (size_t)l->filters;
@@ -312,8 +360,13 @@ static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
 						q[j] = p[j] * k + c;
 				}
 			x = z;
+			/* An output not kept: again from its input. */
+			if (!tl->keep && !need_x) {
+				nk_act_forward(z, n, l->act);
+				y = z;
+			}
 		}
-		const float *dz = through_act(t, l, dy, x, n);
+		const float *dz = through_act(t, l, dy, x, y, n);
 		if (l->bn) {
 			memset(t->s2, 0, n * sizeof *t->s2);
 			nk_batchnorm_backward(t->s2, tl->gs, tl->gb, dz, tl->pre,
@@ -357,7 +410,7 @@ static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
 	case NK_DN_SHORTCUT: {
 		const nk_dn_layer *f = &net->l[l->from];
 		float *dadd = t->tl[l->from].dout;
-		const float *dp = through_act(t, l, dy, tl->pre, n);
+		const float *dp = through_act(t, l, dy, tl->pre, tl->out, n);
 		float s1 = l->alpha - 1, s2 = l->beta;
 		/* Outside the overlap the input passes unscaled. */
 		if (din)
@@ -403,11 +456,18 @@ int nk_dn_train_backward(nk_dn_train *t, const float *in, int B)
 	if (B != t->fwdB)
 		return nk_error(NK_EINVAL, "darknet train: backward of %d images "
 				"after a forward of %d", B, t->fwdB);
+	/* A gradient starts at zero: the layer's own when not given, a
+	 * shared one just before its last reader's backward adds into it. */
 	for (int i = 0; i < net->n; i++)
-		if (!t->tl[i].given)
+		if (t->tl[i].own && !t->tl[i].given)
 			memset(t->tl[i].dout, 0, net->l[i].outputs * (size_t)B *
 			       sizeof(float));
-	for (int i = net->n - 1; i >= 0; i--)
-		backward_layer(t, i, i ? t->tl[i - 1].out : in, B);
+	for (int j = net->n - 1; j >= 0; j--) {
+		for (int i = 0; i < j; i++)
+			if (!t->tl[i].own && t->tl[i].last == j)
+				memset(t->tl[i].dout, 0, net->l[i].outputs *
+				       (size_t)B * sizeof(float));
+		backward_layer(t, j, j ? t->tl[j - 1].out : in, B);
+	}
 	return NK_OK;
 }

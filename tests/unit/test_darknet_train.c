@@ -9,8 +9,10 @@
  *                                   running statistics after one step to
  *                                   FILE (.nkw) for
  *                                   tests/t_darknet_train_torch.sh
- *   test_darknet_train bench [B] [S] images/s of a training step on a
- *                                   tiny-yolo-like backbone at S x S
+ *   test_darknet_train bench [B] [S] [REPS] [FILE]  images/s of a
+ *                                   training step on a tiny-yolo-like
+ *                                   backbone at S x S (its .nkw to FILE,
+ *                                   for scripts/bench-darknet-train)
  */
 #include <math.h>
 #include <omp.h>
@@ -23,11 +25,15 @@
 #include "formats/wfile.h"
 #include "models/darknet.h"
 #include "models/darknet_train.h"
+#include "nn/optim.h"
+#include "nn/pool.h"
 
 /* Every trainable layer type, smooth activations where finite
  * differences cross no kink but one leaky, dropout with a fixed seed,
+ * outputs recomputed in backward for leaky, mish and logistic,
  * darknet's size-2 stride-1 maxpool, groups, a shortcut with alpha and
- * beta, reorg, upsample with a scale, route, and a [cost] head whose
+ * beta and one between sizes (darknet's steps: 8x4x4 onto 5x2x2), reorg,
+ * upsample with a scale, route, and a [cost] head whose
  * gradient the caller gives. */
 static const char fd_cfg[] =
 	"[net]\nheight=8\nwidth=8\nchannels=3\n"
@@ -42,6 +48,8 @@ static const char fd_cfg[] =
 	"[upsample]\nstride=2\nscale=.5\n"
 	"[route]\nlayers=-1,5\n"
 	"[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=2\npad=1\nactivation=silu\n"
+	"[convolutional]\nbatch_normalize=1\nfilters=5\nsize=1\nstride=1\npad=1\nactivation=logistic\n"
+	"[shortcut]\nfrom=1\nalpha=1.5\nbeta=-.5\nactivation=leaky\n"
 	"[avgpool]\n"
 	"[connected]\noutput=3\nactivation=linear\n"
 	"[cost]\n";
@@ -147,6 +155,13 @@ TEST(finite_differences)
 	float *in = rnd(&r, net.inputs * B, 1);
 	memset(t.grads, 0, t.n * sizeof *t.grads);
 	step(&t, in, B, 42);
+	/* Outputs recomputed in backward (read by a max-pool or avgpool:
+	 * leaky, mish, logistic), and those a convolution reads, kept;
+	 * gradients shared but the heads'. */
+	CHECK(!t.tl[0].keep && !t.tl[2].keep && !t.tl[11].keep);
+	CHECK(t.tl[10].keep && t.tl[1].keep && t.tl[7].keep);
+	CHECK(!nk_dn_train_out(&t, 0) && !nk_dn_train_dout(&t, 0));
+	CHECK(!t.tl[1].own && t.tl[net.n - 1].own);
 	/* dropout dropped some, kept some */
 	const float *m = t.tl[4].mask;
 	int zeros = 0;
@@ -305,6 +320,82 @@ TEST(eval_equals_inference)
 	nk_darknet_free(&net);
 }
 
+/* The 2x2 max-pools' own loop against nk_maxpool_forward, ties (values
+ * on a coarse grid) and an odd side (the stride-1 windows hanging over)
+ * included. */
+TEST(maxpool_fast_path)
+{
+	static const char cfg[] = "[net]\nheight=7\nwidth=7\nchannels=3\n"
+		"[maxpool]\nsize=2\nstride=1\n"
+		"[maxpool]\nsize=2\nstride=2\n"  /* 7 -> 4: the general loop */
+		"[maxpool]\nsize=2\nstride=2\n"  /* 4 -> 2 */
+		"[maxpool]\nsize=2\nstride=1\n";
+	nk_darknet net;
+	nk_dn_train t;
+	int B = 2;
+	CHECK(build(&net, cfg) == 0);
+	CHECK(nk_dn_train_init(&t, &net, B) == 0);
+	if (check_group_failed)
+		return;
+	nk_rng r;
+	nk_rng_seed(&r, 5, 0);
+	float *in = rnd(&r, net.inputs * B, 1);
+	for (size_t i = 0; i < net.inputs * B; i++)
+		in[i] = roundf(in[i] * 2) / 2;
+	CHECK(nk_dn_train_forward(&t, in, B, 0) == 0);
+	for (int i = 0; i < net.n; i++) {
+		const nk_dn_layer *l = &net.l[i];
+		size_t n = l->outputs * B;
+		float *o = malloc(n * sizeof *o);
+		int32_t *am = malloc(n * sizeof *am);
+		nk_pool_shape s = {l->c, l->h, l->w, l->out_h, l->out_w, 2,
+				   l->stride, l->pad / 2};
+		nk_maxpool_forward(o, am, i ? t.tl[i - 1].out : in, B, &s);
+		CHECK(memcmp(o, t.tl[i].out, n * sizeof *o) == 0);
+		CHECK(memcmp(am, t.tl[i].argmax, n * sizeof *am) == 0);
+		free(o);
+		free(am);
+	}
+	free(in);
+	nk_dn_train_free(&t);
+	nk_darknet_free(&net);
+}
+
+/* The block as an optimizer sees it: AdamW with decay on the first
+ * ndecay floats, none on the rest (two states stepping together), over a
+ * few steps the loss falls. */
+TEST(adamw_descends)
+{
+	nk_darknet net;
+	nk_dn_train t;
+	int B = 2;
+	CHECK(build(&net, fd_cfg) == 0);
+	CHECK(nk_dn_train_init(&t, &net, B) == 0);
+	if (check_group_failed)
+		return;
+	randomize(&t, 31);
+	nk_rng r;
+	nk_rng_seed(&r, 32, 0);
+	float *in = rnd(&r, net.inputs * B, 1);
+	nk_adam wd, nowd;
+	CHECK(nk_adam_init(&wd, t.ndecay, 1e-2f, .9f, .999f, 1e-8f, 5e-4f) == 0);
+	CHECK(nk_adam_init(&nowd, t.n - t.ndecay, 1e-2f, .9f, .999f, 1e-8f, 0) == 0);
+	double first = loss_of(&t, in, B), l = first;
+	for (int k = 0; k < 30; k++) {
+		memset(t.grads, 0, t.n * sizeof *t.grads);
+		step(&t, in, B, 100 + k);
+		nk_adam_step(&wd, t.params, t.grads, 1e-2f);
+		nk_adam_step(&nowd, t.params + t.ndecay, t.grads + t.ndecay, 1e-2f);
+	}
+	l = loss_of(&t, in, B);
+	CHECK_MSG(l < .2 * first, "loss %g -> %g in 30 steps", first, l);
+	nk_adam_free(&wd);
+	nk_adam_free(&nowd);
+	free(in);
+	nk_dn_train_free(&t);
+	nk_darknet_free(&net);
+}
+
 TEST(errors)
 {
 	nk_darknet net;
@@ -407,7 +498,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(int B, int S)
+static int bench(int B, int S, int reps, const char *save)
 {
 	nk_darknet net;
 	nk_dn_train t;
@@ -416,13 +507,17 @@ static int bench(int B, int S)
 		return 1;
 	}
 	nk_dn_train_randomize(&t, 1);
+	nk_dn_train_push(&t);
+	if (save && nk_darknet_save_nkw(&net, save)) {
+		fprintf(stderr, "test_darknet_train: %s\n", nk_last_error());
+		return 1;
+	}
 	nk_rng r;
 	nk_rng_seed(&r, 2, 0);
 	float *in = rnd(&r, net.inputs * B, 1);
 	printf("backbone %dx%d, batch %d: %zu parameters, activations %.1f MiB\n",
 	       S, S, B, t.n, t.act_bytes / 1048576.0);
 	step(&t, in, B, 0); /* warm */
-	int reps = 3;
 	double f = 0, b = 0;
 	for (int k = 0; k < reps; k++) {
 		double t0 = now();
@@ -436,7 +531,7 @@ static int bench(int B, int S)
 		double t2 = now();
 		f += t1 - t0, b += t2 - t1;
 	}
-	printf("threads %d: forward %.3f s, backward %.3f s, %.2f images/s\n",
+	printf("nnkit threads %d: forward %.3f s, backward %.3f s, %.2f images/s\n",
 	       omp_get_max_threads(), f / reps, b / reps, reps * B / (f + b));
 	free(in);
 	nk_dn_train_free(&t);
@@ -450,11 +545,15 @@ int main(int argc, char **argv)
 		return torch_dump(argv[2]);
 	if (argc >= 2 && strcmp(argv[1], "bench") == 0)
 		return bench(argc > 2 ? atoi(argv[2]) : 8,
-			     argc > 3 ? atoi(argv[3]) : 416);
+			     argc > 3 ? atoi(argv[3]) : 416,
+			     argc > 4 ? atoi(argv[4]) : 3,
+			     argc > 5 ? argv[5] : NULL);
 	RUN(finite_differences);
 	RUN(threads_same_bits);
 	RUN(push_pull);
 	RUN(eval_equals_inference);
+	RUN(maxpool_fast_path);
+	RUN(adamw_descends);
 	RUN(errors);
 	return nk_test_exit();
 }
