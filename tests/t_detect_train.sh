@@ -94,7 +94,18 @@ for head in centernet yolo; do
 			$miss++ if $best <= 0.5; }
 		print $miss;' "$tmp/plan" "$tmp/$head.hits")
 	[ "$missed" = 0 ] && ok "$head: run -m finds all 9 squares" || bad "$head: run -m missed $missed of 9 squares"
+	cp "$tmp/$head.hits" "$tmp/$head.single"
 done
+
+# The test-time pyramid (full size 96 and 0.5: 48, padded to 64) still
+# finds every square, and level 0 alone is the single-scale run.
+if $det run -q -m "$tmp/centernet.nkw" -t 0.3 --pyramid 0.5,40 "$tmp"/voc/JPEGImages/*.ppm >"$tmp/pyr.hits" 2>"$tmp/err" &&
+	$det run -q -m "$tmp/centernet.nkw" -t 0.3 --pyramid 0.5,96 "$tmp"/voc/JPEGImages/*.ppm >"$tmp/pyr0.hits" &&
+	cmp -s "$tmp/pyr0.hits" "$tmp/centernet.single" && [ "$(wc -l <"$tmp/pyr.hits")" -ge 9 ]; then
+	ok "--pyramid: runs two levels; one level equals the plain run"
+else
+	bad "--pyramid: $(head -c 300 "$tmp/err")"
+fi
 
 # Resume: 20 steps then 20 more equal 40 at once (the same weights).
 args="--data $tmp/voc --head centernet --size 96 --base 8 -b 3 --eval-every 20 --val-split none -j 2 -q"

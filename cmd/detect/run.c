@@ -19,15 +19,19 @@
 
 #include "cli.h"
 #include "detect.h"
+#include "models/darknet_pyramid.h"
 #include "vision/draw.h"
 #include "vision/image.h"
 
-enum { OPT_NAMES = CLI_OPT_NO_PROGRESS + 1, OPT_NMS, OPT_AGNOSTIC, OPT_JSON };
+enum { OPT_NAMES = CLI_OPT_NO_PROGRESS + 1, OPT_NMS, OPT_AGNOSTIC, OPT_JSON,
+       OPT_PYRAMID };
 
 struct run_opts {
 	const char *cfg, *weights, *nkw, *names_path, *out, *out_dir;
 	float thresh, nms;
 	int agnostic, json, threads, batch, quiet;
+	float pyr_factor;  /* --pyramid FACTOR,MIN; 0: one level */
+	int pyr_min;
 };
 
 static void usage(FILE *fp)
@@ -35,7 +39,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: %s run (-c MODEL.cfg -w MODEL.weights | -m MODEL.nkw)\n"
 		"                  [-q] [--names FILE] [-t THRESH] [--nms IOU] [--agnostic]\n"
-		"                  [-o OUT.png | -O DIR] [--json] [-j N] [-b N] IMAGE...\n"
+		"                  [-o OUT.png | -O DIR] [--json] [-j N] [-b N]\n"
+		"                  [--pyramid FACTOR,MIN] IMAGE...\n"
 		"Prints one line per box: IMAGE CLASS SCORE X Y W H (pixels, top-left\n"
 		"corner, width, height).\n"
 		"  -c FILE        darknet cfg\n"
@@ -51,6 +56,9 @@ static void usage(FILE *fp)
 		"      --json        COCO results JSON instead of lines\n"
 		"  -j N           threads (default: one per core)\n"
 		"  -b N           images per forward pass (default 1)\n"
+		"      --pyramid FACTOR,MIN  also run the image at full resolution\n"
+		"                    and scaled by FACTOR^k while its longer side\n"
+		"                    is >= MIN pixels, and pool the boxes\n"
 		"  -q             no summary on stderr\n"
 		"  -h, --help     this text\n",
 		cli_prog);
@@ -61,6 +69,7 @@ static const struct option long_opts[] = {
 	{"nms", required_argument, 0, OPT_NMS},
 	{"agnostic", no_argument, 0, OPT_AGNOSTIC},
 	{"json", no_argument, 0, OPT_JSON},
+	{"pyramid", required_argument, 0, OPT_PYRAMID},
 	{"help", no_argument, 0, 'h'},
 	{"version", no_argument, 0, CLI_OPT_VERSION},
 	{0, 0, 0, 0},
@@ -88,6 +97,17 @@ static void parse(struct run_opts *o, int argc, char **argv)
 			break;
 		case OPT_AGNOSTIC: o->agnostic = 1; break;
 		case OPT_JSON: o->json = 1; break;
+		case OPT_PYRAMID: {
+			char *end;
+			double f = strtod(optarg, &end);
+			long m = *end == ',' ? strtol(end + 1, &end, 10) : 0;
+			if (*end || !(f > 0 && f < 1) || m < 1 || m > 65536)
+				cli_usage_error(usage, "--pyramid: '%s' is not FACTOR,MIN "
+						"(0 < FACTOR < 1, MIN >= 1 pixels)", optarg);
+			o->pyr_factor = (float)f;
+			o->pyr_min = (int)m;
+			break;
+		}
 		case 'o': o->out = optarg; break;
 		case 'O': o->out_dir = optarg; break;
 		case 'j':
@@ -130,7 +150,12 @@ int detect_run(int argc, char **argv)
 		omp_set_num_threads(o.threads);
 #endif
 	nk_darknet net;
-	detect_load_model(&net, o.cfg, o.weights, o.nkw, o.quiet, 1, usage);
+	/* A pyramid builds the network at other sizes from its parameters. */
+	detect_load_model(&net, o.cfg, o.weights, o.nkw, o.quiet, !o.pyr_factor,
+			  usage);
+	nk_dn_pyramid pyr;
+	if (o.pyr_factor && nk_dn_pyramid_init(&pyr, &net, o.pyr_factor, o.pyr_min))
+		cli_die_lib();
 	int classes = nk_darknet_classes(&net);
 	if (classes < 1)
 		cli_errx(1, "%s: the last layer is not a detection head (yolo, region, "
@@ -139,6 +164,8 @@ int detect_run(int argc, char **argv)
 	detect_names_load(&nm, o.names_path, classes);
 
 	int nimg = argc - optind, B = o.batch < nimg ? o.batch : nimg;
+	if (o.pyr_factor)
+		B = 1; /* every image its own sizes */
 	size_t per = (size_t)3 * net.h * net.w;
 	float *in = nk_malloc_aligned(per * B * sizeof *in);
 	nk_image *ims = calloc((size_t)B, sizeof *ims);
@@ -157,22 +184,28 @@ int detect_run(int argc, char **argv)
 				status = 1;
 				continue;
 			}
-			if (nk_darknet_input(&net, in + per * b, &ims[b]))
+			if (!o.pyr_factor && nk_darknet_input(&net, in + per * b, &ims[b]))
 				cli_die_lib();
 			paths[b++] = path;
 		}
 		if (b == 0)
 			continue;
 		double t0 = cli_now();
-		if (nk_darknet_forward(&net, in, b))
+		if (!o.pyr_factor && nk_darknet_forward(&net, in, b))
 			cli_die_lib();
 		forward_s += cli_now() - t0;
 		for (int i = 0; i < b; i++) {
 			nk_detection *d;
 			int n, nhits;
-			if (nk_darknet_boxes(&net, i, ims[i].w, ims[i].h, o.thresh,
-					     0.5f, 0, &d, &n))
+			if (o.pyr_factor) {
+				t0 = cli_now();
+				if (nk_dn_pyramid_detect(&pyr, &ims[i], o.thresh, &d, &n))
+					cli_die_lib();
+				forward_s += cli_now() - t0;
+			} else if (nk_darknet_boxes(&net, i, ims[i].w, ims[i].h,
+						    o.thresh, 0.5f, 0, &d, &n)) {
 				cli_die_lib();
+			}
 			if (o.nms > 0) {
 				if (o.agnostic)
 					nk_nms_agnostic(d, n, o.nms);
@@ -203,9 +236,12 @@ int detect_run(int argc, char **argv)
 	if (o.json)
 		fputs(json_count ? "\n]\n" : "[]\n", stdout);
 	if (!o.quiet && done)
-		fprintf(stderr, "%s: %d image%s, %d box%s, forward %.1f ms per image\n",
+		fprintf(stderr, "%s: %d image%s, %d box%s, forward %.1f ms per image%s\n",
 			cli_prog, done, done == 1 ? "" : "s", total_boxes,
-			total_boxes == 1 ? "" : "es", 1e3 * forward_s / done);
+			total_boxes == 1 ? "" : "es", 1e3 * forward_s / done,
+			o.pyr_factor ? " (all pyramid levels)" : "");
+	if (o.pyr_factor)
+		nk_dn_pyramid_free(&pyr);
 	detect_names_free(&nm);
 	nk_free_aligned(in);
 	free(ims);
