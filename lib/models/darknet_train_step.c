@@ -325,6 +325,15 @@ static const float *through_act(nk_dn_train *t, const nk_dn_layer *l,
 {
 	if (l->act == NK_ACT_LINEAR)
 		return dy;
+	if (l->act == NK_ACT_LEAKY) {
+		/* The common case written, not zeroed and added to: one
+		 * pass less over the largest buffers. */
+		float *d = t->s1;
+#pragma omp parallel for schedule(static) if (n >= (1 << 18))
+		for (size_t i = 0; i < n; i++)
+			d[i] = y[i] > 0 ? dy[i] : .1f * dy[i];
+		return d;
+	}
 	memset(t->s1, 0, n * sizeof *t->s1);
 	nk_act_backward(t->s1, dy, nk_act_backward_needs_input(l->act) ? x : y,
 			n, l->act);
