@@ -125,7 +125,7 @@ class Net:
                 B, c, h, w = x.shape
                 x = x.reshape(B, -1)[:, reorg_index(c, h, w, s)]
                 x = x.reshape(B, c * s * s, h // s, w // s)
-            elif typ in ("dropout", "cost"):
+            elif typ in ("dropout", "cost", "grid", "centernet"):
                 pass
             else:
                 raise ValueError("layer " + typ)

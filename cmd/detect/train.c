@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "detect.h"
+#include "formats/coco.h"
 #include "formats/voc.h"
 #include "models/det_arch.h"
 #include "models/det_task.h"
@@ -42,11 +43,12 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: %s train --data DIR -o MODEL.nkw [--head yolo|centernet]\n"
 		"                  [--fpn] [--spp] [--size N] [-c MODEL.cfg] [options]\n"
-		"Trains a detector from scratch on a Pascal VOC directory; MODEL.nkw is\n"
-		"the checkpoint and the model 'detect run -m' reads.\n"
+		"Trains a detector from scratch on a Pascal VOC or COCO directory;\n"
+		"MODEL.nkw is the checkpoint and the model 'detect run -m' reads.\n"
 		"  --data DIR       VOC directory (Annotations/, JPEGImages/,\n"
-		"                   ImageSets/Main/)\n"
-		"  --format voc     the directory's format (voc)\n"
+		"                   ImageSets/Main/) or COCO's (annotations/, images)\n"
+		"  --format F       voc (default) or coco: annotations/instances_S.json\n"
+		"                   with the images in DIR/S/\n"
 		"  --split S        training images: ImageSets/Main/S.txt (train)\n"
 		"  --val-split S    validation images (val; 'none': no validation)\n"
 		"  --names FILE     class names in index order (default: sorted)\n"
@@ -210,8 +212,11 @@ static void parse(struct train_opts *o, int argc, char **argv)
 		cli_usage_error(usage, "train: --data DIR is required");
 	if (!o->out)
 		cli_usage_error(usage, "train: -o MODEL.nkw is required");
-	if (strcmp(o->format, "voc"))
-		cli_usage_error(usage, "--format: '%s' is not voc", o->format);
+	if (strcmp(o->format, "voc") && strcmp(o->format, "coco"))
+		cli_usage_error(usage, "--format: '%s' is not voc or coco", o->format);
+	if (o->names_path && strcmp(o->format, "voc"))
+		cli_usage_error(usage, "--names orders VOC's classes; COCO's are its "
+				"categories");
 	if (o->resume && o->cfg)
 		cli_usage_error(usage, "--resume takes the network from -o; -c is "
 				"for a new run");
@@ -243,11 +248,35 @@ static char **read_names(const char *path, int *n)
 	return v;
 }
 
+/* COCO's layout: DIR/annotations/instances_SPLIT.json, the images in
+ * DIR/SPLIT/.  Crowd regions (many objects under one box) are not
+ * objects to learn: they are dropped. */
+static void read_coco(nk_detset *s, const struct train_opts *o,
+		      const char *split)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/annotations/instances_%s.json", o->data,
+		 split);
+	if (nk_coco_read(s, path))
+		cli_die_lib();
+	snprintf(path, sizeof path, "%s/%s", o->data, split);
+	free(s->root);
+	if (!(s->root = strdup(path)))
+		cli_errx(1, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < s->nobjects; i++)
+		if (!s->objects[i].crowd)
+			s->objects[k++] = s->objects[i];
+	s->nobjects = k;
+}
+
 static void read_set(nk_detset *s, const struct train_opts *o,
 		     const char *split, const char *const *names, int nnames)
 {
 	memset(s, 0, sizeof *s);
-	if (nk_voc_read(s, o->data, split, names, nnames))
+	if (strcmp(o->format, "coco") == 0)
+		read_coco(s, o, split);
+	else if (nk_voc_read(s, o->data, split, names, nnames))
 		cli_die_lib();
 	for (int i = 0; i < s->nwarnings && !o->quiet; i++)
 		cli_warnx("%s", s->warnings[i].msg);
@@ -338,9 +367,16 @@ int detect_train(int argc, char **argv)
 	nk_detset trs, vas;
 	int has_val = strcmp(o.val_split, "none") != 0;
 	read_set(&trs, &o, o.split, (const char *const *)names, nnames);
-	if (has_val)
+	if (has_val) {
 		read_set(&vas, &o, o.val_split, (const char *const *)trs.names,
 			 trs.nclasses);
+		int same = vas.nclasses == trs.nclasses;
+		for (int k = 0; same && k < trs.nclasses; k++)
+			same = strcmp(vas.names[k], trs.names[k]) == 0;
+		if (!same)
+			cli_errx(1, "%s: the validation split's classes differ from "
+				 "the training split's", o.data);
+	}
 
 	nk_darknet net;
 	nk_wfile *ck = NULL;
