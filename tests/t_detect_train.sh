@@ -143,6 +143,34 @@ else
 	bad "--format coco: $(head -c 300 "$tmp/err")"
 fi
 
+# And as YOLO labels (darknet's images/ -> labels/, DIR/train.txt), with
+# an image whose label file is missing (no objects) and a label that is
+# not five numbers.
+mkdir -p "$tmp/yolo/images" "$tmp/yolo/labels"
+cp "$tmp"/voc/JPEGImages/*.ppm "$tmp/yolo/images/"
+awk 'NF == 5 { c = $2 == "blue" ? 0 : 1; w = $5; if ($1 == "s5" && $2 == "blue") w += 12
+	printf "%d %.6f %.6f %.6f %.6f\n", c, ($3 + w / 2) / 96, ($4 + $5 / 2) / 96, w / 96, $5 / 96 > (dir "/" $1 ".txt") }' \
+	dir="$tmp/yolo/labels" "$tmp/plan"
+ls "$tmp/yolo/images" | sed 's|^|images/|' >"$tmp/yolo/train.txt"
+printf 'blue\nred\n' >"$tmp/names"
+if $det train --data "$tmp/yolo" --format yolo --names "$tmp/names" --val-split train --head centernet --size 96 \
+	--base 8 -b 6 --lr 0.003 --warmup 20 --eval-every 150 --seed 3 -j 1 -q --steps 150 -o "$tmp/yolo.nkw" \
+	--log "$tmp/yolo.csv" 2>"$tmp/err"; then
+	map=$(tail -n 1 "$tmp/yolo.csv" | awk -F, '{ print $NF }')
+	awk -v m="$map" 'BEGIN { exit !(m >= 0.9) }' && ok "--format yolo: validation mAP@0.5 $map" ||
+		bad "--format yolo: validation mAP@0.5 $map (< 0.9)"
+else
+	bad "--format yolo: $(head -c 300 "$tmp/err")"
+fi
+echo "1 0.5 0.5 0.2" >"$tmp/yolo/labels/s2.txt"
+if $det train --data "$tmp/yolo" --format yolo --names "$tmp/names" --steps 1 -o "$tmp/y2.nkw" 2>"$tmp/err"; then
+	bad "--format yolo: a four-number label was accepted"
+elif grep -q "labels/s2.txt:1: not CLASS CX CY W H" "$tmp/err" && [ ! -e "$tmp/y2.nkw" ]; then
+	ok "--format yolo: a bad label is FILE:LINE, nothing written"
+else
+	bad "--format yolo: a bad label: $(head -c 300 "$tmp/err")"
+fi
+
 # A failed run (an annotation that is not XML) leaves the model untouched.
 cp "$tmp/once.nkw" "$tmp/keep.nkw"
 echo "not xml" >"$tmp/voc/Annotations/s4.xml"

@@ -18,6 +18,7 @@
 #include "detect.h"
 #include "formats/coco.h"
 #include "formats/voc.h"
+#include "vision/yolo_labels.h"
 #include "models/det_arch.h"
 #include "models/det_task.h"
 #include "nn/train.h"
@@ -47,8 +48,9 @@ static void usage(FILE *fp)
 		"MODEL.nkw is the checkpoint and the model 'detect run -m' reads.\n"
 		"  --data DIR       VOC directory (Annotations/, JPEGImages/,\n"
 		"                   ImageSets/Main/) or COCO's (annotations/, images)\n"
-		"  --format F       voc (default) or coco: annotations/instances_S.json\n"
-		"                   with the images in DIR/S/\n"
+		"  --format F       voc (default); coco: annotations/instances_S.json\n"
+		"                   with the images in DIR/S/; yolo: DIR/S.txt lists\n"
+		"                   the images, labels as darknet finds them\n"
 		"  --split S        training images: ImageSets/Main/S.txt (train)\n"
 		"  --val-split S    validation images (val; 'none': no validation)\n"
 		"  --names FILE     class names in index order (default: sorted)\n"
@@ -212,11 +214,16 @@ static void parse(struct train_opts *o, int argc, char **argv)
 		cli_usage_error(usage, "train: --data DIR is required");
 	if (!o->out)
 		cli_usage_error(usage, "train: -o MODEL.nkw is required");
-	if (strcmp(o->format, "voc") && strcmp(o->format, "coco"))
-		cli_usage_error(usage, "--format: '%s' is not voc or coco", o->format);
-	if (o->names_path && strcmp(o->format, "voc"))
-		cli_usage_error(usage, "--names orders VOC's classes; COCO's are its "
-				"categories");
+	if (strcmp(o->format, "voc") && strcmp(o->format, "coco") &&
+	    strcmp(o->format, "yolo"))
+		cli_usage_error(usage, "--format: '%s' is not voc, yolo or coco",
+				o->format);
+	if (o->names_path && strcmp(o->format, "coco") == 0)
+		cli_usage_error(usage, "--names orders VOC's or YOLO's classes; "
+				"COCO's are its categories");
+	if (!o->names_path && strcmp(o->format, "yolo") == 0)
+		cli_usage_error(usage, "--format yolo needs --names FILE (the "
+				"classes in index order)");
 	if (o->resume && o->cfg)
 		cli_usage_error(usage, "--resume takes the network from -o; -c is "
 				"for a new run");
@@ -274,9 +281,15 @@ static void read_set(nk_detset *s, const struct train_opts *o,
 		     const char *split, const char *const *names, int nnames)
 {
 	memset(s, 0, sizeof *s);
-	if (strcmp(o->format, "coco") == 0)
+	if (strcmp(o->format, "coco") == 0) {
 		read_coco(s, o, split);
-	else if (nk_voc_read(s, o->data, split, names, nnames))
+	} else if (strcmp(o->format, "yolo") == 0) {
+		/* darknet's layout: DIR/SPLIT.txt lists the images. */
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s.txt", o->data, split);
+		if (nk_yolo_read(s, path, names, nnames))
+			cli_die_lib();
+	} else if (nk_voc_read(s, o->data, split, names, nnames))
 		cli_die_lib();
 	for (int i = 0; i < s->nwarnings && !o->quiet; i++)
 		cli_warnx("%s", s->warnings[i].msg);

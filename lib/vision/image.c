@@ -451,3 +451,14 @@ int nk_image_view(const nk_image *im, nk_tensor *t)
 	int64_t shape[3] = {im->h, im->w, im->c};
 	return nk_tensor_wrap(t, im->data, NK_U8, 3, shape);
 }
+
+int nk_image_size(const char *path, int *w, int *h)
+{
+	int c;
+	*w = *h = 0;
+	if (!stbi_info(path, w, h, &c))
+		return nk_error(NK_EFORMAT, "%s: not an image whose size can be "
+				"read (%s)", path, stbi_failure_reason() ?
+				stbi_failure_reason() : "unreadable");
+	return NK_OK;
+}

@@ -78,6 +78,8 @@ int nk_image_decode(nk_image *img, const unsigned char *buf, size_t n,
 /* Reads a whole file ("-" for stdin) and decodes it. */
 int nk_image_load(nk_image *img, const char *path,
 		  const nk_image_limits *lim);
+/* The width and height from the file's header alone (nothing decoded). */
+int nk_image_size(const char *path, int *w, int *h);
 
 /* Encodes to an open stream: NK_IMG_PNG, or NK_IMG_JPEG with quality
  * 1..100 (the alpha channel of a JPEG is dropped).  The caller checks and
