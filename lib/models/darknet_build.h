@@ -31,4 +31,9 @@ void nk_dn_point_params(nk_darknet *net, float *base);
  * surplus, when it does not hold what the network needs. */
 int nk_dn_check_count(const nk_darknet *net, size_t have, const char *name);
 
+/* The heads' activations (softmax, detection, yolo, region) in place over
+ * out (B, l->outputs), as darknet's forward leaves them; other layers are
+ * left alone (darknet_forward.c; the training forward uses it too). */
+void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B);
+
 #endif

@@ -359,16 +359,36 @@ static void shortcut(float *out, const float *add, int B, int w1, int h1,
 				}
 }
 
-/* yolo and region heads: logistic on x, y, objectness and (yolo, or
- * region without softmax) the classes; softmax over region classes. */
-static void head(nk_dn_layer *l, int B)
+/* The heads' activations in place, as darknet's forward leaves them:
+ * softmax over groups; yolov1's per-cell class softmax; yolo and region
+ * logistic on x, y, objectness and (yolo, or region without softmax)
+ * classes, region's softmax over each cell's classes.  Shared with the
+ * training forward (darknet_train_step.c). */
+void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B)
 {
 	size_t hw = (size_t)l->w * l->h;
+	if (l->type == NK_DN_SOFTMAX) {
+		int n = (int)(l->inputs / (size_t)l->groups);
+		for (int b = 0; b < B; b++)
+			for (int g = 0; g < l->groups; g++)
+				softmax(out + b * l->inputs + (size_t)g * n, n,
+					l->temperature, 1);
+		return;
+	}
+	if (l->type == NK_DN_DETECTION) {
+		for (int b = 0; l->softmax && b < B; b++)
+			for (int k = 0; k < l->side * l->side; k++)
+				softmax(out + b * l->inputs +
+					(size_t)k * l->classes, l->classes, 1, 1);
+		return;
+	}
+	if (l->type != NK_DN_YOLO && l->type != NK_DN_REGION)
+		return;
 	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
 	size_t per = (size_t)(coords + 1 + l->classes) * hw;
 	for (int b = 0; b < B; b++)
 		for (int n = 0; n < l->num; n++) {
-			float *p = l->out + b * l->outputs + n * per;
+			float *p = out + b * l->outputs + n * per;
 			logistic(p, 2 * hw);
 			if (l->type == NK_DN_YOLO) {
 				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
@@ -440,29 +460,13 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 	case NK_DN_REORG:
 		nk_reorg_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
 		break;
-	case NK_DN_SOFTMAX: {
-		memcpy(l->out, in, nout * sizeof(float));
-		int n = (int)(l->inputs / (size_t)l->groups);
-		for (int b = 0; b < B; b++)
-			for (int g = 0; g < l->groups; g++)
-				softmax(l->out + b * l->inputs + (size_t)g * n,
-					n, l->temperature, 1);
-		break;
-	}
-	case NK_DN_DETECTION:
-		memcpy(l->out, in, nout * sizeof(float));
-		/* darknet's forward_detection_layer: softmax over each
-		 * cell's classes, the first side*side*classes values. */
-		for (int b = 0; l->softmax && b < B; b++)
-			for (int k = 0; k < l->side * l->side; k++)
-				softmax(l->out + b * l->inputs +
-					(size_t)k * l->classes, l->classes, 1,
-					1);
-		break;
+	case NK_DN_SOFTMAX:
+	case NK_DN_DETECTION: /* yolov1: each cell's classes, the first
+			       * side*side*classes values */
 	case NK_DN_YOLO:
 	case NK_DN_REGION:
 		memcpy(l->out, in, nout * sizeof(float));
-		head(l, B);
+		nk_dn_head_forward(l, l->out, B);
 		break;
 	case NK_DN_GRID:       /* raw: the decoders activate what they read */
 	case NK_DN_CENTERNET:

@@ -3,6 +3,7 @@
  * activation, dropout); what is particular to darknet (shortcuts between
  * sizes, the heads' activations) follows darknet_forward.c. */
 #include "models/darknet_train.h"
+#include "models/darknet_build.h"
 #include "core/base.h"
 #include "core/rng.h"
 #include "nn/batchnorm.h"
@@ -72,71 +73,6 @@ static int maxpool2(float *out, int32_t *argmax, const float *in, int B,
 	return 1;
 }
 
-static void logistic(float *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		x[i] = 1.f / (1.f + expf(-x[i]));
-}
-
-/* darknet's softmax(), as darknet_forward.c has it. */
-static void softmax(float *x, int n, float temp, int stride)
-{
-	float largest = -FLT_MAX, sum = 0;
-	for (int i = 0; i < n; i++)
-		if (x[i * stride] > largest)
-			largest = x[i * stride];
-	for (int i = 0; i < n; i++) {
-		float e = expf(x[i * stride] / temp - largest / temp);
-		sum += e;
-		x[i * stride] = e;
-	}
-	for (int i = 0; i < n; i++)
-		x[i * stride] /= sum;
-}
-
-/* The heads' inference activations in place (darknet_forward.c's). */
-static void head(const nk_dn_layer *l, float *out, int B)
-{
-	size_t hw = (size_t)l->w * l->h;
-	if (l->type == NK_DN_SOFTMAX) {
-		int n = (int)(l->inputs / (size_t)l->groups);
-		for (int b = 0; b < B; b++)
-			for (int g = 0; g < l->groups; g++)
-				softmax(out + b * l->inputs + (size_t)g * n, n,
-					l->temperature, 1);
-		return;
-	}
-	if (l->type == NK_DN_DETECTION) {
-		for (int b = 0; l->softmax && b < B; b++)
-			for (int k = 0; k < l->side * l->side; k++)
-				softmax(out + b * l->inputs +
-					(size_t)k * l->classes, l->classes, 1, 1);
-		return;
-	}
-	if (l->type != NK_DN_YOLO && l->type != NK_DN_REGION)
-		return;
-	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
-	size_t per = (size_t)(coords + 1 + l->classes) * hw;
-	for (int b = 0; b < B; b++)
-		for (int n = 0; n < l->num; n++) {
-			float *p = out + b * l->outputs + n * per;
-			logistic(p, 2 * hw);
-			if (l->type == NK_DN_YOLO) {
-				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
-				continue;
-			}
-			if (!l->background)
-				logistic(p + coords * hw, hw);
-			float *cls = p + (coords + !l->background) * hw;
-			if (!l->softmax)
-				logistic(p + (coords + 1) * hw,
-					 (size_t)l->classes * hw);
-			else
-				for (size_t g = 0; g < hw; g++)
-					softmax(cls + g, l->classes +
-						l->background, 1, (int)hw);
-		}
-}
 
 /* darknet's shortcut_cpu index pairs: `fn` gets (o, a) for each element
  * o of the layer's output and a of layer `from`'s that meet. */
@@ -275,7 +211,7 @@ static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
 	case NK_DN_COST:
 	case NK_DN_TYPE_COUNT:
 		memcpy(out, in, n * sizeof *out);
-		head(l, out, B);
+		nk_dn_head_forward(l, out, B);
 		break;
 	}
 }
