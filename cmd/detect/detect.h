@@ -5,12 +5,25 @@
 #include <stdio.h>
 
 #include "models/darknet.h"
+#include "models/det_arch.h"
+#include "nn/train.h"
 
 int detect_run(int argc, char **argv);
 int detect_import(int argc, char **argv);
 int detect_export(int argc, char **argv);
 int detect_train(int argc, char **argv);
 int detect_eval(int argc, char **argv);
+
+/* train_opts.c: detect train's options, parsed and checked. */
+struct train_opts {
+	const char *data, *format, *split, *val_split, *out, *cfg, *log,
+		*names_path;
+	nk_det_arch arch;
+	nk_train_config tc;
+	int set_steps, batch, threads, resume, noaug, crop, quiet, max_side,
+	    progress;
+};
+void detect_train_parse(struct train_opts *o, int argc, char **argv);
 
 /* The model from -c/-w or from -m; exits with the library's message.
  * Unless quiet, warns of the cfg's keys that no layer reads.  infer: only

@@ -60,33 +60,6 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The names file: one class a line, blank lines skipped. */
-static char **read_names(const char *path, int *n)
-{
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		cli_errx(1, "%s: %s", path, strerror(errno));
-	char **v = NULL, *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	*n = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		if (!len)
-			continue;
-		v = realloc(v, (size_t)(*n + 1) * sizeof *v);
-		if (!v || !(v[*n] = strdup(line)))
-			cli_errx(1, "out of memory");
-		(*n)++;
-	}
-	free(line);
-	fclose(fp);
-	if (!*n)
-		cli_errx(1, "%s: no names", path);
-	return v;
-}
-
 static void read_pred(nk_detset *pred, const nk_detset *gt, const char *path)
 {
 	nk_input in;
@@ -136,8 +109,8 @@ int detect_eval(int argc, char **argv)
 	nk_detset gt, pred;
 	char **names = NULL;
 	int nnames = 0;
-	if (names_path)
-		names = read_names(names_path, &nnames);
+	if (names_path && nk_names_read(names_path, &names, &nnames))
+		cli_die_lib();
 	int rc = is_dir(gt_path) ?
 		 nk_voc_read(&gt, gt_path, split, (const char *const *)names,
 			     nnames) :
@@ -171,9 +144,7 @@ int detect_eval(int argc, char **argv)
 	nk_coco_eval_free(&e);
 	nk_detset_free(&pred);
 	nk_detset_free(&gt);
-	for (int i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	nk_names_free(names, nnames);
 	cli_close_stdout();
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* detset.c - freeing and building an nk_detset; see detset.h. */
 #include "formats/detset.h"
 #include "core/base.h"
+#include "core/io.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,4 +152,55 @@ int nk_detset_find_image(const nk_detset *s, const char *name)
 			return i;
 	}
 	return -1;
+}
+
+int nk_names_read(const char *path, char ***names, int *n)
+{
+	*names = NULL;
+	*n = 0;
+	nk_input in;
+	int rc = nk_input_load(&in, path, 0);
+	if (rc)
+		return rc;
+	const char *p = (const char *)in.data, *end = p + in.size;
+	char **v = NULL;
+	int k = 0;
+	while (!rc && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t len = (size_t)(e - p);
+		while (len && p[len - 1] == '\r')
+			len--;
+		if (len) {
+			char **g = nk_reallocarray(v, (size_t)k + 1, sizeof *v);
+			char *name = g ? nk_malloc(len + 1) : NULL;
+			if (g)
+				v = g;
+			if (!name) {
+				rc = NK_ENOMEM;
+				break;
+			}
+			memcpy(name, p, len);
+			name[len] = 0;
+			v[k++] = name;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!rc && !k)
+		rc = nk_error(NK_EFORMAT, "%s: no class names", in.name);
+	nk_input_free(&in);
+	if (rc) {
+		nk_names_free(v, k);
+		return rc;
+	}
+	*names = v;
+	*n = k;
+	return NK_OK;
+}
+
+void nk_names_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -79,4 +79,10 @@ int nk_detset_find_image(const nk_detset *s, const char *name);
  * memory). */
 char *nk_path_stem(const char *path);
 
+/* A names file (darknet's obj.names, coco.names): one class a line,
+ * blank lines skipped, CR before LF dropped; none at all is NK_EFORMAT.
+ * Free with nk_names_free. */
+int nk_names_read(const char *path, char ***names, int *n);
+void nk_names_free(char **names, int n);
+
 #endif

@@ -37,3 +37,13 @@ run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-short.weights tests/cli
 run -c tests/cli/data/det-names.txt -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | det-names.txt:1
 run -c tests/cli/data/no-such.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | no-such.cfg
 run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -O tests/cli/data/no-such-dir tests/cli/data/det-16x8.png |  |  | 1 | no-such-dir: not a directory
+# train: usage errors exit 2, a missing data set 1.
+train -o x.nkw |  |  | 2 | --data DIR is required
+train --data tests/cli/data/deval-voc |  |  | 2 | -o MODEL.nkw is required
+train --data tests/cli/data/deval-voc -o x.nkw --head ssd |  |  | 2 | --head: 'ssd' is not yolo or centernet
+train --data tests/cli/data/deval-voc -o x.nkw --size 100 |  |  | 2 | --size 100: a multiple of 32
+train --data tests/cli/data/deval-voc -o x.nkw --format yolo |  |  | 2 | --format yolo needs --names FILE
+train --data tests/cli/data/deval-voc -o x.nkw --format pascal |  |  | 2 | --format: 'pascal' is not voc, yolo or coco
+train --data tests/cli/data/deval-voc -o x.nkw --resume -c tests/cli/data/det-tiny.cfg |  |  | 2 | --resume takes the network from -o
+train --data tests/cli/data/no-such-dir -o x.nkw |  |  | 1 | no-such-dir
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --pyramid 1.5,60 tests/cli/data/det-16x8.png |  |  | 2 | --pyramid: '1.5,60' is not FACTOR,MIN
