@@ -327,8 +327,10 @@ int nk_centernet_decode(const float *out, const nk_centernet_shape *s,
 		const float *q = out + (size_t)C * plane + pk[i].pix;
 		e->box.x = (x + q[2 * plane]) / ow;
 		e->box.y = (y + q[3 * plane]) / oh;
-		e->box.w = q[0] / ow;
-		e->box.h = q[plane] / oh;
+		/* The size is a plain regression: a poor peak may predict a
+		 * negative one, which would be an inverted box. */
+		e->box.w = (q[0] > 0 ? q[0] : 0) / ow;
+		e->box.h = (q[plane] > 0 ? q[plane] : 0) / oh;
 		e->objectness = pk[i].score;
 		e->classes = C;
 		e->prob = pr + (size_t)i * C;
