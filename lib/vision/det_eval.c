@@ -5,6 +5,7 @@
  * side by side; the names in comments are COCOeval's.
  */
 #include "vision/det_eval.h"
+#include "vision/det_eval_impl.h"
 #include "core/base.h"
 
 #include <math.h>
@@ -33,18 +34,11 @@ static double linspace(double start, double stop, int num, int i)
 	return i * step + start;
 }
 
-/* ---- ordering --------------------------------------------------------- */
+/* ---- ordering (shared with voc_eval.c) ------------------------------------ */
 
-/* Sort keys for qsort: a primary key and the position, which makes any
- * sort stable (numpy's mergesort). */
-struct key {
-	double k1, k2, k3;
-	size_t pos;
-};
-
-static int key_cmp(const void *a, const void *b)
+int nk_det_key_cmp(const void *a, const void *b)
 {
-	const struct key *x = a, *y = b;
+	const struct nk_det_key *x = a, *y = b;
 	if (x->k1 != y->k1)
 		return x->k1 < y->k1 ? -1 : 1;
 	if (x->k2 != y->k2)
@@ -54,34 +48,8 @@ static int key_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* rank[i]: the position of item i when sorted by ids (stable). */
-static int ranks(int *rank, const int64_t *ids, int n, size_t stride)
-{
-	struct key *k = nk_reallocarray(NULL, (size_t)n ? (size_t)n : 1,
-					sizeof *k);
-	if (!k)
-		return NK_ENOMEM;
-	for (int i = 0; i < n; i++) {
-		k[i].k1 = (double)*(const int64_t *)((const char *)ids + i * stride);
-		k[i].k2 = k[i].k3 = 0;
-		k[i].pos = (size_t)i;
-	}
-	qsort(k, (size_t)n, sizeof *k, key_cmp);
-	for (int i = 0; i < n; i++)
-		rank[k[i].pos] = i;
-	free(k);
-	return 0;
-}
-
-/* The objects of a set grouped by (class rank, image rank) in the order
- * read: idx[start[k * I + i] .. start[k * I + i + 1]). */
-struct groups {
-	size_t *idx;
-	size_t *start;
-};
-
-static int group(struct groups *g, const nk_detset *s, const int *crank,
-		 const int *irank, int K, int I)
+int nk_det_group(struct nk_det_groups *g, const nk_detset *s,
+		 const int *crank, const int *irank, int K, int I)
 {
 	size_t n = s->nobjects;
 	g->idx = nk_reallocarray(NULL, n ? n : 1, sizeof *g->idx);
@@ -103,6 +71,39 @@ static int group(struct groups *g, const nk_detset *s, const int *crank,
 		g->idx[fill[(size_t)crank[o->cls] * I + irank[o->image]]++] = j;
 	}
 	free(fill);
+	return 0;
+}
+
+int nk_det_check_indices(const nk_detset *gt, const nk_detset *s,
+			 const char *what)
+{
+	for (size_t j = 0; j < s->nobjects; j++) {
+		const nk_det_object *o = &s->objects[j];
+		if (o->image < 0 || o->image >= gt->nimages || o->cls < 0 ||
+		    o->cls >= gt->nclasses)
+			return nk_error(NK_EINVAL, "%s object %zu: image %d or "
+					"class %d outside the ground truth",
+					what, j, o->image, o->cls);
+	}
+	return 0;
+}
+
+/* rank[i]: the position of item i when sorted by ids (stable). */
+static int ranks(int *rank, const int64_t *ids, int n, size_t stride)
+{
+	struct nk_det_key *k = nk_reallocarray(NULL, n ? (size_t)n : 1,
+					sizeof *k);
+	if (!k)
+		return NK_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		k[i].k1 = (double)*(const int64_t *)((const char *)ids + i * stride);
+		k[i].k2 = k[i].k3 = 0;
+		k[i].pos = (size_t)i;
+	}
+	qsort(k, (size_t)n, sizeof *k, nk_det_key_cmp);
+	for (int i = 0; i < n; i++)
+		rank[k[i].pos] = i;
+	free(k);
 	return 0;
 }
 
@@ -144,15 +145,15 @@ static int evaluate_img(struct img_eval *r, const nk_detset *gt,
 	r->present = 1;
 	int rc = NK_ENOMEM;
 	/* dt sorted by score, highest first (stable), cut to maxDets[-1] */
-	struct key *k = nk_reallocarray(NULL, (size_t)(nd0 + ng + 1), sizeof *k);
+	struct nk_det_key *k = nk_reallocarray(NULL, (size_t)(nd0 + ng + 1), sizeof *k);
 	int *gind = nk_reallocarray(NULL, (size_t)ng + 1, sizeof *gind);
 	unsigned char *gig = nk_malloc((size_t)ng + 1);
 	int64_t *gtm = nk_calloc((size_t)T * ng + 1, sizeof *gtm);
 	if (!k || !gind || !gig || !gtm)
 		goto out;
 	for (int j = 0; j < nd0; j++)
-		k[j] = (struct key){ -dt->objects[d0[j]].score, 0, 0, (size_t)j };
-	qsort(k, (size_t)nd0, sizeof *k, key_cmp);
+		k[j] = (struct nk_det_key){ -dt->objects[d0[j]].score, 0, 0, (size_t)j };
+	qsort(k, (size_t)nd0, sizeof *k, nk_det_key_cmp);
 	int nd = nd0 < MAXDET ? nd0 : MAXDET;
 	r->nd = nd;
 	r->d = nk_reallocarray(NULL, (size_t)nd + 1, sizeof *r->d);
@@ -167,9 +168,9 @@ static int evaluate_img(struct img_eval *r, const nk_detset *gt,
 		const nk_det_object *o = &gt->objects[g0[j]];
 		double ar = o->area;
 		int ig = o->crowd || ar < area_rng[a][0] || ar > area_rng[a][1];
-		k[j] = (struct key){ ig, 0, 0, (size_t)j };
+		k[j] = (struct nk_det_key){ ig, 0, 0, (size_t)j };
 	}
-	qsort(k, (size_t)ng, sizeof *k, key_cmp);
+	qsort(k, (size_t)ng, sizeof *k, nk_det_key_cmp);
 	for (int j = 0; j < ng; j++) {
 		gind[j] = (int)k[j].pos;
 		gig[j] = (unsigned char)k[j].k1;
@@ -247,7 +248,7 @@ static int accumulate(nk_coco_eval *e, const struct img_eval *E, int I,
 	}
 	if (!any || npig == 0)
 		return 0;
-	struct key *key = nk_reallocarray(NULL, n + 1, sizeof *key);
+	struct nk_det_key *key = nk_reallocarray(NULL, n + 1, sizeof *key);
 	/* (image, position) of each concatenated prediction */
 	int *src_i = nk_reallocarray(NULL, n + 1, sizeof *src_i);
 	int *src_j = nk_reallocarray(NULL, n + 1, sizeof *src_j);
@@ -262,13 +263,13 @@ static int accumulate(nk_coco_eval *e, const struct img_eval *E, int I,
 			continue;
 		int nd = E[i].nd < maxdet ? E[i].nd : maxdet;
 		for (int j = 0; j < nd; j++, c++) {
-			key[c] = (struct key){
+			key[c] = (struct nk_det_key){
 				-dt->objects[E[i].d[j]].score, 0, 0, c };
 			src_i[c] = i;
 			src_j[c] = j;
 		}
 	}
-	qsort(key, n, sizeof *key, key_cmp);
+	qsort(key, n, sizeof *key, nk_det_key_cmp);
 	for (int t = 0; t < T; t++) {
 		double tp = 0, fp = 0;
 		for (size_t q = 0; q < n; q++) {
@@ -367,20 +368,6 @@ void nk_coco_summary_line(char *buf, size_t size, int i, double v)
 
 /* ---- COCOeval ---------------------------------------------------------- */
 
-static int check_indices(const nk_detset *gt, const nk_detset *s,
-			 const char *what)
-{
-	for (size_t j = 0; j < s->nobjects; j++) {
-		const nk_det_object *o = &s->objects[j];
-		if (o->image < 0 || o->image >= gt->nimages || o->cls < 0 ||
-		    o->cls >= gt->nclasses)
-			return nk_error(NK_EINVAL, "%s object %zu: image %d or "
-					"class %d outside the ground truth",
-					what, j, o->image, o->cls);
-	}
-	return 0;
-}
-
 void nk_coco_eval_free(nk_coco_eval *e)
 {
 	free(e->class_ap);
@@ -394,8 +381,8 @@ int nk_coco_evaluate(nk_coco_eval *e, const nk_detset *gt, const nk_detset *dt)
 {
 	memset(e, 0, sizeof *e);
 	int rc;
-	if ((rc = check_indices(gt, gt, "ground truth")) ||
-	    (rc = check_indices(gt, dt, "prediction")))
+	if ((rc = nk_det_check_indices(gt, gt, "ground truth")) ||
+	    (rc = nk_det_check_indices(gt, dt, "prediction")))
 		return rc;
 	int K = gt->nclasses, I = gt->nimages;
 	e->nclasses = K;
@@ -408,7 +395,7 @@ int nk_coco_evaluate(nk_coco_eval *e, const nk_detset *gt, const nk_detset *dt)
 	int *irank = nk_reallocarray(NULL, (size_t)I + 1, sizeof *irank);
 	int *cls_of = nk_reallocarray(NULL, (size_t)K + 1, sizeof *cls_of);
 	struct img_eval *E = nk_calloc((size_t)I + 1, sizeof *E);
-	struct groups gg = { 0 }, dg = { 0 };
+	struct nk_det_groups gg = { 0 }, dg = { 0 };
 	rc = NK_ENOMEM;
 	if (!e->precision || !e->recall || !e->class_ap || !e->class_ap50 ||
 	    !crank || !irank || !cls_of || !E)
@@ -430,8 +417,8 @@ int nk_coco_evaluate(nk_coco_eval *e, const nk_detset *gt, const nk_detset *dt)
 		cls_of[crank[c]] = c;
 	if (I && (rc = ranks(irank, &gt->images[0].id, I, sizeof *gt->images)))
 		goto out;
-	if ((rc = group(&gg, gt, crank, irank, K, I)) ||
-	    (rc = group(&dg, dt, crank, irank, K, I)))
+	if ((rc = nk_det_group(&gg, gt, crank, irank, K, I)) ||
+	    (rc = nk_det_group(&dg, dt, crank, irank, K, I)))
 		goto out;
 	double thr[T], rec_thr[R];
 	for (int t = 0; t < T; t++)
@@ -484,152 +471,5 @@ out:
 	free(dg.start);
 	if (rc)
 		nk_coco_eval_free(e);
-	return rc;
-}
-
-/* ---- voc_eval ---------------------------------------------------------- */
-
-/* voc_ap: the area under the monotone precision envelope, or the mean of
- * the best precision at recall >= 0, .1, ..., 1 (np.arange(0., 1.1, .1):
- * i * .1).  np.max propagates NaN (0 / 0 precision where the first
- * predictions all hit difficult objects), and so does this. */
-static double voc_ap(const double *rec, const double *prec, size_t n,
-		     int use07)
-{
-	if (use07) {
-		double ap = 0;
-		for (int i = 0; i < 11; i++) {
-			double t = i * 0.1, p = 0;
-			int any = 0;
-			for (size_t q = 0; q < n; q++) {
-				if (!(rec[q] >= t))
-					continue;
-				if (isnan(prec[q]) || (any && isnan(p)))
-					p = NAN;
-				else if (!any || prec[q] > p)
-					p = prec[q];
-				any = 1;
-			}
-			ap += p / 11.;
-		}
-		return ap;
-	}
-	/* mrec = [0, rec, 1], mpre = [0, prec, 0] */
-	double *mpre = nk_reallocarray(NULL, n + 2, sizeof *mpre);
-	if (!mpre)
-		return NAN;
-	mpre[0] = 0;
-	mpre[n + 1] = 0;
-	memcpy(mpre + 1, prec, n * sizeof *prec);
-	for (size_t i = n + 1; i > 0; i--)
-		mpre[i - 1] = isnan(mpre[i]) || isnan(mpre[i - 1]) ? NAN :
-			      fmax(mpre[i - 1], mpre[i]);
-	double ap = 0, prev = 0;
-	for (size_t i = 1; i <= n + 1; i++) {
-		double r = i <= n ? rec[i - 1] : 1;
-		if (r != prev)
-			ap += (r - prev) * mpre[i];
-		prev = r;
-	}
-	free(mpre);
-	return ap;
-}
-
-int nk_voc_evaluate(double *ap, double *map, const nk_detset *gt,
-		    const nk_detset *dt, double thresh, int use07)
-{
-	int rc;
-	if ((rc = check_indices(gt, gt, "ground truth")) ||
-	    (rc = check_indices(gt, dt, "prediction")))
-		return rc;
-	int K = gt->nclasses, I = gt->nimages;
-	int *irank = nk_reallocarray(NULL, (size_t)I + 1, sizeof *irank);
-	int *crank = nk_reallocarray(NULL, (size_t)K + 1, sizeof *crank);
-	unsigned char *used = nk_calloc(gt->nobjects + 1, 1);
-	struct key *key = nk_reallocarray(NULL, dt->nobjects + 1, sizeof *key);
-	double *tp = nk_reallocarray(NULL, dt->nobjects + 1, sizeof *tp);
-	double *prec = nk_reallocarray(NULL, dt->nobjects + 1, sizeof *prec);
-	struct groups gg = { 0 };
-	rc = NK_ENOMEM;
-	if (!irank || !crank || !used || !key || !tp || !prec)
-		goto out;
-	/* the grouping only needs some order of images and classes */
-	for (int i = 0; i < I; i++)
-		irank[i] = i;
-	for (int c = 0; c < K; c++)
-		crank[c] = c;
-	if ((rc = group(&gg, gt, crank, irank, K, I)))
-		goto out;
-	double sum = 0;
-	int cnt = 0;
-	for (int c = 0; c < K; c++) {
-		size_t npos = 0, nd = 0;
-		for (size_t j = gg.start[(size_t)c * I];
-		     j < gg.start[(size_t)(c + 1) * I]; j++)
-			npos += !gt->objects[gg.idx[j]].difficult;
-		for (size_t j = 0; j < dt->nobjects; j++)
-			if (dt->objects[j].cls == c)
-				key[nd++] = (struct key){ -dt->objects[j].score,
-							  0, 0, j };
-		qsort(key, nd, sizeof *key, key_cmp);
-		double ntp = 0, nfp = 0;
-		for (size_t q = 0; q < nd; q++) {
-			const nk_det_object *d = &dt->objects[key[q].pos];
-			double bx1 = d->x, by1 = d->y;
-			double bx2 = bx1 + d->w, by2 = by1 + d->h;
-			double ovmax = -INFINITY;
-			size_t jmax = 0;
-			size_t c0 = (size_t)c * I + (size_t)d->image;
-			for (size_t j = gg.start[c0]; j < gg.start[c0 + 1]; j++) {
-				const nk_det_object *g = &gt->objects[gg.idx[j]];
-				double gx1 = g->x, gy1 = g->y;
-				double gx2 = gx1 + g->w, gy2 = gy1 + g->h;
-				double iw = fmax(fmin(gx2, bx2) - fmax(gx1, bx1) + 1., 0.);
-				double ih = fmax(fmin(gy2, by2) - fmax(gy1, by1) + 1., 0.);
-				double inters = iw * ih;
-				double uni = (bx2 - bx1 + 1.) * (by2 - by1 + 1.) +
-					     (gx2 - gx1 + 1.) * (gy2 - gy1 + 1.) -
-					     inters;
-				double ov = inters / uni;
-				/* np.argmax: the first of the largest */
-				if (ov > ovmax) {
-					ovmax = ov;
-					jmax = gg.idx[j];
-				}
-			}
-			if (ovmax > thresh) {
-				if (!gt->objects[jmax].difficult) {
-					if (!used[jmax]) {
-						ntp++;
-						used[jmax] = 1;
-					} else {
-						nfp++;
-					}
-				}
-			} else {
-				nfp++;
-			}
-			tp[q] = ntp / (double)npos;
-			prec[q] = ntp / (ntp + nfp);
-		}
-		if (npos == 0) {
-			ap[c] = -1;
-			continue;
-		}
-		ap[c] = voc_ap(tp, prec, nd, use07);
-		sum += ap[c];
-		cnt++;
-	}
-	*map = cnt ? sum / cnt : -1;
-	rc = 0;
-out:
-	free(irank);
-	free(crank);
-	free(used);
-	free(key);
-	free(tp);
-	free(prec);
-	free(gg.idx);
-	free(gg.start);
 	return rc;
 }
