@@ -8,32 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- JSON pieces json.h lacks: numbers, arrays ------------------------ */
-
-static int json_number(nk_json *j, double *v)
-{
-	nk_json_ws(j);
-	char buf[64];
-	size_t n = 0;
-	while (j->p + n < j->end && n < sizeof buf - 1 &&
-	       strchr("+-.eE0123456789", j->p[n]) && j->p[n])
-		n++;
-	memcpy(buf, j->p, n);
-	buf[n] = 0;
-	char *e;
-	errno = 0;
-	*v = strtod(buf, &e);
-	if (n == 0 || *e || errno)
-		return nk_json_fail(j, "expected a number");
-	j->p += n;
-	return 0;
-}
+/* ---- ids ------------------------------------------------------------------ */
 
 /* An integer id, as a number or (image_id in results) a string. */
 static int json_id(nk_json *j, int64_t *v)
 {
 	double d;
-	if (json_number(j, &d))
+	if (nk_json_number(j, &d))
 		return NK_EFORMAT;
 	if (!(d >= -9e15 && d <= 9e15) || d != (double)(int64_t)d)
 		return nk_json_fail(j, "expected an integer id");
@@ -41,35 +22,6 @@ static int json_id(nk_json *j, int64_t *v)
 	return 0;
 }
 
-typedef int (*elem_fn)(void *ctx, nk_json *j);
-
-static int json_array(nk_json *j, elem_fn fn, void *ctx)
-{
-	nk_json_ws(j);
-	if (j->p >= j->end || *j->p != '[')
-		return nk_json_fail(j, "expected an array");
-	j->p++;
-	nk_json_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		int rc = fn(ctx, j);
-		if (rc)
-			return rc;
-		nk_json_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == ']') {
-			j->p++;
-			return 0;
-		}
-		return nk_json_fail(j, "expected ',' or ']'");
-	}
-}
 
 static int key_is(const char *key, size_t klen, const char *want)
 {
@@ -86,13 +38,13 @@ static int bbox_elem(void *ctx, nk_json *j)
 	struct bbox_ctx *b = ctx;
 	if (b->n == 4)
 		return nk_json_fail(j, "bbox has more than 4 numbers");
-	return json_number(j, &b->v[b->n++]);
+	return nk_json_number(j, &b->v[b->n++]);
 }
 
 static int json_bbox(nk_json *j, double *v)
 {
 	struct bbox_ctx b = { .n = 0 };
-	if (json_array(j, bbox_elem, &b))
+	if (nk_json_array(j, bbox_elem, &b))
 		return NK_EFORMAT;
 	if (b.n != 4)
 		return nk_json_fail(j, "bbox needs 4 numbers");
@@ -144,23 +96,23 @@ static int rec_member(void *ctx, nk_json *j, const char *key, size_t klen)
 	}
 	if (key_is(key, klen, "area") && j->p < j->end && *j->p != 'n') {
 		r->have |= H_AREA;
-		return json_number(j, &r->area);
+		return nk_json_number(j, &r->area);
 	}
 	if (key_is(key, klen, "score")) {
 		r->have |= H_SCORE;
-		return json_number(j, &r->score);
+		return nk_json_number(j, &r->score);
 	}
 	if (key_is(key, klen, "iscrowd") && j->p < j->end && *j->p != 'n') {
 		double d;
-		if (json_number(j, &d))
+		if (nk_json_number(j, &d))
 			return NK_EFORMAT;
 		r->iscrowd = d != 0;
 		return 0;
 	}
 	if (key_is(key, klen, "width") && j->p < j->end && *j->p != 'n')
-		return json_number(j, &r->width);
+		return nk_json_number(j, &r->width);
 	if (key_is(key, klen, "height") && j->p < j->end && *j->p != 'n')
-		return json_number(j, &r->height);
+		return nk_json_number(j, &r->height);
 	if (key_is(key, klen, "file_name")) {
 		r->have |= H_FILE;
 		free(r->file_name);
@@ -266,11 +218,11 @@ static int gt_member(void *ctx, nk_json *j, const char *key, size_t klen)
 {
 	struct gt_ctx *g = ctx;
 	if (key_is(key, klen, "images"))
-		return json_array(j, recs_elem, &g->images);
+		return nk_json_array(j, recs_elem, &g->images);
 	if (key_is(key, klen, "annotations"))
-		return json_array(j, recs_elem, &g->anns);
+		return nk_json_array(j, recs_elem, &g->anns);
 	if (key_is(key, klen, "categories"))
-		return json_array(j, recs_elem, &g->cats);
+		return nk_json_array(j, recs_elem, &g->cats);
 	return nk_json_skip(j, 1);
 }
 
@@ -400,7 +352,7 @@ int nk_coco_results_parse(nk_detset *pred, const nk_detset *gt,
 	int rc = NK_ENOMEM;
 	if (!it || !ct)
 		goto out;
-	if ((rc = json_array(&j, recs_elem, &rs)))
+	if ((rc = nk_json_array(&j, recs_elem, &rs)))
 		goto out;
 	nk_json_ws(&j);
 	if (j.p != j.end) {

@@ -2,6 +2,7 @@
 #include "formats/json.h"
 #include "core/base.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,25 @@ int nk_json_uint(nk_json *j, uint32_t *v)
 	return 0;
 }
 
+int nk_json_number(nk_json *j, double *v)
+{
+	nk_json_ws(j);
+	char buf[64];
+	size_t n = 0;
+	while (j->p + n < j->end && n < sizeof buf - 1 &&
+	       strchr("+-.eE0123456789", j->p[n]) && j->p[n])
+		n++;
+	memcpy(buf, j->p, n);
+	buf[n] = 0;
+	char *e;
+	errno = 0;
+	*v = strtod(buf, &e);
+	if (n == 0 || *e || errno)
+		return nk_json_fail(j, "expected a number");
+	j->p += n;
+	return 0;
+}
+
 static int json_expect(nk_json *j, char c)
 {
 	nk_json_ws(j);
@@ -193,6 +213,34 @@ int nk_json_object(nk_json *j, nk_json_member_fn fn, void *ctx)
 			continue;
 		}
 		return json_expect(j, '}');
+	}
+}
+
+int nk_json_array(nk_json *j, nk_json_elem_fn fn, void *ctx)
+{
+	nk_json_ws(j);
+	if (j->p >= j->end || *j->p != '[')
+		return nk_json_fail(j, "expected an array");
+	j->p++;
+	nk_json_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		int rc = fn(ctx, j);
+		if (rc)
+			return rc;
+		nk_json_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return 0;
+		}
+		return nk_json_fail(j, "expected ',' or ']'");
 	}
 }
 
