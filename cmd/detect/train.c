@@ -54,11 +54,18 @@ static int on_step(void *user, const nk_train_event *e)
 	if (e->evaluated && !r->o->quiet) {
 		if (r->prog)
 			fputs("\r\033[K", stderr);
-		char aps[160] = "";
+		/* Every class's AP (a long list is cut with "..."). */
+		char aps[2048] = "";
 		size_t at = 0;
-		for (int k = 0; k < t->valset->nclasses && k < 3; k++)
-			at += (size_t)snprintf(aps + at, sizeof aps - at, " %s %.3f",
-					       t->valset->names[k], t->val_ap[k]);
+		for (int k = 0; k < t->valset->nclasses; k++) {
+			int w = snprintf(aps + at, sizeof aps - at, " %s %.3f",
+					 t->valset->names[k], t->val_ap[k]);
+			if (w < 0 || (size_t)w >= sizeof aps - at - 4) {
+				strcpy(aps + at, " ...");
+				break;
+			}
+			at += (size_t)w;
+		}
 		cli_warnx("step %lld: train loss %.4f, validation loss %.4f, "
 			  "mAP@0.5 %.4f (%s )", (long long)e->step, e->loss,
 			  e->val_loss, t->val_map, aps);

@@ -69,7 +69,11 @@ int nk_det_task_init(nk_det_task *t, nk_darknet *net,
 	t->gt = nk_malloc((size_t)B * sizeof *t->gt);
 	t->ngt = nk_malloc((size_t)B * sizeof *t->ngt);
 	t->order = nk_malloc((size_t)train->n * sizeof *t->order);
-	if (!t->in || !t->abox || !t->tg || !t->gt || !t->ngt || !t->order) {
+	if (val)
+		t->val_ap = nk_calloc((size_t)valset->nclasses + 1,
+				      sizeof *t->val_ap);
+	if (!t->in || !t->abox || !t->tg || !t->gt || !t->ngt || !t->order ||
+	    (val && !t->val_ap)) {
 		nk_det_task_free(t);
 		return NK_ENOMEM;
 	}
@@ -87,6 +91,7 @@ void nk_det_task_free(nk_det_task *t)
 	free(t->gt);
 	free(t->ngt);
 	free(t->order);
+	free(t->val_ap);
 	memset(t, 0, sizeof *t);
 }
 
@@ -262,6 +267,9 @@ int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
 		if ((rc = samples(t, t->val, idx, nb, &plain, 0)) ||
 		    (rc = nk_darknet_forward(t->net, t->in, nb)))
 			break;
+		/* grid's loss is per image, CenterNet's per batch (over its
+		 * objects): weighting by the batch's images gives the mean for
+		 * grid and a comparable figure for CenterNet. */
 		sum += nb * head_loss(t, NULL, nk_darknet_output(t->net, t->head),
 				      nb, parts);
 		for (int b = 0; !rc && b < nb; b++)
@@ -275,8 +283,7 @@ int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
 		*loss = sum / t->val->n;
 		if (ap)
 			memcpy(ap, aps, (size_t)gt->nclasses * sizeof *ap);
-		for (int k = 0; k < 3; k++)
-			t->val_ap[k] = k < gt->nclasses ? aps[k] : NAN;
+		memcpy(t->val_ap, aps, (size_t)gt->nclasses * sizeof *aps);
 		t->val_map = *map;
 		t->evaluated = 1;
 	}

@@ -70,7 +70,7 @@ typedef struct nk_det_task {
 	double part_sum[4];                /* loss parts since the last row */
 	int64_t part_steps;
 	double val_map;                    /* the last validation's mAP@0.5 */
-	double val_ap[3];                  /* ... per class (first three) */
+	double *val_ap;                    /* ... per class of the val set */
 	int evaluated;
 } nk_det_task;
 
