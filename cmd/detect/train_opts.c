@@ -46,7 +46,7 @@ static void usage(FILE *fp)
 		"  --lr F           AdamW learning rate (0.001)\n"
 		"  --wd F           weight decay of the weights (0.0005)\n"
 		"  --warmup N       linear warmup steps (100)\n"
-		"  --schedule S     cosine (default), constant or step\n"
+		"  --schedule S     cosine (default), constant, linear or step\n"
 		"  --clip F         gradient norm clip, 0 off (10)\n"
 		"  --eval-every N   validation every N steps and at the end (250)\n"
 		"  --log FILE       CSV log: step, losses, validation mAP@0.5\n"
@@ -154,7 +154,7 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 		case O_SCHED:
 			if ((o->tc.schedule = nk_lr_kind_from_name(optarg)) < 0)
 				cli_usage_error(usage, "--schedule: '%s' is not constant, "
-						"cosine or step", optarg);
+						"cosine, linear or step", optarg);
 			break;
 		case O_CLIP:
 			o->tc.clip = (float)cli_parse_float_opt(usage, "--clip", optarg, 0, 1e9);

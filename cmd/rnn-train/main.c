@@ -40,9 +40,9 @@ void usage(FILE *fp)
 "  -r, --lr RATE           Adam learning rate (2e-3)\n"
 "      --weight-decay W    AdamW decoupled weight decay (0)\n"
 "      --clip NORM         clip the gradient's global norm (5; 0: off)\n"
-"      --schedule S        constant (default), cosine or step\n"
+"      --schedule S        constant (default), cosine, linear or step\n"
 "      --warmup N          linear warmup steps (0)\n"
-"      --min-lr RATE       cosine: final rate (0); step: factor 0.5 every\n"
+"      --min-lr RATE       cosine, linear: final rate (0); step: halve every\n"
 "      --step-size N       N steps (1000)\n"
 "  -c, --checkpoint K      gradient checkpointing every K steps, or auto\n"
 "      --val-fraction F    last part of the data held out (0.1)\n"
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 		case O_SCHED:
 			if ((o.sched = nk_lr_kind_from_name(optarg)) < 0)
 				cli_usage_error(usage, "--schedule: '%s' is not "
-					       "constant, cosine or step", optarg);
+					       "constant, cosine, linear or step", optarg);
 			break;
 		case O_WARMUP: o.warmup = cli_parse_int_opt(usage, "--warmup", optarg, 0, INT64_MAX / 2); break;
 		case O_MINLR: o.min_lr = (float)cli_parse_float_opt(usage, "--min-lr", optarg, 0, 10); break;

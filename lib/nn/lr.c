@@ -1,4 +1,4 @@
-/* lr.c - learning-rate schedules: constant, step decay and cosine decay,
+/* lr.c - learning-rate schedules: constant, step, cosine and linear decay,
  * each after an optional linear warmup.
  *
  * Steps count from 0.  During warmup (step < warmup) the rate climbs
@@ -9,6 +9,9 @@
  *   NK_LR_COSINE    min_lr + (base_lr - min_lr) (1 + cos(pi s / S)) / 2,
  *                   S = total_steps - warmup; min_lr from s >= S on
  *                   (torch CosineAnnealingLR with T_max = S, eta_min).
+ *   NK_LR_LINEAR    min_lr + (base_lr - min_lr) (S - s) / S, S as above;
+ *                   min_lr from s >= S on (BERT's and HuggingFace's
+ *                   get_linear_schedule_with_warmup, with min_lr 0).
  */
 #include "nn/lr.h"
 
@@ -35,14 +38,21 @@ float nk_lr_at(const nk_lr_schedule *s, int64_t step)
 		double c = 0.5 * (1.0 + cos(M_PI * (double)k / (double)S));
 		return (float)(s->min_lr + (s->base_lr - s->min_lr) * c);
 	}
+	case NK_LR_LINEAR: {
+		int64_t S = s->total_steps - (s->warmup > 0 ? s->warmup : 0);
+		if (S <= 0 || k >= S)
+			return s->min_lr;
+		return (float)(s->min_lr + (double)(s->base_lr - s->min_lr) *
+			       (double)(S - k) / (double)S);
+	}
 	default:
 		return s->base_lr;
 	}
 }
 
 /* The names, in enum nk_lr_kind order, that options and files use. */
-static const char *lr_names[] = {"constant", "step", "cosine"};
-_Static_assert(sizeof lr_names / sizeof *lr_names == NK_LR_COSINE + 1,
+static const char *lr_names[] = {"constant", "step", "cosine", "linear"};
+_Static_assert(sizeof lr_names / sizeof *lr_names == NK_LR_LINEAR + 1,
 	       "a name for every schedule");
 
 int nk_lr_kind_from_name(const char *name)

@@ -167,6 +167,17 @@ TEST(lr_schedules)
 	/* Monotone after warmup. */
 	for (int64_t t = 11; t < 120; t++)
 		CHECK(nk_lr_at(&k, t) <= nk_lr_at(&k, t - 1));
+
+	/* Linear decay: HuggingFace's get_linear_schedule_with_warmup(opt,
+	 * 10, 110) gives 1.0 * (110 - s) / 100 after warmup. */
+	nk_lr_schedule l = {.kind = NK_LR_LINEAR, .base_lr = 1.0f, .warmup = 10,
+			    .total_steps = 110};
+	CHECK(near(nk_lr_at(&l, 10), 1.0, 1e-7) && near(nk_lr_at(&l, 60), 0.5, 1e-7));
+	CHECK(near(nk_lr_at(&l, 85), 0.25, 1e-7) && nk_lr_at(&l, 110) == 0.0f);
+	l.min_lr = 0.2f;
+	CHECK(near(nk_lr_at(&l, 60), 0.6, 1e-7) && near(nk_lr_at(&l, 500), 0.2, 1e-7));
+	CHECK(nk_lr_kind_from_name("linear") == NK_LR_LINEAR &&
+	      strcmp(nk_lr_kind_name(NK_LR_LINEAR), "linear") == 0);
 }
 
 int main(void)
