@@ -1,0 +1,166 @@
+/* bert_backward.c - BERT's backward pass: the MLM head (the tied output
+ * embedding's gradient goes into dwte), the scatter of the gathered rows,
+ * the encoder layers (recomputed one at a time when checkpointing) and
+ * the embeddings.  Gradients add into m->p.grads. */
+#include "models/bert.h"
+#include "models/bert_impl.h"
+#include "core/gemm.h"
+#include "nn/attention.h"
+#include "nn/gelu.h"
+#include "nn/layernorm.h"
+
+#include <string.h>
+
+/* db (C) += sum over rows of d (N,C), each column summed in row order;
+ * threads take blocks of columns. */
+void bert_colsum_add(float *db, const float *d, int N, int C)
+{
+	int nb = (C + 15) / 16;
+#pragma omp parallel for schedule(static) if ((double)N * C >= 1 << 18)
+	for (int k = 0; k < nb; k++) {
+		int c0 = k * 16, c1 = c0 + 16 < C ? c0 + 16 : C;
+		for (int n = 0; n < N; n++) {
+			const float *g = d + (size_t)n * C;
+			for (int c = c0; c < c1; c++)
+				db[c] += g[c];
+		}
+	}
+}
+
+/* din (N,IC) = beta * din + dout @ w;  dw += dout^T @ in;  db += colsum. */
+static void linear_back(float *din, float beta, float *dw, float *db,
+			const float *dout, const float *in, const float *w,
+			int N, int IC, int OC)
+{
+	if (din)
+		nk_sgemm(0, 0, N, IC, OC, 1.0f, dout, OC, w, IC, beta, din, IC);
+	nk_sgemm(1, 0, OC, IC, N, 1.0f, dout, OC, in, IC, 1.0f, dw, IC);
+	bert_colsum_add(db, dout, N, OC);
+}
+
+static void mul_mask(float *out, const float *in, const float *mask, size_t n)
+{
+	ptrdiff_t m = (ptrdiff_t)n;
+#pragma omp parallel for simd schedule(static) if (m >= 1 << 16)
+	for (ptrdiff_t i = 0; i < m; i++)
+		out[i] = in[i] * mask[i];
+}
+
+/* dy: the gradient of layer l's output (used as scratch afterwards);
+ * dxin: gets the gradient of its input (overwritten). */
+void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
+			   const struct bert_act *a, const nk_bert_batch *b,
+			   float *dy, float *dxin, float p, uint64_t seed)
+{
+	const nk_bert_config *c = &m->cfg;
+	const nk_bert_layer *w = &m->layer[l];
+	nk_bert_layer *dw = &m->dlayer[l];
+	int H = c->H, FF = c->FF, N = b->B * b->T;
+	size_t NH = (size_t)N * H;
+	float *dt = r->dt, *dff = r->dff;
+
+	memset(dt, 0, NH * sizeof *dt);
+	nk_layernorm_backward(dt, dw->ln2_w, dw->ln2_b, dy, a->pre2, w->ln2_w,
+			      a->mean2, a->rstd2, N, H);
+	const float *dff2 = dt; /* dt is now d a1 through the residual */
+	if (a->mask2) {
+		mul_mask(dy, dt, a->mask2, NH);
+		dff2 = dy;
+	}
+	linear_back(dff, 0.0f, dw->ff2_w, dw->ff2_b, dff2, a->gel, w->ff2_w, N,
+		    FF, H);
+	nk_gelu_backward(dff, dff, a->ff1, (size_t)N * FF, c->gelu);
+	linear_back(dt, 1.0f, dw->ff1_w, dw->ff1_b, dff, a->a1, w->ff1_w, N, H,
+		    FF);
+
+	memset(dxin, 0, NH * sizeof *dxin);
+	nk_layernorm_backward(dxin, dw->ln1_w, dw->ln1_b, dt, a->pre1, w->ln1_w,
+			      a->mean1, a->rstd1, N, H);
+	const float *dproj = dxin; /* dxin is now d x through the residual */
+	if (a->mask1) {
+		mul_mask(dy, dxin, a->mask1, NH);
+		dproj = dy;
+	}
+	linear_back(dt, 0.0f, dw->proj_w, dw->proj_b, dproj, a->ctx, w->proj_w,
+		    N, H, H);
+	memset(r->dqkv, 0, 3 * NH * sizeof *r->dqkv);
+	nk_attention_backward(r->dqkv, r->ascratch, dt, a->qkv, a->att,
+			      b->lengths, b->B, b->T, H, c->A, p,
+			      p > 0 ? bert_att_seed(seed, l) : 0);
+	linear_back(dxin, 1.0f, dw->qkv_w, dw->qkv_b, r->dqkv, r->x[l],
+		    w->qkv_w, N, H, 3 * H);
+}
+
+/* The head, from dlogits (M,V) (what xent left in r->logits) to the
+ * gradient of x[L] (N,H) in dx. */
+static void head_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+			  float *dx)
+{
+	const nk_bert_config *c = &m->cfg;
+	int H = c->H, V = c->V, M = b->M, N = b->B * b->T;
+	const float *dlog = r->logits;
+	/* logits = d2 @ wte^T + bias: the tied embedding gets dlog^T @ d2. */
+	nk_sgemm(0, 0, M, H, V, 1.0f, dlog, V, m->wte, H, 0.0f, r->dh, H);
+	nk_sgemm(1, 0, V, H, M, 1.0f, dlog, V, r->d2, H, 1.0f, m->dwte, H);
+	bert_colsum_add(m->dmlm_bias, dlog, M, V);
+	memset(r->dg, 0, (size_t)M * H * sizeof *r->dg);
+	nk_layernorm_backward(r->dg, m->dmlm_ln_w, m->dmlm_ln_b, r->dh, r->d1g,
+			      m->mlm_ln_w, r->hmean, r->hrstd, M, H);
+	nk_gelu_backward(r->dg, r->dg, r->d1, (size_t)M * H, c->gelu);
+	linear_back(r->dh, 0.0f, m->dmlm_w, m->dmlm_b, r->dg, r->g, m->mlm_w, M,
+		    H, H);
+	/* Scatter-add the gathered rows back, in order (a position listed
+	 * twice accumulates). */
+	memset(dx, 0, (size_t)N * H * sizeof *dx);
+	for (int i = 0; i < M; i++) {
+		float *d = dx + (size_t)b->mpos[i] * H;
+		const float *g = r->dh + (size_t)i * H;
+		for (int k = 0; k < H; k++)
+			d[k] += g[k];
+	}
+}
+
+static void embed_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+			   float *dx)
+{
+	int H = m->cfg.H, T = b->T, N = b->B * T;
+	size_t NH = (size_t)N * H;
+	if (r->emb_mask)
+		mul_mask(dx, dx, r->emb_mask, NH);
+	float *de = r->dt;
+	memset(de, 0, NH * sizeof *de);
+	nk_layernorm_backward(de, m->dln_emb_w, m->dln_emb_b, dx, r->emb,
+			      m->ln_emb_w, r->emb_mean, r->emb_rstd, N, H);
+	for (int n = 0; n < N; n++) {
+		const float *g = de + (size_t)n * H;
+		float *w = m->dwte + (size_t)b->ids[n] * H;
+		float *tt = m->dwtt + (size_t)(b->types ? b->types[n] : 0) * H;
+		float *pp = m->dwpe + (size_t)(n % T) * H;
+		for (int k = 0; k < H; k++) {
+			w[k] += g[k];
+			tt[k] += g[k];
+			pp[k] += g[k];
+		}
+	}
+}
+
+void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+		   float p, uint64_t seed)
+{
+	int L = m->cfg.L;
+	float *dcur = r->dx, *dnext = r->dy;
+	head_backward(m, r, b, dcur);
+	for (int l = L - 1; l >= 0; l--) {
+		const struct bert_act *a = &r->act[r->nact > 1 ? l : 0];
+		/* Checkpointing: the last layer's activations are still in
+		 * the one set; the others are recomputed from x[l], with the
+		 * same dropout streams, into it. */
+		if (r->nact == 1 && l != L - 1)
+			bert_layer_forward(m, r, l, &r->act[0], b, p, seed);
+		bert_layer_backward(m, r, l, a, b, dcur, dnext, p, seed);
+		float *t = dcur;
+		dcur = dnext;
+		dnext = t;
+	}
+	embed_backward(m, r, b, dcur);
+}

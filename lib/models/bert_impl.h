@@ -1,0 +1,73 @@
+/* bert_impl.h - the run workspace that bert.c allocates and bert_step.c
+ * and bert_backward.c compute in; private to the model. */
+#ifndef NK_BERT_IMPL_H
+#define NK_BERT_IMPL_H
+
+#include "models/bert.h"
+
+/* What one encoder layer's backward needs; N = B*T rows.  The masks are
+ * NULL without dropout (or outside training). */
+struct bert_act {
+	float *qkv;                 /* (N,3H) fused Q, K, V projection */
+	float *att;                 /* (B,A,T,T) probabilities */
+	float *ctx;                 /* (N,H) attention output */
+	float *pre1, *mean1, *rstd1;/* (N,H) ln1's input, (N), (N) */
+	float *a1;                  /* (N,H) ln1's output */
+	float *mask1;               /* (N,H) dropout after the projection */
+	float *ff1, *gel;           /* (N,FF) before and after GELU */
+	float *pre2, *mean2, *rstd2;/* (N,H) ln2's input */
+	float *mask2;               /* (N,H) dropout after ff2 */
+};
+
+struct nk_bert_run {
+	int B, T, Mmax, checkpoint, train;
+	int nact;                   /* L sets, or 1 (checkpoint or eval) */
+	size_t bytes;
+	void *block;                /* the one allocation */
+	float *emb, *emb_mean, *emb_rstd, *emb_mask; /* (N,H) ln input */
+	float *x[NK_BERT_MAX_LAYERS + 1]; /* (N,H) x[l] layer l's input */
+	struct bert_act act[NK_BERT_MAX_LAYERS];
+	int M;                      /* masked positions of the last batch */
+	float *g, *d1, *d1g, *d2, *hmean, *hrstd; /* head (M,H), (M) */
+	float *logits;              /* (M,V); train: dlogits after backward */
+	double *rowloss;            /* (M) */
+	/* backward scratch */
+	float *dx, *dy, *dt;        /* (N,H) */
+	float *dqkv;                /* (N,3H) */
+	float *dff;                 /* (N,FF) */
+	float *ascratch;            /* (B,A,T,T) */
+	float *dg, *dh;             /* (M,H) */
+};
+
+/* Dropout streams: site s of layer l (l = -1: the embeddings) draws from
+ * the generator seeded with (dropout_seed, bert_stream(l, s)). */
+enum { SITE_EMB, SITE_ATT, SITE_HID1, SITE_HID2 };
+static inline uint64_t bert_stream(int l, int site)
+{
+	return (uint64_t)(l + 1) * 4 + (uint64_t)site;
+}
+
+/* bert_step.c */
+int bert_check_batch(const nk_bert *m, const nk_bert_run *r,
+		     const nk_bert_batch *b, int need_labels);
+void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
+			const nk_bert_batch *b, float p, uint64_t seed);
+/* The attention-dropout seed of layer l. */
+uint64_t bert_att_seed(uint64_t seed, int l);
+void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
+			struct bert_act *a, const nk_bert_batch *b, float p,
+			uint64_t seed);
+void bert_head_forward(const nk_bert *m, nk_bert_run *r,
+		       const nk_bert_batch *b);
+/* bert_backward.c */
+/* Layer l's backward: dy the gradient of x[l+1] (used as scratch
+ * afterwards), dxin gets x[l]'s (overwritten); weights' gradients add. */
+void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
+			 const struct bert_act *a, const nk_bert_batch *b,
+			 float *dy, float *dxin, float p, uint64_t seed);
+void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+		   float p, uint64_t seed);
+/* Row-order sums, split over columns: the same bits on any threads. */
+void bert_colsum_add(float *db, const float *d, int N, int C);
+
+#endif
