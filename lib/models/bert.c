@@ -225,11 +225,9 @@ static void layout(nk_bert_run *r, const nk_bert *m, struct carve *c)
 	const nk_bert_config *k = &m->cfg;
 	size_t N = (size_t)r->B * r->T, H = k->H, FF = k->FF, M = r->Mmax;
 	size_t TT = (size_t)r->T * r->T, BA = (size_t)r->B * k->A;
-	int drop = r->train && k->dropout > 0;
 	r->emb = take(c, N * H, 4);
 	r->emb_mean = take(c, N, 4);
 	r->emb_rstd = take(c, N, 4);
-	r->emb_mask = drop ? take(c, N * H, 4) : NULL;
 	for (int l = 0; l <= k->L; l++)
 		r->x[l] = take(c, N * H, 4);
 	for (int l = 0; l < r->nact; l++) {
@@ -241,13 +239,11 @@ static void layout(nk_bert_run *r, const nk_bert *m, struct carve *c)
 		a->mean1 = take(c, N, 4);
 		a->rstd1 = take(c, N, 4);
 		a->a1 = take(c, N * H, 4);
-		a->mask1 = drop ? take(c, N * H, 4) : NULL;
 		a->ff1 = take(c, N * FF, 4);
 		a->gel = take(c, N * FF, 4);
 		a->pre2 = take(c, N * H, 4);
 		a->mean2 = take(c, N, 4);
 		a->rstd2 = take(c, N, 4);
-		a->mask2 = drop ? take(c, N * H, 4) : NULL;
 	}
 	r->g = take(c, M * H, 4);
 	r->d1 = take(c, M * H, 4);

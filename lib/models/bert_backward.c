@@ -9,16 +9,18 @@
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
 
+#include <omp.h>
 #include <string.h>
 
-/* db (C) += sum over rows of d (N,C), each column summed in row order;
- * threads take blocks of columns. */
+/* db (C) += sum over rows of d (N,C), each column summed in row order
+ * (so any split gives the same bits); threads take ranges of columns. */
 void bert_colsum_add(float *db, const float *d, int N, int C)
 {
-	int nb = (C + 15) / 16;
-#pragma omp parallel for schedule(static) if ((double)N * C >= 1 << 18)
-	for (int k = 0; k < nb; k++) {
-		int c0 = k * 16, c1 = c0 + 16 < C ? c0 + 16 : C;
+#pragma omp parallel if (C >= 256 && (double)N * C >= 1 << 18)
+	{
+		int t = omp_get_thread_num(), nt = omp_get_num_threads();
+		int c0 = (int)((int64_t)C * t / nt) & ~15;
+		int c1 = t == nt - 1 ? C : (int)((int64_t)C * (t + 1) / nt) & ~15;
 		for (int n = 0; n < N; n++) {
 			const float *g = d + (size_t)n * C;
 			for (int c = c0; c < c1; c++)
@@ -38,14 +40,6 @@ static void linear_back(float *din, float beta, float *dw, float *db,
 	bert_colsum_add(db, dout, N, OC);
 }
 
-static void mul_mask(float *out, const float *in, const float *mask, size_t n)
-{
-	ptrdiff_t m = (ptrdiff_t)n;
-#pragma omp parallel for simd schedule(static) if (m >= 1 << 16)
-	for (ptrdiff_t i = 0; i < m; i++)
-		out[i] = in[i] * mask[i];
-}
-
 /* dy: the gradient of layer l's output (used as scratch afterwards);
  * dxin: gets the gradient of its input (overwritten). */
 void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
@@ -63,8 +57,8 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	nk_layernorm_backward(dt, dw->ln2_w, dw->ln2_b, dy, a->pre2, w->ln2_w,
 			      a->mean2, a->rstd2, N, H);
 	const float *dff2 = dt; /* dt is now d a1 through the residual */
-	if (a->mask2) {
-		mul_mask(dy, dt, a->mask2, NH);
+	if (p > 0) {
+		bert_drop(dy, dt, NH, p, bert_key(seed, l, SITE_HID2));
 		dff2 = dy;
 	}
 	linear_back(dff, 0.0f, dw->ff2_w, dw->ff2_b, dff2, a->gel, w->ff2_w, N,
@@ -77,8 +71,8 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	nk_layernorm_backward(dxin, dw->ln1_w, dw->ln1_b, dt, a->pre1, w->ln1_w,
 			      a->mean1, a->rstd1, N, H);
 	const float *dproj = dxin; /* dxin is now d x through the residual */
-	if (a->mask1) {
-		mul_mask(dy, dxin, a->mask1, NH);
+	if (p > 0) {
+		bert_drop(dy, dxin, NH, p, bert_key(seed, l, SITE_HID1));
 		dproj = dy;
 	}
 	linear_back(dt, 0.0f, dw->proj_w, dw->proj_b, dproj, a->ctx, w->proj_w,
@@ -86,7 +80,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	memset(r->dqkv, 0, 3 * NH * sizeof *r->dqkv);
 	nk_attention_backward(r->dqkv, r->ascratch, dt, a->qkv, a->att,
 			      b->lengths, b->B, b->T, H, c->A, p,
-			      p > 0 ? bert_att_seed(seed, l) : 0);
+			      p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
 	linear_back(dxin, 1.0f, dw->qkv_w, dw->qkv_b, r->dqkv, r->x[l],
 		    w->qkv_w, N, H, 3 * H);
 }
@@ -121,12 +115,12 @@ static void head_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 }
 
 static void embed_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
-			   float *dx)
+			   float *dx, float p, uint64_t seed)
 {
 	int H = m->cfg.H, T = b->T, N = b->B * T;
 	size_t NH = (size_t)N * H;
-	if (r->emb_mask)
-		mul_mask(dx, dx, r->emb_mask, NH);
+	if (p > 0)
+		bert_drop(dx, dx, NH, p, bert_key(seed, -1, SITE_EMB));
 	float *de = r->dt;
 	memset(de, 0, NH * sizeof *de);
 	nk_layernorm_backward(de, m->dln_emb_w, m->dln_emb_b, dx, r->emb,
@@ -162,5 +156,5 @@ void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		dcur = dnext;
 		dnext = t;
 	}
-	embed_backward(m, r, b, dcur);
+	embed_backward(m, r, b, dcur, p, seed);
 }

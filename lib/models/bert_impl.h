@@ -5,18 +5,16 @@
 
 #include "models/bert.h"
 
-/* What one encoder layer's backward needs; N = B*T rows.  The masks are
- * NULL without dropout (or outside training). */
+/* What one encoder layer's backward needs; N = B*T rows.  Dropout masks
+ * are not kept: dropmask.h rebuilds them from their key. */
 struct bert_act {
 	float *qkv;                 /* (N,3H) fused Q, K, V projection */
 	float *att;                 /* (B,A,T,T) probabilities */
 	float *ctx;                 /* (N,H) attention output */
 	float *pre1, *mean1, *rstd1;/* (N,H) ln1's input, (N), (N) */
 	float *a1;                  /* (N,H) ln1's output */
-	float *mask1;               /* (N,H) dropout after the projection */
 	float *ff1, *gel;           /* (N,FF) before and after GELU */
 	float *pre2, *mean2, *rstd2;/* (N,H) ln2's input */
-	float *mask2;               /* (N,H) dropout after ff2 */
 };
 
 struct nk_bert_run {
@@ -24,7 +22,7 @@ struct nk_bert_run {
 	int nact;                   /* L sets, or 1 (checkpoint or eval) */
 	size_t bytes;
 	void *block;                /* the one allocation */
-	float *emb, *emb_mean, *emb_rstd, *emb_mask; /* (N,H) ln input */
+	float *emb, *emb_mean, *emb_rstd; /* (N,H) ln input */
 	float *x[NK_BERT_MAX_LAYERS + 1]; /* (N,H) x[l] layer l's input */
 	struct bert_act act[NK_BERT_MAX_LAYERS];
 	int M;                      /* masked positions of the last batch */
@@ -39,21 +37,19 @@ struct nk_bert_run {
 	float *dg, *dh;             /* (M,H) */
 };
 
-/* Dropout streams: site s of layer l (l = -1: the embeddings) draws from
- * the generator seeded with (dropout_seed, bert_stream(l, s)). */
+/* Dropout: site s of layer l (l = -1: the embeddings) masks with the key
+ * bert_key(dropout_seed, l, s), the first draw of the generator seeded
+ * with (dropout_seed, (l + 1) * 4 + s). */
 enum { SITE_EMB, SITE_ATT, SITE_HID1, SITE_HID2 };
-static inline uint64_t bert_stream(int l, int site)
-{
-	return (uint64_t)(l + 1) * 4 + (uint64_t)site;
-}
+uint64_t bert_key(uint64_t seed, int l, int site);
+/* out (n) = in * the mask of key (p > 0); out may be in. */
+void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key);
 
 /* bert_step.c */
 int bert_check_batch(const nk_bert *m, const nk_bert_run *r,
 		     const nk_bert_batch *b, int need_labels);
 void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
 			const nk_bert_batch *b, float p, uint64_t seed);
-/* The attention-dropout seed of layer l. */
-uint64_t bert_att_seed(uint64_t seed, int l);
 void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 			struct bert_act *a, const nk_bert_batch *b, float p,
 			uint64_t seed);

@@ -6,7 +6,7 @@
 #include "core/base.h"
 #include "core/gemm.h"
 #include "nn/attention.h"
-#include "nn/dropout.h"
+#include "nn/dropmask.h"
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
@@ -58,20 +58,43 @@ int bert_check_batch(const nk_bert *m, const nk_bert_run *r,
 	return NK_OK;
 }
 
-static void add_inplace(float *y, const float *x, size_t n)
-{
-	ptrdiff_t m = (ptrdiff_t)n;
-#pragma omp parallel for simd schedule(static) if (m >= 1 << 16)
-	for (ptrdiff_t i = 0; i < m; i++)
-		y[i] += x[i];
-}
-
-static void dropout(float *x, float *mask, float p, size_t n, uint64_t seed,
-		    uint64_t stream)
+uint64_t bert_key(uint64_t seed, int l, int site)
 {
 	nk_rng rng;
-	nk_rng_seed(&rng, seed, stream);
-	nk_dropout_forward(x, mask, x, p, n, &rng);
+	nk_rng_seed(&rng, seed, (uint64_t)(l + 1) * 4 + (uint64_t)site);
+	return nk_rng_u64(&rng);
+}
+
+void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key)
+{
+	nk_dropmask dm = nk_dropmask_make(key, p);
+	enum { CHUNK = 4096 }; /* a multiple of NK_VW */
+	ptrdiff_t nc = (ptrdiff_t)((n + CHUNK - 1) / CHUNK);
+#pragma omp parallel for schedule(static) if (n >= 1 << 16)
+	for (ptrdiff_t k = 0; k < nc; k++) {
+		size_t i = (size_t)k * CHUNK, m = n - i < CHUNK ? n - i : CHUNK;
+		nk_dropmask_apply(out + i, in + i, m, &dm, i);
+	}
+}
+
+/* y (N,C) = res + dropout(y + bias): a projection's bias, the dropout
+ * after it and the residual add in one pass (p = 0: no dropout). */
+static void bias_drop_add(float *y, const float *res, const float *bias,
+			  int N, int C, float p, uint64_t key)
+{
+	nk_dropmask dm = nk_dropmask_make(key, p);
+#pragma omp parallel for schedule(static) if ((double)N * C >= 1 << 16)
+	for (int n = 0; n < N; n++) {
+		float *yr = y + (size_t)n * C;
+		const float *rr = res + (size_t)n * C;
+		for (int c = 0; c < C; c += NK_VW) {
+			int w = C - c < NK_VW ? C - c : NK_VW;
+			nk_vf v = nk_vload_n(yr + c, w) + nk_vload_n(bias + c, w);
+			if (p > 0)
+				v *= nk_dropmask_v(&dm, (uint64_t)n * C + c);
+			nk_vstore_n(yr + c, nk_vload_n(rr + c, w) + v, w);
+		}
+	}
 }
 
 /* x[0] (N,H) = dropout(layernorm(wte[ids] + wtt[types] + wpe[t])). */
@@ -91,18 +114,13 @@ void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
 	nk_layernorm_forward(r->x[0], r->emb_mean, r->emb_rstd, r->emb,
 			     m->ln_emb_w, m->ln_emb_b, N, H, m->cfg.ln_eps);
 	if (p > 0)
-		dropout(r->x[0], r->emb_mask, p, (size_t)N * H, seed,
-			bert_stream(-1, SITE_EMB));
+		bert_drop(r->x[0], r->x[0], (size_t)N * H, p,
+			  bert_key(seed, -1, SITE_EMB));
 }
 
-uint64_t bert_att_seed(uint64_t seed, int l)
-{
-	nk_rng rng;
-	nk_rng_seed(&rng, seed, bert_stream(l, SITE_ATT));
-	return nk_rng_u64(&rng);
-}
-
-/* x[l+1] = layer l (x[l]), keeping in a what backward needs. */
+/* x[l+1] = layer l (x[l]), keeping in a what backward needs.  The
+ * projections after the attention and the FF take their bias in the pass
+ * that follows them (dropout + residual, GELU). */
 void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 			struct bert_act *a, const nk_bert_batch *b, float p,
 			uint64_t seed)
@@ -110,29 +128,27 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 	const nk_bert_config *c = &m->cfg;
 	const nk_bert_layer *w = &m->layer[l];
 	int H = c->H, FF = c->FF, N = b->B * b->T;
-	size_t NH = (size_t)N * H;
 	const float *xin = r->x[l];
 	nk_linear_forward(a->qkv, xin, w->qkv_w, w->qkv_b, N, H, 3 * H);
 	nk_attention_forward(a->ctx, a->att, r->ascratch, a->qkv, b->lengths,
-			     b->B, b->T, H, c->A, p, p > 0 ? bert_att_seed(seed, l) : 0);
-	nk_linear_forward(a->pre1, a->ctx, w->proj_w, w->proj_b, N, H, H);
-	if (p > 0)
-		dropout(a->pre1, a->mask1, p, NH, seed, bert_stream(l, SITE_HID1));
-	add_inplace(a->pre1, xin, NH);
+			     b->B, b->T, H, c->A, p,
+			     p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
+	nk_sgemm(0, 1, N, H, H, 1.0f, a->ctx, H, w->proj_w, H, 0.0f, a->pre1, H);
+	bias_drop_add(a->pre1, xin, w->proj_b, N, H, p,
+		      p > 0 ? bert_key(seed, l, SITE_HID1) : 0);
 	nk_layernorm_forward(a->a1, a->mean1, a->rstd1, a->pre1, w->ln1_w,
 			     w->ln1_b, N, H, c->ln_eps);
-	nk_linear_forward(a->ff1, a->a1, w->ff1_w, w->ff1_b, N, H, FF);
-	nk_gelu_forward(a->gel, a->ff1, (size_t)N * FF, c->gelu);
-	nk_linear_forward(a->pre2, a->gel, w->ff2_w, w->ff2_b, N, FF, H);
-	if (p > 0)
-		dropout(a->pre2, a->mask2, p, NH, seed, bert_stream(l, SITE_HID2));
-	add_inplace(a->pre2, a->a1, NH);
+	nk_sgemm(0, 1, N, FF, H, 1.0f, a->a1, H, w->ff1_w, H, 0.0f, a->ff1, FF);
+	nk_gelu_bias_forward(a->gel, a->ff1, w->ff1_b, N, FF, c->gelu);
+	nk_sgemm(0, 1, N, H, FF, 1.0f, a->gel, FF, w->ff2_w, FF, 0.0f, a->pre2, H);
+	bias_drop_add(a->pre2, a->a1, w->ff2_b, N, H, p,
+		      p > 0 ? bert_key(seed, l, SITE_HID2) : 0);
 	nk_layernorm_forward(r->x[l + 1], a->mean2, a->rstd2, a->pre2, w->ln2_w,
 			     w->ln2_b, N, H, c->ln_eps);
 }
 
-/* logits (M,V) = layernorm(gelu(x[L][mpos] @ mlm_w^T + mlm_b)) @ wte^T
- * + mlm_bias. */
+/* logits (M,V) = layernorm(gelu(x[L][mpos] @ mlm_w^T + mlm_b)) @ wte^T;
+ * mlm_bias is added by the pass that reads them next (xent, add_bias). */
 void bert_head_forward(const nk_bert *m, nk_bert_run *r,
 		       const nk_bert_batch *b)
 {
@@ -146,36 +162,53 @@ void bert_head_forward(const nk_bert *m, nk_bert_run *r,
 	nk_gelu_forward(r->d1g, r->d1, (size_t)M * H, c->gelu);
 	nk_layernorm_forward(r->d2, r->hmean, r->hrstd, r->d1g, m->mlm_ln_w,
 			     m->mlm_ln_b, M, H, c->ln_eps);
-	nk_linear_forward(r->logits, r->d2, m->wte, m->mlm_bias, M, H, c->V);
+	nk_sgemm(0, 1, M, c->V, H, 1.0f, r->d2, H, m->wte, H, 0.0f, r->logits,
+		 c->V);
 }
 
-/* Cross-entropy of each row of logits (M,V) against its label: rowloss
- * gets logsumexp - logit[label]; top1/top5 count labels with fewer than
+static void add_bias(float *x, const float *bias, int M, int V)
+{
+#pragma omp parallel for schedule(static) if ((double)M * V >= 1 << 16)
+	for (int i = 0; i < M; i++) {
+		float *row = x + (size_t)i * V;
+		for (int j = 0; j < V; j++)
+			row[j] += bias[j];
+	}
+}
+
+/* Adds bias (V) to each row of logits (M,V), then the cross-entropy of
+ * each row against its label: rowloss gets logsumexp - logit[label]; top1/top5 count labels with fewer than
  * 1 / 5 strictly greater logits.  With grad, the logits are replaced by
  * scale * (softmax - onehot). */
-static double xent(float *logits, double *rowloss, const uint32_t *labels,
-		   int M, int V, float scale, int grad, int *top1, int *top5)
+static double xent(float *logits, const float *bias, double *rowloss,
+		   const uint32_t *labels, int M, int V, float scale, int grad,
+		   int *top1, int *top5)
 {
 	int t1 = 0, t5 = 0;
 #pragma omp parallel for schedule(static) reduction(+ : t1, t5) \
 	if ((double)M * V >= 1 << 16)
 	for (int i = 0; i < M; i++) {
 		float *x = logits + (size_t)i * V;
-		float xl = x[labels[i]];
-		nk_vf mv = nk_vsplat(-INFINITY);
+		float xl = x[labels[i]] + bias[labels[i]];
+		nk_vf mv = nk_vsplat(-INFINITY), gt = {0};
 		int j;
 		for (j = 0; j + NK_VW <= V; j += NK_VW) {
-			nk_vf v = nk_vload(x + j);
+			nk_vf v = nk_vload(x + j) + nk_vload(bias + j);
+			nk_vstore(x + j, v);
 			mv = nk_vsel(v > mv, v, mv);
+			gt = nk_vsel(v > xl, gt + 1.0f, gt);
 		}
 		float mx = -INFINITY;
-		for (int k = 0; k < NK_VW; k++)
-			mx = mv[k] > mx ? mv[k] : mx;
-		for (; j < V; j++)
-			mx = x[j] > mx ? x[j] : mx;
 		int greater = 0;
-		for (j = 0; j < V; j++)
+		for (int k = 0; k < NK_VW; k++) {
+			mx = mv[k] > mx ? mv[k] : mx;
+			greater += (int)gt[k];
+		}
+		for (; j < V; j++) {
+			x[j] += bias[j];
+			mx = x[j] > mx ? x[j] : mx;
 			greater += x[j] > xl;
+		}
 		t1 += greater < 1;
 		t5 += greater < 5;
 		nk_vf sv = {0};
@@ -238,8 +271,8 @@ double nk_bert_train_step(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		return 0.0;
 	float p = m->cfg.dropout;
 	forward(m, r, b, p, dropout_seed);
-	double loss = xent(r->logits, r->rowloss, b->mlabel, b->M, m->cfg.V,
-			   1.0f / b->M, 1, correct, NULL) / b->M;
+	double loss = xent(r->logits, m->mlm_bias, r->rowloss, b->mlabel, b->M,
+			   m->cfg.V, 1.0f / b->M, 1, correct, NULL) / b->M;
 	bert_backward(m, r, b, p, dropout_seed);
 	return loss;
 }
@@ -254,8 +287,12 @@ double nk_bert_forward(const nk_bert *m, nk_bert_run *r,
 	if (bert_check_batch(m, r, b, 0))
 		return NAN;
 	forward(m, r, b, 0.0f, 0);
-	if (!b->mlabel || b->M == 0)
+	if (b->M == 0)
 		return 0.0;
-	return xent(r->logits, r->rowloss, b->mlabel, b->M, m->cfg.V, 1.0f, 0,
-		    top1, top5);
+	if (!b->mlabel) {
+		add_bias(r->logits, m->mlm_bias, b->M, m->cfg.V);
+		return 0.0;
+	}
+	return xent(r->logits, m->mlm_bias, r->rowloss, b->mlabel, b->M,
+		    m->cfg.V, 1.0f, 0, top1, top5);
 }

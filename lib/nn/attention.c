@@ -1,6 +1,9 @@
 /* attention.c - scaled dot-product self-attention over A heads with a key
  * padding mask and dropout on the probabilities.
  *
+ * The dropout mask of P's element (b, a, i, j) is dropmask.h's hash of
+ * ((b*A + a)*T + i)*T + j under the key `seed`.
+ *
  * Each (row, head) pair is an independent task of four small products
  * (T x T x D); the tasks are shared among threads and each product runs
  * through nk_sgemm on its own thread (the strides of qkv pick a head's
@@ -8,29 +11,13 @@
  * it, so results do not depend on the thread count.
  */
 #include "nn/attention.h"
+#include "nn/dropmask.h"
 #include "nn/vmath.h"
 #include "core/gemm.h"
 #include "core/rng.h"
 
 #include <math.h>
 #include <string.h>
-
-/* The dropout mask of one row of P: a stream per (b, a, i), 24 bits per
- * element, kept when the draw is >= p. */
-static void drop_row(float *dst, const float *src, int n, float p,
-		     float keep, uint64_t seed, uint64_t stream)
-{
-	nk_rng r;
-	nk_rng_seed(&r, seed, stream);
-	for (int j = 0; j < n; j += 2) {
-		uint64_t u = nk_rng_u64(&r);
-		float f0 = (float)(u >> 40) * 0x1p-24f;
-		float f1 = (float)((u >> 16) & 0xffffff) * 0x1p-24f;
-		dst[j] = f0 >= p ? src[j] * keep : 0.0f;
-		if (j + 1 < n)
-			dst[j + 1] = f1 >= p ? src[j + 1] * keep : 0.0f;
-	}
-}
 
 /* p[0..n) = softmax(p[0..n)) in place, vectorized; max first so exp never
  * overflows, the sum in float lanes then added in a fixed order. */
@@ -71,7 +58,7 @@ void nk_attention_forward(float *out, float *att, float *scratch,
 {
 	int D = H / A, ld = 3 * H;
 	float scale = 1.0f / sqrtf((float)D);
-	float keep = p > 0 ? 1.0f / (1.0f - p) : 1.0f;
+	nk_dropmask dm = nk_dropmask_make(seed, p);
 	size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(dynamic, 1) if (B * A > 1)
 	for (int ba = 0; ba < B * A; ba++) {
@@ -94,9 +81,9 @@ void nk_attention_forward(float *out, float *att, float *scratch,
 		if (p > 0) {
 			float *S = scratch + (size_t)ba * TT;
 			for (int i = 0; i < n; i++)
-				drop_row(S + (size_t)i * T, P + (size_t)i * T,
-					 n, p, keep, seed,
-					 (uint64_t)ba * T + (uint64_t)i);
+				nk_dropmask_apply(S + (size_t)i * T,
+						  P + (size_t)i * T, (size_t)n, &dm,
+						  ((uint64_t)ba * T + i) * T);
 			Pd = S;
 		}
 		nk_sgemm(0, 0, n, D, n, 1.0f, Pd, T, v, ld, 0.0f, o, H);
@@ -116,7 +103,7 @@ void nk_attention_backward(float *dqkv, float *scratch, const float *dout,
 {
 	int D = H / A, ld = 3 * H;
 	float scale = 1.0f / sqrtf((float)D);
-	float keep = p > 0 ? 1.0f / (1.0f - p) : 1.0f;
+	nk_dropmask dm = nk_dropmask_make(seed, p);
 	size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(dynamic, 1) if (B * A > 1)
 	for (int ba = 0; ba < B * A; ba++) {
@@ -130,9 +117,9 @@ void nk_attention_backward(float *dqkv, float *scratch, const float *dout,
 		if (p > 0) {
 			/* Pd into S for dV, then S is reused for dP. */
 			for (int i = 0; i < n; i++)
-				drop_row(S + (size_t)i * T, P + (size_t)i * T,
-					 n, p, keep, seed,
-					 (uint64_t)ba * T + (uint64_t)i);
+				nk_dropmask_apply(S + (size_t)i * T,
+						  P + (size_t)i * T, (size_t)n, &dm,
+						  ((uint64_t)ba * T + i) * T);
 			nk_sgemm(1, 0, n, D, n, 1.0f, S, T, dO, H, 1.0f, dv, ld);
 		} else {
 			nk_sgemm(1, 0, n, D, n, 1.0f, P, T, dO, H, 1.0f, dv, ld);
@@ -141,11 +128,9 @@ void nk_attention_backward(float *dqkv, float *scratch, const float *dout,
 		for (int i = 0; i < n; i++) {
 			float *s = S + (size_t)i * T;
 			const float *pr = P + (size_t)i * T;
-			if (p > 0) {
-				/* The mask again: keep * [draw >= p]. */
-				drop_row(s, s, n, p, keep, seed,
-					 (uint64_t)ba * T + (uint64_t)i);
-			}
+			if (p > 0) /* dP = dPd * mask */
+				nk_dropmask_apply(s, s, (size_t)n, &dm,
+						  ((uint64_t)ba * T + i) * T);
 			float dot = 0;
 			for (int j = 0; j < n; j++)
 				dot += s[j] * pr[j];

@@ -14,8 +14,8 @@
  *   P = softmax(Q K^T / sqrt(D) + mask)       att (B,A,T,T), saved
  *   out = dropout(P) V                         out (B,T,H)
  *
- * Attention-probability dropout draws its mask from `seed` alone (a
- * stream per row of P), so backward, or a checkpointed recompute, sees
+ * Attention-probability dropout draws its mask from `seed` alone
+ * (dropmask.h's hash of the element's index in att), so backward, or a checkpointed recompute, sees
  * the same mask from the same seed without storing it.
  */
 #ifndef NK_NN_ATTENTION_H

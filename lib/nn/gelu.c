@@ -85,3 +85,18 @@ void nk_gelu_backward(float *din, const float *dout, const float *in,
 		nk_vstore_n(din + i, g, w);
 	}
 }
+
+void nk_gelu_bias_forward(float *out, float *pre, const float *bias, int N,
+			  int C, int kind)
+{
+#pragma omp parallel for schedule(static) if ((double)N * C >= 1 << 16)
+	for (int n = 0; n < N; n++) {
+		float *x = pre + (size_t)n * C, *y = out + (size_t)n * C;
+		for (int c = 0; c < C; c += NK_VW) {
+			int w = C - c < NK_VW ? C - c : NK_VW;
+			nk_vf v = nk_vload_n(x + c, w) + nk_vload_n(bias + c, w);
+			nk_vstore_n(x + c, v, w);
+			nk_vstore_n(y + c, vgelu(v, kind), w);
+		}
+	}
+}

@@ -20,6 +20,10 @@ enum nk_gelu_kind { NK_GELU_ERF, NK_GELU_TANH };
 
 /* out (n) = gelu(in); out may be in. */
 void nk_gelu_forward(float *out, const float *in, size_t n, int kind);
+/* pre (N,C) += bias (C), then out (N,C) = gelu(pre): a linear layer's
+ * bias and the activation in one pass (the GEMM wrote pre without it). */
+void nk_gelu_bias_forward(float *out, float *pre, const float *bias, int N,
+			  int C, int kind);
 /* din (n) += dout * gelu'(in).  din may be dout: then din is overwritten
  * with dout * gelu'(in) (there is nothing else to add to). */
 void nk_gelu_backward(float *din, const float *dout, const float *in,
