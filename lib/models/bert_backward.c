@@ -29,6 +29,17 @@ void bert_colsum_add(float *db, const float *d, int N, int C)
 	}
 }
 
+void bert_zero(float *x, size_t n)
+{
+	enum { CHUNK = 1 << 14 };
+	ptrdiff_t nc = (ptrdiff_t)((n + CHUNK - 1) / CHUNK);
+#pragma omp parallel for schedule(static) if (n >= 1 << 18)
+	for (ptrdiff_t k = 0; k < nc; k++) {
+		size_t i = (size_t)k * CHUNK;
+		memset(x + i, 0, (n - i < CHUNK ? n - i : CHUNK) * sizeof *x);
+	}
+}
+
 /* din (N,IC) = beta * din + dout @ w;  dw += dout^T @ in;  db += colsum. */
 static void linear_back(float *din, float beta, float *dw, float *db,
 			const float *dout, const float *in, const float *w,
@@ -53,7 +64,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	size_t NH = (size_t)N * H;
 	float *dt = r->dt, *dff = r->dff;
 
-	memset(dt, 0, NH * sizeof *dt);
+	bert_zero(dt, NH);
 	nk_layernorm_backward(dt, dw->ln2_w, dw->ln2_b, dy, a->pre2, w->ln2_w,
 			      a->mean2, a->rstd2, N, H);
 	const float *dff2 = dt; /* dt is now d a1 through the residual */
@@ -67,7 +78,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	linear_back(dt, 1.0f, dw->ff1_w, dw->ff1_b, dff, a->a1, w->ff1_w, N, H,
 		    FF);
 
-	memset(dxin, 0, NH * sizeof *dxin);
+	bert_zero(dxin, NH);
 	nk_layernorm_backward(dxin, dw->ln1_w, dw->ln1_b, dt, a->pre1, w->ln1_w,
 			      a->mean1, a->rstd1, N, H);
 	const float *dproj = dxin; /* dxin is now d x through the residual */
@@ -77,7 +88,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	}
 	linear_back(dt, 0.0f, dw->proj_w, dw->proj_b, dproj, a->ctx, w->proj_w,
 		    N, H, H);
-	memset(r->dqkv, 0, 3 * NH * sizeof *r->dqkv);
+	bert_zero(r->dqkv, 3 * NH);
 	nk_attention_backward(r->dqkv, r->ascratch, dt, a->qkv, a->att,
 			      b->lengths, b->B, b->T, H, c->A, p,
 			      p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
@@ -105,7 +116,7 @@ static void head_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		    H, H);
 	/* Scatter-add the gathered rows back, in order (a position listed
 	 * twice accumulates). */
-	memset(dx, 0, (size_t)N * H * sizeof *dx);
+	bert_zero(dx, (size_t)N * H);
 	for (int i = 0; i < M; i++) {
 		float *d = dx + (size_t)b->mpos[i] * H;
 		const float *g = r->dh + (size_t)i * H;
@@ -122,18 +133,26 @@ static void embed_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 	if (p > 0)
 		bert_drop(dx, dx, NH, p, bert_key(seed, -1, SITE_EMB));
 	float *de = r->dt;
-	memset(de, 0, NH * sizeof *de);
+	bert_zero(de, NH);
 	nk_layernorm_backward(de, m->dln_emb_w, m->dln_emb_b, dx, r->emb,
 			      m->ln_emb_w, r->emb_mean, r->emb_rstd, N, H);
-	for (int n = 0; n < N; n++) {
-		const float *g = de + (size_t)n * H;
-		float *w = m->dwte + (size_t)b->ids[n] * H;
-		float *tt = m->dwtt + (size_t)(b->types ? b->types[n] : 0) * H;
-		float *pp = m->dwpe + (size_t)(n % T) * H;
-		for (int k = 0; k < H; k++) {
-			w[k] += g[k];
-			tt[k] += g[k];
-			pp[k] += g[k];
+	/* Scatter-adds into rows that repeat: threads split the columns,
+	 * and every element still sums its rows in order n = 0..N-1. */
+#pragma omp parallel if ((double)N * H >= 1 << 16 && H >= 32)
+	{
+		int t = omp_get_thread_num(), nt = omp_get_num_threads();
+		int c0 = (int)((int64_t)H * t / nt) & ~15;
+		int c1 = t == nt - 1 ? H : (int)((int64_t)H * (t + 1) / nt) & ~15;
+		for (int n = 0; n < N; n++) {
+			const float *g = de + (size_t)n * H;
+			float *w = m->dwte + (size_t)b->ids[n] * H;
+			float *tt = m->dwtt + (size_t)(b->types ? b->types[n] : 0) * H;
+			float *pp = m->dwpe + (size_t)(n % T) * H;
+			for (int k = c0; k < c1; k++) {
+				w[k] += g[k];
+				tt[k] += g[k];
+				pp[k] += g[k];
+			}
 		}
 	}
 }

@@ -63,6 +63,8 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 			 float *dy, float *dxin, float p, uint64_t seed);
 void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		   float p, uint64_t seed);
+/* x (n) = 0, shared among threads. */
+void bert_zero(float *x, size_t n);
 /* Row-order sums, split over columns: the same bits on any threads. */
 void bert_colsum_add(float *db, const float *d, int N, int C);
 

@@ -257,7 +257,7 @@ static void forward(const nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 double nk_bert_train_step(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 			  uint64_t dropout_seed, int *correct)
 {
-	nk_params_zero_grad(&m->p);
+	bert_zero(m->p.grads, m->p.numel);
 	if (correct)
 		*correct = 0;
 	if (!r->train) {

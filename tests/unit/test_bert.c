@@ -15,6 +15,7 @@
 #include "models/bert.h"
 #include "models/bert_impl.h"
 #include "nn/attention.h"
+#include "nn/dropmask.h"
 #include "nn/gelu.h"
 #include "nn/linear.h"
 
@@ -395,6 +396,66 @@ TEST(bert_padding)
 	nk_bert_free(&m);
 }
 
+/* The same bits on one thread and on three (a bigger batch, so that the
+ * GEMMs and the elementwise passes do split). */
+TEST(bert_threads)
+{
+	enum { B = 10, T = 64, M = 200 };
+	nk_bert m;
+	nk_bert_config c = small(0.1f);
+	c.H = 128, c.FF = 256, c.A = 4, c.P = 64, c.V = 1400;
+	CHECK(make_model(&m, &c, 13, 0.05f) == 0);
+	nk_rng r;
+	nk_rng_seed(&r, 14, 0);
+	struct batch s;
+	make_batch(&s, &r, B, T, M, c.V);
+	nk_bert_run *run = nk_bert_run_new(&m, B, T, M, 0, 1);
+	int saved = omp_get_max_threads();
+	omp_set_num_threads(1);
+	double l1 = nk_bert_train_step(&m, run, &s.b, 77, NULL);
+	float *g1 = malloc(m.p.numel * 4);
+	memcpy(g1, m.p.grads, m.p.numel * 4);
+	omp_set_num_threads(3);
+	double l3 = nk_bert_train_step(&m, run, &s.b, 77, NULL);
+	omp_set_num_threads(saved);
+	CHECK(l1 == l3);
+	CHECK(memcmp(g1, m.p.grads, m.p.numel * 4) == 0);
+	free(g1);
+	free_batch(&s);
+	nk_bert_run_free(run);
+	nk_bert_free(&m);
+}
+
+/* Dropout masks keep 1 - p of the elements (binomial bounds), scale
+ * them by 1/(1-p), and do not repeat between keys or neighbours. */
+TEST(dropmask)
+{
+	enum { N = 1 << 20 };
+	static float x[N], y[N];
+	for (int i = 0; i < N; i++)
+		x[i] = 1.0f;
+	float p = 0.1f;
+	nk_dropmask d = nk_dropmask_make(0x1234567890abcdefULL, p);
+	nk_dropmask_apply(y, x, N, &d, (1ULL << 32) - 1000); /* over the carry */
+	double kept = 0, same = 0;
+	for (int i = 0; i < N; i++) {
+		CHECK(y[i] == 0 || fabsf(y[i] - 1 / 0.9f) < 1e-6f);
+		kept += y[i] != 0;
+		same += i && (y[i] != 0) == (y[i - 1] != 0);
+	}
+	double sd = sqrt(N * p * (1 - p));
+	CHECK_MSG(fabs(kept - N * (1 - p)) < 5 * sd, "kept %g of %d", kept, N);
+	/* neighbours agree as often as independent draws would */
+	double pe = p * p + (1 - p) * (1 - p);
+	CHECK(fabs(same - (N - 1) * pe) < 5 * sqrt(N * pe * (1 - pe)));
+	nk_dropmask d2 = nk_dropmask_make(0x1234567890abcdeeULL, p);
+	nk_dropmask_apply(x, x, N, &d2, (1ULL << 32) - 1000);
+	double agree = 0;
+	for (int i = 0; i < N; i++)
+		agree += (x[i] != 0) == (y[i] != 0);
+	CHECK(fabs(agree - N * pe) < 5 * sqrt(N * pe * (1 - pe)));
+}
+
 /* ---- data for the PyTorch comparison (tests/t_bert_torch.sh) ------------ */
 
 static int32_t *to_i32(const void *src, size_t n, int u8)
@@ -630,5 +691,7 @@ int main(int argc, char **argv)
 	RUN(bert_fd);
 	RUN(bert_checkpoint);
 	RUN(bert_padding);
+	RUN(bert_threads);
+	RUN(dropmask);
 	return nk_test_exit();
 }
