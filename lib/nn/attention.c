@@ -60,7 +60,7 @@ void nk_attention_forward(float *out, float *att, float *scratch,
 	float scale = 1.0f / sqrtf((float)D);
 	nk_dropmask dm = nk_dropmask_make(seed, p);
 	size_t TT = (size_t)T * T;
-#pragma omp parallel for schedule(dynamic, 1) if (B * A > 1)
+#pragma omp parallel for schedule(dynamic, 1) if ((double)B * T * T * H >= 1 << 20)
 	for (int ba = 0; ba < B * A; ba++) {
 		int b = ba / A, a = ba % A, n = lengths[b];
 		const float *q = qkv + (size_t)b * T * ld + (size_t)a * D;
@@ -105,7 +105,7 @@ void nk_attention_backward(float *dqkv, float *scratch, const float *dout,
 	float scale = 1.0f / sqrtf((float)D);
 	nk_dropmask dm = nk_dropmask_make(seed, p);
 	size_t TT = (size_t)T * T;
-#pragma omp parallel for schedule(dynamic, 1) if (B * A > 1)
+#pragma omp parallel for schedule(dynamic, 1) if ((double)B * T * T * H >= 1 << 20)
 	for (int ba = 0; ba < B * A; ba++) {
 		int b = ba / A, a = ba % A, n = lengths[b];
 		size_t off = (size_t)b * T * ld + (size_t)a * D;
