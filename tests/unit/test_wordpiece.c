@@ -387,18 +387,24 @@ static int drive(int argc, char **argv)
 	} else if (!strcmp(argv[1], "decode") && argc == 3) {
 		if (nk_wp_load(&wp, argv[2]))
 			goto err;
-		char line[1 << 16];
-		uint32_t ids[1 << 14];
-		while (fgets(line, sizeof line, stdin)) {
+		char *line = NULL;
+		size_t cap = 0, idcap = 0;
+		uint32_t *ids = NULL;
+		while (getline(&line, &cap, stdin) > 0) {
 			size_t n = 0;
-			for (char *t = strtok(line, " \n"); t && n < 1 << 14; t = strtok(NULL, " \n"))
+			for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n")) {
+				if (n == idcap)
+					ids = realloc(ids, (idcap = idcap * 2 + 64) * sizeof *ids);
 				ids[n++] = (uint32_t)strtoul(t, NULL, 10);
+			}
 			char *s;
 			if (nk_wp_decode(wp, ids, n, 0, &s, NULL))
 				goto err;
 			puts(s);
 			free(s);
 		}
+		free(line);
+		free(ids);
 	} else if (!strcmp(argv[1], "train") && argc == 7) {
 		size_t n;
 		char *text = slurp(argv[5], &n), *v;
