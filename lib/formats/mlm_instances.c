@@ -319,22 +319,25 @@ int nk_mlmr_finish(nk_mlm_reader *r, nk_mlm_instance *in, uint32_t n,
 	in->is_random_next = rnext;
 	memset(r->types, 0, na);
 	memset(r->types + na, 1, n - na);
+	/* items are counted from 1 in messages, as lines and columns are */
 	for (uint32_t k = 0; k < nm; k++) {
 		if (in->mpos[k] >= n)
-			return nk_mlmr_fail(r, NK_ERANGE, "%s masked position %u beyond "
-				    "the instance's %u tokens", where,
-				    in->mpos[k], n);
+			return nk_mlmr_fail(r, NK_ERANGE,
+				"%s masked position %u is %u, beyond the "
+				"instance's %u tokens", where, k + 1,
+				in->mpos[k], n);
 		if (k && in->mpos[k] <= in->mpos[k - 1])
-			return nk_mlmr_fail(r, NK_EFORMAT, "%s masked positions not "
-				    "ascending (%u after %u)", where,
-				    in->mpos[k], in->mpos[k - 1]);
+			return nk_mlmr_fail(r, NK_EFORMAT,
+				"%s masked positions not ascending (%u after "
+				"%u)", where, in->mpos[k], in->mpos[k - 1]);
 	}
 	for (uint32_t i = 0; r->V && i < n + nm; i++) {
 		uint32_t v = i < n ? in->ids[i] : in->mlabel[i - n];
 		if (v >= r->V)
-			return nk_mlmr_fail(r, NK_ERANGE, "%s %s %u out of range for "
-				    "vocabulary size %u", where,
-				    i < n ? "token id" : "label", v, r->V);
+			return nk_mlmr_fail(r, NK_ERANGE,
+				"%s %s %u (id %u) out of range for vocabulary "
+				"size %u", where, i < n ? "token" : "label",
+				i < n ? i + 1 : i - n + 1, v, r->V);
 	}
 	r->count++;
 	return 1;
@@ -366,23 +369,26 @@ static int bin_header(nk_mlm_reader *r)
 	const unsigned char *h = r->buf + r->p;
 	size_t m = have < 4 ? (size_t)have : 4;
 	if (memcmp(h, NK_MLM_MAGIC, m) != 0 || (have < 4 && r->headers > 0))
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s: unexpected data at byte offset "
-			    "%llu after the end record (expected the end of "
-			    "input or another \"NKMI\" header)", r->name, off);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s: unexpected data at byte offset %llu after the end "
+			"record (expected the end of input or another \"NKMI\" "
+			"header)", r->name, off);
 	if (have < NK_MLM_HEADER_SIZE)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s: truncated header at byte offset "
-			    "%llu: %zd of %d bytes", r->name, off, have,
-			    NK_MLM_HEADER_SIZE);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s: truncated header at byte offset %llu: %zd of %d "
+			"bytes", r->name, off, have, NK_MLM_HEADER_SIZE);
 	unsigned version = nk_load_u16le(h + 4);
 	if (version != NK_MLM_VERSION)
-		return nk_mlmr_fail(r, NK_EVERSION, "%s: instance stream version %u at "
-			    "byte offset %llu; this nnkit reads version %d (a "
-			    "newer nnkit wrote it: upgrade, or write the text "
-			    "form)", r->name, version, off, NK_MLM_VERSION);
+		return nk_mlmr_fail(r, NK_EVERSION,
+			"%s: instance stream version %u at byte offset %llu; "
+			"this nnkit reads version %d (a newer nnkit wrote it: "
+			"upgrade, or write the text form)", r->name, version,
+			off, NK_MLM_VERSION);
 	if (nk_load_u16le(h + 6) || nk_load_u32le(h + 8) ||
 	    nk_load_u32le(h + 12))
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s: header at byte offset %llu: "
-			    "reserved fields are not 0", r->name, off);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s: header at byte offset %llu: reserved fields are "
+			"not 0", r->name, off);
 	r->crc = (uint32_t)crc32(0, Z_NULL, 0);
 	consume(r, NK_MLM_HEADER_SIZE);
 	r->nrec = 0;
@@ -398,22 +404,22 @@ static int bin_end(nk_mlm_reader *r)
 	if (have < 0)
 		return nk_mlmr_fail_lower(r, NK_EIO);
 	if (have < NK_MLM_END_SIZE)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s: truncated end record at byte "
-			    "offset %llu: %zd of %d bytes", r->name, off, have,
-			    NK_MLM_END_SIZE);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s: truncated end record at byte offset %llu: %zd of "
+			"%d bytes", r->name, off, have, NK_MLM_END_SIZE);
 	const unsigned char *e = r->buf + r->p;
 	uint64_t nrec = nk_load_u64le(e + 4);
 	uint32_t crc = nk_load_u32le(e + 12);
 	if (nrec != r->nrec)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s: end record at byte offset %llu "
-			    "counts %llu instances, the stream has %llu",
-			    r->name, off, (unsigned long long)nrec,
-			    (unsigned long long)r->nrec);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s: end record at byte offset %llu counts %llu "
+			"instances, the stream has %llu", r->name, off,
+			(unsigned long long)nrec, (unsigned long long)r->nrec);
 	if (crc != r->crc)
-		return nk_mlmr_fail(r, NK_ECHECKSUM, "%s: checksum mismatch in the end "
-			    "record at byte offset %llu: stored 0x%08x, "
-			    "computed 0x%08x", r->name, off, (unsigned)crc,
-			    (unsigned)r->crc);
+		return nk_mlmr_fail(r, NK_ECHECKSUM,
+			"%s: checksum mismatch in the end record at byte "
+			"offset %llu: stored 0x%08x, computed 0x%08x", r->name,
+			off, (unsigned)crc, (unsigned)r->crc);
 	r->p += NK_MLM_END_SIZE;
 	r->need_header = 1;
 	return 0;
@@ -435,9 +441,10 @@ static int bin_next(nk_mlm_reader *r, nk_mlm_instance *in)
 			return nk_mlmr_fail_lower(r, NK_EIO);
 		off = off_here(r);
 		if (have == 0)
-			return nk_mlmr_fail(r, NK_EFORMAT, "%s: truncated stream at byte "
-				    "offset %llu: no end record (the writer "
-				    "stopped before finishing)", r->name, off);
+			return nk_mlmr_fail(r, NK_EFORMAT,
+				"%s: truncated stream at byte offset %llu: no "
+				"end record (the writer stopped before "
+				"finishing)", r->name, off);
 		if (have < 4)
 			goto truncated;
 		if (nk_load_u32le(r->buf + r->p) != NK_MLM_END_MARK)
@@ -458,17 +465,18 @@ static int bin_next(nk_mlm_reader *r, nk_mlm_instance *in)
 	snprintf(where, sizeof where, "%s: record at byte offset %llu:",
 		 r->name, off);
 	if (n < 1 || n > nk_mlmr_tmax(r))
-		return nk_mlmr_fail(r, NK_ERANGE, "%s %u tokens (allowed: 1 to %u)",
-			    where, n, nk_mlmr_tmax(r));
+		return nk_mlmr_fail(r, NK_ERANGE,
+			"%s %u tokens (allowed: 1 to %u)", where, n,
+			nk_mlmr_tmax(r));
 	if (na > n)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s %u type-0 tokens of %u", where,
-			    na, n);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s %u type-0 tokens of %u", where, na, n);
 	if (nm > n)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s %u masked positions in %u "
-			    "tokens", where, nm, n);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s %u masked positions in %u tokens", where, nm, n);
 	if (flags & ~NK_MLM_FLAG_RANDOM_NEXT)
-		return nk_mlmr_fail(r, NK_EFORMAT, "%s unknown flags 0x%08x", where,
-			    (unsigned)flags);
+		return nk_mlmr_fail(r, NK_EFORMAT,
+			"%s unknown flags 0x%08x", where, (unsigned)flags);
 	size_t words = (size_t)n + 2 * (size_t)nm;
 	have = nk_mlmr_fill(r, NK_MLM_REC_SIZE + 4 * words);
 	if (have < 0)
@@ -484,9 +492,9 @@ static int bin_next(nk_mlm_reader *r, nk_mlm_instance *in)
 	r->nrec++;
 	return nk_mlmr_finish(r, in, n, na, nm, flags & 1, where);
 truncated:
-	return nk_mlmr_fail(r, NK_EFORMAT, "%s: truncated record at byte offset %llu: "
-		    "%zd bytes left (the writer stopped before finishing)",
-		    r->name, off, have);
+	return nk_mlmr_fail(r, NK_EFORMAT,
+		"%s: truncated record at byte offset %llu: %zd bytes left (the "
+		"writer stopped before finishing)", r->name, off, have);
 }
 
 int nk_mlm_reader_next(nk_mlm_reader *r, nk_mlm_instance *in)

@@ -22,8 +22,8 @@ typedef struct cursor {
 
 static int bad(cursor *c, int code, const char *what)
 {
-	return nk_mlmr_fail(c->r, code, "%s:%llu:%zu: %s", c->r->name, c->line,
-			    c->i + 1, what);
+	return nk_mlmr_fail(c->r, code,
+		"%s:%llu:%zu: %s", c->r->name, c->line, c->i + 1, what);
 }
 
 /* "expected X, found 'c'" at the cursor. */
@@ -176,10 +176,10 @@ int nk_mlmr_text_next(nk_mlm_reader *r, nk_mlm_instance *in)
 			break;
 		}
 		if (have > LINE_MAX_BYTES)
-			return nk_mlmr_fail(r, NK_ERANGE, "%s:%llu: line longer "
-					    "than %zu bytes", r->name,
-					    (unsigned long long)r->count + 1,
-					    (size_t)LINE_MAX_BYTES);
+			return nk_mlmr_fail(r, NK_ERANGE,
+				"%s:%llu: line longer than %zu bytes", r->name,
+				(unsigned long long)r->count + 1,
+				(size_t)LINE_MAX_BYTES);
 		scan = have;
 		if (nk_mlmr_fill(r, have + 1) < 0)
 			return nk_mlmr_fail_lower(r, NK_EIO);
