@@ -633,6 +633,42 @@ TEST(stream_roundtrip)
 	nk_mlm_set_free(&s);
 }
 
+/* The example of nnkit-mlm(5), its bytes and CRC made by Python's zlib. */
+TEST(stream_bytes)
+{
+	static const unsigned char want[80] = {
+		0x4e, 0x4b, 0x4d, 0x49, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		6, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+		2, 0, 0, 0, 7, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0,
+		9, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0,
+		0x21, 0x1a, 0x3f, 0x21,
+	};
+	uint32_t ids[6] = {2, 7, 4, 3, 9, 3}, pos = 2, label = 258;
+	uint8_t types[6] = {0, 0, 0, 0, 1, 1};
+	nk_mlm_instance in = {6, ids, types, 1, &pos, &label, 0};
+	nk_mlm_set s = {&in, 1, 1};
+	size_t size;
+	char *buf = write_mem(&s, 1, &size);
+	CHECK(size == 80 && !memcmp(buf, want, 80));
+	free(buf);
+	buf = write_mem(&s, 0, &size);
+	const char *line = "0\t4\t2 7 4 3 9 3\t2\t258\n";
+	CHECK(size == strlen(line) && !memcmp(buf, line, size));
+	free(buf);
+	nk_mlm_set back = {0};
+	CHECK(read_mem(want, 80, 259, 6, &back) == 0);
+	CHECK(back.n == 1 && same_instance(&back.inst[0], &in));
+	nk_mlm_set_free(&back);
+	CHECK(read_mem(want, 80, 258, 6, &back) == -NK_ERANGE);
+	CHECK(strstr(nk_last_error(), "t: record at byte offset 16: label 1 "
+		     "(id 258) out of range") != NULL);
+	nk_mlm_set_free(&back);
+	CHECK(read_mem(want, 80, 259, 5, &back) == -NK_ERANGE);
+	CHECK(strstr(nk_last_error(), "6 tokens (allowed: 1 to 5)") != NULL);
+	nk_mlm_set_free(&back);
+}
+
 TEST(truncated_binary)
 {
 	nk_mlm_set s = {0};
@@ -744,6 +780,7 @@ int main(void)
 	RUN(whole_word);
 	RUN(determinism_and_dupes);
 	RUN(stream_roundtrip);
+	RUN(stream_bytes);
 	RUN(truncated_binary);
 	RUN(bad_text);
 	return nk_test_exit();
