@@ -288,6 +288,88 @@ TEST(pairs_structure)
 	nk_mlm_corpus_free(&c);
 }
 
+/* The statistics of Google's algorithm itself: scripts/mlm-google-stats.py
+ * runs create_pretraining_data.py's create_instances_from_document (and
+ * our one-segment variant of it) with Python's random over this corpus,
+ * 400 seeds; its means and standard deviations per build are below.  Our
+ * builds, 40 seeds, must agree within 5 standard errors. */
+static void lcg_corpus(nk_mlm_corpus *c)
+{
+	uint64_t x = 12345;
+	uint32_t s[200];
+#define R() (x = x * 6364136223846793005ull + 1442695040888963407ull, x >> 33)
+	for (int d = 0; d < 400; d++) {
+		uint64_t ns = 1 + R() % 25;
+		for (uint64_t j = 0; j < ns; j++) {
+			uint64_t n = 1 + R() % 50;
+			if (R() % 10 == 0)
+				n = 60 + R() % 100;
+			for (uint64_t k = 0; k < n; k++)
+				s[k] = (uint32_t)(FIRST + R() % 1000);
+			nk_mlm_corpus_add(c, s, n);
+		}
+		nk_mlm_corpus_add(c, NULL, 0);
+	}
+#undef R
+}
+
+TEST(google_reference)
+{
+	static const double py[2][5][2] = {
+		/* one segment: instances, mean n, n == T, mean na, random */
+		{{2296.8875, 27.504656}, {58.288529, 0.508162},
+		 {0.794106, 0.017109}, {58.288529, 0.508162}, {0, 0}},
+		/* pairs */
+		{{3040.1125, 34.953529}, {61.917617, 0.206758},
+		 {0.881644, 0.010174}, {30.163801, 0.183076},
+		 {0.621988, 0.010374}},
+	};
+	static const char *name[5] = {"instances", "mean n", "n == T",
+				      "mean na", "random next"};
+	enum { RUNS = 40, T = 64 };
+	nk_mlm_corpus c = {0};
+	lcg_corpus(&c);
+	CHECK(c.nids == 186811 && c.nsent == 5415);
+	for (int pairs = 0; pairs < 2; pairs++) {
+		double sum[5] = {0};
+		for (int run = 0; run < RUNS; run++) {
+			nk_mlm_config cfg;
+			config(&cfg, FIRST + 1000);
+			cfg.T = T;
+			cfg.pairs = pairs;
+			cfg.no_mask = 1;
+			cfg.seed = 1000 + run;
+			nk_mlm_set set = {0};
+			CHECK(nk_mlm_build(&cfg, &c, &set, NULL) == 0);
+			double v[5] = {(double)set.n, 0, 0, 0, 0};
+			for (size_t i = 0; i < set.n; i++) {
+				const nk_mlm_instance *in = &set.inst[i];
+				uint32_t na = 0;
+				while (na < in->n && in->types[na] == 0)
+					na++;
+				v[1] += in->n;
+				v[2] += in->n == T;
+				v[3] += na;
+				v[4] += in->is_random_next;
+			}
+			for (int k = 0; k < 5; k++)
+				sum[k] += k ? v[k] / set.n : v[k];
+			nk_mlm_set_free(&set);
+		}
+		for (int k = 0; k < 5; k++) {
+			double m = sum[k] / RUNS, ref = py[pairs][k][0];
+			double se = py[pairs][k][1] * sqrt(1.0 / RUNS + 1.0 / 400);
+			printf("# google_reference (%s) %-11s ours %.4f, "
+			       "Google's %.4f (se %.4f)\n",
+			       pairs ? "pairs" : "one segment", name[k], m, ref,
+			       se);
+			CHECK_MSG(fabs(m - ref) <= 5 * se + 1e-12,
+				  "%s: %.4f, Google's %.4f", name[k], m, ref);
+		}
+	}
+	nk_mlm_corpus_free(&c);
+}
+
 /* truncate_seq_pair: documents of one 100-token sentence, id = FIRST +
  * 100 d + k.  A is a whole sentence and B one of another document; the
  * longer loses a token, B on a tie, from the front or the back at random,
@@ -777,6 +859,7 @@ int main(void)
 	RUN(mask_statistics);
 	RUN(pairs_structure);
 	RUN(truncation);
+	RUN(google_reference);
 	RUN(whole_word);
 	RUN(determinism_and_dupes);
 	RUN(stream_roundtrip);
