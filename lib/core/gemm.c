@@ -66,6 +66,56 @@ static inline float b_at(const float *B, int ldb, int tb, int p, int j)
 	return tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
 }
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* One full panel of A not transposed: 12 rows of kc, stored p-major
+ * (dst[p*12 + i] = src[i][p]).  Sixteen columns at a time go through a
+ * 16 x 16 register transpose (rows 12..15 are don't-care) and out as 16
+ * masked stores of 12 floats; the rest one by one.  A scattered scalar
+ * store per element made packing half the cost of the narrow products
+ * (N = 64..128) that attention and transformer layers are made of. */
+static void pack_a_rows12(float *dst, const float *src, int lda, int kc)
+{
+	int p = 0;
+	for (; p + 16 <= kc; p += 16) {
+		__m512 r[16], t[16];
+		for (int i = 0; i < 12; i++)
+			r[i] = _mm512_loadu_ps(src + (size_t)i * lda + p);
+		for (int i = 12; i < 16; i++)
+			r[i] = _mm512_setzero_ps();
+		for (int i = 0; i < 16; i += 2) {
+			t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+			t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+		}
+		for (int i = 0; i < 16; i += 4) {
+			r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+			r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+			r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+			r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+		}
+		for (int i = 0; i < 4; i++) {
+			t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+			t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+			t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+			t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+		}
+		for (int i = 0; i < 4; i++) {
+			r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+			r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+			r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+			r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+		}
+		/* r[k] now holds column p + k of the 16 rows */
+		for (int k = 0; k < 16; k++)
+			_mm512_mask_storeu_ps(dst + (size_t)(p + k) * MR,
+					      0x0fff, r[k]);
+	}
+	for (; p < kc; p++)
+		for (int i = 0; i < 12; i++)
+			dst[(size_t)p * MR + i] = src[(size_t)i * lda + p];
+}
+#endif
+
 /* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, zero-padding the last. */
 static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 		   int p0, int kc)
@@ -82,6 +132,14 @@ static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 				dst += MR;
 			}
 		} else {
+#ifdef __AVX512F__
+			if (mr == MR) {
+				pack_a_rows12(dst, A + (size_t)(i0 + ir) * lda + p0,
+					      lda, kc);
+				dst += (size_t)kc * MR;
+				continue;
+			}
+#endif
 			if (mr < MR)
 				memset(dst, 0, (size_t)kc * MR * sizeof *dst);
 			for (int i = 0; i < mr; i++) {

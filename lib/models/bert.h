@@ -31,11 +31,10 @@
 #include <stdint.h>
 
 #include "core/rng.h"
+#include "nn/gelu.h" /* enum nk_gelu_kind: NK_GELU_ERF, NK_GELU_TANH */
 #include "nn/params.h"
 
 #define NK_BERT_MAX_LAYERS 48
-
-enum nk_gelu_kind { NK_GELU_ERF, NK_GELU_TANH };
 
 typedef struct nk_bert_config {
 	int L;          /* encoder layers */
@@ -116,13 +115,18 @@ size_t nk_bert_run_bytes(const nk_bert_run *r);
 /* One training step: forward with dropout seeded by dropout_seed, the
  * mean cross-entropy over the M masked positions, backward into
  * m->p.grads (zeroed first).  Returns the mean loss in nats; *correct
- * (may be NULL) gets how many masked positions had the label as top-1. */
+ * (may be NULL) gets how many masked positions had the label as top-1.
+ * A batch that does not fit the workspace or the model (an id, type,
+ * length or position out of range, M > Mmax, no labels) returns NAN with
+ * a message (nk_last_error) and leaves the gradients zero. */
 double nk_bert_train_step(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 			  uint64_t dropout_seed, int *correct);
 
 /* Forward without dropout.  The logits of the masked positions (M,V) are
  * then at nk_bert_run_logits(); with labels, returns the summed loss over
- * the M positions and counts top-1 and top-5 hits (either may be NULL). */
+ * the M positions and counts top-1 and top-5 hits (either may be NULL).
+ * A label counts as top-k when fewer than k logits are strictly greater.
+ * A bad batch (as for nk_bert_train_step) returns NAN with a message. */
 double nk_bert_forward(const nk_bert *m, nk_bert_run *r,
 		       const nk_bert_batch *b, int *top1, int *top5);
 const float *nk_bert_run_logits(const nk_bert_run *r);

@@ -5,6 +5,9 @@
 #include "nn/layernorm.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* out (N,C), mean and rstd (N) saved for backward; w, b (C) or NULL
  * (1 and 0).  Statistics in double. */
@@ -62,14 +65,26 @@ void nk_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 		}
 	}
 	if (dw || db) {
-		for (int n = 0; n < N; n++) {
-			const float *x = in + (size_t)n * C, *g = dout + (size_t)n * C;
-			float m = mean[n], r = rstd[n];
-			for (int c = 0; c < C; c++) {
-				if (dw)
-					dw[c] += g[c] * ((x[c] - m) * r);
-				if (db)
-					db[c] += g[c];
+		/* Threads split the columns; each column still sums its rows
+		 * in order, so the bits do not depend on the thread count. */
+#pragma omp parallel if ((double)N * C > 65536 && C >= 64)
+		{
+#ifdef _OPENMP
+			int t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+			int t = 0, nt = 1;
+#endif
+			int c0 = (int)((int64_t)C * t / nt) & ~15;
+			int c1 = t == nt - 1 ? C : (int)((int64_t)C * (t + 1) / nt) & ~15;
+			for (int n = 0; n < N; n++) {
+				const float *x = in + (size_t)n * C, *g = dout + (size_t)n * C;
+				float m = mean[n], r = rstd[n];
+				for (int c = c0; c < c1; c++) {
+					if (dw)
+						dw[c] += g[c] * ((x[c] - m) * r);
+					if (db)
+						db[c] += g[c];
+				}
 			}
 		}
 	}

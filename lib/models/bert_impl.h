@@ -1,0 +1,71 @@
+/* bert_impl.h - the run workspace that bert.c allocates and bert_step.c
+ * and bert_backward.c compute in; private to the model. */
+#ifndef NK_BERT_IMPL_H
+#define NK_BERT_IMPL_H
+
+#include "models/bert.h"
+
+/* What one encoder layer's backward needs; N = B*T rows.  Dropout masks
+ * are not kept: dropmask.h rebuilds them from their key. */
+struct bert_act {
+	float *qkv;                 /* (N,3H) fused Q, K, V projection */
+	float *att;                 /* (B,A,T,T) probabilities */
+	float *ctx;                 /* (N,H) attention output */
+	float *pre1, *mean1, *rstd1;/* (N,H) ln1's input, (N), (N) */
+	float *a1;                  /* (N,H) ln1's output */
+	float *ff1, *gel;           /* (N,FF) before and after GELU */
+	float *pre2, *mean2, *rstd2;/* (N,H) ln2's input */
+};
+
+struct nk_bert_run {
+	int B, T, Mmax, checkpoint, train;
+	int nact;                   /* L sets, or 1 (checkpoint or eval) */
+	size_t bytes;
+	void *block;                /* the one allocation */
+	float *emb, *emb_mean, *emb_rstd; /* (N,H) ln input */
+	float *x[NK_BERT_MAX_LAYERS + 1]; /* (N,H) x[l] layer l's input */
+	struct bert_act act[NK_BERT_MAX_LAYERS];
+	int M;                      /* masked positions of the last batch */
+	float *g, *d1, *d1g, *d2, *hmean, *hrstd; /* head (M,H), (M) */
+	float *logits;              /* (M,V); train: dlogits after backward */
+	double *rowloss;            /* (M) */
+	/* backward scratch */
+	float *dx, *dy, *dt;        /* (N,H) */
+	float *dqkv;                /* (N,3H) */
+	float *dff;                 /* (N,FF) */
+	float *ascratch;            /* (B,A,T,T) */
+	float *dg, *dh;             /* (M,H) */
+};
+
+/* Dropout: site s of layer l (l = -1: the embeddings) masks with the key
+ * bert_key(dropout_seed, l, s), the first draw of the generator seeded
+ * with (dropout_seed, (l + 1) * 4 + s). */
+enum { SITE_EMB, SITE_ATT, SITE_HID1, SITE_HID2 };
+uint64_t bert_key(uint64_t seed, int l, int site);
+/* out (n) = in * the mask of key (p > 0); out may be in. */
+void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key);
+
+/* bert_step.c */
+int bert_check_batch(const nk_bert *m, const nk_bert_run *r,
+		     const nk_bert_batch *b, int need_labels);
+void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
+			const nk_bert_batch *b, float p, uint64_t seed);
+void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
+			struct bert_act *a, const nk_bert_batch *b, float p,
+			uint64_t seed);
+void bert_head_forward(const nk_bert *m, nk_bert_run *r,
+		       const nk_bert_batch *b);
+/* bert_backward.c */
+/* Layer l's backward: dy the gradient of x[l+1] (used as scratch
+ * afterwards), dxin gets x[l]'s (overwritten); weights' gradients add. */
+void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
+			 const struct bert_act *a, const nk_bert_batch *b,
+			 float *dy, float *dxin, float p, uint64_t seed);
+void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+		   float p, uint64_t seed);
+/* x (n) = 0, shared among threads. */
+void bert_zero(float *x, size_t n);
+/* Row-order sums, split over columns: the same bits on any threads. */
+void bert_colsum_add(float *db, const float *d, int N, int C);
+
+#endif
