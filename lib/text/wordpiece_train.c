@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 struct nk_wp_trainer {
 	int lower, strip;
@@ -433,29 +434,10 @@ static int initial_tokens(struct run *R, const nk_wp_trainer *t,
 			A->head_id = R->n_tok;
 		buf[0] = buf[1] = '#';
 		for (size_t i = 0; i < nv; i++) {
-			uint32_t c = v[i];
+			/* words are valid UTF-8, so v[i] is a scalar value */
 			size_t k = (size_t)(pass ? 2 : 0);
-			char *p = buf + k;
-			/* words are valid UTF-8, so c is a scalar value */
-			if (c < 0x80) {
-				p[0] = (char)c;
-				k += 1;
-			} else if (c < 0x800) {
-				p[0] = (char)(0xC0 | c >> 6);
-				p[1] = (char)(0x80 | (c & 0x3F));
-				k += 2;
-			} else if (c < 0x10000) {
-				p[0] = (char)(0xE0 | c >> 12);
-				p[1] = (char)(0x80 | (c >> 6 & 0x3F));
-				p[2] = (char)(0x80 | (c & 0x3F));
-				k += 3;
-			} else {
-				p[0] = (char)(0xF0 | c >> 18);
-				p[1] = (char)(0x80 | (c >> 12 & 0x3F));
-				p[2] = (char)(0x80 | (c >> 6 & 0x3F));
-				p[3] = (char)(0x80 | (c & 0x3F));
-				k += 4;
-			}
+			k += (size_t)utf8proc_encode_char((utf8proc_int32_t)v[i],
+							  (utf8proc_uint8_t *)buf + k);
 			if ((rc = token_add(R, buf, k, &id)))
 				return rc;
 		}
