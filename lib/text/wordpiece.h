@@ -4,7 +4,8 @@
  *
  * Encoding follows HuggingFace's BertTokenizerFast (tokenizers'
  * BertNormalizer + BertPreTokenizer + WordPiece, the tokenizer.json on
- * the Hub), which the slow transformers BertTokenizer agrees with:
+ * the Hub), which the slow transformers BertTokenizer agrees with but
+ * for unassigned code points:
  *  1. The special tokens [PAD] [UNK] [CLS] [SEP] [MASK] that the vocab
  *     holds are cut out of the raw text wherever they stand, exact bytes
  *     ("[MASK]" stays one token with lower-casing; "[mask]" does not).
@@ -12,7 +13,7 @@
  *     but tab, LF and CR) are dropped; White_Space becomes a space.  An
  *     ill-formed UTF-8 byte counts as U+FFFD, so it is dropped.
  *     Unassigned code points (Cn) stay, as in the Rust tokenizers and the
- *     npm port; the slow Python tokenizer drops them too.
+ *     npm port (only the slow Python tokenizer drops them).
  *  3. Spaces around CJK ideographs (_is_chinese_char's eight ranges).
  *  4. Lower-casing (full mapping per character: U+0130 gives "i" U+0307;
  *     no final-sigma rule, as Rust's per-character to_lowercase and the
