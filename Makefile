@@ -38,10 +38,11 @@ NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
 NK_LDLIBS += -lopenblas
 endif
 
-# Open MPI: with its mpicc on PATH (or MPI=1) the programs can run as the
+# Open MPI: with its mpicc and mpi.h (Debian: openmpi-bin, libopenmpi-dev),
+# or MPI=1, the programs can run as the
 # ranks of a data-parallel job under mpirun (lib/core/dist.c, -DNK_MPI);
 # MPI=0, or no mpicc, builds the single-process programs as always.
-MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+MPI ?= $(shell echo '\#include <mpi.h>' | mpicc -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
 ifeq ($(MPI),1)
 NK_CFLAGS += -DNK_MPI $(shell mpicc --showme:compile)
 NK_LDLIBS += $(shell mpicc --showme:link)

@@ -131,6 +131,38 @@ typedef void (*nk_w2v_progress_fn)(void *ctx, const nk_w2v_progress *p);
 int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 		 void *ctx);
 
+/* Part of a run: `passes` passes over c->ids[lo..hi) (lo and hi at
+ * sentence starts), the learning rate falling with base + the words done
+ * here over total, the words of the whole run; progress reports count
+ * epochs from epoch0.  m's counters (words_done, epochs_done, alpha_now)
+ * are left alone: the caller of the spans keeps them.  nk_w2v_train is
+ * one span over everything; nk_w2v_train_dist many. */
+typedef struct nk_w2v_span {
+	size_t lo, hi;
+	int passes, epoch0;
+	uint64_t base, total;
+	uint64_t done;      /* out: words processed here */
+	double alpha;       /* out: the rate reached */
+} nk_w2v_span;
+int nk_w2v_train_span(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_span *sp,
+		      nk_w2v_progress_fn fn, void *ctx);
+
+/* Data-parallel training (w2v_dist.c), pWord2Vec's scheme over MPI
+ * (core/dist.h): every rank holds the whole corpus and the same initial
+ * model and trains on its own share of the corpus by position (cut at
+ * sentence starts); every `sync_words` words of its share (at least one
+ * synchronisation per epoch, the same count on every rank) the ranks
+ * average their models with the fixed-order sum (nk_dist_sum), so that
+ * they end with the same model.  The learning rate falls with each rank's
+ * progress through its share.  A collective: every rank calls it; on one
+ * rank it is nk_w2v_train.  m's counters afterwards count every rank's
+ * words.  Each rank draws its own random numbers (the master generator
+ * mixed with the rank), so the result depends on the number of ranks. */
+#define NK_W2V_SYNC_WORDS 10000
+#define NK_W2V_SYNC_ROWS 1024
+int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
+		      nk_w2v_progress_fn fn, void *ctx);
+
 /* word2vec formats: "V D\n" then per word "word v1 .. vD\n" (text, %.6g)
  * or "word " and D little-endian float32 then "\n" (binary).  A failed
  * write is "NAME: write failed: REASON". */
