@@ -149,15 +149,19 @@ int nk_w2v_train_span(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_span *sp,
 
 /* Data-parallel training (w2v_dist.c), pWord2Vec's scheme over MPI
  * (core/dist.h): every rank holds the whole corpus and the same initial
- * model and trains on its own share of the corpus by position (cut at
- * sentence starts); every `sync_words` words of its share (at least one
- * synchronisation per epoch, the same count on every rank) the ranks
- * average their models with the fixed-order sum (nk_dist_sum), so that
- * they end with the same model.  The learning rate falls with each rank's
- * progress through its share.  A collective: every rank calls it; on one
- * rank it is nk_w2v_train.  m's counters afterwards count every rank's
- * words.  Each rank draws its own random numbers (the master generator
- * mixed with the rank), so the result depends on the number of ranks. */
+ * model; the corpus is cut by position (at sentence starts) into pieces of
+ * about sync_words words per rank, and in round k rank r trains piece
+ * kN + r, the ranks moving through the corpus side by side.  After every
+ * round the models are merged: the model of the previous merge plus the
+ * sum of every rank's change since, in rank order (nk_dist_sum), so that
+ * every rank holds the same bytes; the rows of the NK_W2V_SYNC_ROWS most
+ * frequent words every round, 2^z times as many at round number 2^z x odd,
+ * all of them at the end of every epoch.  The learning rate falls with each
+ * rank's progress through its pieces.  A collective: every rank calls it;
+ * on one rank it is nk_w2v_train.  m's counters afterwards count every
+ * rank's words.  Each rank draws its own random numbers (the master
+ * generator mixed with the rank), so the result depends on the number of
+ * ranks. */
 #define NK_W2V_SYNC_WORDS 10000
 #define NK_W2V_SYNC_ROWS 1024
 int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,

@@ -106,30 +106,20 @@ int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
 			memcpy(sy.at[k], w[k], n * sizeof(float));
 	if ((rc = nk_dist_agree(rc)))
 		goto out;
-	size_t lo, hi;
-	nk_dist_share(c->n, rank, N, &lo, &hi);
-	lo = sentence_start(c, lo);
-	hi = sentence_start(c, hi);
-	uint64_t mine = count_words(c, lo, hi);
-	/* Rounds per epoch: enough for the largest share to synchronise
-	 * every sync_words words, the same on every rank. */
-	double *all = nk_calloc((size_t)N, sizeof *all);
-	if (!all)
-		rc = NK_ENOMEM;
-	if ((rc = nk_dist_agree(rc)))
-		goto out;
-	all[rank] = (double)mine;
-	rc = nk_dist_agree(nk_dist_sum_f64(all, (size_t)N));
-	uint64_t most = 0;
-	for (int r = 0; r < N; r++)
-		if ((uint64_t)all[r] > most)
-			most = (uint64_t)all[r];
-	free(all);
-	if (rc)
-		goto out;
-	uint64_t rounds = (most + sync_words - 1) / sync_words;
+	/* The corpus in rounds x N pieces by position, cut at sentence
+	 * starts; in round k rank r trains piece k N + r, so the ranks move
+	 * through the corpus side by side, as one process would, each
+	 * synchronisation covering N x sync_words words. */
+	uint64_t rounds = (c->words + (uint64_t)N * sync_words - 1) /
+			  ((uint64_t)N * sync_words);
 	if (rounds < 1)
 		rounds = 1;
+	size_t P = (size_t)rounds * (size_t)N;
+#define PIECE_AT(p) sentence_start(c, (size_t)((unsigned __int128)c->n * (p) / P))
+	uint64_t mine = 0;
+	for (uint64_t k = 0; k < rounds; k++)
+		mine += count_words(c, PIECE_AT(k * N + rank),
+				    PIECE_AT(k * N + rank + 1));
 	/* This rank's own random numbers: a share of its own. */
 	nk_rng mix;
 	nk_rng_seed(&mix, nk_rng_u64(&m->rng), (uint64_t)rank + 1);
@@ -139,12 +129,8 @@ int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
 	uint64_t done = 0, syncs = 0;
 	for (int ep = 0; ep < m->o.epochs && !rc; ep++) {
 		for (uint64_t k = 0; k < rounds && !rc; k++) {
-			sp.lo = sentence_start(c, lo + (size_t)((unsigned __int128)
-						(hi - lo) * k / rounds));
-			sp.hi = sentence_start(c, lo + (size_t)((unsigned __int128)
-						(hi - lo) * (k + 1) / rounds));
-			if (sp.hi > hi)
-				sp.hi = hi;
+			sp.lo = PIECE_AT(k * N + rank);
+			sp.hi = PIECE_AT(k * N + rank + 1);
 			if (sp.lo > sp.hi)
 				sp.lo = sp.hi;
 			sp.passes = 1;
