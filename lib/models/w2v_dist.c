@@ -1,6 +1,6 @@
 /* w2v_dist.c - word2vec over the ranks of an MPI job (w2v.h,
  * nk_w2v_train_dist): pWord2Vec's data parallelism, each rank on its
- * share of the corpus, the models averaged every so many words. */
+ * share of the corpus, the models merged every so many words. */
 #include "models/w2v.h"
 #include "core/base.h"
 #include "core/dist.h"
@@ -15,6 +15,12 @@ static size_t sentence_start(const nk_w2v_corpus *c, size_t p)
 	while (p > 0 && p < c->n && c->ids[p - 1] != NK_W2V_EOS)
 		p++;
 	return p;
+}
+
+/* Where piece p of P starts (P: the end). */
+static size_t piece_at(const nk_w2v_corpus *c, uint64_t p, uint64_t P)
+{
+	return sentence_start(c, (size_t)((unsigned __int128)c->n * p / P));
 }
 
 static uint64_t count_words(const nk_w2v_corpus *c, size_t lo, size_t hi)
@@ -82,12 +88,16 @@ int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
 		return nk_w2v_train(m, c, fn, ctx);
 	if (sync_words < 1)
 		sync_words = 1;
-	/* The ranks must hold the same model shape to average it. */
+	/* The ranks must hold models of one shape, to merge them, and one
+	 * corpus, to cut it the same way (and so meet in every merge). */
 	int same = nk_dist_same((int64_t)m->V << 20 ^ m->D ^
 				(int64_t)!!m->wout << 62 ^ (int64_t)!!m->whs << 61);
+	if (same == 1)
+		same = nk_dist_same((int64_t)(c->n ^ c->words << 24) ^
+				    m->o.epochs);
 	rc = same == 1 ? NK_OK
-		       : nk_error(NK_EINVAL, "word2vec: the ranks' models "
-				  "differ in shape");
+		       : nk_error(NK_EINVAL, "word2vec: the ranks' models, "
+				  "corpora or epochs differ");
 	if ((rc = nk_dist_agree(rc)))
 		return rc;
 	/* Rank 0's initial model everywhere (the same seed made them equal;
@@ -114,12 +124,10 @@ int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
 			  ((uint64_t)N * sync_words);
 	if (rounds < 1)
 		rounds = 1;
-	size_t P = (size_t)rounds * (size_t)N;
-#define PIECE_AT(p) sentence_start(c, (size_t)((unsigned __int128)c->n * (p) / P))
-	uint64_t mine = 0;
+	uint64_t P = rounds * (uint64_t)N, mine = 0;
 	for (uint64_t k = 0; k < rounds; k++)
-		mine += count_words(c, PIECE_AT(k * N + rank),
-				    PIECE_AT(k * N + rank + 1));
+		mine += count_words(c, piece_at(c, k * N + rank, P),
+				    piece_at(c, k * N + rank + 1, P));
 	/* This rank's own random numbers: a share of its own. */
 	nk_rng mix;
 	nk_rng_seed(&mix, nk_rng_u64(&m->rng), (uint64_t)rank + 1);
@@ -129,8 +137,8 @@ int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
 	uint64_t done = 0, syncs = 0;
 	for (int ep = 0; ep < m->o.epochs && !rc; ep++) {
 		for (uint64_t k = 0; k < rounds && !rc; k++) {
-			sp.lo = PIECE_AT(k * N + rank);
-			sp.hi = PIECE_AT(k * N + rank + 1);
+			sp.lo = piece_at(c, k * N + rank, P);
+			sp.hi = piece_at(c, k * N + rank + 1, P);
 			if (sp.lo > sp.hi)
 				sp.lo = sp.hi;
 			sp.passes = 1;
