@@ -38,6 +38,16 @@ NK_CFLAGS += -DNK_USE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread
 NK_LDLIBS += -lopenblas
 endif
 
+# Open MPI: with its mpicc and mpi.h (Debian: openmpi-bin, libopenmpi-dev),
+# or MPI=1, the programs can run as the
+# ranks of a data-parallel job under mpirun (lib/core/dist.c, -DNK_MPI);
+# MPI=0, or no mpicc, builds the single-process programs as always.
+MPI ?= $(shell echo '\#include <mpi.h>' | mpicc -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
+ifeq ($(MPI),1)
+NK_CFLAGS += -DNK_MPI $(shell mpicc --showme:compile)
+NK_LDLIBS += $(shell mpicc --showme:link)
+endif
+
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_HDR  := $(wildcard lib/*/*.h)
 CMD_HDR  := $(wildcard cmd/*.h cmd/*/*.h)
@@ -61,6 +71,13 @@ all: $(PROGS)
 $(BUILD)/%.o: %.c $(LIB_HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(NK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# dist.o is the one object that differs with MPI: rebuilt when it changes.
+$(BUILD)/lib/core/dist.o: $(BUILD)/mpi-$(MPI)
+$(BUILD)/mpi-$(MPI):
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/mpi-*
+	@touch $@
 
 $(LIBNK): $(LIB_OBJ)
 	@rm -f $@

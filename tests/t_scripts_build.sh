@@ -21,6 +21,11 @@ for src in scripts/*.c; do
 		set -- -I"$DN/include" -L"$DN" -ldarknet -lpthread
 	else
 		set -- "$lib" -lpng -ljpeg -lstb -lutf8proc -lpcre2-8 -lz
+		# A library built with MPI (core/dist.c) links Open MPI too.
+		if nm "$lib" 2>/dev/null | grep -q ' U MPI_Init$'; then
+			# shellcheck disable=SC2046
+			set -- -DNK_MPI $(mpicc --showme:compile) "$@" $(mpicc --showme:link)
+		fi
 	fi
 	# shellcheck disable=SC2086
 	if cc -std=gnu11 -D_GNU_SOURCE -O1 -march=native -fopenmp $san -Ilib -o "$tmp/$name" "$src" "$@" -lm \

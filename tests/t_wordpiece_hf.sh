@@ -8,9 +8,9 @@
 # blank or control-only lines; decoding our ids gives the peer's text.
 # The vocabularies are learned by our trainer (8000 tokens lower-cased
 # and cased, and 400 for many [UNK]s and short pieces).
-# The generated texts leave out the three places where the npm port
+# The generated texts leave out the two places where the npm port
 # differs from HF's Rust and Python tokenizers (wordpiece.h): CJK beyond
-# U+FFFF, unassigned code points, a capital sigma at a word's end.
+# U+FFFF and a capital sigma at a word's end.
 # Needs ../shared/data, node and scripts/npm-peers (build/npm); skips
 # without them.  The C side is $BUILD/tests/test_wordpiece's driver.
 cd "$(dirname "$0")/.." || exit 1
@@ -100,7 +100,8 @@ const sp = () => pick(['[MASK]', '[MASK]', '[CLS]', '[SEP]', '[PAD]', '[UNK]', '
 fs.writeFileSync(dir + '/specials.txt', lines(1000, () => join(1 + rnd(12), () => sp() + pick(['', ' ']))));
 // Blank, whitespace-only and control-only lines, and controls inside words.
 const blank = () => pick(['', ' ', '  ', '\t', '\r', '\u3000', '\u00a0', '\u2028', '\u2029', '\u0000', '\u0001\u0002', '\ufeff', '\u200b',
-	'\ufffd', '\u0085', '\u000b\u000c', '\u00ad', 'fo\u0000x', 'a\u200bb', 'x\u0007y', '\ue000', 'word']);
+	'\ufffd', '\u0085', '\u000b\u000c', '\u00ad', 'fo\u0000x', 'a\u200bb', 'x\u0007y', '\ue000', 'word',
+	'a\u0378b', '\uffff', '\u{F0000}', '\u{E0001}']);
 fs.writeFileSync(dir + '/blank.txt', lines(1000, () => join(rnd(4), blank)));
 JS
 cat >"$tmp/peer.js" <<'JS'

@@ -10,6 +10,7 @@
  * subcommands.
  */
 #include "cli.h"
+#include "cli_dist.h"
 #include "rnn-train.h"
 
 #include "models/charlm.h"
@@ -204,7 +205,10 @@ int main(int argc, char **argv)
 		if (o.prime || o.temp || o.topk)
 			cli_usage_error(usage, "train: --prime, --temperature "
 				       "and --top-k are for sample");
-		return cmd_train(&o, argc, argv);
+		/* Under mpirun the ranks train one model together
+		 * (data parallelism: see rnn-train(1), MPI). */
+		cli_dist_init(&argc, &argv);
+		return cli_dist_end(cmd_train(&o, argc, argv));
 	}
 	if (strcmp(cmd, "sample") == 0)
 		return cmd_sample(&o, argc, argv);

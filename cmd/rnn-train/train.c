@@ -2,6 +2,7 @@
  * the model and its task, and hands them to the library's training loop;
  * prints the reports and the progress line. */
 #include "cli.h"
+#include "cli_dist.h"
 #include "rnn-train.h"
 
 #include "core/rng.h"
@@ -67,29 +68,31 @@ static int on_step(void *user, const nk_train_event *e)
 
 /* A new model with its vocabulary built from the data (ids become the
  * vocabulary's ids in place). */
-static void new_model(struct opts *o, const char *name, uint32_t *ids,
-		      size_t n, nk_charlm_file *lm)
+static int new_model(struct opts *o, const char *name, uint32_t *ids,
+		     size_t n, nk_charlm_file *lm)
 {
 	if (nk_textvocab_build(&lm->vocab, o->level, ids, n))
-		cli_die_lib();
+		return NK_EFORMAT;
 	if (o->level == NK_LEVEL_TOKENS && o->vocab_size) {
 		if (o->vocab_size < lm->vocab.V)
-			cli_errx(1, "%s: token id %d is beyond --vocab-size %lld",
-				 name, lm->vocab.V - 1, o->vocab_size);
+			return nk_error(NK_ERANGE, "%s: token id %d is beyond "
+					"--vocab-size %lld", name,
+					lm->vocab.V - 1, o->vocab_size);
 		lm->vocab.V = (int)o->vocab_size;
 	}
 	if (o->level != NK_LEVEL_TOKENS &&
 	    nk_textvocab_encode(&lm->vocab, ids, n, name))
-		cli_die_lib();
+		return NK_EFORMAT;
 	lm->level = o->level;
 	lm->start_id = ids[0];
 	nk_charlm_config cfg = {o->cell, o->L, o->H, o->C, lm->vocab.V,
 				o->dropout};
 	if (nk_charlm_init(&lm->m, &cfg))
-		cli_die_lib();
+		return NK_EINVAL;
 	nk_rng init;
 	nk_rng_seed(&init, o->seed, 0);
 	nk_charlm_randomize(&lm->m, &init);
+	return NK_OK;
 }
 
 /* The settings of the run in lm's file; the command line's --steps may
@@ -97,9 +100,8 @@ static void new_model(struct opts *o, const char *name, uint32_t *ids,
 static void resume_settings(struct opts *o, const nk_charlm_file *lm,
 			    nk_train_config *tc, nk_charlm_task_config *kc)
 {
-	if (nk_train_config_load(tc, lm->f) ||
-	    nk_charlm_task_config_load(kc, lm->f))
-		cli_die_lib();
+	cli_dist_check(nk_train_config_load(tc, lm->f) ||
+		       nk_charlm_task_config_load(kc, lm->f) ? NK_EFORMAT : 0);
 	if (o->set_steps)
 		tc->steps = o->steps;
 	o->steps = tc->steps;
@@ -116,6 +118,9 @@ int cmd_train(struct opts *o, int argc, char **argv)
 				"at every checkpoint)");
 	if (argc > 1)
 		cli_usage_error(usage, "train: one input file at most");
+	/* The other ranks of an MPI job keep quiet: rank 0 reports. */
+	if (!cli_dist_root())
+		o->quiet = 1, o->verbose = 0, o->progress = 0;
 	const char *path = argc ? argv[0] : "-";
 	const char *name = strcmp(path, "-") ? path : "(stdin)";
 	nk_charlm_file lm;
@@ -126,32 +131,44 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			      o->warmup, o->min_lr, o->step_size, o->eval_every,
 			      o->save_every, o->log_every, o->seed};
 	int K = o->K == -1 ? (int)(sqrt((double)o->T) + 0.5) : o->K;
-	nk_charlm_task_config kc = {o->B, o->T, K < 0 ? 0 : K, o->val_frac};
+	nk_charlm_task_config kc = {o->B, o->T, K < 0 ? 0 : K, o->val_frac,
+				    nk_dist_rank(), nk_dist_size()};
+	/* Under mpirun every rank reads the input and the run to resume
+	 * (the same files, at the same paths), and every step of the set-up
+	 * that can fail on one rank is agreed on by all: a rank that
+	 * cannot read its input ends the job with its message. */
+	int rc = NK_OK;
 	if (o->resume) {
-		if (nk_charlm_file_load(&lm, o->out))
-			cli_die_lib();
+		cli_dist_check(nk_charlm_file_load(&lm, o->out));
 		resume_settings(o, &lm, &tc, &kc);
-		if (nk_charlm_file_read_ids(&lm, path, &ids, &n))
-			cli_die_lib();
+		rc = nk_charlm_file_read_ids(&lm, path, &ids, &n);
 	} else {
-		if (nk_text_read(&ids, &n, path, o->level, 0))
-			cli_die_lib();
-		if (n == 0)
-			cli_errx(1, "%s: empty input", name);
-		new_model(o, name, ids, n, &lm);
+		rc = nk_text_read(&ids, &n, path, o->level, 0);
+		if (!rc && n == 0)
+			rc = nk_error(NK_EFORMAT, "%s: empty input", name);
+		if (!rc)
+			rc = new_model(o, name, ids, n, &lm);
 	}
-	if (n == 0)
-		cli_errx(1, "%s: empty input", name);
+	if (!rc && n == 0)
+		rc = nk_error(NK_EFORMAT, "%s: empty input", name);
+	cli_dist_check(rc);
+
+	/* The ranks must share one batch (a job of several programs, or
+	 * of several command lines, could give each its own). */
+	int64_t same = (int64_t)kc.B << 40 ^ (int64_t)kc.T << 20 ^ kc.K ^
+		       (int64_t)(tc.seed * 0x9E3779B97F4A7C15u) ^ tc.steps;
+	if (nk_dist_same(same) != 1)
+		rc = nk_error(NK_EINVAL, "the ranks were given different "
+			      "training settings");
+	cli_dist_check(rc);
 
 	nk_charlm_task task;
 	nk_trainer tr;
-	if (nk_charlm_task_init(&task, &kc, &lm.m, &lm.vocab, lm.level,
-				lm.start_id, ids, n, name))
-		cli_die_lib();
+	cli_dist_check(nk_charlm_task_init(&task, &kc, &lm.m, &lm.vocab,
+					   lm.level, lm.start_id, ids, n, name));
 	nk_train_task bound = nk_charlm_task_bind(&task);
-	if (nk_trainer_init(&tr, &tc, &bound, o->out) ||
-	    (o->resume && nk_trainer_resume(&tr, lm.f)))
-		cli_die_lib();
+	cli_dist_check(nk_trainer_init(&tr, &tc, &bound, o->out) ||
+		       (o->resume && nk_trainer_resume(&tr, lm.f)) ? NK_EFORMAT : 0);
 
 	const char *unit = lm.level == NK_LEVEL_TOKENS ? "token" : "char";
 	if (task.nval && !task.validate && !o->quiet)
@@ -164,21 +181,28 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			  unit, nk_charlm_run_bytes(task.run) / 1e6,
 			  kc.K ? kc.K : kc.T);
 
+	/* Rank 0 alone writes the log (and the checkpoints). */
 	FILE *log = NULL;
-	if (o->log) {
-		if (!(log = fopen(o->log, o->resume ? "a" : "w")))
-			cli_errx(1, "%s: %s", o->log, strerror(errno));
-	}
+	if (o->log && cli_dist_root() &&
+	    !(log = fopen(o->log, o->resume ? "a" : "w")))
+		rc = nk_error(NK_EIO, "%s: %s", o->log, strerror(errno));
+	cli_dist_check(rc);
 	int prog = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
 	if (o->quiet && o->progress < 0)
 		prog = 0;
 	struct report r = {o, prog, cli_now(), 0, tr.step, unit,
 			   tc.eval_every, 0, 0};
-	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
+	int lrc = nk_trainer_run(&tr, log, on_step, &r);
 	if (prog)
 		fputc('\n', stderr);
-	if (lrc && tr.diverged)
-		cli_errx(1, "%s (try a smaller --lr)", nk_last_error());
+	if (lrc && tr.diverged) {
+		/* Every rank saw the same summed loss. */
+		if (cli_dist_root())
+			cli_warnx("%s (try a smaller --lr)", nk_last_error());
+		cli_dist_die();
+	}
+	if (lrc && nk_dist_size() > 1)
+		cli_dist_die(); /* the error was agreed on by every rank */
 	if (lrc) {
 		cli_warn_lib();
 		rc = 1;

@@ -18,11 +18,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "w2v_train_cmd.h"
 
 enum {
 	OPT_SEED = 0x2000, OPT_MIN_ALPHA, OPT_CLASSIC, OPT_SAVE_VOCAB,
-	OPT_READ_VOCAB,
+	OPT_READ_VOCAB, OPT_SYNC_WORDS,
 };
 
 static void usage(FILE *fp)
@@ -57,6 +58,8 @@ static void usage(FILE *fp)
 		"      --seed N            random seed (1)\n"
 		"      --classic           skip-gram NS one pair at a time, not in\n"
 		"                          pWord2Vec mini-batches\n"
+		"      --sync-words N      under mpirun: average the ranks' models\n"
+		"                          every N words of each rank's share (100000)\n"
 		"input:\n"
 		"  -I, --ids               input is token ids from tokenize encode\n"
 		"                          (binary streams are recognised without -I)\n"
@@ -97,6 +100,7 @@ static int parse_opts(struct w2v_cmd *c, int argc, char **argv,
 		{ "threads", required_argument, NULL, 'j' },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "classic", no_argument, NULL, OPT_CLASSIC },
+		{ "sync-words", required_argument, NULL, OPT_SYNC_WORDS },
 		{ "ids", no_argument, NULL, 'I' },
 		{ "id-words", required_argument, NULL, 'W' },
 		{ "force", no_argument, NULL, 'f' },
@@ -156,6 +160,9 @@ static int parse_opts(struct w2v_cmd *c, int argc, char **argv,
 		case 'j': c->o.threads = (int)cli_parse_int_opt(usage, "-j", optarg, 1, 1024); break;
 		case OPT_SEED: c->o.seed = (uint64_t)cli_parse_int_opt(usage, "--seed", optarg, 0, INT64_MAX); break;
 		case OPT_CLASSIC: c->o.batched = 0; break;
+		case OPT_SYNC_WORDS:
+			c->sync_words = (uint64_t)cli_parse_int_opt(usage, "--sync-words", optarg, 1, INT64_MAX);
+			break;
 		case 'I': c->ids_in = 1; break;
 		case 'W': c->id_words = optarg; c->ids_in = 1; break;
 		case 'f': c->force = 1; break;
@@ -176,7 +183,7 @@ static int parse_opts(struct w2v_cmd *c, int argc, char **argv,
 
 int main(int argc, char **argv)
 {
-	struct w2v_cmd c = { .progress = -1 };
+	struct w2v_cmd c = { .progress = -1, .sync_words = NK_W2V_SYNC_WORDS };
 	nk_w2v_opts_default(&c.o);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c.o.threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
@@ -199,7 +206,10 @@ int main(int argc, char **argv)
 	static char *const stdin_only[] = { "-", NULL };
 	c.files = argc ? argv : stdin_only;
 	c.nfiles = argc ? argc : 1;
+	/* Under mpirun the ranks train one model together (see
+	 * w2v-train(1), MPI); rank 0 writes it. */
+	cli_dist_init(&argc, &argv);
 	int bad = w2v_run(&c);
 	cli_close_stdout();
-	return bad;
+	return cli_dist_end(bad);
 }

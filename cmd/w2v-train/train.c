@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "text/vocab.h"
 #include "w2v_train_cmd.h"
 
@@ -111,7 +112,7 @@ static void new_model(struct w2v_cmd *c, nk_w2v *m)
 			: c->nfiles == 1 ? (strcmp(c->files[0], "-") ? c->files[0]
 					    : "(stdin)")
 			: "the input");
-	if (c->save_vocab)
+	if (c->save_vocab && cli_dist_root())
 		save_counted(&v, c->save_vocab);
 	if (nk_vocab_finish(&v, c->o.min_count))
 		cli_die_lib();
@@ -180,6 +181,11 @@ static void write_outputs(const struct w2v_cmd *c, const nk_w2v *m)
 
 int w2v_run(struct w2v_cmd *c)
 {
+	/* Under MPI every rank reads the whole input (the same files at the
+	 * same paths) and builds the same vocabulary and model; a rank
+	 * that fails here exits, and its exit aborts the job (cli_dist.h). */
+	if (!cli_dist_root())
+		c->progress = 0, c->verbose = 0;
 	load_inputs(c);
 	nk_w2v m;
 	double t0 = cli_now();
@@ -197,13 +203,16 @@ int w2v_run(struct w2v_cmd *c)
 	cli_progress_init(&pr.bar, c->progress, 0, "words");
 	double t1 = cli_now();
 	uint64_t words0 = m.words_done;
-	if (nk_w2v_train(&m, &corpus, w2v_on_progress, &pr))
-		cli_die_lib();
+	cli_dist_check(nk_w2v_train_dist(&m, &corpus, c->sync_words,
+					 w2v_on_progress, &pr));
 	cli_progress_done(&pr.bar);
 	double t2 = cli_now();
 	nk_w2v_corpus_free(&corpus);
 
-	write_outputs(c, &m);
+	/* Rank 0 alone writes; the others wait for it to have done so. */
+	if (cli_dist_root())
+		write_outputs(c, &m);
+	cli_dist_check(NK_OK);
 	if (c->verbose) {
 		double tw = t2 - t1;
 		cli_warnx("%u words, dim %d, %lld epochs done; trained in %.2f s "

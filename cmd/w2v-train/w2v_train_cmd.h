@@ -16,6 +16,7 @@ struct w2v_cmd {
 	int binary, force, ids_in, progress, verbose;
 	unsigned set;          /* NK_W2V_SET_ALPHA, NK_W2V_SET_MIN_ALPHA */
 	uint64_t max_vocab;
+	uint64_t sync_words;   /* MPI: average the ranks' models this often */
 	char *const *files;    /* the operands, or "-" */
 	int nfiles;
 	/* The inputs, kept whole (mapped when they are plain files): the

@@ -1,6 +1,7 @@
 /* charlm_task.c - a language model as a training task (charlm_task.h). */
 #include "models/charlm_task.h"
 #include "core/base.h"
+#include "core/dist.h"
 #include "formats/wfile.h"
 #include "models/charlm_file.h"
 
@@ -52,8 +53,20 @@ int nk_charlm_task_init(nk_charlm_task *t, const nk_charlm_task_config *cfg,
 	if (nk_streams_init(&t->streams, ids, t->ntrain, cfg->B, cfg->T))
 		return nk_error_prefix(NK_ERANGE, data_name);
 	t->hash = nk_text_hash(ids, n);
-	size_t BT = (size_t)cfg->B * cfg->T;
-	if (!(t->run = nk_charlm_run_new(m, cfg->B, cfg->T, cfg->K, 1)) ||
+	/* A share of the streams: the same streams as the whole batch's
+	 * b0..b0+Bl-1 (stream b starts at b * len), moving in step. */
+	int N = cfg->nranks > 1 ? cfg->nranks : 1;
+	size_t lo, hi, len = t->streams.len;
+	if (N > cfg->B || cfg->rank < 0 || cfg->rank >= N)
+		return nk_error(NK_EINVAL, "a batch of %d streams cannot be "
+				"shared by %d ranks", cfg->B, N);
+	nk_dist_share((size_t)cfg->B, cfg->rank, N, &lo, &hi);
+	t->b0 = (int)lo, t->Bl = (int)(hi - lo);
+	if (N > 1 && nk_streams_init(&t->streams, ids + lo * len,
+				     (size_t)t->Bl * len, t->Bl, cfg->T))
+		return nk_error_prefix(NK_ERANGE, data_name);
+	size_t BT = (size_t)t->Bl * cfg->T;
+	if (!(t->run = nk_charlm_run_new(m, t->Bl, cfg->T, cfg->K, 1)) ||
 	    !(t->x = nk_calloc(BT, sizeof *t->x)) ||
 	    !(t->y = nk_calloc(BT, sizeof *t->y))) {
 		nk_charlm_task_free(t);
@@ -67,6 +80,8 @@ void nk_charlm_task_free(nk_charlm_task *t)
 	nk_charlm_run_free(t->run);
 	free(t->x);
 	free(t->y);
+	free(t->hall);
+	free(t->call);
 	memset(t, 0, sizeof *t);
 }
 
@@ -79,6 +94,47 @@ static int task_step(void *ctx, uint64_t seed, double *loss)
 		nk_charlm_run_reset(t->run);
 	*loss = nk_charlm_train_step(t->m, t->run, t->x, t->y, seed);
 	return NK_OK;
+}
+
+static double task_weight(void *ctx)
+{
+	nk_charlm_task *t = ctx;
+	return t->Bl; /* every stream contributes T terms */
+}
+
+/* The shares' hidden states into (L,B,H) on rank 0, layer by layer. */
+static int gather_state(nk_charlm_task *t, const float *h, float **all)
+{
+	const nk_charlm_config *c = &t->m->cfg;
+	size_t one = (size_t)t->Bl * c->H, whole = (size_t)t->cfg.B * c->H;
+	if (!*all && !(*all = nk_calloc((size_t)c->L * whole, sizeof **all)))
+		return NK_ENOMEM;
+	for (int l = 0; l < c->L; l++) {
+		int rc = nk_dist_gather(h + l * one, one, *all + l * whole,
+					whole, 0);
+		if (rc)
+			return rc;
+	}
+	return NK_OK;
+}
+
+static int task_gather(void *ctx)
+{
+	nk_charlm_task *t = ctx;
+	int rc = gather_state(t, nk_charlm_run_h(t->run), &t->hall);
+	if (!rc && t->m->cfg.cell == NK_CELL_LSTM)
+		rc = gather_state(t, nk_charlm_run_c(t->run), &t->call);
+	return rc;
+}
+
+/* This rank's share of a saved (L,B,H) state. */
+static void take_share(const nk_charlm_task *t, float *dst, const float *all)
+{
+	const nk_charlm_config *c = &t->m->cfg;
+	size_t one = (size_t)t->Bl * c->H, whole = (size_t)t->cfg.B * c->H;
+	for (int l = 0; l < c->L; l++)
+		memcpy(dst + l * one, all + l * whole + (size_t)t->b0 * c->H,
+		       one * sizeof *dst);
 }
 
 static int task_evaluate(void *ctx, double *loss)
@@ -106,11 +162,13 @@ static int task_save(void *ctx, nk_wfile *w)
 	    (rc = nk_wfile_set_int(w, "data_len", (int64_t)t->n)) ||
 	    (rc = nk_wfile_set_int(w, "data_hash", (int64_t)t->hash)) ||
 	    (rc = nk_wfile_add(w, "train.h", NK_F32, 3, shape,
-			       nk_charlm_run_h(t->run))))
+			       t->Bl < t->cfg.B ? t->hall
+						: nk_charlm_run_h(t->run))))
 		return rc;
 	if (c->cell == NK_CELL_LSTM)
 		rc = nk_wfile_add(w, "train.c", NK_F32, 3, shape,
-				  nk_charlm_run_c(t->run));
+				  t->Bl < t->cfg.B ? t->call
+						   : nk_charlm_run_c(t->run));
 	return rc;
 }
 
@@ -142,9 +200,9 @@ static int task_restore(void *ctx, const nk_wfile *f)
 				"out of range", name);
 	t->streams.pos = (size_t)pos;
 	t->streams.epoch = epoch;
-	memcpy(nk_charlm_run_h(t->run), th->data, th->nbytes);
+	take_share(t, nk_charlm_run_h(t->run), th->data);
 	if (tc)
-		memcpy(nk_charlm_run_c(t->run), tc->data, tc->nbytes);
+		take_share(t, nk_charlm_run_c(t->run), tc->data);
 	return NK_OK;
 }
 
@@ -159,5 +217,8 @@ nk_train_task nk_charlm_task_bind(nk_charlm_task *t)
 		.evaluate = t->validate ? task_evaluate : NULL,
 		.save = task_save,
 		.restore = task_restore,
+		.sharded = 1,
+		.weight = task_weight,
+		.gather = task_gather,
 	};
 }

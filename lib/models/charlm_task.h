@@ -20,6 +20,10 @@ typedef struct nk_charlm_task_config {
 	int T;               /* time steps per batch */
 	int K;               /* gradient checkpointing segment; 0: none */
 	float val_fraction;  /* the tail of the data held out */
+	/* Data parallelism (nn/train.h), not saved: this process steps on
+	 * streams nk_dist_share(B, rank, nranks) of the global batch only;
+	 * nranks 0 or 1: all B. */
+	int rank, nranks;
 } nk_charlm_task_config;
 
 typedef struct nk_charlm_task {
@@ -33,16 +37,19 @@ typedef struct nk_charlm_task {
 	int validate;               /* the held-out part is long enough */
 	const char *data_name;      /* for messages */
 	uint64_t hash;              /* identifies the data in a checkpoint */
-	nk_streams streams;
-	nk_charlm_run *run;
-	uint32_t *x, *y;            /* (T,B) the batch */
+	nk_streams streams;         /* over this rank's streams only */
+	int b0, Bl;                 /* this rank's streams [b0, b0 + Bl) */
+	nk_charlm_run *run;         /* Bl streams */
+	uint32_t *x, *y;            /* (T,Bl) the batch */
+	float *hall, *call;         /* (L,B,H) gathered on rank 0 for save */
 } nk_charlm_task;
 
 /* Reads the task's settings of a saved run. */
 int nk_charlm_task_config_load(nk_charlm_task_config *cfg,
 			       const struct nk_wfile *f);
 
-/* Sets up streams over ids[0..n - nval) and a workspace; the last
+/* Sets up streams over ids[0..n - nval) (this rank's share of them) and a
+ * workspace; the last
  * val_fraction of the ids is validation (when at least 2 symbols).  The
  * model, vocabulary and ids stay the caller's and must outlive the task.
  * NK_ERANGE when the training part cannot fill one batch. */

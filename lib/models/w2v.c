@@ -530,6 +530,8 @@ struct shared {
 	nk_w2v *m;
 	const nk_w2v_corpus *c;
 	uint64_t total;         /* words to process in this run */
+	uint64_t base;          /* words of the run done before this span */
+	int passes, epoch0;
 	uint64_t done;          /* atomically updated */
 	nk_w2v_progress_fn fn;
 	void *ctx;
@@ -740,6 +742,7 @@ static void train_batched(const nk_w2v *m, nk_rng *r, uint32_t word,
 static double cur_alpha(const struct shared *s, uint64_t done)
 {
 	const nk_w2v *m = s->m;
+	done += s->base;
 	double f = s->total ? (double)done / (double)s->total : 1;
 	if (f > 1)
 		f = 1;
@@ -799,7 +802,7 @@ static void *worker_main(void *arg)
 	const nk_w2v *m = s->m;
 	const uint32_t *ids = s->c->ids;
 	uint64_t local = 0;
-	for (int ep = 0; ep < m->o.epochs; ep++) {
+	for (int ep = 0; ep < s->passes; ep++) {
 		size_t i = w->lo;
 		while (i < w->hi) {
 			int len = 0;
@@ -820,10 +823,10 @@ static void *worker_main(void *arg)
 				local = 0;
 				if (w->t == 0 && s->fn) {
 					nk_w2v_progress p = {
-						.done = (double)done / (double)(s->total ? s->total : 1),
+						.done = (double)(s->base + done) / (double)(s->total ? s->total : 1),
 						.alpha = cur_alpha(s, done),
-						.words = done,
-						.epoch = ep + 1,
+						.words = s->base + done,
+						.epoch = s->epoch0 + ep + 1,
 						.threads = s->threads,
 					};
 					s->fn(s->ctx, &p);
@@ -838,15 +841,18 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
-		 void *ctx)
+int nk_w2v_train_span(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_span *sp,
+		      nk_w2v_progress_fn fn, void *ctx)
 {
 	if (check_opts(&m->o))
 		return NK_EINVAL;
+	if (sp->lo > sp->hi || sp->hi > c->n || sp->passes < 0)
+		return nk_error(NK_EINVAL, "word2vec: span out of range");
 	int T = m->o.threads;
 	struct shared s = {
 		.m = m, .c = c, .fn = fn, .ctx = ctx, .threads = T,
-		.total = c->words * (uint64_t)m->o.epochs,
+		.total = sp->total, .base = sp->base, .passes = sp->passes,
+		.epoch0 = sp->epoch0,
 	};
 	struct worker *w = nk_calloc((size_t)T, sizeof *w);
 	pthread_t *tid = nk_calloc((size_t)T, sizeof *tid);
@@ -861,8 +867,9 @@ int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 		w[t].s = &s;
 		w[t].t = t;
 		/* Split at sentence ends where one is near. */
-		w[t].lo = c->n * (size_t)t / (size_t)T;
-		w[t].hi = c->n * (size_t)(t + 1) / (size_t)T;
+		size_t n = sp->hi - sp->lo;
+		w[t].lo = sp->lo + n * (size_t)t / (size_t)T;
+		w[t].hi = sp->lo + n * (size_t)(t + 1) / (size_t)T;
 		nk_rng_seed(&w[t].rng, nk_rng_u64(&m->rng), (uint64_t)t);
 		w[t].buf = nk_malloc_aligned(scratch * sizeof(float));
 		w[t].sen = nk_malloc(NK_W2V_SENTENCE_MAX * sizeof *w[t].sen);
@@ -884,14 +891,8 @@ int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 	for (int t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
 	if (!rc) {
-		m->words_done += s.done;
-		m->epochs_done += m->o.epochs;
-		m->alpha_now = cur_alpha(&s, s.done);
-		if (fn) {
-			nk_w2v_progress p = { 1.0, m->alpha_now, s.done,
-					      m->o.epochs, T };
-			fn(ctx, &p);
-		}
+		sp->done = s.done;
+		sp->alpha = cur_alpha(&s, s.done);
 	}
 out:
 	for (int t = 0; w && t < T; t++) {
@@ -901,6 +902,27 @@ out:
 	free(w);
 	free(tid);
 	return rc;
+}
+
+int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
+		 void *ctx)
+{
+	nk_w2v_span sp = {
+		.lo = 0, .hi = c->n, .passes = m->o.epochs,
+		.total = c->words * (uint64_t)m->o.epochs,
+	};
+	int rc = nk_w2v_train_span(m, c, &sp, fn, ctx);
+	if (rc)
+		return rc;
+	m->words_done += sp.done;
+	m->epochs_done += m->o.epochs;
+	m->alpha_now = sp.alpha;
+	if (fn) {
+		nk_w2v_progress p = { 1.0, m->alpha_now, sp.done, m->o.epochs,
+				      m->o.threads };
+		fn(ctx, &p);
+	}
+	return NK_OK;
 }
 
 /* ---- output ------------------------------------------------------------ */

@@ -131,6 +131,42 @@ typedef void (*nk_w2v_progress_fn)(void *ctx, const nk_w2v_progress *p);
 int nk_w2v_train(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_progress_fn fn,
 		 void *ctx);
 
+/* Part of a run: `passes` passes over c->ids[lo..hi) (lo and hi at
+ * sentence starts), the learning rate falling with base + the words done
+ * here over total, the words of the whole run; progress reports count
+ * epochs from epoch0.  m's counters (words_done, epochs_done, alpha_now)
+ * are left alone: the caller of the spans keeps them.  nk_w2v_train is
+ * one span over everything; nk_w2v_train_dist many. */
+typedef struct nk_w2v_span {
+	size_t lo, hi;
+	int passes, epoch0;
+	uint64_t base, total;
+	uint64_t done;      /* out: words processed here */
+	double alpha;       /* out: the rate reached */
+} nk_w2v_span;
+int nk_w2v_train_span(nk_w2v *m, const nk_w2v_corpus *c, nk_w2v_span *sp,
+		      nk_w2v_progress_fn fn, void *ctx);
+
+/* Data-parallel training (w2v_dist.c), pWord2Vec's scheme over MPI
+ * (core/dist.h): every rank holds the whole corpus and the same initial
+ * model; the corpus is cut by position (at sentence starts) into pieces of
+ * about sync_words words per rank, and in round k rank r trains piece
+ * kN + r, the ranks moving through the corpus side by side.  After every
+ * round the models are merged: the model of the previous merge plus the
+ * sum of every rank's change since, in rank order (nk_dist_sum), so that
+ * every rank holds the same bytes; the rows of the NK_W2V_SYNC_ROWS most
+ * frequent words every round, 2^z times as many at round number 2^z x odd,
+ * all of them at the end of every epoch.  The learning rate falls with each
+ * rank's progress through its pieces.  A collective: every rank calls it;
+ * on one rank it is nk_w2v_train.  m's counters afterwards count every
+ * rank's words.  Each rank draws its own random numbers (the master
+ * generator mixed with the rank), so the result depends on the number of
+ * ranks. */
+#define NK_W2V_SYNC_WORDS 10000
+#define NK_W2V_SYNC_ROWS 1024
+int nk_w2v_train_dist(nk_w2v *m, const nk_w2v_corpus *c, uint64_t sync_words,
+		      nk_w2v_progress_fn fn, void *ctx);
+
 /* word2vec formats: "V D\n" then per word "word v1 .. vD\n" (text, %.6g)
  * or "word " and D little-endian float32 then "\n" (binary).  A failed
  * write is "NAME: write failed: REASON". */

@@ -1,6 +1,7 @@
 /* train.c - the one training loop (see train.h). */
 #include "nn/train.h"
 #include "core/base.h"
+#include "core/dist.h"
 #include "formats/wfile.h"
 
 #include <math.h>
@@ -197,11 +198,71 @@ static int log_row(nk_trainer *t, FILE *log, int evaluated, double vloss)
 	return NK_OK;
 }
 
+/* A checkpoint on every rank: the task's per-share state to rank 0, which
+ * writes the file; then every rank learns whether that worked. */
+static int checkpoint(nk_trainer *t)
+{
+	int rc = NK_OK;
+	if (nk_dist_size() > 1 && t->task.gather)
+		rc = t->task.gather(t->task.ctx);
+	if (!rc && nk_dist_rank() == 0)
+		rc = nk_trainer_save(t);
+	return nk_dist_agree(rc);
+}
+
+/* Several ranks: each has the gradient of its share's mean loss; make
+ * every rank's grads the gradient of the global batch's mean loss and
+ * *loss its value.  The shares are weighted by their counts of loss
+ * terms; a lone rank's result is left exactly as it is. */
+static int combine(nk_trainer *t, int rc, double *loss)
+{
+	nk_train_task *k = &t->task;
+	double w = 1, s[2];
+	if (!rc && k->weight)
+		w = k->weight(k->ctx);
+	if ((rc = nk_dist_agree(rc)))
+		return rc;
+	s[0] = w;
+	s[1] = w > 0 ? w * *loss : 0;
+	if ((rc = nk_dist_sum_f64(s, 2)))
+		return nk_dist_agree(rc);
+	if (!(s[0] > 0))
+		return nk_error(NK_EINVAL, "training: every rank's share of "
+				"the batch is empty");
+	float f = (float)(w / s[0]);
+	for (size_t i = 0; i < k->numel; i++)
+		k->grads[i] = w > 0 ? k->grads[i] * f : 0.0f;
+	*loss = s[1] / s[0];
+	return nk_dist_agree(nk_dist_sum(k->grads, k->numel));
+}
+
+/* Several ranks: the same model everywhere before the first step. */
+static int start_ranks(nk_trainer *t)
+{
+	nk_train_task *k = &t->task;
+	int rc = NK_OK;
+	if (!k->sharded)
+		rc = nk_error(NK_EINVAL, "training: this task runs on one "
+			      "process only (%d ranks)", nk_dist_size());
+	else if (nk_dist_same((int64_t)k->numel) != 1)
+		rc = nk_error(NK_EINVAL, "training: the ranks' models differ "
+			      "in size");
+	if ((rc = nk_dist_agree(rc)))
+		return rc;
+	return nk_dist_agree(nk_dist_bcast(k->params, k->numel *
+					   sizeof *k->params, 0));
+}
+
 int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 		   void *user)
 {
 	const nk_train_config *c = &t->cfg;
 	nk_train_task *k = &t->task;
+	int ranks = nk_dist_size(), root = nk_dist_rank() == 0, rc;
+	if (ranks > 1 && (rc = start_ranks(t)))
+		return rc;
+	if (!root)
+		log = NULL;
 	if (log && ftell(log) == 0)
 		fprintf(log, "step,train_loss,val_loss,time%s%s\n",
 			k->log_columns ? "," : "",
@@ -210,7 +271,9 @@ int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 	int64_t start = t->step;
 	while (t->step < c->steps) {
 		double loss;
-		int rc = k->step(k->ctx, nk_rng_u64(&t->rng), &loss);
+		rc = k->step(k->ctx, nk_rng_u64(&t->rng), &loss);
+		if (ranks > 1)
+			rc = combine(t, rc, &loss);
 		if (rc)
 			return rc;
 		if (!isfinite(loss)) {
@@ -230,15 +293,21 @@ int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 		nk_train_event e = {t->step, c->steps, loss, NAN, 0,
 				    t->elapsed};
 		if (k->evaluate && (t->step % c->eval_every == 0 || last)) {
-			if ((rc = k->evaluate(k->ctx, &e.val_loss)))
+			/* Rank 0 evaluates the whole validation set. */
+			rc = root ? k->evaluate(k->ctx, &e.val_loss) : NK_OK;
+			if (ranks > 1 && !(rc = nk_dist_agree(rc)))
+				rc = nk_dist_agree(nk_dist_bcast(
+					&e.val_loss, sizeof e.val_loss, 0));
+			if (rc)
 				return rc;
 			e.evaluated = 1;
 		}
-		if (log && (t->step % c->log_every == 0 || last) &&
-		    (rc = log_row(t, log, e.evaluated, e.val_loss)))
+		if (log && (t->step % c->log_every == 0 || last))
+			rc = log_row(t, log, e.evaluated, e.val_loss);
+		if ((rc = nk_dist_agree(rc)))
 			return rc;
 		if ((t->step % c->save_every == 0 || last) &&
-		    (rc = nk_trainer_save(t)))
+		    (rc = checkpoint(t)))
 			return rc;
 		if (cb && cb(user, &e))
 			return NK_OK;
@@ -246,6 +315,6 @@ int nk_trainer_run(nk_trainer *t, FILE *log, nk_train_callback cb,
 	/* Nothing to train (--steps 0, or reached already): the checkpoint
 	 * still records the model as it stands. */
 	if (t->step == start)
-		return nk_trainer_save(t);
+		return checkpoint(t);
 	return NK_OK;
 }

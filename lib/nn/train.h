@@ -14,6 +14,53 @@
  * complete checkpoint; resuming from it continues bit for bit: the same
  * losses and the same weights as a run never stopped.
  *
+ * Data parallelism (core/dist.h; rnn-train under mpirun): every rank runs
+ * the same loop on the same model.  Each step every rank's task computes
+ * the gradient of its share of the global batch; the loop sums the
+ * shares' gradients, weighted so that the sum is the gradient of the
+ * global batch's mean loss, in rank order (nk_dist_sum), and the losses
+ * likewise; every rank then clips and takes the same AdamW step, so the
+ * weights stay equal on every rank without ever being sent.  Rank 0
+ * alone evaluates (the others wait for its result: validation is a pass
+ * of the whole held-out set, as one process makes it) and writes the
+ * checkpoint and the log; a checkpoint holds the global state only, so
+ * a run resumes on any number of ranks.  A rank whose step, evaluation or
+ * checkpoint fails makes the loop return the failing rank's error on
+ * every rank (nk_dist_agree), never a hang.
+ *
+ * What a task must do to be MPI-ready (charlm_task.c is the example):
+ *   - set .sharded; without it the loop refuses to run on several ranks
+ *     (NK_EINVAL, the same on every rank), so a task not yet ready stays
+ *     correct on one;
+ *   - learn its rank and the number of ranks at its init
+ *     (nk_dist_rank/size, or from its caller) and make step() work on its
+ *     own share of the global batch only, e.g. items
+ *     nk_dist_share(B, rank, size) of the batch the single process would
+ *     draw, every rank advancing through the data in step with the
+ *     others (each draws the same global batch and keeps its share), so
+ *     that the global batch is the same as one process's whatever the
+ *     number of ranks; a rank may have an empty share (weight 0);
+ *   - step(): grads = the gradient of the mean loss over ITS share, *loss
+ *     that mean (as for one process), and .weight(ctx) the share's count
+ *     of loss terms for the last step (sequences, tokens, masked tokens,
+ *     images: whatever the mean divides by; NULL: every rank weighs 1);
+ *     randomness must come from the seed (the same on every rank) and the
+ *     item's global index, not from the rank, for the batch to be the
+ *     same as one process's;
+ *   - keep the model's initialization identical on every rank (the loop
+ *     broadcasts rank 0's parameters once at the start anyway);
+ *   - evaluate(): called on rank 0 only; it evaluates the whole
+ *     validation set;
+ *   - state beyond the weights that lives per share (a carried hidden
+ *     state) must be brought to rank 0 by .gather(ctx), which the loop
+ *     calls on every rank before rank 0 calls save(); save() writes the
+ *     GLOBAL state (as one process would), and restore(), called on every
+ *     rank, takes the rank's share back out of it: then --resume works
+ *     with any number of ranks;
+ *   - log_values() is called on rank 0 only; sums a task keeps for its
+ *     log columns must be summed over the ranks by the task (nk_dist_sum_f64
+ *     inside step(), which every rank calls).
+ *
  * The loop's keys in the file: steps, lr, weight_decay, clip, schedule,
  * warmup, min_lr, step_size, eval_every, save_every, log_every, seed
  * (the settings), step, rng, adam_t, log_loss_sum, log_loss_count, elapsed
@@ -76,6 +123,13 @@ typedef struct nk_train_task {
 	 * metric when evaluated is set). */
 	const char *log_columns;
 	int (*log_values)(void *ctx, int evaluated, char *buf, size_t n);
+	/* Data parallelism (see above): the task steps on its rank's share
+	 * of the batch; its weight in the last step (NULL: 1); the
+	 * collective that brings per-share state to rank 0 before a save
+	 * (NULL: none). */
+	int sharded;
+	double (*weight)(void *ctx);
+	int (*gather)(void *ctx);
 } nk_train_task;
 
 /* What happened in one step, for the caller's reports and progress line. */
@@ -122,7 +176,9 @@ int nk_trainer_resume(nk_trainer *t, const struct nk_wfile *f);
 /* Writes the whole training state to t->path, atomically. */
 int nk_trainer_save(nk_trainer *t);
 
-/* Trains from t->step to cfg.steps.  log (may be NULL) gets CSV rows
+/* Trains from t->step to cfg.steps, on every rank of a data-parallel run
+ * (a collective: see above; log and cb matter on rank 0, log should be
+ * NULL elsewhere, and cb must return the same on every rank).  log (may be NULL) gets CSV rows
  * "step,train_loss,val_loss,time" and the task's log_columns (a header
  * first when it is empty); the
  * train loss of a row is the mean since the previous row.  A non-finite

@@ -4,13 +4,16 @@
  *
  * Encoding follows HuggingFace's BertTokenizerFast (tokenizers'
  * BertNormalizer + BertPreTokenizer + WordPiece, the tokenizer.json on
- * the Hub), which the slow transformers BertTokenizer agrees with:
+ * the Hub), which the slow transformers BertTokenizer agrees with but
+ * for unassigned code points:
  *  1. The special tokens [PAD] [UNK] [CLS] [SEP] [MASK] that the vocab
  *     holds are cut out of the raw text wherever they stand, exact bytes
  *     ("[MASK]" stays one token with lower-casing; "[mask]" does not).
- *  2. Clean: NUL, U+FFFD and control characters (categories Cc Cf Cn Co
- *     Cs, but tab, LF and CR) are dropped; White_Space becomes a space.
- *     An ill-formed UTF-8 byte counts as U+FFFD, so it is dropped.
+ *  2. Clean: NUL, U+FFFD and control characters (categories Cc Cf Co,
+ *     but tab, LF and CR) are dropped; White_Space becomes a space.  An
+ *     ill-formed UTF-8 byte counts as U+FFFD, so it is dropped.
+ *     Unassigned code points (Cn) stay, as in the Rust tokenizers and the
+ *     npm port (only the slow Python tokenizer drops them).
  *  3. Spaces around CJK ideographs (_is_chinese_char's eight ranges).
  *  4. Lower-casing (full mapping per character: U+0130 gives "i" U+0307;
  *     no final-sigma rule, as Rust's per-character to_lowercase and the
@@ -22,10 +25,10 @@
  *  6. Each word: longer than 100 characters -> [UNK]; else the longest
  *     vocab token that starts it, then the longest "##" token that
  *     continues it, and so on; a word that cannot be covered -> [UNK].
- * The npm @huggingface/transformers port differs from this in three
- * places (its bugs): it adds no spaces around CJK beyond U+FFFF, keeps
- * unassigned (Cn) characters, and lower-cases a word-final capital sigma
- * to U+03C2.
+ * The npm @huggingface/transformers port differs from this in two
+ * places (its bugs): it adds no spaces around CJK beyond U+FFFF (it
+ * looks at UTF-16 units), and lower-cases a word-final capital sigma to
+ * U+03C2 (String.toLowerCase's Final_Sigma rule).
  */
 #ifndef NK_WORDPIECE_H
 #define NK_WORDPIECE_H

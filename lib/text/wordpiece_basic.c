@@ -191,10 +191,13 @@ int nk_wp_basic(struct nk_wp_words *w, const unsigned char *s, size_t n,
 		i += k;
 		if (c == 0xFFFD)
 			continue;
+		/* Controls: Cc, Cf, Co (Cs cannot be well-formed).  Unassigned
+		 * code points (Cn) stay, as in tokenizers' is_control (Rust's
+		 * is_other() has no Cn); only the slow Python tokenizer drops
+		 * them. */
 		switch (utf8proc_category((utf8proc_int32_t)c)) {
 		case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF:
-		case UTF8PROC_CATEGORY_CN: case UTF8PROC_CATEGORY_CO:
-		case UTF8PROC_CATEGORY_CS:
+		case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CS:
 			continue;
 		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL:
 		case UTF8PROC_CATEGORY_ZP:

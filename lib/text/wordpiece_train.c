@@ -17,8 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-#define NCP 0x110000u
+#include <utf8proc.h>
 
 struct nk_wp_trainer {
 	int lower, strip;
@@ -351,10 +350,49 @@ static int apply_merge(struct run *R, uint32_t pid, uint32_t c)
 	return rc;
 }
 
-/* Specials, the alphabet by code point, "##c" by code point.  head[cp]
- * and cont[cp] get the ids (0: not seen). */
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* Sorts v and drops repeats; returns the new length. */
+static size_t sort_unique(uint32_t *v, size_t n)
+{
+	size_t o = 0;
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (!o || v[o - 1] != v[i])
+			v[o++] = v[i];
+	return o;
+}
+
+struct alphabet {
+	uint32_t *head, *cont; /* code points, ascending */
+	size_t n_head, n_cont;
+	uint32_t head_id, cont_id; /* id of head[0], cont[0] */
+};
+
+/* The id of code point c as a word's first character or as "##c". */
+static uint32_t char_id(const struct alphabet *A, uint32_t c, int inner)
+{
+	const uint32_t *v = inner ? A->cont : A->head;
+	size_t lo = 0, hi = inner ? A->n_cont : A->n_head;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (inner ? A->cont_id : A->head_id) + (uint32_t)lo;
+}
+
+/* Specials, the alphabet by code point, "##c" by code point. */
 static int initial_tokens(struct run *R, const nk_wp_trainer *t,
-			  uint32_t *head, uint32_t *cont)
+			  struct alphabet *A)
 {
 	int rc;
 	uint32_t id;
@@ -363,48 +401,44 @@ static int initial_tokens(struct run *R, const nk_wp_trainer *t,
 		if ((rc = token_add(R, s, strlen(s), &id)))
 			return rc;
 	}
+	size_t cap_h = 0, cap_c = 0;
 	for (size_t i = 0; i < t->pused; i++) {
 		const unsigned char *s = t->arena + t->piece[i].off;
 		size_t n = t->piece[i].len;
+		if (nk_grow((void **)&A->head, &cap_h, A->n_head + n, sizeof *A->head) ||
+		    nk_grow((void **)&A->cont, &cap_c, A->n_cont + n, sizeof *A->cont))
+			return NK_ENOMEM;
 		for (size_t j = 0; j < n;) {
 			uint32_t c = 0;
 			size_t k = nk_wp_utf8(s + j, n - j, &c);
-			head[c] = 1;
+			A->head[A->n_head++] = c;
 			if (j)
-				cont[c] = 1;
+				A->cont[A->n_cont++] = c;
 			j += k ? k : 1;
 		}
+		/* keep the lists short on a large corpus */
+		if (A->n_head > 4 * 65536 + cap_h / 2)
+			A->n_head = sort_unique(A->head, A->n_head);
+		if (A->n_cont > 4 * 65536 + cap_c / 2)
+			A->n_cont = sort_unique(A->cont, A->n_cont);
 	}
+	A->n_head = sort_unique(A->head, A->n_head);
+	A->n_cont = sort_unique(A->cont, A->n_cont);
 	char buf[6];
 	for (int pass = 0; pass < 2; pass++) {
-		uint32_t *map = pass ? cont : head;
+		const uint32_t *v = pass ? A->cont : A->head;
+		size_t nv = pass ? A->n_cont : A->n_head;
+		if (pass)
+			A->cont_id = R->n_tok;
+		else
+			A->head_id = R->n_tok;
 		buf[0] = buf[1] = '#';
-		for (uint32_t c = 0; c < NCP; c++) {
-			if (!map[c])
-				continue;
+		for (size_t i = 0; i < nv; i++) {
+			/* words are valid UTF-8, so v[i] is a scalar value */
 			size_t k = (size_t)(pass ? 2 : 0);
-			char *p = buf + k;
-			/* words are valid UTF-8, so c is a scalar value */
-			if (c < 0x80) {
-				p[0] = (char)c;
-				k += 1;
-			} else if (c < 0x800) {
-				p[0] = (char)(0xC0 | c >> 6);
-				p[1] = (char)(0x80 | (c & 0x3F));
-				k += 2;
-			} else if (c < 0x10000) {
-				p[0] = (char)(0xE0 | c >> 12);
-				p[1] = (char)(0x80 | (c >> 6 & 0x3F));
-				p[2] = (char)(0x80 | (c & 0x3F));
-				k += 3;
-			} else {
-				p[0] = (char)(0xF0 | c >> 18);
-				p[1] = (char)(0x80 | (c >> 12 & 0x3F));
-				p[2] = (char)(0x80 | (c >> 6 & 0x3F));
-				p[3] = (char)(0x80 | (c & 0x3F));
-				k += 4;
-			}
-			if ((rc = token_add(R, buf, k, &map[c])))
+			k += (size_t)utf8proc_encode_char((utf8proc_int32_t)v[i],
+							  (utf8proc_uint8_t *)buf + k);
+			if ((rc = token_add(R, buf, k, &id)))
 				return rc;
 		}
 	}
@@ -434,8 +468,7 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 		      size_t *len)
 {
 	struct run R = {0};
-	uint32_t *head = nk_calloc(NCP, sizeof *head);
-	uint32_t *cont = nk_calloc(NCP, sizeof *cont);
+	struct alphabet A = {0};
 	char *scratch = NULL;
 	size_t scap = 0;
 	int rc = NK_ENOMEM;
@@ -444,10 +477,10 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 	R.pmask = 4095;
 	R.pslot = nk_calloc(R.pmask + 1, sizeof *R.pslot);
 	R.pidx = nk_calloc(R.pmask + 1, sizeof *R.pidx);
-	if (!head || !cont || !R.words || !R.pslot || !R.pidx ||
+	if (!R.words || !R.pslot || !R.pidx ||
 	    nk_idtab_init(&R.tindex, size > 64 ? size : 64))
 		goto out;
-	if ((rc = initial_tokens(&R, t, head, cont)))
+	if ((rc = initial_tokens(&R, t, &A)))
 		goto out;
 	uint32_t base = R.n_tok;
 	for (size_t i = 0; i < t->pused; i++) {
@@ -461,7 +494,7 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 		for (size_t j = 0; j < q->len;) {
 			uint32_t c = 0;
 			size_t k = nk_wp_utf8(s + j, q->len - j, &c);
-			w->sym[w->n++] = j ? cont[c] : head[c];
+			w->sym[w->n++] = char_id(&A, c, j > 0);
 			j += k ? k : 1;
 		}
 	}
@@ -513,8 +546,8 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 	rc = 0;
 out:
 	run_free(&R);
-	free(head);
-	free(cont);
+	free(A.head);
+	free(A.cont);
 	free(scratch);
 	return rc;
 }

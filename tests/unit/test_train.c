@@ -102,7 +102,8 @@ static int toy_restore(void *ctx, const nk_wfile *f)
 static nk_train_task toy_task(struct toy *t)
 {
 	return (nk_train_task){t, t->p, t->g, D + 1, toy_step, toy_eval,
-			       toy_save, toy_restore, 0, NULL, NULL};
+			       toy_save, toy_restore, 0, NULL, NULL, 0, NULL,
+			       NULL};
 }
 
 static nk_train_config toy_config(int64_t steps)

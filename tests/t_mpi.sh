@@ -1,0 +1,147 @@
+# t_mpi.sh - data-parallel training under Open MPI's mpirun, two ranks on
+# the loopback interface (TCP, as between two machines):
+#   - rnn-train with 2 ranks equals 1 rank at the same global batch: every
+#     step's loss within a relative 1e-5 and the final weights within 1e-4
+#     (not bit for bit: the batch's gradient is summed as two halves and
+#     then added, not as one sum, so the float rounding differs in the
+#     last bits, and 60 AdamW steps carry those differences on; measured
+#     here: losses 2e-8 relative, weights 4e-7);
+#   - a 2-rank checkpoint resumes on 1 rank and a 1-rank one on 2, and
+#     continue as the run never stopped (same tolerance);
+#   - a rank that cannot read its input makes the job exit 1 with that
+#     rank's message, within a timeout (no rank left waiting);
+#   - a batch of fewer streams than ranks is refused with a message;
+#   - w2v-train with 2 ranks: analogy accuracy within 0.5 points of one
+#     process at the same epochs (on ../shared/data's sotu.txt and
+#     questions-words.txt when they are there).
+# SKIP when mpirun is missing or the programs were built without MPI.
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+PATH="$PWD/$BUILD/bin:$PATH"
+data=../shared/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { if [ "$1" = 0 ]; then echo "PASS $2"; else echo "FAIL $2: $3"; fi; }
+
+if ! command -v mpirun >/dev/null 2>&1; then
+	echo "SKIP mpi: no mpirun (Debian: openmpi-bin libopenmpi-dev; scripts/deps test)"
+	exit 0
+fi
+if ! ldd "$BUILD/bin/rnn-train" 2>/dev/null | grep -q libmpi; then
+	echo "SKIP mpi: $BUILD/bin/rnn-train was built without MPI (make MPI=1)"
+	exit 0
+fi
+# Loopback TCP between the ranks; root needs Open MPI's consent; one
+# OpenMP thread per rank on a small machine.
+export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo
+export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+mpi() { timeout 120 mpirun --oversubscribe -np "$@"; }
+
+for i in $(seq 12); do cat tests/cli/data/rnn-text.txt; done >"$tmp/text"
+# An LSTM (the cell state carried too), validation, checkpoints.
+args="-q -m lstm -l 2 -H 32 -E 16 -b 8 -T 16 --eval-every 20
+	--log-every 1 --save-every 20"
+rnn-train train $args -n 60 -o "$tmp/a.nkw" --log "$tmp/a.csv" "$tmp/text"
+ok $? rnn-1-rank "exit $?"
+mpi 2 rnn-train train $args -n 60 -o "$tmp/b.nkw" --log "$tmp/b.csv" \
+	"$tmp/text" >"$tmp/out" 2>"$tmp/err"
+ok $? rnn-2-ranks "exit $?: $(head -n 3 "$tmp/err")"
+[ ! -s "$tmp/out" ]
+ok $? rnn-2-ranks-silent "$(head -n 3 "$tmp/out")"
+
+# Every step's train loss and every validation loss, relative difference.
+closelog() {
+	awk -F, -v tol=1e-5 'NR == FNR { t[$1] = $2; v[$1] = $3; next }
+		FNR > 1 { n++
+			d = ($2 - t[$1]) / $2; if (d < 0) d = -d; if (d > m) m = d
+			if ($3 != "") { d = ($3 - v[$1]) / $3; if (d < 0) d = -d; if (d > m) m = d }
+		} END { printf "%d steps, max relative difference %g\n", n, m
+			exit !(n == 60 && m <= tol) }' "$1" "$2"
+}
+closelog "$tmp/a.csv" "$tmp/b.csv" >"$tmp/d"
+ok $? rnn-2-ranks-same-losses "$(cat "$tmp/d")"
+
+# The weights, the carried state and the optimizer's moments.
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	closeweights() {
+		/usr/bin/python3 - "$1" "$2" <<-'EOF'
+		import sys
+		sys.path.insert(0, "scripts")
+		import nkw, numpy as np
+		a, b = nkw.load(sys.argv[1]), nkw.load(sys.argv[2])
+		worst, bad = 0.0, []
+		for k, v in a.tensors.items():
+		    w = b.tensors[k]
+		    if v.shape != w.shape:
+		        bad.append(k)
+		    elif v.dtype.kind == "f" and v.size:
+		        # the carried state is a sum over 16 steps: 1e-3
+		        tol = 1e-3 if k.startswith("train.") else 1e-4
+		        d = float(np.max(np.abs(v.astype(np.float64) - w)))
+		        worst = max(worst, d)
+		        if d > tol:
+		            bad.append("%s %.3g" % (k, d))
+		for k in ("step", "stream_pos", "epoch", "adam_t"):
+		    if a.meta.get(k) != b.meta.get(k):
+		        bad.append(k)
+		print("max difference %.3g%s" % (worst, " " + ", ".join(bad) if bad else ""))
+		sys.exit(1 if bad else 0)
+		EOF
+	}
+	closeweights "$tmp/a.nkw" "$tmp/b.nkw" >"$tmp/d" 2>&1
+	ok $? rnn-2-ranks-same-weights "$(cat "$tmp/d")"
+else
+	echo "SKIP rnn-2-ranks-same-weights: no numpy for /usr/bin/python3"
+	closeweights() { return 0; }
+fi
+
+# 2 ranks to step 40, then 1 rank on to 60; and the other way round.
+mpi 2 rnn-train train $args -n 40 -o "$tmp/c.nkw" --log "$tmp/c.csv" "$tmp/text" &&
+rnn-train train $args -n 60 --resume -o "$tmp/c.nkw" --log "$tmp/c.csv" "$tmp/text"
+ok $? rnn-resume-2-then-1 "exit $?"
+awk -F, '!s[$1]++' "$tmp/c.csv" >"$tmp/c1.csv"
+closelog "$tmp/a.csv" "$tmp/c1.csv" >"$tmp/d" && closeweights "$tmp/a.nkw" "$tmp/c.nkw" >>"$tmp/d" 2>&1
+ok $? rnn-resume-2-then-1-same "$(cat "$tmp/d")"
+rnn-train train $args -n 20 -o "$tmp/e.nkw" --log "$tmp/e.csv" "$tmp/text" &&
+mpi 2 rnn-train train $args -n 60 --resume -o "$tmp/e.nkw" --log "$tmp/e.csv" "$tmp/text"
+ok $? rnn-resume-1-then-2 "exit $?"
+closelog "$tmp/a.csv" "$tmp/e.csv" >"$tmp/d" && closeweights "$tmp/a.nkw" "$tmp/e.nkw" >>"$tmp/d" 2>&1
+ok $? rnn-resume-1-then-2-same "$(cat "$tmp/d")"
+
+# Rank 1's input cannot be read (two programs in one job: mpirun's
+# A : B): both ranks stop, the job exits 1 with rank 1's message.
+start=$(date +%s)
+mpi 1 rnn-train train $args -n 60 -o "$tmp/f.nkw" "$tmp/text" : \
+	-np 1 rnn-train train $args -n 60 -o "$tmp/f.nkw" "$tmp/missing" \
+	>"$tmp/out" 2>"$tmp/err"
+st=$?
+took=$(($(date +%s) - start))
+[ $st = 1 ] && grep -q "rank 1: .*missing" "$tmp/err" && [ ! -e "$tmp/f.nkw" ]
+ok $? rnn-failing-rank "exit $st after ${took}s: $(head -n 2 "$tmp/err")"
+
+# A batch smaller than the ranks: refused.
+mpi 2 rnn-train train $args -b 1 -n 5 -o "$tmp/g.nkw" "$tmp/text" 2>"$tmp/err"
+st=$?
+[ $st = 1 ] && grep -q "cannot be shared by 2 ranks" "$tmp/err"
+ok $? rnn-batch-too-small "exit $st: $(head -n 1 "$tmp/err")"
+
+# word2vec: accuracy of 2 ranks against 1 process at the same epochs.
+if [ -f "$data/sotu.txt" ] && [ -f "$data/questions-words.txt" ]; then
+	tr -c 'A-Za-z\n' ' ' <"$data/sotu.txt" | tr A-Z a-z >"$tmp/sotu"
+	wargs="-q -j 1 -d 50 -e 2 --seed 3"
+	w2v-train $wargs -b -o "$tmp/w1.bin" "$tmp/sotu" &&
+	mpi 2 w2v-train $wargs -b -o "$tmp/w2.bin" "$tmp/sotu" >"$tmp/out"
+	ok $? w2v-2-ranks "exit $?"
+	acc() { w2v-query eval -j 2 "$1" "$data/questions-words.txt" | awk '$1 == "total" { print $4 }'; }
+	a1=$(acc "$tmp/w1.bin") a2=$(acc "$tmp/w2.bin")
+	if awk -v a="$a1" -v b="$a2" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d <= 0.5 && d >= -0.5) }'; then
+		echo "PASS w2v-2-ranks-accuracy (1 process $a1%, 2 ranks $a2%)"
+	else
+		echo "FAIL w2v-2-ranks-accuracy: 1 process $a1%, 2 ranks $a2%: more than 0.5 points apart"
+	fi
+else
+	echo "SKIP w2v-2-ranks-accuracy: no $data/sotu.txt and questions-words.txt"
+fi
+exit 0
