@@ -9,7 +9,6 @@
 #include "nn/dropmask.h"
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
-#include "nn/linear.h"
 #include "nn/vmath.h"
 
 #include <math.h>
@@ -97,6 +96,17 @@ static void bias_drop_add(float *y, const float *res, const float *bias,
 	}
 }
 
+/* out (N,OC) = in (N,IC) @ w^T + b as nk_linear_forward computes it (the
+ * bias first, the product added), the bias rows written by all threads. */
+static void linear_fwd(float *out, const float *in, const float *w,
+		       const float *b, int N, int IC, int OC)
+{
+#pragma omp parallel for schedule(static) if ((double)N * OC >= 1 << 16)
+	for (int n = 0; n < N; n++)
+		memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof *out);
+	nk_sgemm(0, 1, N, OC, IC, 1.0f, in, IC, w, IC, 1.0f, out, OC);
+}
+
 /* x[0] (N,H) = dropout(layernorm(wte[ids] + wtt[types] + wpe[t])). */
 void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
 			const nk_bert_batch *b, float p, uint64_t seed)
@@ -129,7 +139,7 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 	const nk_bert_layer *w = &m->layer[l];
 	int H = c->H, FF = c->FF, N = b->B * b->T;
 	const float *xin = r->x[l];
-	nk_linear_forward(a->qkv, xin, w->qkv_w, w->qkv_b, N, H, 3 * H);
+	linear_fwd(a->qkv, xin, w->qkv_w, w->qkv_b, N, H, 3 * H);
 	nk_attention_forward(a->ctx, a->att, r->ascratch, a->qkv, b->lengths,
 			     b->B, b->T, H, c->A, p,
 			     p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
@@ -158,7 +168,7 @@ void bert_head_forward(const nk_bert *m, nk_bert_run *r,
 	for (int i = 0; i < M; i++)
 		memcpy(r->g + (size_t)i * H, x + (size_t)b->mpos[i] * H,
 		       (size_t)H * sizeof *x);
-	nk_linear_forward(r->d1, r->g, m->mlm_w, m->mlm_b, M, H, H);
+	linear_fwd(r->d1, r->g, m->mlm_w, m->mlm_b, M, H, H);
 	nk_gelu_forward(r->d1g, r->d1, (size_t)M * H, c->gelu);
 	nk_layernorm_forward(r->d2, r->hmean, r->hrstd, r->d1g, m->mlm_ln_w,
 			     m->mlm_ln_b, M, H, c->ln_eps);
