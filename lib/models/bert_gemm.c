@@ -40,6 +40,7 @@ void bert_sgemm(int ta, int tb, int M, int N, int K, float alpha,
 	      (double)M * N * K >= 1 << 21;
 #endif
 	int rows = N <= M;
+	(void)par; /* without OpenMP */
 #pragma omp parallel if (par)
 	{
 		int t = 0, nt = 1;
