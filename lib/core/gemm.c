@@ -325,10 +325,18 @@ static int team_size(void)
 		}                                                             \
 	} while (0)
 
+#define PACK_B_PANEL                                                          \
+	pack_b_panel(bbuf + (size_t)q * NR * kc, B, ldb, tb, pc, kc,          \
+		     jc + q * NR, imin(NR, nc - q * NR))
+
+/* solo: the calling thread alone, with no OpenMP construct at all.  A
+ * product computed inside someone else's parallel region (attention's
+ * per-head products) would otherwise open a nested region of one thread
+ * per call, which costs libgomp a few microseconds of futex calls. */
 static void gemm_team(int ta, int M, int N, int K, float alpha,
 		      const float *A, int lda, const float *Bp, const float *B,
 		      int ldb, int tb, float *bbuf, float *C, int ldc,
-		      int beta_zero, int nth)
+		      int beta_zero, int nth, int solo)
 {
 	/* Row blocks of equal height, as many as a multiple of the threads
 	 * (512 rows on 2 threads: 4 blocks of 132, not 144+144 against
@@ -352,16 +360,22 @@ static void gemm_team(int ta, int M, int N, int K, float alpha,
 				bs = Bp + (size_t)jc * K + (size_t)pc * ncr;
 			} else {
 				bs = bbuf;
+				if (solo) {
+					for (int q = 0; q < panels; q++)
+						PACK_B_PANEL;
+				} else {
 #pragma omp for schedule(static)
-				for (int q = 0; q < panels; q++)
-					pack_b_panel(bbuf + (size_t)q * NR * kc, B, ldb,
-						     tb, pc, kc, jc + q * NR,
-						     imin(NR, nc - q * NR));
+					for (int q = 0; q < panels; q++)
+						PACK_B_PANEL;
+				}
 			}
 			/* With B pre-packed nothing is shared between slices
 			 * but C, and static scheduling gives every slice's
 			 * tiles to the same threads: no barrier until the end. */
-			if (Bp) {
+			if (solo) {
+				for (int tile = 0; tile < rblocks * cgroups; tile++)
+					TILE_BODY;
+			} else if (Bp) {
 #pragma omp for schedule(static) nowait
 				for (int tile = 0; tile < rblocks * cgroups; tile++)
 					TILE_BODY;
@@ -372,19 +386,26 @@ static void gemm_team(int ta, int M, int N, int K, float alpha,
 			}
 		}
 	}
+	if (!solo) {
 #pragma omp barrier
+	}
 }
 #undef TILE_BODY
+#undef PACK_B_PANEL
 
 static void gemm_packed(int ta, int M, int N, int K, float alpha,
 			const float *A, int lda, const float *Bp,
 			const float *B, int ldb, int tb, float *bbuf, float *C,
 			int ldc, int beta_zero)
 {
-	int par = use_threads((double)M * N * K);
-#pragma omp parallel if (par)
+	if (!use_threads((double)M * N * K)) {
+		gemm_team(ta, M, N, K, alpha, A, lda, Bp, B, ldb, tb, bbuf, C,
+			  ldc, beta_zero, 1, 1);
+		return;
+	}
+#pragma omp parallel
 	gemm_team(ta, M, N, K, alpha, A, lda, Bp, B, ldb, tb, bbuf, C, ldc,
-		  beta_zero, team_size());
+		  beta_zero, team_size(), 0);
 }
 
 void nk_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -493,7 +514,7 @@ void nk_sgemm_packed_team(int trans_a, int M, int N, int K, float alpha,
 	if (K <= 0 || alpha == 0.0f)
 		return;
 	gemm_team(trans_a, M, N, K, alpha, A, lda, Bp, NULL, 0, 0, NULL, C, ldc,
-		  beta_zero, team_size());
+		  beta_zero, team_size(), 0);
 }
 
 int nk_sgemm_team_worthwhile(int M, int N, int K)

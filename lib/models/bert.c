@@ -268,9 +268,10 @@ static void layout(nk_bert_run *r, const nk_bert *m, struct carve *c)
 nk_bert_run *nk_bert_run_new(const nk_bert *m, int B, int T, int Mmax,
 			     int checkpoint, int train)
 {
-	if (B < 1 || B > (1 << 20) || T < 1 || T > m->cfg.P) {
-		nk_error(NK_ERANGE, "bert: batch %d x %d: 1 to 2^20 rows of 1 to "
-			 "%d positions allowed", B, T, m->cfg.P);
+	if (B < 1 || T < 1 || T > m->cfg.P || (int64_t)B * T > (1 << 24)) {
+		nk_error(NK_ERANGE, "bert: batch %d x %d: rows of 1 to %d "
+			 "positions, 2^24 positions in all allowed", B, T,
+			 m->cfg.P);
 		return NULL;
 	}
 	if (Mmax < 0 || (int64_t)Mmax > (int64_t)B * T) {

@@ -4,7 +4,6 @@
  * the embeddings.  Gradients add into m->p.grads. */
 #include "models/bert.h"
 #include "models/bert_impl.h"
-#include "core/gemm.h"
 #include "nn/attention.h"
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
@@ -46,8 +45,9 @@ static void linear_back(float *din, float beta, float *dw, float *db,
 			int N, int IC, int OC)
 {
 	if (din)
-		nk_sgemm(0, 0, N, IC, OC, 1.0f, dout, OC, w, IC, beta, din, IC);
-	nk_sgemm(1, 0, OC, IC, N, 1.0f, dout, OC, in, IC, 1.0f, dw, IC);
+		bert_sgemm(0, 0, N, IC, OC, 1.0f, dout, OC, w, IC, beta, din, IC,
+			   NULL);
+	bert_sgemm(1, 0, OC, IC, N, 1.0f, dout, OC, in, IC, 1.0f, dw, IC, NULL);
 	bert_colsum_add(db, dout, N, OC);
 }
 
@@ -105,8 +105,8 @@ static void head_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 	int H = c->H, V = c->V, M = b->M, N = b->B * b->T;
 	const float *dlog = r->logits;
 	/* logits = d2 @ wte^T + bias: the tied embedding gets dlog^T @ d2. */
-	nk_sgemm(0, 0, M, H, V, 1.0f, dlog, V, m->wte, H, 0.0f, r->dh, H);
-	nk_sgemm(1, 0, V, H, M, 1.0f, dlog, V, r->d2, H, 1.0f, m->dwte, H);
+	bert_sgemm(0, 0, M, H, V, 1.0f, dlog, V, m->wte, H, 0.0f, r->dh, H, NULL);
+	bert_sgemm(1, 0, V, H, M, 1.0f, dlog, V, r->d2, H, 1.0f, m->dwte, H, NULL);
 	bert_colsum_add(m->dmlm_bias, dlog, M, V);
 	memset(r->dg, 0, (size_t)M * H * sizeof *r->dg);
 	nk_layernorm_backward(r->dg, m->dmlm_ln_w, m->dmlm_ln_b, r->dh, r->d1g,

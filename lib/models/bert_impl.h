@@ -45,6 +45,12 @@ uint64_t bert_key(uint64_t seed, int l, int site);
 /* out (n) = in * the mask of key (p > 0); out may be in. */
 void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key);
 
+/* bert_gemm.c: nk_sgemm with the threads sharing C by blocks (same
+ * bits); with bias (N), C's rows start as bias and beta is ignored (1). */
+void bert_sgemm(int ta, int tb, int M, int N, int K, float alpha,
+		const float *A, int lda, const float *B, int ldb, float beta,
+		float *C, int ldc, const float *bias);
+
 /* bert_step.c */
 int bert_check_batch(const nk_bert *m, const nk_bert_run *r,
 		     const nk_bert_batch *b, int need_labels);

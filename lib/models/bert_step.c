@@ -4,12 +4,10 @@
 #include "models/bert.h"
 #include "models/bert_impl.h"
 #include "core/base.h"
-#include "core/gemm.h"
 #include "nn/attention.h"
 #include "nn/dropmask.h"
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
-#include "nn/linear.h"
 #include "nn/vmath.h"
 
 #include <math.h>
@@ -129,18 +127,22 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 	const nk_bert_layer *w = &m->layer[l];
 	int H = c->H, FF = c->FF, N = b->B * b->T;
 	const float *xin = r->x[l];
-	nk_linear_forward(a->qkv, xin, w->qkv_w, w->qkv_b, N, H, 3 * H);
+	bert_sgemm(0, 1, N, 3 * H, H, 1.0f, xin, H, w->qkv_w, H, 0.0f, a->qkv,
+		   3 * H, w->qkv_b);
 	nk_attention_forward(a->ctx, a->att, r->ascratch, a->qkv, b->lengths,
 			     b->B, b->T, H, c->A, p,
 			     p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
-	nk_sgemm(0, 1, N, H, H, 1.0f, a->ctx, H, w->proj_w, H, 0.0f, a->pre1, H);
+	bert_sgemm(0, 1, N, H, H, 1.0f, a->ctx, H, w->proj_w, H, 0.0f, a->pre1,
+		   H, NULL);
 	bias_drop_add(a->pre1, xin, w->proj_b, N, H, p,
 		      p > 0 ? bert_key(seed, l, SITE_HID1) : 0);
 	nk_layernorm_forward(a->a1, a->mean1, a->rstd1, a->pre1, w->ln1_w,
 			     w->ln1_b, N, H, c->ln_eps);
-	nk_sgemm(0, 1, N, FF, H, 1.0f, a->a1, H, w->ff1_w, H, 0.0f, a->ff1, FF);
+	bert_sgemm(0, 1, N, FF, H, 1.0f, a->a1, H, w->ff1_w, H, 0.0f, a->ff1,
+		   FF, NULL);
 	nk_gelu_bias_forward(a->gel, a->ff1, w->ff1_b, N, FF, c->gelu);
-	nk_sgemm(0, 1, N, H, FF, 1.0f, a->gel, FF, w->ff2_w, FF, 0.0f, a->pre2, H);
+	bert_sgemm(0, 1, N, H, FF, 1.0f, a->gel, FF, w->ff2_w, FF, 0.0f, a->pre2,
+		   H, NULL);
 	bias_drop_add(a->pre2, a->a1, w->ff2_b, N, H, p,
 		      p > 0 ? bert_key(seed, l, SITE_HID2) : 0);
 	nk_layernorm_forward(r->x[l + 1], a->mean2, a->rstd2, a->pre2, w->ln2_w,
@@ -158,12 +160,13 @@ void bert_head_forward(const nk_bert *m, nk_bert_run *r,
 	for (int i = 0; i < M; i++)
 		memcpy(r->g + (size_t)i * H, x + (size_t)b->mpos[i] * H,
 		       (size_t)H * sizeof *x);
-	nk_linear_forward(r->d1, r->g, m->mlm_w, m->mlm_b, M, H, H);
+	bert_sgemm(0, 1, M, H, H, 1.0f, r->g, H, m->mlm_w, H, 0.0f, r->d1, H,
+		   m->mlm_b);
 	nk_gelu_forward(r->d1g, r->d1, (size_t)M * H, c->gelu);
 	nk_layernorm_forward(r->d2, r->hmean, r->hrstd, r->d1g, m->mlm_ln_w,
 			     m->mlm_ln_b, M, H, c->ln_eps);
-	nk_sgemm(0, 1, M, c->V, H, 1.0f, r->d2, H, m->wte, H, 0.0f, r->logits,
-		 c->V);
+	bert_sgemm(0, 1, M, c->V, H, 1.0f, r->d2, H, m->wte, H, 0.0f, r->logits,
+		   c->V, NULL);
 }
 
 static void add_bias(float *x, const float *bias, int M, int V)

@@ -359,6 +359,15 @@ TEST(bert_checkpoint)
 		k1 += gt < 1, k5 += gt < 5;
 	}
 	CHECK(k1 == t1 && k5 == t5);
+	/* fill-mask: no labels, the same logits */
+	size_t nl = (size_t)s.b.M * c.V;
+	float *keep = malloc(nl * 4);
+	memcpy(keep, lg, nl * 4);
+	nk_bert_batch nolab = s.b;
+	nolab.mlabel = NULL;
+	CHECK(nk_bert_forward(&m, ev, &nolab, &t1, &t5) == 0 && t1 == 0);
+	CHECK(memcmp(keep, nk_bert_run_logits(ev), nl * 4) == 0);
+	free(keep);
 	free(g1);
 	free_batch(&s);
 	nk_bert_run_free(plain);
