@@ -123,6 +123,13 @@ prepare() { # PAGE DIR
 	cd "$d" || return 1
 	ln -s "$root/scripts" scripts
 	case $1 in
+	bert-mask.1)
+		# A third of a megabyte of speeches: the examples train for
+		# seconds, not for quality.
+		text_sample 300000 >sotu.txt
+		tail -c 30000 sotu.txt >speech.txt ;;
+	nnkit-mlm.5)
+		text_sample 200000 >corpus.txt ;;
 	detect.1)
 		# Its eval examples score the test suite's small files.
 		ln -s "$root/tests" tests ;;

@@ -127,6 +127,28 @@ st=$?
 [ $st = 1 ] && grep -q "cannot be shared by 2 ranks" "$tmp/err"
 ok $? rnn-batch-too-small "exit $st: $(head -n 1 "$tmp/err")"
 
+# bert-mask: 2 ranks equal 1 at the same global batch (dropout off: the
+# masks a share draws for its rows are its own), and a 2-rank checkpoint
+# resumed on 1 rank (a constant schedule: a linear one depends on --steps).
+bargs="-q -T 32 -H 32 -A 2 -l 1 -b 8 --dropout 0 --log-every 1 --eval-every 20
+	--schedule constant --warmup 5"
+if bert-mask vocab -n 300 -o "$tmp/vocab.txt" "$tmp/text" &&
+	bert-mask train --vocab "$tmp/vocab.txt" $bargs --steps 60 --log "$tmp/ba.csv" \
+		-o "$tmp/ba.nkw" "$tmp/text" &&
+	mpi 2 bert-mask train --vocab "$tmp/vocab.txt" $bargs --steps 60 --log "$tmp/bb.csv" \
+		-o "$tmp/bb.nkw" "$tmp/text" >"$tmp/out" 2>"$tmp/err"; then
+	closelog "$tmp/ba.csv" "$tmp/bb.csv" >"$tmp/d" && closeweights "$tmp/ba.nkw" "$tmp/bb.nkw" >>"$tmp/d" 2>&1
+	ok $? bert-2-ranks-same-losses "$(cat "$tmp/d")"
+	mpi 2 bert-mask train --vocab "$tmp/vocab.txt" $bargs --steps 40 --log "$tmp/bc.csv" \
+		-o "$tmp/bc.nkw" "$tmp/text" &&
+	bert-mask train --resume --steps 60 -q --log "$tmp/bc.csv" -o "$tmp/bc.nkw" "$tmp/text"
+	awk -F, '!s[$1]++' "$tmp/bc.csv" >"$tmp/bc1.csv"
+	closelog "$tmp/ba.csv" "$tmp/bc1.csv" >"$tmp/d" && closeweights "$tmp/ba.nkw" "$tmp/bc.nkw" >>"$tmp/d" 2>&1
+	ok $? bert-resume-2-then-1-same "$(cat "$tmp/d")"
+else
+	echo "FAIL bert-2-ranks: $(head -n 3 "$tmp/err")"
+fi
+
 # word2vec: accuracy of 2 ranks against 1 process at the same epochs.
 if [ -f "$data/sotu.txt" ] && [ -f "$data/questions-words.txt" ]; then
 	tr -c 'A-Za-z\n' ' ' <"$data/sotu.txt" | tr A-Z a-z >"$tmp/sotu"

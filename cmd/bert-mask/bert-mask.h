@@ -1,0 +1,69 @@
+/* bert-mask.h - what the files of bert-mask share: the options, the five
+ * subcommands (vocab.c, mask.c, train.c, fill.c, eval.c) and the glue
+ * between text and the model's sequences (data.c); main.c parses. */
+#ifndef BERT_MASK_H
+#define BERT_MASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "models/bert_file.h"
+#include "models/bert_task.h"
+
+struct opts {
+	const char *out, *model, *vocab, *log, *length, *tiktoken;
+	long long ids;              /* --ids N: token ids below N */
+	int cased, pairs, whole_word, text_out, json, resume, checkpoint;
+	int L, H, A, FF, T, B, topk, dupe, max_pred, min_freq, size, gelu;
+	float mask_prob, short_prob, dropout, lr, wd, clip, min_lr, val_frac;
+	long long steps, warmup, eval_every, save_every, log_every;
+	int sched, threads, quiet, verbose, progress, force, set_steps;
+	uint64_t seed;
+};
+
+void usage(FILE *fp);
+int cmd_vocab(struct opts *o, int argc, char **argv);
+int cmd_mask(struct opts *o, int argc, char **argv);
+int cmd_train(struct opts *o, int argc, char **argv);
+int cmd_fill(struct opts *o, int argc, char **argv);
+int cmd_eval(struct opts *o, int argc, char **argv);
+
+/* ---- data.c ---------------------------------------------------------- */
+
+/* A run's tokenizer: from --vocab / --ids, or a model's. */
+struct bm_tok;
+struct bm_tok *bm_tok_from_opts(const struct opts *o);
+struct bm_tok *bm_tok_from_model(const nk_bert_file *bf);
+void bm_tok_free(struct bm_tok *k);
+const nk_bert_tokens *bm_tok_tokens(const struct bm_tok *k);
+int bm_tok_size(const struct bm_tok *k);   /* V, special tokens included */
+
+/* Sequences as the model reads them, with their storage. */
+struct bm_seqs {
+	nk_bert_seqs s;
+	size_t *off, *moff;
+	uint32_t *ids, *mlabel;
+	uint8_t *types;
+	int32_t *mpos;
+	uint8_t *random_next;  /* (n) pairs: B came from another document */
+};
+/* Reads the inputs (text through the tokenizer, token ids, or an
+ * instance stream from `mask`) into sequences of at most o->T tokens;
+ * masked: mask them now (o's rule, o->seed) when they are not already.
+ * Exits with a message naming the file and line on bad input. */
+void bm_read_seqs(struct bm_seqs *q, const struct bm_tok *k,
+		  const struct opts *o, int masked, int argc, char **argv);
+void bm_seqs_free(struct bm_seqs *q);
+/* The dynamic masker of o's rule over k's vocabulary. */
+nk_bert_masker bm_masker(const struct bm_tok *k, const struct opts *o);
+
+/* Text to ids for fill: [CLS] text [SEP], "[MASK]" kept as the mask id;
+ * NULL with a message for text the tokenizer refuses. */
+uint32_t *bm_encode_line(const struct bm_tok *k, const char *text, int *n);
+/* A token's text (fill's token_str) and a sequence's text (its
+ * "sequence"), into a malloc'd string. */
+char *bm_token_str(const struct bm_tok *k, uint32_t id);
+char *bm_decode(const struct bm_tok *k, const uint32_t *ids, int n);
+
+#endif

@@ -1,0 +1,517 @@
+/* data.c - bert-mask's glue between inputs and the model: the tokenizer
+ * of a run (WordPiece or plain ids), reading text, token ids or instance
+ * streams into sequences, and the dynamic masker. */
+#include "cli.h"
+#include "bert-mask.h"
+
+#include "core/io.h"
+#include "core/rng.h"
+#include "formats/mlm_instances.h"
+#include "formats/tiktoken.h"
+#include "formats/tokstream.h"
+#include "text/mlm_mask.h"
+#include "text/wordpiece.h"
+
+#include <ctype.h>
+
+struct bm_tok {
+	nk_bert_tokens t;
+	nk_wordpiece *wp;    /* WordPiece, or NULL for ids */
+	uint8_t *cont;       /* (V) the token continues a word */
+	int V;
+	char *vocab;         /* the tokens '\n'-joined, for the model file */
+};
+
+static const char *const special_names[5] = {"[PAD]", "[UNK]", "[CLS]",
+					     "[SEP]", "[MASK]"};
+
+/* Fills the special ids, cont and the joined vocabulary of a WordPiece
+ * tokenizer; every special token must be there. */
+static void wordpiece_setup(struct bm_tok *k, int lower)
+{
+	if (nk_wp_require(k->wp, (1u << NK_WP_NSPECIAL) - 1))
+		cli_die_lib();
+	int32_t sp[NK_WP_NSPECIAL];
+	nk_wp_specials(k->wp, sp);
+	k->t.kind = NK_BERT_WORDPIECE;
+	k->t.lower_case = lower;
+	k->t.pad = (uint32_t)sp[NK_WP_PAD], k->t.unk = (uint32_t)sp[NK_WP_UNK];
+	k->t.cls = (uint32_t)sp[NK_WP_CLS], k->t.sep = (uint32_t)sp[NK_WP_SEP];
+	k->t.mask = (uint32_t)sp[NK_WP_MASK];
+	k->V = (int)nk_wp_size(k->wp);
+	size_t len = 0;
+	for (int i = 0; i < k->V; i++) {
+		size_t n;
+		nk_wp_token(k->wp, (uint32_t)i, &n);
+		len += n + 1;
+	}
+	if (!(k->cont = nk_calloc((size_t)k->V, 1)) ||
+	    !(k->vocab = nk_calloc(len + 1, 1)))
+		cli_die_lib();
+	char *p = k->vocab;
+	for (int i = 0; i < k->V; i++) {
+		size_t n;
+		const char *s = nk_wp_token(k->wp, (uint32_t)i, &n);
+		k->cont[i] = n > 2 && s[0] == '#' && s[1] == '#';
+		memcpy(p, s, n);
+		p += n;
+		*p++ = '\n';
+	}
+	p[-1] = 0;
+	k->t.vocab = k->vocab;
+	k->t.vocab_len = len - 1;
+}
+
+static void ids_setup(struct bm_tok *k, long long base)
+{
+	k->t.kind = NK_BERT_IDS;
+	k->t.base_vocab = base;
+	k->t.pad = (uint32_t)base, k->t.unk = (uint32_t)base + 1;
+	k->t.cls = (uint32_t)base + 2, k->t.sep = (uint32_t)base + 3;
+	k->t.mask = (uint32_t)base + 4;
+	k->V = (int)base + 5;
+	if (!(k->cont = nk_calloc((size_t)k->V, 1)))
+		cli_die_lib();
+}
+
+/* Ids of a byte-level BPE rank file: a token that does not start with a
+ * space continues the word before it (GPT-2's words carry their leading
+ * space). */
+static void tiktoken_setup(struct bm_tok *k, const char *path)
+{
+	nk_input in;
+	nk_tiktoken t;
+	if (nk_input_load(&in, path, 0) ||
+	    nk_tiktoken_parse(&t, in.data, in.size, in.name))
+		cli_die_lib();
+	ids_setup(k, t.n);
+	for (uint32_t r = 0; r < t.n; r++)
+		k->cont[r] = t.len[r] && t.tok[r][0] != ' ';
+	k->t.cont = k->cont;
+	nk_tiktoken_free(&t);
+	nk_input_free(&in);
+}
+
+struct bm_tok *bm_tok_from_opts(const struct opts *o)
+{
+	struct bm_tok *k = nk_calloc(1, sizeof *k);
+	if (!k)
+		cli_die_lib();
+	if (o->tiktoken) {
+		tiktoken_setup(k, o->tiktoken);
+		return k;
+	}
+	if (o->ids) {
+		ids_setup(k, o->ids);
+		return k;
+	}
+	if (nk_wp_load(&k->wp, o->vocab))
+		cli_die_lib();
+	nk_wp_set_case(k->wp, !o->cased, -1);
+	wordpiece_setup(k, !o->cased);
+	return k;
+}
+
+struct bm_tok *bm_tok_from_model(const nk_bert_file *bf)
+{
+	struct bm_tok *k = nk_calloc(1, sizeof *k);
+	if (!k)
+		cli_die_lib();
+	const nk_bert_tokens *t = &bf->tok;
+	if (t->kind == NK_BERT_IDS) {
+		ids_setup(k, t->base_vocab);
+		if (t->cont) {
+			memcpy(k->cont, t->cont, (size_t)k->V);
+			k->t.cont = k->cont;
+		}
+	} else {
+		if (nk_wp_from_buffer(&k->wp, "the model's vocabulary",
+				      (const unsigned char *)t->vocab,
+				      t->vocab_len))
+			cli_die_lib();
+		nk_wp_set_case(k->wp, t->lower_case, -1);
+		wordpiece_setup(k, t->lower_case);
+	}
+	if (k->V != bf->m.cfg.V)
+		cli_errx(1, "the model's tokens (%d) do not match its vocabulary "
+			 "(%d)", k->V, bf->m.cfg.V);
+	return k;
+}
+
+void bm_tok_free(struct bm_tok *k)
+{
+	if (!k)
+		return;
+	nk_wp_free(k->wp);
+	free(k->cont);
+	free(k->vocab);
+	free(k);
+}
+
+const nk_bert_tokens *bm_tok_tokens(const struct bm_tok *k)
+{
+	return &k->t;
+}
+
+int bm_tok_size(const struct bm_tok *k)
+{
+	return k->V;
+}
+
+/* ---- masking ---------------------------------------------------------- */
+
+static void mlm_config(nk_mlm_config *c, const struct bm_tok *k,
+		       const struct opts *o, int mask)
+{
+	nk_mlm_config_default(c);
+	c->T = (uint32_t)o->T;
+	c->short_seq_prob = o->short_prob;
+	c->masked_lm_prob = o->mask_prob;
+	c->max_pred = (uint32_t)o->max_pred;
+	c->pairs = o->pairs;
+	c->whole_word = o->whole_word;
+	c->no_mask = !mask;
+	c->dupe_factor = (uint32_t)o->dupe;
+	c->seed = o->seed;
+	c->V = (uint32_t)k->V;
+	c->pad = k->t.pad, c->unk = k->t.unk, c->cls = k->t.cls;
+	c->sep = k->t.sep, c->mask = k->t.mask;
+	c->cont = k->cont;
+	if (nk_mlm_config_check(c))
+		cli_die_lib();
+}
+
+struct masker_ctx {
+	nk_mlm_config cfg;
+	uint32_t *pos;
+};
+
+static int mask_one(void *ctx, uint32_t *ids, int n, uint64_t seed,
+		    int32_t *mpos, uint32_t *mlabel)
+{
+	struct masker_ctx *m = ctx;
+	nk_rng r;
+	nk_rng_seed(&r, seed, 0);
+	nk_mlm_instance in = {(uint32_t)n, ids, NULL, 0, m->pos, mlabel, 0};
+	if (nk_mlm_mask(&m->cfg, &r, &in))
+		return -1;
+	for (uint32_t j = 0; j < in.nmask; j++)
+		mpos[j] = (int32_t)m->pos[j];
+	return (int)in.nmask;
+}
+
+nk_bert_masker bm_masker(const struct bm_tok *k, const struct opts *o)
+{
+	static struct masker_ctx m;
+	mlm_config(&m.cfg, k, o, 1);
+	free(m.pos);
+	if (!(m.pos = nk_calloc((size_t)o->max_pred, sizeof *m.pos)))
+		cli_die_lib();
+	return (nk_bert_masker){mask_one, &m, o->max_pred};
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+enum { IN_TEXT, IN_IDS, IN_INSTANCES };
+
+/* What an input holds, by its first bytes: an instance stream (binary,
+ * or text whose first line has tabs), else text or token ids as the
+ * tokenizer says. */
+static int input_kind(const nk_input *in, const struct bm_tok *k)
+{
+	if (in->size >= 4 && memcmp(in->data, NK_MLM_MAGIC, 4) == 0)
+		return IN_INSTANCES;
+	const unsigned char *nl = memchr(in->data, '\n', in->size);
+	size_t first = nl ? (size_t)(nl - in->data) : in->size;
+	if (in->size && isdigit(in->data[0]) && memchr(in->data, '\t', first))
+		return IN_INSTANCES;
+	return k->wp ? IN_TEXT : IN_IDS;
+}
+
+/* Adds a sentence, cut into pieces that fit a sequence: Google's
+ * algorithm would keep one truncated instance of a sentence longer than
+ * a sequence and drop the rest, and a text with a paragraph, or a whole
+ * speech, on one line is mostly such sentences. */
+static void add_sentence(nk_mlm_corpus *c, const uint32_t *ids, size_t n,
+			 const struct opts *o)
+{
+	size_t most = (size_t)o->T - (o->pairs ? 3 : 2);
+	if (!n && nk_mlm_corpus_add(c, NULL, 0))
+		cli_die_lib();
+	for (size_t i = 0; i < n; i += most)
+		if (nk_mlm_corpus_add(c, ids + i, n - i < most ? n - i : most))
+			cli_die_lib();
+}
+
+/* Text through WordPiece: a line a sentence, an empty line a document's
+ * end. */
+static void read_text(nk_mlm_corpus *c, const struct bm_tok *k,
+		      const struct opts *o, const nk_input *in)
+{
+	nk_wp_ids ids = {0};
+	const unsigned char *p = in->data, *end = in->data + in->size;
+	while (p < end) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		const unsigned char *e = nl ? nl : end;
+		ids.n = 0;
+		if (nk_wp_encode(k->wp, p, (size_t)(e - p), &ids))
+			cli_errx(1, "%s: %s", in->name, nk_last_error());
+		/* A line that is all spaces is an empty line too. */
+		add_sentence(c, ids.id, ids.n, o);
+		p = nl ? nl + 1 : end;
+	}
+	nk_wp_ids_free(&ids);
+}
+
+static void read_ids(nk_mlm_corpus *c, const struct bm_tok *k,
+		     const struct opts *o, const nk_input *in)
+{
+	nk_tokreader *r = nk_tokreader_open_mem(in->data, in->size, in->name);
+	if (!r)
+		cli_die_lib();
+	nk_tokreader_set_max_id(r, (uint32_t)k->t.base_vocab);
+	uint32_t *ids;
+	size_t n;
+	int rc;
+	while ((rc = nk_tokreader_next(r, &ids, &n)) == 1)
+		add_sentence(c, ids, n, o);
+	if (rc < 0)
+		cli_die_lib();
+	nk_tokreader_close(r);
+}
+
+static void read_instances(nk_mlm_set *set, const struct bm_tok *k,
+			   const struct opts *o, const nk_input *in)
+{
+	nk_mlm_reader *r = nk_mlm_reader_open_mem(in->data, in->size,
+						  in->name);
+	if (!r)
+		cli_die_lib();
+	nk_mlm_reader_set_limits(r, (uint32_t)k->V, (uint32_t)o->T);
+	nk_mlm_instance x;
+	int rc;
+	while ((rc = nk_mlm_reader_next(r, &x)) == 1)
+		if (nk_mlm_set_add(set, &x, (uint32_t)o->max_pred))
+			cli_die_lib();
+	if (rc < 0)
+		cli_die_lib();
+	nk_mlm_reader_close(r);
+}
+
+/* The set as the task's sequences. */
+static void set_to_seqs(struct bm_seqs *q, const nk_mlm_set *set, int masks)
+{
+	size_t nids = 0, nm = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		nids += set->inst[i].n;
+		nm += set->inst[i].nmask;
+	}
+	memset(q, 0, sizeof *q);
+	if (!(q->off = nk_calloc(set->n + 1, sizeof *q->off)) ||
+	    !(q->ids = nk_calloc(nids + 1, sizeof *q->ids)) ||
+	    !(q->types = nk_calloc(nids + 1, 1)) ||
+	    !(q->random_next = nk_calloc(set->n + 1, 1)) ||
+	    (masks && (!(q->moff = nk_calloc(set->n + 1, sizeof *q->moff)) ||
+		       !(q->mpos = nk_calloc(nm + 1, sizeof *q->mpos)) ||
+		       !(q->mlabel = nk_calloc(nm + 1, sizeof *q->mlabel)))))
+		cli_die_lib();
+	size_t a = 0, m = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		const nk_mlm_instance *x = &set->inst[i];
+		memcpy(q->ids + a, x->ids, x->n * sizeof *q->ids);
+		memcpy(q->types + a, x->types, x->n);
+		a += x->n;
+		q->off[i + 1] = a;
+		q->random_next[i] = (uint8_t)x->is_random_next;
+		if (!masks)
+			continue;
+		for (uint32_t j = 0; j < x->nmask; j++, m++) {
+			q->mpos[m] = (int32_t)x->mpos[j];
+			q->mlabel[m] = x->mlabel[j];
+		}
+		q->moff[i + 1] = m;
+	}
+	q->s = (nk_bert_seqs){set->n, q->off, q->ids, q->types, q->moff,
+			      q->mpos, q->mlabel};
+}
+
+/* Reads every input: instance streams as they are, or text / ids into a
+ * corpus built into instances (masked when asked). */
+static void read_set(nk_mlm_set *set, const struct bm_tok *k,
+		     const struct opts *o, int masked, int argc, char **argv,
+		     int *from_instances)
+{
+	static char *stdin_only[] = {"-"};
+	char **files = argc ? argv : stdin_only;
+	int nfiles = argc ? argc : 1, kinds = 0;
+	nk_mlm_corpus c = {0};
+	for (int i = 0; i < nfiles; i++) {
+		nk_input in;
+		if (nk_input_load(&in, files[i], 0))
+			cli_die_lib();
+		int kind = input_kind(&in, k);
+		if (kinds && (kinds == 1 << IN_INSTANCES) !=
+			     (kind == IN_INSTANCES))
+			cli_errx(1, "%s: %s after %s; give one kind of input",
+				 in.name, kind == IN_INSTANCES ?
+				 "an instance stream" : "text or token ids",
+				 kind == IN_INSTANCES ? "text or token ids" :
+				 "an instance stream");
+		kinds |= 1 << kind;
+		if (kind == IN_INSTANCES)
+			read_instances(set, k, o, &in);
+		else if (kind == IN_TEXT)
+			read_text(&c, k, o, &in);
+		else
+			read_ids(&c, k, o, &in);
+		/* Each file ends its last document. */
+		if (kind != IN_INSTANCES && nk_mlm_corpus_add(&c, NULL, 0))
+			cli_die_lib();
+		nk_input_free(&in);
+	}
+	*from_instances = kinds == 1 << IN_INSTANCES;
+	if (!*from_instances) {
+		nk_mlm_config cfg;
+		mlm_config(&cfg, k, o, masked);
+		if (nk_mlm_build(&cfg, &c, set, NULL))
+			cli_die_lib();
+	}
+	nk_mlm_corpus_free(&c);
+	if (!set->n)
+		cli_errx(1, "%s: no text to learn from",
+			 nfiles == 1 ? (strcmp(files[0], "-") ? files[0]
+							     : "(stdin)")
+				     : "the inputs");
+}
+
+void bm_read_seqs(struct bm_seqs *q, const struct bm_tok *k,
+		  const struct opts *o, int masked, int argc, char **argv)
+{
+	nk_mlm_set set = {0};
+	int inst;
+	read_set(&set, k, o, masked, argc, argv, &inst);
+	set_to_seqs(q, &set, masked || inst);
+	nk_mlm_set_free(&set);
+}
+
+void bm_seqs_free(struct bm_seqs *q)
+{
+	free(q->off);
+	free(q->moff);
+	free(q->ids);
+	free(q->mlabel);
+	free(q->types);
+	free(q->mpos);
+	free(q->random_next);
+	memset(q, 0, sizeof *q);
+}
+
+/* ---- fill's text ------------------------------------------------------ */
+
+uint32_t *bm_encode_line(const struct bm_tok *k, const char *text, int *n)
+{
+	size_t cap = 64, len = 1;
+	uint32_t *out = nk_calloc(cap, sizeof *out);
+	if (!out)
+		return NULL;
+	out[0] = k->t.cls;
+	if (k->wp) {
+		nk_wp_ids ids = {0};
+		if (nk_wp_encode(k->wp, (const unsigned char *)text,
+				 strlen(text), &ids)) {
+			free(out);
+			nk_wp_ids_free(&ids);
+			return NULL;
+		}
+		uint32_t *grown = realloc(out, (ids.n + 2) * sizeof *out);
+		if (!grown) {
+			free(out);
+			nk_wp_ids_free(&ids);
+			nk_error(NK_ENOMEM, "out of memory");
+			return NULL;
+		}
+		out = grown;
+		memcpy(out + 1, ids.id, ids.n * sizeof *out);
+		len += ids.n;
+		nk_wp_ids_free(&ids);
+	} else {
+		/* Ids and the special tokens' names, separated by spaces. */
+		const char *s = text;
+		for (;;) {
+			while (isspace((unsigned char)*s))
+				s++;
+			if (!*s)
+				break;
+			size_t w = strcspn(s, " \t\r\n\v\f");
+			long long id = -1;
+			for (int i = 0; i < 5; i++)
+				if (w == strlen(special_names[i]) &&
+				    memcmp(s, special_names[i], w) == 0)
+					id = k->t.base_vocab + i;
+			if (id < 0) {
+				char *end;
+				id = strtoll(s, &end, 10);
+				if (end != s + w || !isdigit((unsigned char)*s) ||
+				    id >= k->t.base_vocab) {
+					nk_error(NK_EFORMAT, "'%.*s' is not an id "
+						 "below %lld or a special token",
+						 (int)w, s,
+						 (long long)k->t.base_vocab);
+					free(out);
+					return NULL;
+				}
+			}
+			if (len + 2 > cap) {
+				uint32_t *grown = realloc(out, 2 * cap * sizeof *out);
+				if (!grown) {
+					free(out);
+					nk_error(NK_ENOMEM, "out of memory");
+					return NULL;
+				}
+				out = grown;
+				cap *= 2;
+			}
+			out[len++] = (uint32_t)id;
+			s += w;
+		}
+	}
+	out[len++] = k->t.sep;
+	*n = (int)len;
+	return out;
+}
+
+char *bm_token_str(const struct bm_tok *k, uint32_t id)
+{
+	char *s;
+	if (k->wp)
+		s = strdup(nk_wp_token(k->wp, id, NULL));
+	else if (id >= (uint32_t)k->t.base_vocab)
+		s = strdup(special_names[id - (uint32_t)k->t.base_vocab]);
+	else if ((s = malloc(16)))
+		snprintf(s, 16, "%u", id);
+	if (!s)
+		cli_errx(1, "out of memory");
+	return s;
+}
+
+char *bm_decode(const struct bm_tok *k, const uint32_t *ids, int n)
+{
+	if (k->wp) {
+		char *text;
+		size_t len;
+		if (nk_wp_decode(k->wp, ids, (size_t)n, 0, &text, &len))
+			cli_die_lib();
+		return text;
+	}
+	size_t cap = (size_t)n * 12 + 1, len = 0;
+	char *s = nk_calloc(cap, 1);
+	if (!s)
+		cli_die_lib();
+	for (int i = 0; i < n; i++) {
+		char *t = bm_token_str(k, ids[i]);
+		len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? " " : "",
+					t);
+		free(t);
+	}
+	return s;
+}

@@ -1,0 +1,33 @@
+# bert-mask golden table: args | stdin | expected stdout | expected exit [| stderr part]
+# Usage errors exit 2 before any file is read; training, fill and eval on
+# real models are tests/t_bert_mask.sh.
+--version |  | bert-mask (nnkit) 0.1.0\n | 0
+ |  |  | 2 | a command is required
+fly |  |  | 2 | unknown command 'fly'
+train |  |  | 2 | -o MODEL is required
+train -o - --vocab v.txt |  |  | 2 | -o needs a file
+train -o /tmp/bert-cli-never.nkw |  |  | 2 | --vocab VOCAB.txt, --ids N or --tiktoken FILE
+train -o /tmp/bert-cli-never.nkw --vocab v.txt --ids 10 |  |  | 2 | --vocab, --ids and --tiktoken exclude each other
+mask --tiktoken x.tiktoken --ids 10 |  |  | 2 | exclude each other
+vocab --ids 10 |  |  | 2 | vocab: --ids is for mask train
+train -o /tmp/bert-cli-never.nkw --ids 10 -H 100 -A 3 |  |  | 2 | --heads 3 does not divide --hidden 100
+train -o /tmp/bert-cli-never.nkw --ids 10 --gelu relu |  |  | 2 | --gelu: 'relu' is not erf or tanh
+train -o /tmp/bert-cli-never.nkw --ids 10 -p 0 |  |  | 2 | --mask-prob
+train -o /tmp/bert-cli-never.nkw --ids 10 --dropout 1 |  |  | 2 | --dropout
+train -o /tmp/bert-cli-never.nkw --ids 10 --steps -1 |  |  | 2 | --steps
+train -o /tmp/bert-cli-never.nkw --ids 10 -T 2 |  |  | 2 | --seq-len
+train -o /tmp/bert-cli-never.nkw --ids 10 --schedule wavy |  |  | 2 | --schedule: 'wavy'
+train -o /tmp/bert-cli-never.nkw --ids 10 -k 3 |  |  | 2 | train: --top-k is for fill
+train -o /tmp/bert-cli-never.nkw --ids 10 --dupe 3 |  |  | 2 | train: --dupe is for mask
+fill |  |  | 2 | -m MODEL is required
+fill -m x.nkw --steps 10 |  |  | 2 | fill: --steps is for train
+fill -m x.nkw -k 0 |  |  | 2 | --top-k
+eval |  |  | 2 | -m MODEL is required
+eval -m x.nkw --json |  |  | 2 | eval: --json is for fill
+vocab -m x.nkw |  |  | 2 | vocab: --model is for fill eval
+mask --vocab v.txt -l 3 |  |  | 2 | mask: --layers is for train
+# Models and files that are not what they should be: exit 1, named.
+fill -m /nonexistent.nkw x |  |  | 1 | /nonexistent.nkw
+fill -m tests/cli/data/rnn-tiny.nkw x |  |  | 1 | a model written by rnn-train, not by bert-mask
+eval -m tests/cli/data/rnn-tiny.nkw |  |  | 1 | not by bert-mask
+fill -m x.nkw -o y |  |  | 2 | fill: --output is for vocab mask train

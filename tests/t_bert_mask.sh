@@ -1,0 +1,150 @@
+# t_bert_mask.sh - bert-mask end to end: vocab, mask, train, fill, eval on
+# real text; exact resume; gradient checkpointing with the same losses;
+# outputs left alone by a failing run; and against PyTorch
+# (scripts/torch-bert.py): 10 AdamW steps from the same weights on the
+# same masks with per-step losses within 1e-4, and fill-mask probabilities
+# within 1e-5.
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+PATH="$PWD/$BUILD/bin:$PATH"
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+if [ -f ../shared/data/sotu.txt ]; then
+	head -c 400000 ../shared/data/sotu.txt >"$tmp/text"
+	tail -c 40000 ../shared/data/sotu.txt >"$tmp/held"
+else
+	for i in 1 2 3 4 5 6 7 8; do cat man/*; done | head -c 400000 >"$tmp/text"
+	head -c 40000 "$tmp/text" >"$tmp/held"
+fi
+
+# A small model on real text: the loss falls, fill and eval answer.
+small="-T 32 -H 32 -A 2 -l 1 -b 8 --eval-every 20 --log-every 5 -q"
+if bert-mask vocab -n 1000 -o "$tmp/vocab.txt" "$tmp/text" &&
+	bert-mask train --vocab "$tmp/vocab.txt" $small --steps 60 -r 3e-3 \
+		--log "$tmp/log.csv" -o "$tmp/m.nkw" "$tmp/text"; then
+	first=$(awk -F, 'NR == 2 { print $2 }' "$tmp/log.csv")
+	last=$(awk -F, 'END { print $2 }' "$tmp/log.csv")
+	if awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a - 0.5) }'; then
+		echo "PASS bert-train-learns (loss $first -> $last)"
+	else
+		echo "FAIL bert-train-learns: loss $first -> $last"
+	fi
+else
+	echo "FAIL bert-train-learns: vocab or train failed"
+fi
+out=$(bert-mask fill -m "$tmp/m.nkw" -k 3 'the [MASK] of the united states' 2>&1)
+n=$(printf '%s\n' "$out" | awk -F'\t' 'NF == 5 && $1 == 1 && $2 == 1 && $4 > 0 && $4 <= 1' | wc -l)
+[ "$n" = 3 ] && echo "PASS bert-fill-lines" || echo "FAIL bert-fill-lines: $out"
+out=$(printf 'a [MASK] b [MASK]\nno mask here\n' | bert-mask fill -m "$tmp/m.nkw" -k 2 --json 2>"$tmp/err")
+rc=$?
+if [ $rc = 1 ] && grep -q 'line 2: no \[MASK\]' "$tmp/err" &&
+	printf '%s\n' "$out" | $PY -c 'import json, sys
+d = json.loads(sys.stdin.readline())
+assert len(d) == 2 and all(len(x) == 2 for x in d)
+assert all(set(c) == {"score", "token", "token_str", "sequence"} for x in d for c in x)
+assert "[MASK]" in d[0][0]["sequence"]' 2>"$tmp/pyerr"; then
+	echo "PASS bert-fill-json"
+else
+	echo "FAIL bert-fill-json: rc $rc, $(cat "$tmp/err" "$tmp/pyerr")"
+fi
+out=$(bert-mask eval -m "$tmp/m.nkw" "$tmp/held" 2>&1)
+case $out in
+loss\ [0-9]*perplexity*top-1*top-5*) echo "PASS bert-eval ($out)" ;;
+*) echo "FAIL bert-eval: $out" ;;
+esac
+
+# Exact resume: 10 steps in one run equal 4 steps and a resume to 10
+# (a constant schedule: the linear one's slope depends on --steps; the
+# 4-step run's own validation at its end adds a value to its row 4).
+args="--vocab $tmp/vocab.txt $small --log-every 1 --eval-every 5 --schedule constant --warmup 2"
+bert-mask train $args --steps 10 --log "$tmp/a.csv" -o "$tmp/a.nkw" "$tmp/text" &&
+	bert-mask train $args --steps 4 --log "$tmp/b.csv" -o "$tmp/b.nkw" "$tmp/text" &&
+	bert-mask train --resume --steps 10 -q --log "$tmp/b.csv" -o "$tmp/b.nkw" "$tmp/text"
+cut -d, -f1,2,5 "$tmp/a.csv" >"$tmp/a.cut"
+cut -d, -f1,2,5 "$tmp/b.csv" >"$tmp/b.cut"
+if [ -s "$tmp/a.cut" ] && cmp -s "$tmp/a.cut" "$tmp/b.cut" &&
+	[ "$(sed -n 11p "$tmp/a.csv" | cut -d, -f3)" = "$(sed -n 11p "$tmp/b.csv" | cut -d, -f3)" ]; then
+	echo "PASS bert-resume-exact"
+else
+	echo "FAIL bert-resume-exact: $(diff "$tmp/a.csv" "$tmp/b.csv" | head -n 4 | tr '\n' ' ')"
+fi
+# Gradient checkpointing: the same losses, bit for bit.
+bert-mask train $args --steps 6 -c --log "$tmp/c.csv" -o "$tmp/c.nkw" "$tmp/text"
+if [ "$(head -n 7 "$tmp/a.csv" | cut -d, -f1,2,5)" = "$(cut -d, -f1,2,5 "$tmp/c.csv")" ]; then
+	echo "PASS bert-checkpoint-same-losses"
+else
+	echo "FAIL bert-checkpoint-same-losses"
+fi
+# A failing run leaves the model it would have replaced.
+cp "$tmp/m.nkw" "$tmp/keep.nkw"
+printf '1 2 3\n' >"$tmp/ids"
+bert-mask train --resume -o "$tmp/m.nkw" /nonexistent 2>/dev/null
+if [ $? = 1 ] && cmp -s "$tmp/m.nkw" "$tmp/keep.nkw"; then
+	echo "PASS bert-failed-run-keeps-model"
+else
+	echo "FAIL bert-failed-run-keeps-model"
+fi
+# Bad inputs named with file and line.
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nthe\n' >"$tmp/dup.txt"
+msg=$(bert-mask train --vocab "$tmp/dup.txt" -o "$tmp/x.nkw" "$tmp/text" 2>&1)
+case $msg in *dup.txt:7*) echo "PASS bert-vocab-duplicate" ;; *) echo "FAIL bert-vocab-duplicate: $msg" ;; esac
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n' >"$tmp/nomask.txt"
+msg=$(bert-mask train --vocab "$tmp/nomask.txt" -o "$tmp/x.nkw" "$tmp/text" 2>&1)
+case $msg in *nomask.txt*'[MASK]'*) echo "PASS bert-vocab-no-mask" ;; *) echo "FAIL bert-vocab-no-mask: $msg" ;; esac
+printf '1 2 3\n4 5 60\n' >"$tmp/big.ids"
+msg=$(bert-mask train --ids 50 -o "$tmp/x.nkw" "$tmp/big.ids" 2>&1)
+case $msg in *big.ids:2*) echo "PASS bert-ids-beyond" ;; *) echo "FAIL bert-ids-beyond: $msg" ;; esac
+[ -e "$tmp/x.nkw" ] && echo "FAIL bert-bad-input-writes-nothing" || echo "PASS bert-bad-input-writes-nothing"
+msg=$(bert-mask fill -m "$tmp/m.nkw" "$(printf 'word %.0s' $(seq 40)) [MASK]" 2>&1)
+case $msg in *"the model reads at most 32"*) echo "PASS bert-fill-too-long" ;; *) echo "FAIL bert-fill-too-long: $msg" ;; esac
+
+# Against PyTorch: token ids 0..49, 10 AdamW steps, full batch.
+if ! [ -x $PY ] || ! $PY -c 'import torch, numpy' 2>/dev/null; then
+	echo "SKIP bert-torch-steps: python3-torch (for /usr/bin/python3) is not installed"
+	echo "SKIP bert-torch-fill: python3-torch (for /usr/bin/python3) is not installed"
+	exit 0
+fi
+awk 'BEGIN { srand(5); for (d = 0; d < 6; d++) { for (s = 0; s < 5; s++) {
+	n = 3 + int(rand() * 9); for (i = 0; i < n; i++) printf "%d%s", int(rand() * 50), i < n - 1 ? " " : "\n" }
+	print "" } }' >"$tmp/c.ids"
+for gelu in erf tanh; do
+	targs="--ids 50 -T 24 -H 32 -A 4 -l 2 --ff 48 --dropout 0 --gelu $gelu -p 0.2 --val-fraction 0 -q"
+	bert-mask mask --ids 50 -T 24 -p 0.2 --text --dupe 2 -o "$tmp/c.mlmt" "$tmp/c.ids" &&
+	n=$(wc -l <"$tmp/c.mlmt") &&
+	bert-mask train $targs -b "$n" --steps 10 --warmup 3 -r 3e-3 --steps 0 -o "$tmp/init.nkw" "$tmp/c.mlmt" &&
+	bert-mask train $targs -b "$n" --steps 10 --warmup 3 -r 3e-3 --log-every 1 --log "$tmp/t.csv" \
+		-o "$tmp/t.nkw" "$tmp/c.mlmt" || { echo "FAIL bert-torch-steps-$gelu: bert-mask failed"; continue; }
+	if ! $PY scripts/torch-bert.py steps --init "$tmp/init.nkw" --run "$tmp/t.nkw" \
+		--instances "$tmp/c.mlmt" --steps 10 >"$tmp/torch.txt" 2>"$tmp/err"; then
+		echo "FAIL bert-torch-steps-$gelu: $(tail -n 2 "$tmp/err")"
+		continue
+	fi
+	worst=$(paste -d' ' <(awk -F, 'NR > 1 { print $1, $2 }' "$tmp/t.csv") \
+		<(awk '{ print $2, $4 }' "$tmp/torch.txt") | awk '
+		$1 != $3 { print "misaligned"; exit }
+		{ d = $2 - $4; if (d < 0) d = -d; if (d > w) { w = d; at = $1 } }
+		END { if (NR != 10) print "rows " NR; else printf "%.2e at step %s\n", w, at }')
+	case $worst in
+	[0-9]*) awk -v w="${worst%% *}" 'BEGIN { exit !(w <= 1e-4) }' &&
+		echo "PASS bert-torch-steps-$gelu (largest difference $worst over 10 steps)" ||
+		echo "FAIL bert-torch-steps-$gelu: difference $worst exceeds 1e-4" ;;
+	*) echo "FAIL bert-torch-steps-$gelu: $worst" ;;
+	esac
+done
+ids="7 [MASK] 12 3 [MASK] 40"
+bert-mask fill -m "$tmp/t.nkw" -k 55 "$ids" >"$tmp/ours.fill"
+$PY scripts/torch-bert.py fill --model "$tmp/t.nkw" --ids "52 7 54 12 3 54 40 53" >"$tmp/torch.fill"
+worst=$(awk 'NR == FNR { p[$2 " " $5] = $4; next }
+	{ tok = $2 >= 50 ? "[" ($2 == 50 ? "PAD" : $2 == 51 ? "UNK" : $2 == 52 ? "CLS" : $2 == 53 ? "SEP" : "MASK") "]" : $2
+	  k = $1 " " tok; if (!(k in p)) { miss++; next }
+	  d = p[k] - $3; if (d < 0) d = -d; if (d > w) w = d; n++ }
+	END { if (miss || n != 110) print "compared " n ", missing " miss; else printf "%.2e\n", w }' \
+	"$tmp/ours.fill" "$tmp/torch.fill")
+case $worst in
+[0-9]*) awk -v w="$worst" 'BEGIN { exit !(w <= 1e-5) }' &&
+	echo "PASS bert-torch-fill (largest probability difference $worst over 2 masks x 55 ids)" ||
+	echo "FAIL bert-torch-fill: difference $worst exceeds 1e-5" ;;
+*) echo "FAIL bert-torch-fill: $worst" ;;
+esac
