@@ -295,6 +295,13 @@ int main(int argc, char **argv)
 				o.A, o.H);
 	if (!o.FF)
 		o.FF = 4 * o.H;
+	/* Google's 20 predictions fit its 128 positions; shorter sequences
+	 * get as many as they have tokens unless told. */
+	if (!seen[O_MAXPRED] && o.max_pred > o.T)
+		o.max_pred = o.T;
+	if (o.max_pred > o.T)
+		cli_usage_error(usage, "--max-pred %d is more than --seq-len %d",
+				o.max_pred, o.T);
 	if (o.length) {
 		o.steps = cli_parse_int_opt(usage, "--steps", o.length, 0,
 					    INT64_MAX / 2);

@@ -31,3 +31,4 @@ fill -m /nonexistent.nkw x |  |  | 1 | /nonexistent.nkw
 fill -m tests/cli/data/rnn-tiny.nkw x |  |  | 1 | a model written by rnn-train, not by bert-mask
 eval -m tests/cli/data/rnn-tiny.nkw |  |  | 1 | not by bert-mask
 fill -m x.nkw -o y |  |  | 2 | fill: --output is for vocab mask train
+mask --ids 10 -T 8 --max-pred 9 |  |  | 2 | --max-pred 9 is more than --seq-len 8
