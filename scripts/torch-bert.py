@@ -249,6 +249,8 @@ def cmd_bench(a):
         spent += time.perf_counter() - t0
         tokens += sum(len(i[0]) for i in chunk)
         step += 1
+        if a.log_every and step % a.log_every == 0:
+            print("loss %d %.1f %.4f" % (step, time.perf_counter() - t_start, loss), flush=True)
         if a.curve and step % a.curve == 0 and a.test:
             vl, acc = evaluate(model, read_instances(a.test), m["pad_id"], 32)
             curve.append((step, time.perf_counter() - t_start, vl, acc))
@@ -283,6 +285,7 @@ def main():
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--curve", type=int, default=0)
     s.add_argument("--sched-steps", type=int, default=0)
+    s.add_argument("--log-every", type=int, default=0)
     s.add_argument("--warmup", type=int, default=-1)
     a = ap.parse_args()
     torch.manual_seed(0)
