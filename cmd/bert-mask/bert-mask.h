@@ -8,17 +8,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_train.h"
 #include "models/bert_file.h"
 #include "models/bert_task.h"
 
 struct opts {
-	const char *out, *model, *vocab, *log, *length, *tiktoken;
+	struct cli_train_opts t;    /* train's loop options */
+	const char *out, *model, *vocab, *tiktoken;
 	long long ids;              /* --ids N: token ids below N */
-	int cased, pairs, whole_word, text_out, json, resume, checkpoint;
+	int cased, pairs, whole_word, text_out, json, checkpoint;
 	int L, H, A, FF, T, B, topk, dupe, max_pred, min_freq, size, gelu;
-	float mask_prob, short_prob, dropout, lr, wd, clip, min_lr, val_frac;
-	long long steps, warmup, eval_every, save_every, log_every;
-	int sched, threads, quiet, verbose, progress, force, set_steps;
+	float mask_prob, short_prob, dropout;
+	int threads, quiet, verbose, progress, force;
 	uint64_t seed;
 };
 

@@ -87,9 +87,7 @@ void usage(FILE *fp)
 }
 
 enum { O_VOCAB = 0x2000, O_CASED, O_IDS, O_MINFREQ, O_MAXPRED, O_PAIRS,
-       O_SHORT, O_DUPE, O_TEXT, O_FF, O_DROPOUT, O_GELU, O_RESUME, O_STEPS,
-       O_WD, O_CLIP, O_SCHED, O_WARMUP, O_MINLR, O_VALFRAC, O_EVAL, O_SAVE,
-       O_LOG, O_LOGEVERY, O_JSON, O_TIKTOKEN };
+       O_SHORT, O_DUPE, O_TEXT, O_FF, O_DROPOUT, O_GELU, O_JSON, O_TIKTOKEN };
 
 static const struct option longopts[] = {
 	{"vocab", required_argument, 0, O_VOCAB},
@@ -113,21 +111,12 @@ static const struct option longopts[] = {
 	{"dropout", required_argument, 0, O_DROPOUT},
 	{"gelu", required_argument, 0, O_GELU},
 	{"output", required_argument, 0, 'o'},
-	{"resume", no_argument, 0, O_RESUME},
+	CLI_TRAIN_ROW_RESUME,
 	{"batch", required_argument, 0, 'b'},
-	{"steps", required_argument, 0, O_STEPS},
-	{"lr", required_argument, 0, 'r'},
-	{"weight-decay", required_argument, 0, O_WD},
-	{"clip", required_argument, 0, O_CLIP},
-	{"schedule", required_argument, 0, O_SCHED},
-	{"warmup", required_argument, 0, O_WARMUP},
-	{"min-lr", required_argument, 0, O_MINLR},
+	CLI_TRAIN_ROW_STEPS,
+	CLI_TRAIN_ROWS_OPTIM,
 	{"checkpoint", no_argument, 0, 'c'},
-	{"val-fraction", required_argument, 0, O_VALFRAC},
-	{"eval-every", required_argument, 0, O_EVAL},
-	{"save-every", required_argument, 0, O_SAVE},
-	{"log", required_argument, 0, O_LOG},
-	{"log-every", required_argument, 0, O_LOGEVERY},
+	CLI_TRAIN_ROWS_EVAL,
 	{"model", required_argument, 0, 'm'},
 	{"top-k", required_argument, 0, 'k'},
 	{"json", no_argument, 0, O_JSON},
@@ -154,9 +143,10 @@ static const char *option_owner(int c)
 	case 'o':
 		return "vocab mask train";
 	case 'l': case 'H': case 'A': case O_FF: case O_DROPOUT: case O_GELU:
-	case O_RESUME: case O_STEPS: case 'r': case O_WD:
-	case O_CLIP: case O_SCHED: case O_WARMUP: case O_MINLR: case 'c':
-	case O_VALFRAC: case O_EVAL: case O_SAVE: case O_LOG: case O_LOGEVERY:
+	case CLI_OPT_RESUME: case CLI_OPT_STEPS: case 'r': case CLI_OPT_WD:
+	case CLI_OPT_CLIP: case CLI_OPT_SCHED: case CLI_OPT_WARMUP:
+	case CLI_OPT_MINLR: case 'c': case CLI_OPT_VALFRAC: case CLI_OPT_EVAL:
+	case CLI_OPT_SAVE: case CLI_OPT_LOG: case CLI_OPT_LOGEVERY:
 		return "train";
 	case 'k': case O_JSON:
 		return "fill";
@@ -192,10 +182,13 @@ int main(int argc, char **argv)
 		.L = 2, .H = 128, .A = 2, .FF = 0, .T = 128, .B = 32,
 		.topk = 5, .dupe = 1, .max_pred = 20, .min_freq = 2,
 		.size = 8000, .gelu = NK_GELU_ERF, .mask_prob = 0.15f,
-		.short_prob = 0.1f, .dropout = 0.1f, .lr = 1e-3f, .wd = 0.01f,
-		.clip = 1, .val_frac = 0.05f, .steps = 1000, .warmup = -1,
-		.eval_every = 100, .log_every = 10, .sched = NK_LR_LINEAR,
-		.progress = -1, .seed = 1};
+		.short_prob = 0.1f, .dropout = 0.1f, .progress = -1, .seed = 1,
+		.t = {.tc = {.steps = 1000, .lr = 1e-3f, .weight_decay = 0.01f,
+			     .clip = 1, .schedule = NK_LR_LINEAR, .warmup = -1,
+			     .step_size = 1000, .eval_every = 100,
+			     .log_every = 10},
+		      .val_frac = 0.05f,
+		      .schedules = "linear, cosine, constant or step"}};
 	/* Options seen, by code, to check them against the subcommand. */
 	static unsigned char seen[0x2100];
 	int c;
@@ -230,26 +223,8 @@ int main(int argc, char **argv)
 						"tanh", optarg);
 			break;
 		case 'o': o.out = optarg; break;
-		case O_RESUME: o.resume = 1; break;
 		case 'b': o.B = (int)cli_parse_int_opt(usage, "--batch", optarg, 1, 100000); break;
-		case O_STEPS: o.length = optarg; break;
-		case 'r': o.lr = (float)cli_parse_float_opt(usage, "--lr", optarg, 0, 10); break;
-		case O_WD: o.wd = (float)cli_parse_float_opt(usage, "--weight-decay", optarg, 0, 10); break;
-		case O_CLIP: o.clip = (float)cli_parse_float_opt(usage, "--clip", optarg, 0, 1e9); break;
-		case O_SCHED:
-			if ((o.sched = nk_lr_kind_from_name(optarg)) < 0)
-				cli_usage_error(usage, "--schedule: '%s' is not "
-						"linear, cosine, constant or step",
-						optarg);
-			break;
-		case O_WARMUP: o.warmup = cli_parse_int_opt(usage, "--warmup", optarg, 0, INT64_MAX / 2); break;
-		case O_MINLR: o.min_lr = (float)cli_parse_float_opt(usage, "--min-lr", optarg, 0, 10); break;
 		case 'c': o.checkpoint = 1; break;
-		case O_VALFRAC: o.val_frac = (float)cli_parse_float_opt(usage, "--val-fraction", optarg, 0, 0.9); break;
-		case O_EVAL: o.eval_every = cli_parse_int_opt(usage, "--eval-every", optarg, 1, INT64_MAX / 2); break;
-		case O_SAVE: o.save_every = cli_parse_int_opt(usage, "--save-every", optarg, 1, INT64_MAX / 2); break;
-		case O_LOG: o.log = optarg; break;
-		case O_LOGEVERY: o.log_every = cli_parse_int_opt(usage, "--log-every", optarg, 1, INT64_MAX / 2); break;
 		case 'm': o.model = optarg; break;
 		case 'k': o.topk = (int)cli_parse_int_opt(usage, "--top-k", optarg, 1, 1 << 20); break;
 		case O_JSON: o.json = 1; break;
@@ -262,7 +237,9 @@ int main(int argc, char **argv)
 		case CLI_OPT_NO_PROGRESS: o.progress = 0; break;
 		case 'h': cli_exit_help(usage);
 		case CLI_OPT_VERSION: cli_exit_version();
-		default: cli_usage_error(usage, NULL);
+		default:
+			if (!cli_train_opt(&o.t, c, optarg, usage))
+				cli_usage_error(usage, NULL);
 		}
 	}
 	if (optind >= argc)
@@ -302,15 +279,10 @@ int main(int argc, char **argv)
 	if (o.max_pred > o.T)
 		cli_usage_error(usage, "--max-pred %d is more than --seq-len %d",
 				o.max_pred, o.T);
-	if (o.length) {
-		o.steps = cli_parse_int_opt(usage, "--steps", o.length, 0,
-					    INT64_MAX / 2);
-		o.set_steps = 1;
-	}
-	if (o.warmup < 0)
-		o.warmup = o.steps / 10 < 1000 ? o.steps / 10 : 1000;
-	if (!o.save_every)
-		o.save_every = o.eval_every;
+	cli_train_finish(&o.t, usage);
+	nk_train_config *tc = &o.t.tc;
+	if (tc->warmup < 0)
+		tc->warmup = tc->steps / 10 < 1000 ? tc->steps / 10 : 1000;
 	if (o.threads)
 		omp_set_num_threads(o.threads);
 	/* train runs data-parallel under mpirun; the others are one process

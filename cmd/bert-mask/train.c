@@ -12,49 +12,27 @@
 #include <math.h>
 
 struct report {
+	struct cli_train_report r;
 	const struct opts *o;
-	int prog;              /* draw a progress line */
-	double t0, last_draw;
-	int64_t start;         /* the step this invocation started from */
-	double tokens;         /* tokens per step (sequences x mean length) */
-	double sum;            /* training losses since the last report */
-	int64_t count;
 	const nk_bert_task *task;
 };
 
 static int on_step(void *user, const nk_train_event *e)
 {
-	struct report *r = user;
-	r->sum += e->loss;
-	r->count++;
-	if (e->evaluated || e->step % r->o->eval_every == 0 ||
-	    e->step == e->steps) {
-		if (r->prog)
-			fputs("\r\033[K", stderr);
+	struct report *rep = user;
+	if (cli_train_report_due(&rep->r, e)) {
 		char val[160] = "";
+		int64_t n;
+		double mean = cli_train_report_take(&rep->r, &n);
 		if (e->evaluated)
 			snprintf(val, sizeof val, ", validation %.4f "
 				 "(perplexity %.2f, top-1 %.3f)", e->val_loss,
-				 exp(e->val_loss), r->task->val_acc);
-		if (!r->o->quiet)
+				 exp(e->val_loss), rep->task->val_acc);
+		if (!rep->o->quiet)
 			cli_warnx("step %lld: train %.4f (mean of %lld steps)%s",
-				  (long long)e->step, r->sum / (double)r->count,
-				  (long long)r->count, val);
-		r->sum = 0;
-		r->count = 0;
+				  (long long)e->step, mean, (long long)n, val);
 	}
-	if (r->prog && (cli_now() - r->last_draw >= 0.1 || e->step == e->steps)) {
-		r->last_draw = cli_now();
-		double el = r->last_draw - r->t0, done = (double)(e->step - r->start);
-		char eta[32];
-		cli_eta(eta, sizeof eta,
-			done > 0 ? el / done * (double)(e->steps - e->step) : 0);
-		fprintf(stderr, "\r%s: step %lld/%lld  loss %.4f  %.1fk tokens/s"
-			"  ETA %s ", cli_prog, (long long)e->step,
-			(long long)e->steps, e->loss,
-			el > 0 ? done * r->tokens / el / 1e3 : 0, eta);
-		fflush(stderr);
-	}
+	cli_train_progress(&rep->r, e);
 	return 0;
 }
 
@@ -82,17 +60,16 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	 * writes the model.  A rank that fails to read ends the whole job
 	 * (cli_dist.h's exit hook). */
 	if (!cli_dist_root())
-		o->quiet = 1, o->verbose = 0, o->progress = 0, o->log = NULL;
-	nk_train_config tc = {o->steps, o->lr, o->wd, o->clip, o->sched,
-			      o->warmup, o->min_lr, 1000, o->eval_every,
-			      o->save_every, o->log_every, o->seed};
-	nk_bert_task_config kc = {o->B, o->checkpoint, o->val_frac, o->seed,
+		o->quiet = 1, o->verbose = 0, o->progress = 0, o->t.log = NULL;
+	nk_train_config tc = o->t.tc;
+	tc.seed = o->seed;
+	nk_bert_task_config kc = {o->B, o->checkpoint, o->t.val_frac, o->seed,
 				  o->T, o->max_pred, o->whole_word, o->pairs,
 				  o->mask_prob, o->short_prob};
 	nk_bert_file bf;
 	memset(&bf, 0, sizeof bf);
 	struct bm_tok *k;
-	if (o->resume) {
+	if (o->t.resume) {
 		if (o->vocab || o->ids || o->tiktoken)
 			cli_usage_error(usage, "train --resume: the tokens come "
 					"from MODEL, not --vocab, --ids or "
@@ -101,8 +78,8 @@ int cmd_train(struct opts *o, int argc, char **argv)
 		    nk_train_config_load(&tc, bf.f) ||
 		    nk_bert_task_config_load(&kc, bf.f))
 			cli_die_lib();
-		if (o->set_steps)
-			tc.steps = o->steps;
+		if (o->t.set_steps)
+			tc.steps = o->t.tc.steps;
 		/* The data are built and masked as the run began. */
 		o->T = kc.seq_len, o->max_pred = kc.max_pred;
 		o->whole_word = kc.whole_word, o->pairs = kc.pairs;
@@ -127,7 +104,7 @@ int cmd_train(struct opts *o, int argc, char **argv)
 					 &q.s, &masker, name));
 	nk_train_task bound = nk_bert_task_bind(&task);
 	cli_dist_check(nk_trainer_init(&tr, &tc, &bound, o->out) ||
-		       (o->resume && nk_trainer_resume(&tr, bf.f)) ? NK_EINVAL
+		       (o->t.resume && nk_trainer_resume(&tr, bf.f)) ? NK_EINVAL
 								  : NK_OK);
 	double mean_len = (double)q.s.off[q.s.n] / (double)q.s.n;
 	if (o->verbose)
@@ -137,17 +114,16 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			  task.ntrain, task.nval, mean_len,
 			  nk_bert_run_bytes(task.run) / 1e6);
 
-	FILE *log = NULL;
-	if (o->log && !(log = fopen(o->log, o->resume ? "a" : "w")))
-		cli_errx(1, "%s: %s", o->log, strerror(errno));
-	int prog = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-	if (o->quiet && o->progress < 0)
-		prog = 0;
-	struct report r = {o, prog, cli_now(), 0, tr.step, kc.B * mean_len, 0,
-			   0, &task};
+	FILE *log;
+	if (cli_train_log_open(&log, o->t.log, o->t.resume))
+		cli_die_lib();
+	/* Reports every --eval-every of the command line's (on --resume too,
+	 * where the loop evaluates at the file's). */
+	struct report r = {.o = o, .task = &task};
+	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
+			      o->t.tc.eval_every, kc.B * mean_len, "token");
 	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
-	if (prog)
-		fputc('\n', stderr);
+	cli_train_report_end(&r.r);
 	if (lrc && tr.diverged && cli_dist_root())
 		cli_errx(1, "%s (try a smaller --lr)", nk_last_error());
 	if (lrc) {
@@ -155,21 +131,15 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			cli_warn_lib();
 		rc = 1;
 	}
-	if (o->verbose && tr.step > r.start) {
-		double el = cli_now() - r.t0;
-		cli_warnx("%lld steps in %.2f s: %.0f tokens/s",
-			  (long long)(tr.step - r.start), el,
-			  (double)(tr.step - r.start) * r.tokens / el);
-	}
-	if (log && (ferror(log) | fclose(log))) {
-		cli_warnx("%s: write error", o->log);
+	if (o->verbose)
+		cli_train_report_speed(&r.r, tr.step);
+	if (cli_train_log_close(log, o->t.log))
 		rc = 1;
-	}
 	nk_trainer_free(&tr);
 	nk_bert_task_free(&task);
 	bm_seqs_free(&q);
 	bm_tok_free(k);
-	if (o->resume)
+	if (o->t.resume)
 		nk_bert_file_free(&bf);
 	else
 		nk_bert_free(&bf.m);

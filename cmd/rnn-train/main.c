@@ -66,12 +66,11 @@ void usage(FILE *fp)
 "  -h, --help, --version\n");
 }
 
-enum { O_RESUME = 0x2000, O_WD, O_CLIP, O_SCHED, O_WARMUP, O_MINLR,
-       O_STEPSIZE, O_VALFRAC, O_EVAL, O_SAVE, O_LOG, O_LOGEVERY, O_VOCAB };
+enum { O_VOCAB = 0x2000 };
 
 static const struct option longopts[] = {
 	{"output", required_argument, 0, 'o'},
-	{"resume", no_argument, 0, O_RESUME},
+	CLI_TRAIN_ROW_RESUME,
 	{"level", required_argument, 0, 'L'},
 	{"model", required_argument, 0, 'm'},
 	{"layers", required_argument, 0, 'l'},
@@ -82,19 +81,10 @@ static const struct option longopts[] = {
 	{"bptt", required_argument, 0, 'T'},
 	{"steps", required_argument, 0, 'n'},
 	{"length", required_argument, 0, 'n'},
-	{"lr", required_argument, 0, 'r'},
-	{"weight-decay", required_argument, 0, O_WD},
-	{"clip", required_argument, 0, O_CLIP},
-	{"schedule", required_argument, 0, O_SCHED},
-	{"warmup", required_argument, 0, O_WARMUP},
-	{"min-lr", required_argument, 0, O_MINLR},
-	{"step-size", required_argument, 0, O_STEPSIZE},
+	CLI_TRAIN_ROWS_OPTIM,
+	CLI_TRAIN_ROW_STEP_SIZE,
 	{"checkpoint", required_argument, 0, 'c'},
-	{"val-fraction", required_argument, 0, O_VALFRAC},
-	{"eval-every", required_argument, 0, O_EVAL},
-	{"save-every", required_argument, 0, O_SAVE},
-	{"log", required_argument, 0, O_LOG},
-	{"log-every", required_argument, 0, O_LOGEVERY},
+	CLI_TRAIN_ROWS_EVAL,
 	{"vocab-size", required_argument, 0, O_VOCAB},
 	{"prime", required_argument, 0, 'p'},
 	{"temperature", required_argument, 0, 't'},
@@ -113,17 +103,19 @@ int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
 	struct opts o = {
+		.t = {.tc = {.steps = 1000, .lr = 2e-3f, .clip = 5,
+			     .schedule = NK_LR_CONSTANT, .step_size = 1000,
+			     .eval_every = 100, .save_every = 0,
+			     .log_every = 10},
+		      .val_frac = 0.1f,
+		      .schedules = "constant, cosine, linear or step"},
 		.level = NK_LEVEL_BYTE, .cell = NK_CELL_LSTM, .L = 2, .H = 128,
-		.C = 128, .B = 0, .T = 0, .K = 0, .progress = -1,
-		.lr = 2e-3f, .clip = 5, .val_frac = 0.1f, .steps = 1000,
-		.step_size = 1000, .eval_every = 100, .save_every = 0,
-		.log_every = 10, .seed = 1, .sched = NK_LR_CONSTANT};
+		.C = 128, .B = 0, .T = 0, .K = 0, .progress = -1, .seed = 1};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:L:m:l:H:E:d:b:T:n:r:c:p:t:k:s:j:qvh",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.out = optarg; break;
-		case O_RESUME: o.resume = 1; break;
 		case 'L':
 			if ((o.level = nk_text_level_from_name(optarg)) < 0)
 				cli_usage_error(usage, "--level: '%s' is not byte, "
@@ -141,27 +133,11 @@ int main(int argc, char **argv)
 		case 'b': o.B = (int)cli_parse_int_opt(usage, "--batch", optarg, 1, 100000); break;
 		case 'T': o.T = (int)cli_parse_int_opt(usage, "--bptt", optarg, 1, 100000); break;
 		case 'n': o.length = optarg; break;
-		case 'r': o.lr = (float)cli_parse_float_opt(usage, "--lr", optarg, 0, 10); break;
-		case O_WD: o.wd = (float)cli_parse_float_opt(usage, "--weight-decay", optarg, 0, 10); break;
-		case O_CLIP: o.clip = (float)cli_parse_float_opt(usage, "--clip", optarg, 0, 1e9); break;
-		case O_SCHED:
-			if ((o.sched = nk_lr_kind_from_name(optarg)) < 0)
-				cli_usage_error(usage, "--schedule: '%s' is not "
-					       "constant, cosine, linear or step", optarg);
-			break;
-		case O_WARMUP: o.warmup = cli_parse_int_opt(usage, "--warmup", optarg, 0, INT64_MAX / 2); break;
-		case O_MINLR: o.min_lr = (float)cli_parse_float_opt(usage, "--min-lr", optarg, 0, 10); break;
-		case O_STEPSIZE: o.step_size = cli_parse_int_opt(usage, "--step-size", optarg, 1, INT64_MAX / 2); break;
 		case 'c':
 			o.K = strcmp(optarg, "auto") == 0
 				      ? -1
 				      : (int)cli_parse_int_opt(usage, "--checkpoint", optarg, 0, 100000);
 			break;
-		case O_VALFRAC: o.val_frac = (float)cli_parse_float_opt(usage, "--val-fraction", optarg, 0, 0.9); break;
-		case O_EVAL: o.eval_every = cli_parse_int_opt(usage, "--eval-every", optarg, 1, INT64_MAX / 2); break;
-		case O_SAVE: o.save_every = cli_parse_int_opt(usage, "--save-every", optarg, 1, INT64_MAX / 2); break;
-		case O_LOG: o.log = optarg; break;
-		case O_LOGEVERY: o.log_every = cli_parse_int_opt(usage, "--log-every", optarg, 1, INT64_MAX / 2); break;
 		case O_VOCAB: o.vocab_size = cli_parse_int_opt(usage, "--vocab-size", optarg, 1, 1 << 24); break;
 		case 'p': o.prime = optarg; break;
 		case 't': o.temp = optarg; break;
@@ -174,7 +150,9 @@ int main(int argc, char **argv)
 		case CLI_OPT_NO_PROGRESS: o.progress = 0; break;
 		case 'h': cli_exit_help(usage);
 		case CLI_OPT_VERSION: cli_exit_version();
-		default: cli_usage_error(usage, NULL);
+		default:
+			if (!cli_train_opt(&o.t, c, optarg, usage))
+				cli_usage_error(usage, NULL);
 		}
 	}
 	if (optind >= argc)
@@ -186,20 +164,15 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (strcmp(cmd, "train") == 0) {
-		if (o.length) {
-			o.steps = cli_parse_int_opt(usage, "--steps", o.length, 0,
-						   INT64_MAX / 2);
-			o.set_steps = 1;
-		}
+		o.t.steps = o.length;
+		cli_train_finish(&o.t, usage);
 		if (!o.B)
 			o.B = 50;
 		if (!o.T)
 			o.T = 50;
 		if (o.K > o.T)
 			o.K = o.T;
-		if (!o.save_every)
-			o.save_every = o.eval_every;
-		if (o.vocab_size && o.level != NK_LEVEL_TOKENS && !o.resume)
+		if (o.vocab_size && o.level != NK_LEVEL_TOKENS && !o.t.resume)
 			cli_usage_error(usage, "train: --vocab-size is for "
 				       "--level tokens");
 		if (o.prime || o.temp || o.topk)

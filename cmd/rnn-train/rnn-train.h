@@ -6,15 +6,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_train.h"
+
 struct opts {
-	const char *out, *log, *prime, *length, *temp, *topk;
-	int resume, level, cell, L, H, C, B, T, K, threads, quiet, verbose;
-	int progress, sched;
-	float dropout, lr, wd, clip, min_lr, val_frac;
-	long long steps, warmup, step_size, eval_every, save_every, log_every;
+	struct cli_train_opts t;   /* train's loop options */
+	const char *out, *prime, *length, *temp, *topk;
+	int level, cell, L, H, C, B, T, K, threads, quiet, verbose;
+	int progress;
+	float dropout;
 	long long vocab_size;
 	uint64_t seed;
-	int set_steps;
 };
 
 void usage(FILE *fp);

@@ -13,29 +13,22 @@
 #include <math.h>
 
 struct report {
+	struct cli_train_report r;
 	const struct opts *o;
-	int prog;             /* draw a progress line */
-	double t0, last_draw;
-	int64_t start;        /* the step this invocation started from */
-	const char *unit;     /* "char" or "token" */
-	int64_t every;        /* a report every N steps (--eval-every) */
-	double sum;           /* training losses since the last report */
-	int64_t count;
 };
 
 static int on_step(void *user, const nk_train_event *e)
 {
-	struct report *r = user;
-	r->sum += e->loss;
-	r->count++;
+	struct report *rep = user;
+	struct cli_train_report *r = &rep->r;
 	/* A report at every --eval-every steps and at the end, with or
 	 * without validation: the training loss is the mean over the steps
 	 * since the previous report (the CSV's rows likewise), and says so. */
-	if (e->evaluated || e->step % r->every == 0 || e->step == e->steps) {
-		if (r->prog) /* the report replaces the progress line */
-			fputs("\r\033[K", stderr);
+	if (cli_train_report_due(r, e)) {
 		char span[64], val[128] = "";
-		long long to = (long long)e->step, from = to - r->count + 1;
+		int64_t n;
+		double mean = cli_train_report_take(r, &n);
+		long long to = (long long)e->step, from = to - n + 1;
 		if (from == to)
 			snprintf(span, sizeof span, "step %lld", to);
 		else
@@ -45,24 +38,11 @@ static int on_step(void *user, const nk_train_event *e)
 			snprintf(val, sizeof val, ", validation %.4f nats/%s "
 				 "(%.4f bits/%s)", e->val_loss, r->unit,
 				 e->val_loss / M_LN2, r->unit);
-		if (!r->o->quiet)
+		if (!rep->o->quiet)
 			cli_warnx("step %lld: train %.4f nats/%s (%s)%s", to,
-				  r->sum / (double)r->count, r->unit, span, val);
-		r->sum = 0;
-		r->count = 0;
+				  mean, r->unit, span, val);
 	}
-	if (r->prog && (cli_now() - r->last_draw >= 0.1 || e->step == e->steps)) {
-		r->last_draw = cli_now();
-		double el = r->last_draw - r->t0, done = (double)(e->step - r->start);
-		double rate = el > 0 ? done * r->o->B * r->o->T / el : 0;
-		char eta[32];
-		cli_eta(eta, sizeof eta,
-			done > 0 ? el / done * (double)(e->steps - e->step) : 0);
-		fprintf(stderr, "\r%s: step %lld/%lld  loss %.4f  %.1fk %ss/s  "
-			"ETA %s ", cli_prog, (long long)e->step,
-			(long long)e->steps, e->loss, rate / 1e3, r->unit, eta);
-		fflush(stderr);
-	}
+	cli_train_progress(r, e);
 	return 0;
 }
 
@@ -102,9 +82,9 @@ static void resume_settings(struct opts *o, const nk_charlm_file *lm,
 {
 	cli_dist_check(nk_train_config_load(tc, lm->f) ||
 		       nk_charlm_task_config_load(kc, lm->f) ? NK_EFORMAT : 0);
-	if (o->set_steps)
-		tc->steps = o->steps;
-	o->steps = tc->steps;
+	if (o->t.set_steps)
+		tc->steps = o->t.tc.steps;
+	o->t.tc.steps = tc->steps;
 	o->B = kc->B, o->T = kc->T, o->K = kc->K;
 	o->level = lm->level;
 }
@@ -127,18 +107,17 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	memset(&lm, 0, sizeof lm);
 	uint32_t *ids = NULL;
 	size_t n = 0;
-	nk_train_config tc = {o->steps, o->lr, o->wd, o->clip, o->sched,
-			      o->warmup, o->min_lr, o->step_size, o->eval_every,
-			      o->save_every, o->log_every, o->seed};
+	nk_train_config tc = o->t.tc;
+	tc.seed = o->seed;
 	int K = o->K == -1 ? (int)(sqrt((double)o->T) + 0.5) : o->K;
-	nk_charlm_task_config kc = {o->B, o->T, K < 0 ? 0 : K, o->val_frac,
+	nk_charlm_task_config kc = {o->B, o->T, K < 0 ? 0 : K, o->t.val_frac,
 				    nk_dist_rank(), nk_dist_size()};
 	/* Under mpirun every rank reads the input and the run to resume
 	 * (the same files, at the same paths), and every step of the set-up
 	 * that can fail on one rank is agreed on by all: a rank that
 	 * cannot read its input ends the job with its message. */
 	int rc = NK_OK;
-	if (o->resume) {
+	if (o->t.resume) {
 		cli_dist_check(nk_charlm_file_load(&lm, o->out));
 		resume_settings(o, &lm, &tc, &kc);
 		rc = nk_charlm_file_read_ids(&lm, path, &ids, &n);
@@ -168,7 +147,7 @@ int cmd_train(struct opts *o, int argc, char **argv)
 					   lm.level, lm.start_id, ids, n, name));
 	nk_train_task bound = nk_charlm_task_bind(&task);
 	cli_dist_check(nk_trainer_init(&tr, &tc, &bound, o->out) ||
-		       (o->resume && nk_trainer_resume(&tr, lm.f)) ? NK_EFORMAT : 0);
+		       (o->t.resume && nk_trainer_resume(&tr, lm.f)) ? NK_EFORMAT : 0);
 
 	const char *unit = lm.level == NK_LEVEL_TOKENS ? "token" : "char";
 	if (task.nval && !task.validate && !o->quiet)
@@ -183,18 +162,13 @@ int cmd_train(struct opts *o, int argc, char **argv)
 
 	/* Rank 0 alone writes the log (and the checkpoints). */
 	FILE *log = NULL;
-	if (o->log && cli_dist_root() &&
-	    !(log = fopen(o->log, o->resume ? "a" : "w")))
-		rc = nk_error(NK_EIO, "%s: %s", o->log, strerror(errno));
-	cli_dist_check(rc);
-	int prog = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-	if (o->quiet && o->progress < 0)
-		prog = 0;
-	struct report r = {o, prog, cli_now(), 0, tr.step, unit,
-			   tc.eval_every, 0, 0};
+	cli_dist_check(cli_dist_root() ? cli_train_log_open(&log, o->t.log,
+							    o->t.resume) : NK_OK);
+	struct report r = {.o = o};
+	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
+			      tc.eval_every, (double)kc.B * kc.T, unit);
 	int lrc = nk_trainer_run(&tr, log, on_step, &r);
-	if (prog)
-		fputc('\n', stderr);
+	cli_train_report_end(&r.r);
 	if (lrc && tr.diverged) {
 		/* Every rank saw the same summed loss. */
 		if (cli_dist_root())
@@ -207,16 +181,10 @@ int cmd_train(struct opts *o, int argc, char **argv)
 		cli_warn_lib();
 		rc = 1;
 	}
-	if (o->verbose && tr.step > r.start) {
-		double el = cli_now() - r.t0;
-		double syms = (double)(tr.step - r.start) * kc.B * kc.T;
-		cli_warnx("%lld steps in %.2f s: %.0f %ss/s",
-			  (long long)(tr.step - r.start), el, syms / el, unit);
-	}
-	if (log && (ferror(log) | fclose(log))) {
-		cli_warnx("%s: write error", o->log);
+	if (o->verbose)
+		cli_train_report_speed(&r.r, tr.step);
+	if (cli_train_log_close(log, o->t.log))
 		rc = 1;
-	}
 	nk_trainer_free(&tr);
 	nk_charlm_task_free(&task);
 	nk_charlm_file_free(&lm);

@@ -177,6 +177,22 @@ const nk_wtensor *nk_wfile_expect(const nk_wfile *w, const char *name,
 int nk_wfile_check_schema(const nk_wfile *w, const char *what,
 			  int64_t oldest, int64_t newest, int64_t *version);
 
+/* A model file's writer (wfile_check.c): NK_EFORMAT unless its "program"
+ * metadata is PROGRAM, with "NAME: not AN PROGRAM model (no 'program'
+ * metadata)" (article "a" or "an") or "NAME: a model written by OTHER, not
+ * by PROGRAM". */
+int nk_wfile_check_program(const nk_wfile *w, const char *article,
+			   const char *program);
+
+/* The elements of w's F32 tensors: the parameters it holds. */
+uint64_t nk_wfile_n_floats(const nk_wfile *w);
+
+/* Before allocating for sizes read from w's metadata (a damaged or
+ * hostile header must not make a loader allocate gigabytes): NK_EFORMAT,
+ * "NAME: the metadata describe WANT parameters, the file holds HAVE", when
+ * w holds fewer than want. */
+int nk_wfile_check_floats(const nk_wfile *w, uint64_t want);
+
 /* Iteration, in file order. */
 size_t nk_wfile_n_meta(const nk_wfile *w);
 const nk_wmeta *nk_wfile_meta_at(const nk_wfile *w, size_t i);

@@ -92,17 +92,9 @@ static int config_from_wfile(nk_bert_config *c, const nk_wfile *f)
 				(long long)types);
 	uint64_t want = ((uint64_t)V + P + types) * H +
 		(uint64_t)L * (4 * (uint64_t)H * H + 2 * (uint64_t)FF * H) +
-		(uint64_t)H * H, have = 0;
-	for (size_t i = 0; i < nk_wfile_n_tensors(f); i++) {
-		const nk_wtensor *t = nk_wfile_tensor_at(f, i);
-		if (t->dtype == NK_F32)
-			have += t->nelem;
-	}
-	if (want > have)
-		return nk_error(NK_EFORMAT, "%s: the metadata describe %llu "
-				"parameters, the file holds %llu", name,
-				(unsigned long long)want,
-				(unsigned long long)have);
+		(uint64_t)H * H;
+	if (nk_wfile_check_floats(f, want))
+		return NK_EFORMAT;
 	*c = (nk_bert_config){(int)L, (int)H, (int)A, (int)FF, (int)V, (int)P,
 			      (int)types, (float)p, nk_gelu_from_name(gelu),
 			      (float)eps};
@@ -167,25 +159,13 @@ static int tokens_from_wfile(nk_bert_tokens *t, const nk_wfile *f, int V)
 
 int nk_bert_file_from_wfile(nk_bert_file *bf, nk_wfile *f)
 {
-	const char *name = nk_wfile_name(f), *prog;
+	const char *name = nk_wfile_name(f);
 	memset(bf, 0, sizeof *bf);
 	bf->f = f;
-	const nk_wmeta *pm = nk_wfile_meta(f, "program");
-	int rc = NK_EFORMAT;
+	int rc;
 	nk_bert_config cfg;
-	if (!pm || pm->type != NK_WMETA_STR) {
-		nk_error(NK_EFORMAT, "%s: not a bert-mask model (no 'program' "
-			 "metadata)", name);
-		goto fail;
-	}
-	if (nk_wfile_get_str(f, "program", &prog))
-		goto fail;
-	if (strcmp(prog, "bert-mask") != 0) {
-		nk_error(NK_EFORMAT, "%s: a model written by %s, not by "
-			 "bert-mask", name, prog);
-		goto fail;
-	}
-	if ((rc = nk_wfile_check_schema(f, "bert-mask", 1, NK_BERT_SCHEMA,
+	if ((rc = nk_wfile_check_program(f, "a", "bert-mask")) ||
+	    (rc = nk_wfile_check_schema(f, "bert-mask", 1, NK_BERT_SCHEMA,
 					NULL)) ||
 	    (rc = config_from_wfile(&cfg, f)))
 		goto fail;

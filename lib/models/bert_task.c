@@ -30,10 +30,7 @@ int nk_bert_task_config_load(nk_bert_task_config *cfg, const nk_wfile *f)
 	    nk_wfile_get_int(f, "grad_checkpoint", &ck) ||
 	    nk_wfile_get_int(f, "data_seed", &seed) ||
 	    nk_wfile_get_float(f, "val_fraction", &vf)) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: not a training checkpoint (%s)",
-				name, why);
+		return nk_train_not_checkpoint(f);
 	}
 	if (B < 1 || B > 1000000 || !(vf >= 0 && vf < 1) || T < 3 ||
 	    T > 1 << 16 || mp < 1 || mp > 1 << 16 || !(p > 0 && p <= 1) ||
@@ -409,14 +406,10 @@ static int task_restore(void *ctx, const nk_wfile *f)
 	    nk_wfile_get_int(f, "epoch", &epoch) ||
 	    nk_wfile_get_int(f, "data_len", &len) ||
 	    nk_wfile_get_int(f, "data_hash", &hash)) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: cannot resume: %s", name, why);
+		return nk_train_cannot_resume(f);
 	}
-	if ((size_t)len != t->data.n || (uint64_t)hash != t->hash)
-		return nk_error(NK_EFORMAT, "%s: cannot resume: the model was "
-				"trained on other data than %s", name,
-				t->data_name);
+	if (nk_train_check_data(f, len, hash, t->data.n, t->hash, t->data_name))
+		return NK_EFORMAT;
 	if (pos < 0 || (size_t)pos > t->ntrain || epoch < 0)
 		return nk_error(NK_EFORMAT, "%s: cannot resume: training state "
 				"out of range", name);

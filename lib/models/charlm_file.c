@@ -29,17 +29,10 @@ int nk_charlm_to_wfile(const nk_charlm *m, nk_wfile *w)
 
 int nk_charlm_from_wfile(nk_charlm *m, const nk_wfile *f)
 {
-	const char *name = nk_wfile_name(f), *prog, *cell;
+	const char *name = nk_wfile_name(f), *cell;
 	memset(m, 0, sizeof *m);
-	const nk_wmeta *pm = nk_wfile_meta(f, "program");
-	if (!pm || pm->type != NK_WMETA_STR)
-		return nk_error(NK_EFORMAT, "%s: not an rnn-train model (no "
-				"'program' metadata)", name);
-	if (nk_wfile_get_str(f, "program", &prog))
+	if (nk_wfile_check_program(f, "an", "rnn-train"))
 		return NK_EFORMAT;
-	if (strcmp(prog, "rnn-train") != 0)
-		return nk_error(NK_EFORMAT, "%s: a model written by %s, not by "
-				"rnn-train", name, prog);
 	int64_t L, H, C, V, version;
 	double p;
 	if (nk_wfile_check_schema(f, "rnn-train", 1, NK_CHARLM_SCHEMA,
@@ -66,19 +59,11 @@ int nk_charlm_from_wfile(nk_charlm *m, const nk_wfile *f)
 	 * check that the file holds that many parameters (a damaged or
 	 * hostile header must not make us allocate gigabytes). */
 	uint64_t G = (uint64_t)nk_cell_gates(cfg.cell), want = (uint64_t)V * C +
-		(uint64_t)V * H + (uint64_t)V, have = 0;
+		(uint64_t)V * H + (uint64_t)V;
 	for (int64_t l = 0; l < L; l++)
 		want += G * (uint64_t)H * ((uint64_t)(l ? H : C) + H + 2);
-	for (size_t i = 0; i < nk_wfile_n_tensors(f); i++) {
-		const nk_wtensor *t = nk_wfile_tensor_at(f, i);
-		if (t->dtype == NK_F32)
-			have += t->nelem;
-	}
-	if (want > have)
-		return nk_error(NK_EFORMAT, "%s: the metadata describe %llu "
-				"parameters, the file holds %llu", name,
-				(unsigned long long)want,
-				(unsigned long long)have);
+	if (nk_wfile_check_floats(f, want))
+		return NK_EFORMAT;
 	int rc = nk_charlm_init(m, &cfg);
 	if (rc)
 		return nk_error_prefix(rc, name);

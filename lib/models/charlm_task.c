@@ -19,10 +19,7 @@ int nk_charlm_task_config_load(nk_charlm_task_config *cfg,
 	    nk_wfile_get_int(f, "bptt", &T) ||
 	    nk_wfile_get_int(f, "checkpoint", &K) ||
 	    nk_wfile_get_float(f, "val_fraction", &vf)) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: not a training checkpoint (%s)",
-				name, why);
+		return nk_train_not_checkpoint(f);
 	}
 	if (B < 1 || B > 1000000 || T < 1 || T > 1000000 || K < 0 || K > T ||
 	    !(vf >= 0 && vf < 1))
@@ -187,14 +184,10 @@ static int task_restore(void *ctx, const nk_wfile *f)
 	    !(th = nk_wfile_expect(f, "train.h", NK_F32, 3, shape)) ||
 	    (c->cell == NK_CELL_LSTM &&
 	     !(tc = nk_wfile_expect(f, "train.c", NK_F32, 3, shape)))) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: cannot resume: %s", name, why);
+		return nk_train_cannot_resume(f);
 	}
-	if ((size_t)len != t->n || (uint64_t)hash != t->hash)
-		return nk_error(NK_EFORMAT, "%s: cannot resume: the model was "
-				"trained on other data than %s", name,
-				t->data_name);
+	if (nk_train_check_data(f, len, hash, t->n, t->hash, t->data_name))
+		return NK_EFORMAT;
 	if (pos < 0 || (size_t)pos > t->streams.len)
 		return nk_error(NK_EFORMAT, "%s: cannot resume: training state "
 				"out of range", name);

@@ -15,6 +15,32 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+int nk_train_not_checkpoint(const nk_wfile *f)
+{
+	char why[512];
+	snprintf(why, sizeof why, "%s", nk_last_error());
+	return nk_error(NK_EFORMAT, "%s: not a training checkpoint (%s)",
+			nk_wfile_name(f), why);
+}
+
+int nk_train_cannot_resume(const nk_wfile *f)
+{
+	char why[512];
+	snprintf(why, sizeof why, "%s", nk_last_error());
+	return nk_error(NK_EFORMAT, "%s: cannot resume: %s", nk_wfile_name(f),
+			why);
+}
+
+int nk_train_check_data(const nk_wfile *f, int64_t len, int64_t hash,
+			size_t n, uint64_t want_hash, const char *data_name)
+{
+	if ((size_t)len != n || (uint64_t)hash != want_hash)
+		return nk_error(NK_EFORMAT, "%s: cannot resume: the model was "
+				"trained on other data than %s",
+				nk_wfile_name(f), data_name);
+	return NK_OK;
+}
+
 int nk_trainer_init(nk_trainer *t, const nk_train_config *cfg,
 		    const nk_train_task *task, const char *path)
 {
@@ -72,10 +98,7 @@ int nk_train_config_load(nk_train_config *cfg, const nk_wfile *f)
 	    nk_wfile_get_int(f, "log_every", &cfg->log_every) ||
 	    nk_wfile_get_int(f, "seed", &seed)) {
 		/* The lower layer's message names the file and the key. */
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: not a training checkpoint (%s)",
-				name, why);
+		return nk_train_not_checkpoint(f);
 	}
 	cfg->seed = (uint64_t)seed;
 	/* Files before the schedule names were checked kept any string;
@@ -151,9 +174,7 @@ int nk_trainer_resume(nk_trainer *t, const nk_wfile *f)
 	    nk_wfile_get_float(f, "elapsed", &el) ||
 	    !(am = nk_wfile_expect(f, "train.adam.m", NK_F32, 1, &numel)) ||
 	    !(av = nk_wfile_expect(f, "train.adam.v", NK_F32, 1, &numel))) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", nk_last_error());
-		return nk_error(NK_EFORMAT, "%s: cannot resume: %s", name, why);
+		return nk_train_cannot_resume(f);
 	}
 	if (nr != 4 || step < 0 || at < 0 || cnt < 0)
 		return nk_error(NK_EFORMAT, "%s: cannot resume: training state "

@@ -173,6 +173,19 @@ int nk_train_config_load(nk_train_config *cfg, const struct nk_wfile *f);
  * range) is refused with a message naming the file. */
 int nk_trainer_resume(nk_trainer *t, const struct nk_wfile *f);
 
+/* The messages of loaders and of tasks' restore() (models/charlm_task.c,
+ * bert_task.c), so that every program words them alike.  Both rewrite the
+ * last error, a lower layer's about f (a missing key), and return
+ * NK_EFORMAT: "NAME: not a training checkpoint (WHY)" for the settings of
+ * a run, "NAME: cannot resume: WHY" for its state. */
+int nk_train_not_checkpoint(const struct nk_wfile *f);
+int nk_train_cannot_resume(const struct nk_wfile *f);
+/* A task's data against the checkpoint's data_len and data_hash (len,
+ * hash): NK_EFORMAT, "NAME: cannot resume: the model was trained on other
+ * data than DATA", unless they are n and want_hash. */
+int nk_train_check_data(const struct nk_wfile *f, int64_t len, int64_t hash,
+			size_t n, uint64_t want_hash, const char *data_name);
+
 /* Writes the whole training state to t->path, atomically. */
 int nk_trainer_save(nk_trainer *t);
 

@@ -1,0 +1,218 @@
+/* cli_train.h - what the programs that train through lib/nn/train.c share
+ * on the command line: the training loop's options, the reports and the
+ * progress line of a run, its CSV log.
+ *
+ * Header-only and cli_-prefixed like cli.h.  A program keeps a struct
+ * cli_train_opts in its options, puts the rows of the options it takes in
+ * its getopt table (the macros below, so that each program keeps its own
+ * order), and hands getopt's codes to cli_train_opt first:
+ *
+ *	default:
+ *		if (!cli_train_opt(&o.t, c, optarg, usage))
+ *			cli_usage_error(usage, NULL);
+ *
+ * then calls cli_train_finish once the command is known.  The seed is the
+ * program's (-s also seeds sampling and masking): it copies it into
+ * t.tc.seed itself.
+ */
+#ifndef CLI_TRAIN_H
+#define CLI_TRAIN_H
+
+#include <getopt.h>
+
+#include "cli.h"
+#include "nn/lr.h"
+#include "nn/train.h"
+
+/* Long-option codes, above cli.h's and below every program's own. */
+enum {
+	CLI_OPT_RESUME = 0x1800, CLI_OPT_STEPS, CLI_OPT_WD, CLI_OPT_CLIP,
+	CLI_OPT_SCHED, CLI_OPT_WARMUP, CLI_OPT_MINLR, CLI_OPT_STEPSIZE,
+	CLI_OPT_VALFRAC, CLI_OPT_EVAL, CLI_OPT_SAVE, CLI_OPT_LOG,
+	CLI_OPT_LOGEVERY
+};
+
+/* The rows, by the groups the usage texts list them in.  --lr is also
+ * -r (put "r:" in the short options).  --steps is the program's: rnn-train
+ * shares -n with sample's --length; CLI_TRAIN_ROW_STEPS is the plain one. */
+#define CLI_TRAIN_ROW_RESUME {"resume", no_argument, 0, CLI_OPT_RESUME}
+#define CLI_TRAIN_ROW_STEPS {"steps", required_argument, 0, CLI_OPT_STEPS}
+#define CLI_TRAIN_ROWS_OPTIM \
+	{"lr", required_argument, 0, 'r'}, \
+	{"weight-decay", required_argument, 0, CLI_OPT_WD}, \
+	{"clip", required_argument, 0, CLI_OPT_CLIP}, \
+	{"schedule", required_argument, 0, CLI_OPT_SCHED}, \
+	{"warmup", required_argument, 0, CLI_OPT_WARMUP}, \
+	{"min-lr", required_argument, 0, CLI_OPT_MINLR}
+#define CLI_TRAIN_ROW_STEP_SIZE {"step-size", required_argument, 0, CLI_OPT_STEPSIZE}
+#define CLI_TRAIN_ROWS_EVAL \
+	{"val-fraction", required_argument, 0, CLI_OPT_VALFRAC}, \
+	{"eval-every", required_argument, 0, CLI_OPT_EVAL}, \
+	{"save-every", required_argument, 0, CLI_OPT_SAVE}, \
+	{"log", required_argument, 0, CLI_OPT_LOG}, \
+	{"log-every", required_argument, 0, CLI_OPT_LOGEVERY}
+
+struct cli_train_opts {
+	nk_train_config tc;     /* the loop's settings, seed aside */
+	const char *log;        /* --log FILE */
+	const char *steps;      /* --steps, parsed by cli_train_finish */
+	int resume, set_steps;
+	float val_frac;         /* the task's: the held-out part */
+	const char *schedules;  /* the names in --schedule's message, the
+				 * program's default first */
+};
+
+/* Takes one of the options above; 0 for a code that is not one. */
+static inline int cli_train_opt(struct cli_train_opts *t, int c,
+				const char *arg, void (*usage)(FILE *))
+{
+	nk_train_config *tc = &t->tc;
+	switch (c) {
+	case CLI_OPT_RESUME: t->resume = 1; break;
+	case CLI_OPT_STEPS: t->steps = arg; break;
+	case 'r': tc->lr = (float)cli_parse_float_opt(usage, "--lr", arg, 0, 10); break;
+	case CLI_OPT_WD: tc->weight_decay = (float)cli_parse_float_opt(usage, "--weight-decay", arg, 0, 10); break;
+	case CLI_OPT_CLIP: tc->clip = (float)cli_parse_float_opt(usage, "--clip", arg, 0, 1e9); break;
+	case CLI_OPT_SCHED:
+		if ((tc->schedule = nk_lr_kind_from_name(arg)) < 0)
+			cli_usage_error(usage, "--schedule: '%s' is not %s", arg,
+					t->schedules);
+		break;
+	case CLI_OPT_WARMUP: tc->warmup = cli_parse_int_opt(usage, "--warmup", arg, 0, INT64_MAX / 2); break;
+	case CLI_OPT_MINLR: tc->min_lr = (float)cli_parse_float_opt(usage, "--min-lr", arg, 0, 10); break;
+	case CLI_OPT_STEPSIZE: tc->step_size = cli_parse_int_opt(usage, "--step-size", arg, 1, INT64_MAX / 2); break;
+	case CLI_OPT_VALFRAC: t->val_frac = (float)cli_parse_float_opt(usage, "--val-fraction", arg, 0, 0.9); break;
+	case CLI_OPT_EVAL: tc->eval_every = cli_parse_int_opt(usage, "--eval-every", arg, 1, INT64_MAX / 2); break;
+	case CLI_OPT_SAVE: tc->save_every = cli_parse_int_opt(usage, "--save-every", arg, 1, INT64_MAX / 2); break;
+	case CLI_OPT_LOG: t->log = arg; break;
+	case CLI_OPT_LOGEVERY: tc->log_every = cli_parse_int_opt(usage, "--log-every", arg, 1, INT64_MAX / 2); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/* After the options: --steps (parsed last, so that its error comes after
+ * the others'), and --save-every as --eval-every unless given. */
+static inline void cli_train_finish(struct cli_train_opts *t,
+				    void (*usage)(FILE *))
+{
+	if (t->steps) {
+		t->tc.steps = cli_parse_int_opt(usage, "--steps", t->steps, 0,
+					       INT64_MAX / 2);
+		t->set_steps = 1;
+	}
+	if (!t->tc.save_every)
+		t->tc.save_every = t->tc.eval_every;
+}
+
+/* --log FILE opened for the run (appended to on --resume); NK_EIO with the
+ * message recorded when it cannot be. */
+static inline int cli_train_log_open(FILE **log, const char *path, int resume)
+{
+	*log = NULL;
+	if (path && !(*log = fopen(path, resume ? "a" : "w")))
+		return nk_error(NK_EIO, "%s: %s", path, strerror(errno));
+	return NK_OK;
+}
+
+/* Closes the log: 1 with a message when it was not all written. */
+static inline int cli_train_log_close(FILE *log, const char *path)
+{
+	if (log && (ferror(log) | fclose(log))) {
+		cli_warnx("%s: write error", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* A run's reports on stderr: a line every `every` steps (and at every
+ * validation, and at the end) with the mean training loss since the last
+ * one, and the progress line between them. */
+struct cli_train_report {
+	int prog;             /* draw a progress line */
+	double t0, last_draw;
+	int64_t start;        /* the step this invocation started from */
+	int64_t every;        /* a report every N steps */
+	double per_step;      /* units (chars, tokens) a step trains on */
+	const char *unit;     /* "char", "token": the rates' "%ss/s" */
+	double sum;           /* training losses since the last report */
+	int64_t count;
+};
+
+/* progress: -1 auto (stderr a terminal, unless quiet), 0 off, 1 on. */
+static inline void cli_train_report_init(struct cli_train_report *r,
+					 int progress, int quiet,
+					 int64_t start, int64_t every,
+					 double per_step, const char *unit)
+{
+	int prog = progress < 0 ? isatty(STDERR_FILENO) : progress;
+	if (quiet && progress < 0)
+		prog = 0;
+	*r = (struct cli_train_report){prog, cli_now(), 0, start, every,
+				       per_step, unit, 0, 0};
+}
+
+/* Counts the step's loss; 1 when a report line is due, the progress line
+ * then cleared for it. */
+static inline int cli_train_report_due(struct cli_train_report *r,
+				       const nk_train_event *e)
+{
+	r->sum += e->loss;
+	r->count++;
+	if (!e->evaluated && e->step % r->every != 0 && e->step != e->steps)
+		return 0;
+	if (r->prog) /* the report replaces the progress line */
+		fputs("\r\033[K", stderr);
+	return 1;
+}
+
+/* The mean training loss since the last report, over *count steps; starts
+ * the next span. */
+static inline double cli_train_report_take(struct cli_train_report *r,
+					   int64_t *count)
+{
+	double mean = r->sum / (double)r->count;
+	*count = r->count;
+	r->sum = 0;
+	r->count = 0;
+	return mean;
+}
+
+/* The progress line, at most ten times a second and at the end. */
+static inline void cli_train_progress(struct cli_train_report *r,
+				      const nk_train_event *e)
+{
+	if (!r->prog || (cli_now() - r->last_draw < 0.1 && e->step != e->steps))
+		return;
+	r->last_draw = cli_now();
+	double el = r->last_draw - r->t0, done = (double)(e->step - r->start);
+	double rate = el > 0 ? done * r->per_step / el : 0;
+	char eta[32];
+	cli_eta(eta, sizeof eta,
+		done > 0 ? el / done * (double)(e->steps - e->step) : 0);
+	fprintf(stderr, "\r%s: step %lld/%lld  loss %.4f  %.1fk %ss/s  ETA %s ",
+		cli_prog, (long long)e->step, (long long)e->steps, e->loss,
+		rate / 1e3, r->unit, eta);
+	fflush(stderr);
+}
+
+/* After the loop: ends the progress line. */
+static inline void cli_train_report_end(const struct cli_train_report *r)
+{
+	if (r->prog)
+		fputc('\n', stderr);
+}
+
+/* -v's last line: this invocation's steps and speed. */
+static inline void cli_train_report_speed(const struct cli_train_report *r,
+					  int64_t step)
+{
+	if (step <= r->start)
+		return;
+	double el = cli_now() - r->t0;
+	cli_warnx("%lld steps in %.2f s: %.0f %ss/s",
+		  (long long)(step - r->start), el,
+		  (double)(step - r->start) * r->per_step / el, r->unit);
+}
+
+#endif
