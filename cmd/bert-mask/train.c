@@ -117,11 +117,11 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	FILE *log;
 	if (cli_train_log_open(&log, o->t.log, o->t.resume))
 		cli_die_lib();
-	/* Reports every --eval-every of the command line's (on --resume too,
-	 * where the loop evaluates at the file's). */
+	/* Reports at every evaluation: the run's --eval-every (the file's on
+	 * --resume). */
 	struct report r = {.o = o, .task = &task};
 	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
-			      o->t.tc.eval_every, kc.B * mean_len, "token");
+			      tc.eval_every, kc.B * mean_len, "token");
 	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
 	cli_train_report_end(&r.r);
 	if (lrc && tr.diverged && cli_dist_root())
