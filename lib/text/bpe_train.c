@@ -12,7 +12,6 @@
 #include "text/bpe.h"
 
 #include "core/base.h"
-#include "core/hash.h"
 #include "text/merge_pairs.h"
 #include "text/pretok.h"
 
@@ -23,13 +22,7 @@ struct nk_bpe_trainer {
 	int kind;
 	nk_pretok_re *re;          /* kind NK_PRETOK_REGEX */
 	nk_pretok_matcher *m;
-	/* piece counting: distinct pieces in first-seen order, their bytes
-	 * in one arena, indexed by FNV-1a of the bytes */
-	struct piece { uint64_t count; uint32_t off, len; } *piece;
-	size_t pused, pcap;
-	nk_idtab index;
-	unsigned char *arena;
-	size_t aused, acap;
+	struct nk_mp_pieces P;     /* the pre-tokenized pieces, counted */
 };
 
 nk_bpe_trainer *nk_bpe_trainer_new(int kind)
@@ -38,10 +31,8 @@ nk_bpe_trainer *nk_bpe_trainer_new(int kind)
 	if (!t)
 		return NULL;
 	t->kind = kind;
-	if (nk_idtab_init(&t->index, 1 << 15) ||
-	    nk_grow((void **)&t->piece, &t->pcap, 1 << 15, sizeof *t->piece) ||
-	    nk_grow((void **)&t->arena, &t->acap, 1 << 20, 1)) {
-		nk_bpe_trainer_free(t);
+	if (nk_mp_pieces_init(&t->P)) {
+		free(t);
 		return NULL;
 	}
 	return t;
@@ -51,9 +42,7 @@ void nk_bpe_trainer_free(nk_bpe_trainer *t)
 {
 	if (!t)
 		return;
-	nk_idtab_free(&t->index);
-	free(t->piece);
-	free(t->arena);
+	nk_mp_pieces_free(&t->P);
 	nk_pretok_matcher_free(t->m);
 	nk_pretok_re_free(t->re);
 	free(t);
@@ -75,32 +64,15 @@ int nk_bpe_trainer_set_regex(nk_bpe_trainer *t, const char *pat)
 	return 0;
 }
 
-size_t nk_bpe_trainer_pieces(const nk_bpe_trainer *t) { return t->pused; }
+size_t nk_bpe_trainer_pieces(const nk_bpe_trainer *t) { return t->P.pused; }
 
 static int piece_add(nk_bpe_trainer *t, const unsigned char *s, size_t n)
 {
-	uint64_t h = nk_fnv1a(s, n);
-	nk_idprobe p = nk_idtab_probe(&t->index, h);
-	for (uint32_t id; (id = nk_idtab_next(&t->index, &p)) != NK_IDTAB_END;) {
-		struct piece *q = &t->piece[id];
-		if (q->len == n && !memcmp(t->arena + q->off, s, n)) {
-			q->count++;
-			return 0;
-		}
-	}
-	if (n > UINT32_MAX / 2 || t->aused + n > UINT32_MAX)
+	/* the BPE trainer's own bound on one piece (the shared counter
+	 * bounds only the total) */
+	if (n > UINT32_MAX / 2)
 		return nk_error(NK_ERANGE, "training text too large");
-	int rc;
-	if (nk_grow((void **)&t->arena, &t->acap, t->aused + n, 1) ||
-	    nk_grow((void **)&t->piece, &t->pcap, t->pused + 1,
-		    sizeof *t->piece))
-		return NK_ENOMEM;
-	if ((rc = nk_idtab_put(&t->index, h, (uint32_t)t->pused)))
-		return rc;
-	memcpy(t->arena + t->aused, s, n);
-	t->piece[t->pused++] = (struct piece){1, (uint32_t)t->aused, (uint32_t)n};
-	t->aused += n;
-	return 0;
+	return nk_mp_pieces_add(&t->P, s, n);
 }
 
 int nk_bpe_trainer_add(nk_bpe_trainer *t, const unsigned char *text,
@@ -195,7 +167,7 @@ int nk_bpe_trainer_run(nk_bpe_trainer *t, uint32_t vocab_size,
 {
 	struct tokens R = {0};
 	struct nk_mp M;
-	int rc = nk_mp_init(&M, t->pused, tie, &R);
+	int rc = nk_mp_init(&M, t->P.pused, tie, &R);
 	R.cap_tok = R.cap_tlen = 512;
 	R.tok = nk_calloc(R.cap_tok, sizeof *R.tok);
 	R.tlen = nk_calloc(R.cap_tlen, sizeof *R.tlen);
@@ -212,15 +184,15 @@ int nk_bpe_trainer_run(nk_bpe_trainer *t, uint32_t vocab_size,
 	}
 	R.n_tok = 256;
 	/* Words in first-seen (arena) order, so nothing depends on hashing. */
-	for (size_t i = 0; i < t->pused; i++) {
-		const struct piece *q = &t->piece[i];
+	for (size_t i = 0; i < t->P.pused; i++) {
+		const struct nk_mp_piece *q = &t->P.piece[i];
 		struct nk_mp_word *w = &M.words[M.n_words++];
 		w->n = q->len;
 		w->count = q->count;
 		if (!(w->sym = nk_malloc((size_t)w->n * sizeof *w->sym)))
 			goto out;
 		for (uint32_t k = 0; k < w->n; k++)
-			w->sym[k] = t->arena[q->off + k];
+			w->sym[k] = t->P.arena[q->off + k];
 	}
 	if ((rc = nk_mp_count(&M)))
 		goto out;

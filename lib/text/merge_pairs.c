@@ -7,6 +7,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+int nk_mp_pieces_init(struct nk_mp_pieces *P)
+{
+	memset(P, 0, sizeof *P);
+	if (nk_idtab_init(&P->index, 1 << 15) ||
+	    nk_grow((void **)&P->piece, &P->pcap, 1 << 15, sizeof *P->piece) ||
+	    nk_grow((void **)&P->arena, &P->acap, 1 << 20, 1)) {
+		nk_mp_pieces_free(P);
+		return NK_ENOMEM;
+	}
+	return 0;
+}
+
+void nk_mp_pieces_free(struct nk_mp_pieces *P)
+{
+	nk_idtab_free(&P->index);
+	free(P->piece);
+	free(P->arena);
+}
+
+int nk_mp_pieces_add(struct nk_mp_pieces *P, const unsigned char *s,
+		     size_t n)
+{
+	uint64_t h = nk_fnv1a(s, n);
+	nk_idprobe p = nk_idtab_probe(&P->index, h);
+	for (uint32_t id; (id = nk_idtab_next(&P->index, &p)) != NK_IDTAB_END;) {
+		struct nk_mp_piece *q = &P->piece[id];
+		if (q->len == n && !memcmp(P->arena + q->off, s, n)) {
+			q->count++;
+			return 0;
+		}
+	}
+	if (P->aused + n > UINT32_MAX)
+		return nk_error(NK_ERANGE, "training text too large");
+	int rc;
+	if (nk_grow((void **)&P->arena, &P->acap, P->aused + n, 1) ||
+	    nk_grow((void **)&P->piece, &P->pcap, P->pused + 1,
+		    sizeof *P->piece))
+		return NK_ENOMEM;
+	if ((rc = nk_idtab_put(&P->index, h, (uint32_t)P->pused)))
+		return rc;
+	memcpy(P->arena + P->aused, s, n);
+	P->piece[P->pused++] =
+		(struct nk_mp_piece){1, (uint32_t)P->aused, (uint32_t)n};
+	P->aused += n;
+	return 0;
+}
+
 int nk_mp_init(struct nk_mp *M, size_t max_words, nk_mp_tie_fn tie,
 	       const void *tie_ctx)
 {

@@ -1,12 +1,12 @@
 /* merge_pairs.h - the pair-merge engine bpe_train.c and wordpiece_train.c
  * share; internal to lib/text.
  *
- * Identical words are counted once, each a sequence of token ids.  Pair
- * counts live in a hash table, each pair with the list of words it
- * occurs in, and a max-heap of (count, pair) picks the next merge.  A
- * merge rewrites only the words on the chosen pair's list and moves the
- * counts of the pairs around each rewritten occurrence; the corpus is
- * never recounted.  Heap entries carry the count they were pushed with
+ * Identical words are counted once (nk_mp_pieces), then each becomes a
+ * sequence of token ids.  Pair counts live in a hash table, each pair
+ * with the list of words it occurs in, and a max-heap of (count, pair)
+ * picks the next merge.  A merge rewrites only the words on the chosen
+ * pair's list and moves the counts of the pairs around each rewritten
+ * occurrence; the corpus is never recounted.  Heap entries carry the count they were pushed with
  * and are skipped when it is no longer current (every changed pair gets
  * a fresh entry).
  *
@@ -17,8 +17,26 @@
 #ifndef NK_MERGE_PAIRS_H
 #define NK_MERGE_PAIRS_H
 
+#include "core/hash.h"
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* Distinct pieces of text with their counts, in first-seen order (so
+ * nothing depends on hashing), their bytes in one arena. */
+struct nk_mp_pieces {
+	struct nk_mp_piece { uint64_t count; uint32_t off, len; } *piece;
+	size_t pused, pcap;
+	nk_idtab index;             /* by FNV-1a of the bytes */
+	unsigned char *arena;
+	size_t aused, acap;
+};
+
+int nk_mp_pieces_init(struct nk_mp_pieces *P);
+void nk_mp_pieces_free(struct nk_mp_pieces *P);
+/* Counts one occurrence of the n bytes at s. */
+int nk_mp_pieces_add(struct nk_mp_pieces *P, const unsigned char *s,
+		     size_t n);
 
 struct nk_mp_word {
 	uint32_t *sym;

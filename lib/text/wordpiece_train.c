@@ -20,12 +20,7 @@
 struct nk_wp_trainer {
 	int lower, strip;
 	struct nk_wp_words words;   /* scratch for one nk_wp_trainer_add */
-	/* distinct words in first-seen order, bytes in one arena */
-	struct piece { uint64_t count; uint32_t off, len; } *piece;
-	size_t pused, pcap;
-	nk_idtab index;
-	unsigned char *arena;
-	size_t aused, acap;
+	struct nk_mp_pieces P;      /* the words, counted */
 };
 
 nk_wp_trainer *nk_wp_trainer_new(int lower, int strip_accents)
@@ -35,7 +30,7 @@ nk_wp_trainer *nk_wp_trainer_new(int lower, int strip_accents)
 		return NULL;
 	t->lower = !!lower;
 	t->strip = strip_accents < 0 ? !!lower : !!strip_accents;
-	if (nk_idtab_init(&t->index, 1 << 15)) {
+	if (nk_mp_pieces_init(&t->P)) {
 		free(t);
 		return NULL;
 	}
@@ -47,38 +42,11 @@ void nk_wp_trainer_free(nk_wp_trainer *t)
 	if (!t)
 		return;
 	nk_wp_words_free(&t->words);
-	nk_idtab_free(&t->index);
-	free(t->piece);
-	free(t->arena);
+	nk_mp_pieces_free(&t->P);
 	free(t);
 }
 
-size_t nk_wp_trainer_words(const nk_wp_trainer *t) { return t->pused; }
-
-static int word_add(nk_wp_trainer *t, const unsigned char *s, size_t n)
-{
-	uint64_t h = nk_fnv1a(s, n);
-	nk_idprobe p = nk_idtab_probe(&t->index, h);
-	for (uint32_t id; (id = nk_idtab_next(&t->index, &p)) != NK_IDTAB_END;) {
-		struct piece *q = &t->piece[id];
-		if (q->len == n && !memcmp(t->arena + q->off, s, n)) {
-			q->count++;
-			return 0;
-		}
-	}
-	if (t->aused + n > UINT32_MAX)
-		return nk_error(NK_ERANGE, "training text too large");
-	int rc;
-	if (nk_grow((void **)&t->arena, &t->acap, t->aused + n, 1) ||
-	    nk_grow((void **)&t->piece, &t->pcap, t->pused + 1, sizeof *t->piece))
-		return NK_ENOMEM;
-	if ((rc = nk_idtab_put(&t->index, h, (uint32_t)t->pused)))
-		return rc;
-	memcpy(t->arena + t->aused, s, n);
-	t->piece[t->pused++] = (struct piece){1, (uint32_t)t->aused, (uint32_t)n};
-	t->aused += n;
-	return 0;
-}
+size_t nk_wp_trainer_words(const nk_wp_trainer *t) { return t->P.pused; }
 
 int nk_wp_trainer_add(nk_wp_trainer *t, const unsigned char *text, size_t n)
 {
@@ -86,7 +54,7 @@ int nk_wp_trainer_add(nk_wp_trainer *t, const unsigned char *text, size_t n)
 	w->n = w->n_buf = 0;
 	int rc = nk_wp_basic(w, text, n, t->lower, t->strip);
 	for (size_t k = 0; k < w->n && !rc; k++)
-		rc = word_add(t, w->buf + w->off[k], w->len[k]);
+		rc = nk_mp_pieces_add(&t->P, w->buf + w->off[k], w->len[k]);
 	return rc;
 }
 
@@ -217,9 +185,9 @@ static int initial_tokens(struct run *R, const nk_wp_trainer *t,
 			return rc;
 	}
 	size_t cap_h = 0, cap_c = 0;
-	for (size_t i = 0; i < t->pused; i++) {
-		const unsigned char *s = t->arena + t->piece[i].off;
-		size_t n = t->piece[i].len;
+	for (size_t i = 0; i < t->P.pused; i++) {
+		const unsigned char *s = t->P.arena + t->P.piece[i].off;
+		size_t n = t->P.piece[i].len;
 		if (nk_grow((void **)&A->head, &cap_h, A->n_head + n, sizeof *A->head) ||
 		    nk_grow((void **)&A->cont, &cap_c, A->n_cont + n, sizeof *A->cont))
 			return NK_ENOMEM;
@@ -279,15 +247,15 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 	size_t scap = 0;
 	int rc = NK_ENOMEM;
 	*vocab = NULL;
-	if (nk_mp_init(&M, t->pused, tie, NULL) ||
+	if (nk_mp_init(&M, t->P.pused, tie, NULL) ||
 	    nk_idtab_init(&R.tindex, size > 64 ? size : 64))
 		goto out;
 	if ((rc = initial_tokens(&R, t, &A)))
 		goto out;
 	uint32_t base = R.n_tok;
-	for (size_t i = 0; i < t->pused; i++) {
-		const struct piece *q = &t->piece[i];
-		const unsigned char *s = t->arena + q->off;
+	for (size_t i = 0; i < t->P.pused; i++) {
+		const struct nk_mp_piece *q = &t->P.piece[i];
+		const unsigned char *s = t->P.arena + q->off;
 		struct nk_mp_word *w = &M.words[M.n_words++];
 		w->count = q->count;
 		rc = NK_ENOMEM;
