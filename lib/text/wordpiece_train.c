@@ -3,16 +3,14 @@
  * basic tokenization, continuation pieces prefixed "##".  The rules and
  * the ids are in wordpiece.h.
  *
- * The machinery is bpe_train.c's: identical words are counted once; pair
- * counts live in a hash table, each pair with the words it occurs in; a
- * max-heap of (count, pair) picks the next merge, entries that are no
- * longer current are skipped; a merge rewrites only the words on its
- * pair's list and moves the counts of the pairs around each occurrence.
+ * The pair counting and merging are merge_pairs.c's, which bpe_train.c
+ * shares; the tie rule, what a merged token is and the alphabet are here.
  */
 #include "text/wordpiece.h"
 
 #include "core/base.h"
 #include "core/hash.h"
+#include "text/merge_pairs.h"
 #include "text/wordpiece_impl.h"
 
 #include <stdlib.h>
@@ -22,12 +20,7 @@
 struct nk_wp_trainer {
 	int lower, strip;
 	struct nk_wp_words words;   /* scratch for one nk_wp_trainer_add */
-	/* distinct words in first-seen order, bytes in one arena */
-	struct piece { uint64_t count; uint32_t off, len; } *piece;
-	size_t pused, pcap;
-	nk_idtab index;
-	unsigned char *arena;
-	size_t aused, acap;
+	struct nk_mp_pieces P;      /* the words, counted */
 };
 
 nk_wp_trainer *nk_wp_trainer_new(int lower, int strip_accents)
@@ -37,7 +30,7 @@ nk_wp_trainer *nk_wp_trainer_new(int lower, int strip_accents)
 		return NULL;
 	t->lower = !!lower;
 	t->strip = strip_accents < 0 ? !!lower : !!strip_accents;
-	if (nk_idtab_init(&t->index, 1 << 15)) {
+	if (nk_mp_pieces_init(&t->P)) {
 		free(t);
 		return NULL;
 	}
@@ -49,38 +42,11 @@ void nk_wp_trainer_free(nk_wp_trainer *t)
 	if (!t)
 		return;
 	nk_wp_words_free(&t->words);
-	nk_idtab_free(&t->index);
-	free(t->piece);
-	free(t->arena);
+	nk_mp_pieces_free(&t->P);
 	free(t);
 }
 
-size_t nk_wp_trainer_words(const nk_wp_trainer *t) { return t->pused; }
-
-static int word_add(nk_wp_trainer *t, const unsigned char *s, size_t n)
-{
-	uint64_t h = nk_fnv1a(s, n);
-	nk_idprobe p = nk_idtab_probe(&t->index, h);
-	for (uint32_t id; (id = nk_idtab_next(&t->index, &p)) != NK_IDTAB_END;) {
-		struct piece *q = &t->piece[id];
-		if (q->len == n && !memcmp(t->arena + q->off, s, n)) {
-			q->count++;
-			return 0;
-		}
-	}
-	if (t->aused + n > UINT32_MAX)
-		return nk_error(NK_ERANGE, "training text too large");
-	int rc;
-	if (nk_grow((void **)&t->arena, &t->acap, t->aused + n, 1) ||
-	    nk_grow((void **)&t->piece, &t->pcap, t->pused + 1, sizeof *t->piece))
-		return NK_ENOMEM;
-	if ((rc = nk_idtab_put(&t->index, h, (uint32_t)t->pused)))
-		return rc;
-	memcpy(t->arena + t->aused, s, n);
-	t->piece[t->pused++] = (struct piece){1, (uint32_t)t->aused, (uint32_t)n};
-	t->aused += n;
-	return 0;
-}
+size_t nk_wp_trainer_words(const nk_wp_trainer *t) { return t->P.pused; }
 
 int nk_wp_trainer_add(nk_wp_trainer *t, const unsigned char *text, size_t n)
 {
@@ -88,35 +54,13 @@ int nk_wp_trainer_add(nk_wp_trainer *t, const unsigned char *text, size_t n)
 	w->n = w->n_buf = 0;
 	int rc = nk_wp_basic(w, text, n, t->lower, t->strip);
 	for (size_t k = 0; k < w->n && !rc; k++)
-		rc = word_add(t, w->buf + w->off[k], w->len[k]);
+		rc = nk_mp_pieces_add(&t->P, w->buf + w->off[k], w->len[k]);
 	return rc;
 }
 
 /* ---- the merge loop ---- */
 
-struct word {
-	uint32_t *sym;
-	uint32_t n;
-	uint64_t count;
-	uint32_t stamp;
-};
-
-struct pair {
-	uint32_t a, b;
-	int64_t count;
-	uint32_t *occ; /* words that contain (or contained) the pair */
-	uint32_t n_occ, cap_occ;
-	uint32_t stamp;
-};
-
 struct run {
-	struct word *words;
-	size_t n_words;
-	struct pair *pairs;
-	size_t n_pairs, cap_pairs;
-	uint64_t *pslot; /* (a << 32 | b) + 1; its pair index in pidx */
-	uint32_t *pidx;
-	size_t pmask;
 	/* tokens: text in an arena, by id; indexed by FNV-1a */
 	char *tok;
 	size_t n_tokb, cap_tokb;
@@ -124,11 +68,6 @@ struct run {
 	uint32_t n_tok;
 	size_t cap_toff, cap_tlen;
 	nk_idtab tindex;
-	struct hent { int64_t count; uint32_t pair; } *heap;
-	size_t hn, hcap;
-	uint32_t *touched;
-	size_t n_touched, cap_touched;
-	uint32_t stamp;
 };
 
 static int32_t token_find(const struct run *R, const char *s, size_t n)
@@ -162,127 +101,15 @@ static int token_add(struct run *R, const char *s, size_t n, uint32_t *id)
 	return 0;
 }
 
-static uint32_t pair_get(struct run *R, uint32_t a, uint32_t b)
+/* Equal counts: the smaller (left id, right id) first, as HF's Merge
+ * ordering. */
+static int tie(const void *ctx, const struct nk_mp_pair *p,
+	       const struct nk_mp_pair *q)
 {
-	uint64_t key = ((uint64_t)a << 32 | b) + 1;
-	uint64_t h = key * 0x9E3779B97F4A7C15ull;
-	size_t i = (h >> 20) & R->pmask;
-	for (; R->pslot[i]; i = (i + 1) & R->pmask)
-		if (R->pslot[i] == key)
-			return R->pidx[i];
-	if (nk_grow((void **)&R->pairs, &R->cap_pairs, R->n_pairs + 1,
-		    sizeof *R->pairs))
-		return UINT32_MAX;
-	if ((R->n_pairs + 1) * 2 > R->pmask + 1) {
-		size_t ns = (R->pmask + 1) * 2;
-		uint64_t *sl = nk_calloc(ns, sizeof *sl);
-		uint32_t *ix = nk_calloc(ns, sizeof *ix);
-		if (!sl || !ix) {
-			free(sl);
-			free(ix);
-			return UINT32_MAX;
-		}
-		for (size_t k = 0; k <= R->pmask; k++) {
-			if (!R->pslot[k])
-				continue;
-			size_t j = ((R->pslot[k] * 0x9E3779B97F4A7C15ull) >> 20) &
-				   (ns - 1);
-			while (sl[j])
-				j = (j + 1) & (ns - 1);
-			sl[j] = R->pslot[k];
-			ix[j] = R->pidx[k];
-		}
-		free(R->pslot);
-		free(R->pidx);
-		R->pslot = sl;
-		R->pidx = ix;
-		R->pmask = ns - 1;
-		for (i = (h >> 20) & R->pmask; R->pslot[i]; i = (i + 1) & R->pmask)
-			;
-	}
-	uint32_t id = (uint32_t)R->n_pairs++;
-	R->pairs[id] = (struct pair){a, b, 0, NULL, 0, 0, 0};
-	R->pslot[i] = key;
-	R->pidx[i] = id;
-	return id;
-}
-
-/* 1 when x is merged before y: the higher count, then the smaller
- * (left id, right id), as HF's Merge ordering. */
-static int before(const struct run *R, const struct hent *x,
-		  const struct hent *y)
-{
-	if (x->count != y->count)
-		return x->count > y->count;
-	const struct pair *p = &R->pairs[x->pair], *q = &R->pairs[y->pair];
+	(void)ctx;
 	if (p->a != q->a)
 		return p->a < q->a;
 	return p->b < q->b;
-}
-
-static int heap_push(struct run *R, uint32_t pair)
-{
-	if (nk_grow((void **)&R->heap, &R->hcap, R->hn + 1, sizeof *R->heap))
-		return NK_ENOMEM;
-	struct hent v = {R->pairs[pair].count, pair};
-	size_t i = R->hn++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(R, &v, &R->heap[p]))
-			break;
-		R->heap[i] = R->heap[p];
-		i = p;
-	}
-	R->heap[i] = v;
-	return 0;
-}
-
-static struct hent heap_pop(struct run *R)
-{
-	struct hent top = R->heap[0], v = R->heap[--R->hn];
-	size_t i = 0, m = R->hn;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && before(R, &R->heap[c + 1], &R->heap[c]))
-			c++;
-		if (!before(R, &R->heap[c], &v))
-			break;
-		R->heap[i] = R->heap[c];
-		i = c;
-	}
-	if (m)
-		R->heap[i] = v;
-	return top;
-}
-
-static int pair_add(struct run *R, uint32_t a, uint32_t b, int64_t delta,
-		    uint32_t w)
-{
-	uint32_t id = pair_get(R, a, b);
-	if (id == UINT32_MAX)
-		return NK_ENOMEM;
-	struct pair *p = &R->pairs[id];
-	p->count += delta;
-	if (delta > 0 && (p->n_occ == 0 || p->occ[p->n_occ - 1] != w)) {
-		if (p->n_occ == p->cap_occ) {
-			size_t cap = p->cap_occ;
-			if (nk_grow((void **)&p->occ, &cap, (size_t)p->n_occ + 1,
-				    sizeof *p->occ))
-				return NK_ENOMEM;
-			p->cap_occ = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
-		}
-		p->occ[p->n_occ++] = w;
-	}
-	if (p->stamp != R->stamp) {
-		p->stamp = R->stamp;
-		if (nk_grow((void **)&R->touched, &R->cap_touched,
-			    R->n_touched + 1, sizeof *R->touched))
-			return NK_ENOMEM;
-		R->touched[R->n_touched++] = id;
-	}
-	return 0;
 }
 
 /* The token a merge of a and b makes: a, then b without its "##". */
@@ -304,50 +131,6 @@ static int token_for(struct run *R, uint32_t a, uint32_t b, uint32_t *out,
 		return 0;
 	}
 	return token_add(R, *scratch, la + lb - skip, out);
-}
-
-static int apply_merge(struct run *R, uint32_t pid, uint32_t c)
-{
-	uint32_t a = R->pairs[pid].a, b = R->pairs[pid].b;
-	R->stamp++;
-	R->n_touched = 0;
-	/* The list may grow while we walk it (a pair can neighbour itself),
-	 * so take it away first. */
-	uint32_t *occ = R->pairs[pid].occ, n_occ = R->pairs[pid].n_occ;
-	R->pairs[pid].occ = NULL;
-	R->pairs[pid].n_occ = R->pairs[pid].cap_occ = 0;
-	int rc = 0;
-	for (uint32_t k = 0; k < n_occ && !rc; k++) {
-		struct word *w = &R->words[occ[k]];
-		if (w->stamp == R->stamp)
-			continue;
-		w->stamp = R->stamp;
-		int64_t cnt = (int64_t)w->count;
-		uint32_t o = 0;
-		for (uint32_t i = 0; i < w->n && !rc; i++) {
-			if (i + 1 < w->n && w->sym[i] == a && w->sym[i + 1] == b) {
-				rc = pair_add(R, a, b, -cnt, occ[k]);
-				if (!rc && o > 0)
-					rc = pair_add(R, w->sym[o - 1], a, -cnt, occ[k]);
-				if (!rc && o > 0)
-					rc = pair_add(R, w->sym[o - 1], c, cnt, occ[k]);
-				if (!rc && i + 2 < w->n)
-					rc = pair_add(R, b, w->sym[i + 2], -cnt, occ[k]);
-				if (!rc && i + 2 < w->n)
-					rc = pair_add(R, c, w->sym[i + 2], cnt, occ[k]);
-				w->sym[o++] = c;
-				i++;
-			} else {
-				w->sym[o++] = w->sym[i];
-			}
-		}
-		w->n = o;
-	}
-	free(occ);
-	for (size_t k = 0; k < R->n_touched && !rc; k++)
-		if (R->pairs[R->touched[k]].count > 0)
-			rc = heap_push(R, R->touched[k]);
-	return rc;
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -402,9 +185,9 @@ static int initial_tokens(struct run *R, const nk_wp_trainer *t,
 			return rc;
 	}
 	size_t cap_h = 0, cap_c = 0;
-	for (size_t i = 0; i < t->pused; i++) {
-		const unsigned char *s = t->arena + t->piece[i].off;
-		size_t n = t->piece[i].len;
+	for (size_t i = 0; i < t->P.pused; i++) {
+		const unsigned char *s = t->P.arena + t->P.piece[i].off;
+		size_t n = t->P.piece[i].len;
 		if (nk_grow((void **)&A->head, &cap_h, A->n_head + n, sizeof *A->head) ||
 		    nk_grow((void **)&A->cont, &cap_c, A->n_cont + n, sizeof *A->cont))
 			return NK_ENOMEM;
@@ -447,20 +230,10 @@ static int initial_tokens(struct run *R, const nk_wp_trainer *t,
 
 static void run_free(struct run *R)
 {
-	for (size_t i = 0; i < R->n_words; i++)
-		free(R->words[i].sym);
-	free(R->words);
-	for (size_t k = 0; k < R->n_pairs; k++)
-		free(R->pairs[k].occ);
-	free(R->pairs);
-	free(R->pslot);
-	free(R->pidx);
 	free(R->tok);
 	free(R->toff);
 	free(R->tlen);
 	nk_idtab_free(&R->tindex);
-	free(R->heap);
-	free(R->touched);
 }
 
 int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
@@ -468,25 +241,22 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 		      size_t *len)
 {
 	struct run R = {0};
+	struct nk_mp M;
 	struct alphabet A = {0};
 	char *scratch = NULL;
 	size_t scap = 0;
 	int rc = NK_ENOMEM;
 	*vocab = NULL;
-	R.words = nk_calloc(t->pused + 1, sizeof *R.words);
-	R.pmask = 4095;
-	R.pslot = nk_calloc(R.pmask + 1, sizeof *R.pslot);
-	R.pidx = nk_calloc(R.pmask + 1, sizeof *R.pidx);
-	if (!R.words || !R.pslot || !R.pidx ||
+	if (nk_mp_init(&M, t->P.pused, tie, NULL) ||
 	    nk_idtab_init(&R.tindex, size > 64 ? size : 64))
 		goto out;
 	if ((rc = initial_tokens(&R, t, &A)))
 		goto out;
 	uint32_t base = R.n_tok;
-	for (size_t i = 0; i < t->pused; i++) {
-		const struct piece *q = &t->piece[i];
-		const unsigned char *s = t->arena + q->off;
-		struct word *w = &R.words[R.n_words++];
+	for (size_t i = 0; i < t->P.pused; i++) {
+		const struct nk_mp_piece *q = &t->P.piece[i];
+		const unsigned char *s = t->P.arena + q->off;
+		struct nk_mp_word *w = &M.words[M.n_words++];
 		w->count = q->count;
 		rc = NK_ENOMEM;
 		if (!(w->sym = nk_malloc((size_t)q->len * sizeof *w->sym)))
@@ -498,31 +268,16 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 			j += k ? k : 1;
 		}
 	}
-	R.stamp = 1;
-	for (size_t i = 0; i < R.n_words; i++) {
-		struct word *w = &R.words[i];
-		for (uint32_t k = 0; k + 1 < w->n; k++)
-			if ((rc = pair_add(&R, w->sym[k], w->sym[k + 1],
-					   (int64_t)w->count, (uint32_t)i)))
-				goto out;
-	}
-	for (size_t k = 0; k < R.n_pairs; k++)
-		if ((rc = heap_push(&R, (uint32_t)k)))
-			goto out;
-	uint32_t want = size > base ? size - base : 0;
-	while (R.n_tok < size && R.hn) {
-		struct hent top = heap_pop(&R);
-		struct pair *p = &R.pairs[top.pair];
-		if (top.count != p->count || p->count <= 0)
-			continue;
-		if ((uint64_t)p->count < min_freq)
-			break;
+	if ((rc = nk_mp_count(&M)))
+		goto out;
+	uint32_t want = size > base ? size - base : 0, pid;
+	while (R.n_tok < size && nk_mp_next(&M, min_freq, &pid)) {
 		uint32_t c;
 		int is_new;
-		if ((rc = token_for(&R, p->a, p->b, &c, &is_new, &scratch, &scap)) ||
-		    (rc = apply_merge(&R, top.pair, c)))
+		if ((rc = token_for(&R, M.pairs[pid].a, M.pairs[pid].b, &c,
+				    &is_new, &scratch, &scap)) ||
+		    (rc = nk_mp_apply(&M, pid, c)))
 			goto out;
-		R.pairs[top.pair].count = 0;
 		if (is_new && fn && ((R.n_tok - base) & 255) == 0)
 			fn(ctx, R.n_tok - base, want);
 	}
@@ -545,6 +300,7 @@ int nk_wp_trainer_run(nk_wp_trainer *t, uint32_t size, uint64_t min_freq,
 		*len = o;
 	rc = 0;
 out:
+	nk_mp_free(&M);
 	run_free(&R);
 	free(A.head);
 	free(A.cont);
