@@ -34,7 +34,7 @@ static void usage(FILE *fp)
 		"  --head H         yolo (a YOLOv1 grid at stride 16, default) or\n"
 		"                   centernet (heatmaps at stride 4)\n"
 		"  --fpn            lateral connections on the path to the head;\n"
-		"                   yolo: heads at strides 8 and 16 (--levels)\n"
+		"                   yolo: heads at strides 8, 16, 32 (--levels)\n"
 		"  --levels N       yolo with --fpn: heads on 1 (stride 16), 2\n"
 		"                   (8, 16) or 3 (8, 16, 32) levels, each for its\n"
 		"                   sizes (%d)\n"

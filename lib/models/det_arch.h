@@ -47,7 +47,7 @@ typedef struct nk_det_arch {
 			 * default (NK_DET_FPN_LEVELS) */
 } nk_det_arch;
 
-#define NK_DET_FPN_LEVELS 2
+#define NK_DET_FPN_LEVELS 3
 
 /* The defaults: grid head, no fpn or spp, 416x416, 16 base filters. */
 nk_det_arch nk_det_arch_default(void);
