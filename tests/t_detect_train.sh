@@ -118,6 +118,24 @@ else
 	bad "resume: 20 + 20 steps differ from 40"
 fi
 
+# --fpn --levels 3: the exported cfg has three [grid] levels with their
+# size ranges, and a few steps train and run (that the levels learn is
+# tests/unit/test_det_levels.c's); --levels without --fpn is refused.
+if $det train --data "$tmp/voc" --head yolo --fpn --levels 3 --size 96 --base 4 -b 3 --steps 4 \
+	--val-split none -j 1 -q -o "$tmp/l3.nkw" 2>"$tmp/err" &&
+	$det export -m "$tmp/l3.nkw" -o "$tmp/l3.weights" -C "$tmp/l3.cfg" 2>>"$tmp/err" &&
+	[ "$(grep -c '^\[grid\]' "$tmp/l3.cfg")" = 3 ] &&
+	[ "$(grep '^m[ia][nx]_size=' "$tmp/l3.cfg" | tr '\n' ' ')" = "min_size=64 min_size=32 max_size=64 min_size=0 max_size=32 " ] &&
+	$det run -q -m "$tmp/l3.nkw" -t 0.3 "$tmp/voc/JPEGImages/s0.ppm" >/dev/null 2>>"$tmp/err"; then
+	if $det train --data "$tmp/voc" --head yolo --levels 2 --steps 1 -o "$tmp/l0.nkw" 2>/dev/null; then
+		bad "--levels without --fpn was accepted"
+	else
+		ok "--fpn --levels 3: three [grid] levels, 64- 32-64 0-32 px, train and run"
+	fi
+else
+	bad "--fpn --levels 3: $(head -c 300 "$tmp/err")"
+fi
+
 # The same set as COCO: annotations/instances_train.json and train/; a
 # crowd region is not trained on.  A short run reads it and learns.
 mkdir -p "$tmp/coco/annotations" "$tmp/coco/train"

@@ -12,7 +12,7 @@ enum {
 	O_DATA = CLI_OPT_NO_PROGRESS + 1, O_SPLIT, O_VAL, O_HEAD, O_FPN, O_SPP,
 	O_SIZE, O_BASE, O_STEPS, O_LR, O_WD, O_WARMUP, O_SCHED, O_CLIP,
 	O_EVAL, O_LOG, O_SEED, O_RESUME, O_NOAUG, O_FORMAT, O_NAMES,
-	O_MAXSIDE, O_CROP,
+	O_MAXSIDE, O_CROP, O_LEVELS,
 };
 
 
@@ -33,7 +33,11 @@ static void usage(FILE *fp)
 		"  --names FILE     class names in index order (default: sorted)\n"
 		"  --head H         yolo (a YOLOv1 grid at stride 16, default) or\n"
 		"                   centernet (heatmaps at stride 4)\n"
-		"  --fpn            lateral connections on the path to the head\n"
+		"  --fpn            lateral connections on the path to the head;\n"
+		"                   yolo: heads at strides 8, 16, 32 (--levels)\n"
+		"  --levels N       yolo with --fpn: heads on 1 (stride 16), 2\n"
+		"                   (8, 16) or 3 (8, 16, 32) levels, each for its\n"
+		"                   sizes (%d)\n"
 		"  --spp            an SPP block (max-pool 5, 9, 13) after the backbone\n"
 		"  --size N         network input N x N, a multiple of 32 (416)\n"
 		"  --base N         filters of the first layer, doubled per stride (16)\n"
@@ -57,7 +61,7 @@ static void usage(FILE *fp)
 		"  -j N             threads (default: one per core)\n"
 		"  -q               no reports; --progress/--no-progress: the line\n"
 		"  -h, --help       this text\n",
-		cli_prog);
+		cli_prog, NK_DET_FPN_LEVELS);
 }
 
 static const struct option long_opts[] = {
@@ -68,6 +72,7 @@ static const struct option long_opts[] = {
 	{"names", required_argument, 0, O_NAMES},
 	{"head", required_argument, 0, O_HEAD},
 	{"fpn", no_argument, 0, O_FPN},
+	{"levels", required_argument, 0, O_LEVELS},
 	{"spp", no_argument, 0, O_SPP},
 	{"size", required_argument, 0, O_SIZE},
 	{"base", required_argument, 0, O_BASE},
@@ -122,6 +127,10 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 			break;
 		case O_FPN: o->arch.fpn = 1; break;
 		case O_SPP: o->arch.spp = 1; break;
+		case O_LEVELS:
+			o->arch.levels = (int)cli_parse_int_opt(usage, "--levels",
+								optarg, 1, 3);
+			break;
 		case O_SIZE:
 			o->arch.width = o->arch.height =
 				(int)cli_parse_int_opt(usage, "--size", optarg, 32, 4096);
@@ -201,6 +210,8 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 	if (!o->names_path && strcmp(o->format, "yolo") == 0)
 		cli_usage_error(usage, "--format yolo needs --names FILE (the "
 				"classes in index order)");
+	if (o->arch.levels && (!o->arch.fpn || o->arch.head != NK_HEAD_GRID))
+		cli_usage_error(usage, "--levels is for --head yolo --fpn");
 	if (o->resume && o->cfg)
 		cli_usage_error(usage, "--resume takes the network from -o; -c is "
 				"for a new run");

@@ -81,6 +81,8 @@ typedef struct {
 	    rescore;
 	int *mask;               /* yolo: num anchor indices */
 	float coord_scale, noobject_scale; /* grid: YOLOv1's lambdas */
+	float min_size, max_size; /* grid: the objects this level learns
+				   * (models/det_grid.h), 0 0: all */
 	float *anchors;          /* 2 * (yolo: total; region: num) */
 	int dontload, dontsave;
 

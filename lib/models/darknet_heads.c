@@ -170,7 +170,7 @@ static int own_head(const nk_darknet *net, const nk_dn_layer *l,
 	int rc;
 	if (l->type == NK_DN_GRID) {
 		nk_grid_shape s = {l->h, l->w, l->num, l->classes, net->w,
-				   net->h, 1};
+				   net->h, 1, l->min_size, l->max_size};
 		rc = nk_grid_decode(p, &s, thresh, dets, n);
 	} else {
 		nk_centernet_shape s = {l->classes, net->w, net->h,
@@ -181,6 +181,65 @@ static int own_head(const nk_darknet *net, const nk_dn_layer *l,
 	if (!rc)
 		correct(*dets, *n, im_w, im_h, net->w, net->h, relative);
 	return rc;
+}
+
+/* A net ending in [grid] or [centernet]: the last head's boxes, and with
+ * several [grid] levels (FPN) every level's, in layer order, in one
+ * block so that one NMS sees them all.  Every level's boxes are kept,
+ * whatever their size: a level's range says what it learns, and NMS
+ * settles the rare box a neighbouring level also gives (FCOS). */
+static int own_heads(const nk_darknet *net, int b, int im_w, int im_h,
+		     float thresh, int relative, nk_detection **dets, int *n)
+{
+	const nk_dn_layer *last = &net->l[net->n - 1];
+	int nh = 0;
+	for (int i = 0; i < net->n; i++)
+		nh += net->l[i].type == NK_DN_GRID;
+	if (last->type != NK_DN_GRID || nh == 1)
+		return own_head(net, last, last->out + b * last->outputs, im_w,
+				im_h, thresh, relative, dets, n);
+	nk_detection **part = nk_calloc((size_t)nh, sizeof *part);
+	int *cnt = nk_calloc((size_t)nh, sizeof *cnt);
+	int rc = part && cnt ? NK_OK : NK_ENOMEM, k = 0, C = 0;
+	size_t total = 0;
+	for (int i = 0; !rc && i < net->n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		if (l->type != NK_DN_GRID)
+			continue;
+		rc = own_head(net, l, l->out + b * l->outputs, im_w, im_h,
+			      thresh, relative, &part[k], &cnt[k]);
+		total += (size_t)cnt[k++];
+		C = l->classes > C ? l->classes : C;
+	}
+	size_t bytes = 0;
+	if (!rc && (nk_size_mul(&bytes, total * (size_t)C, sizeof(float)) ||
+		    nk_size_add(&bytes, bytes, total * sizeof(nk_detection)) ||
+		    total > 1u << 30))
+		rc = nk_error(NK_ERANGE, "darknet boxes: %zu boxes", total);
+	nk_detection *d = rc || !total ? NULL : nk_calloc(1, bytes);
+	if (!rc && total && !d)
+		rc = NK_ENOMEM;
+	size_t at = 0;
+	for (int h = 0; !rc && h < nh; h++)
+		for (int j = 0; j < cnt[h]; j++, at++) {
+			float *prob = (float *)(d + total) + at * (size_t)C;
+			d[at] = part[h][j];
+			memcpy(prob, part[h][j].prob,
+			       (size_t)part[h][j].classes * sizeof *prob);
+			d[at].prob = prob;
+			d[at].classes = C;
+		}
+	for (int h = 0; part && h < nh; h++)
+		free(part[h]);
+	free(part);
+	free(cnt);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	*dets = d;
+	*n = (int)total;
+	return NK_OK;
 }
 
 int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
@@ -195,8 +254,8 @@ int nk_darknet_boxes(const nk_darknet *net, int b, int im_w, int im_h,
 				"size %dx%d", b, net->B, im_w, im_h);
 	const nk_dn_layer *last = &net->l[net->n - 1];
 	if (last->type == NK_DN_GRID || last->type == NK_DN_CENTERNET)
-		return own_head(net, last, last->out + b * last->outputs, im_w,
-				im_h, thresh, relative, dets, n);
+		return own_heads(net, b, im_w, im_h, thresh, relative, dets,
+				 n);
 	size_t total = 0;
 	int C = 0;
 	for (int i = 0; i < net->n; i++) {

@@ -381,15 +381,24 @@ static int build_detection(bctx *b, nk_dn_layer *l)
 
 /* [grid]: YOLOv1's head on a convolutional map -- per cell num boxes of
  * (x, y, w, h, confidence), then classes scores, channel-major
- * (models/det_grid.h); any map size. */
+ * (models/det_grid.h); any map size.  min_size, max_size: the range of
+ * object sizes this head learns, for several [grid] levels (FPN). */
 static int build_grid(bctx *b, nk_dn_layer *l)
 {
 	l->classes = nk_dnb_geti(b, "classes", 20);
 	l->num = nk_dnb_geti(b, "num", 2);
 	l->coord_scale = nk_dnb_getf(b, "coord_scale", 5);
 	l->noobject_scale = nk_dnb_getf(b, "noobject_scale", .5f);
+	l->min_size = nk_dnb_getf(b, "min_size", 0);
+	l->max_size = nk_dnb_getf(b, "max_size", 0);
 	if (b->rc || need_image(b, l))
 		return b->rc;
+	if (!(l->min_size >= 0 && l->min_size <= 1e6f) ||
+	    !(l->max_size == 0 || (l->max_size > l->min_size &&
+				   l->max_size <= 1e6f)))
+		return nk_dnb_fail(b, NULL, "min_size=%g, max_size=%g: want 0 <= "
+			    "min_size < max_size, or max_size=0 (no bound)",
+			    l->min_size, l->max_size);
 	if (l->classes < 1 || l->classes > 1 << 20 || l->num < 1 ||
 	    l->num > 4096)
 		return nk_dnb_fail(b, NULL, "classes=%d, num=%d", l->classes,

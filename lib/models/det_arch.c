@@ -29,7 +29,14 @@ static int layer(writer *w, const char *text)
 
 nk_det_arch nk_det_arch_default(void)
 {
-	return (nk_det_arch){NK_HEAD_GRID, 0, 0, 416, 416, 20, 16, 2, 128};
+	return (nk_det_arch){NK_HEAD_GRID, 0, 0, 416, 416, 20, 16, 2, 128, 0};
+}
+
+int nk_det_arch_levels(const nk_det_arch *a)
+{
+	if (a->head != NK_HEAD_GRID || !a->fpn)
+		return 1;
+	return a->levels ? a->levels : NK_DET_FPN_LEVELS;
 }
 
 int nk_det_arch_stride(int head)
@@ -45,6 +52,31 @@ static int path_width(const nk_det_arch *a, int s)
 	return f < 32 ? 32 : f > a->neck ? a->neck : f;
 }
 
+/* A [grid] level off the map `from` at stride s, for objects of
+ * max(w, h) in [lo, hi) pixels (hi 0: no bound); then, unless it is the
+ * last layer, a [route] back to `from` for the path to go on.  Returns
+ * the path's layer. */
+static int grid_head(writer *w, const nk_det_arch *a, int from, int s,
+		     int lo, int hi)
+{
+	fprintf(w->fp, "\n# level: stride %d, objects of max(w, h) %d px", s,
+		lo);
+	if (hi)
+		fprintf(w->fp, " up to (not incl.) %d px\n", hi);
+	else
+		fprintf(w->fp, " and up\n");
+	conv(w, a->boxes * 5 + a->classes, 1, 0, "linear");
+	fprintf(w->fp, "\n[grid]\nclasses=%d\nnum=%d\ncoord_scale=5\n"
+		"noobject_scale=.5\nmin_size=%d\n", a->classes, a->boxes, lo);
+	if (hi)
+		fprintf(w->fp, "max_size=%d\n", hi);
+	w->n++;
+	if (s == 8)
+		return from;
+	fprintf(w->fp, "\n[route]\nlayers=%d\n", from);
+	return w->n++;
+}
+
 int nk_det_arch_cfg(const nk_det_arch *a, char **text)
 {
 	*text = NULL;
@@ -56,10 +88,12 @@ int nk_det_arch_cfg(const nk_det_arch *a, char **text)
 	if (a->classes < 1 || a->classes > 4096 || a->base < 1 ||
 	    a->base > 256 || a->boxes < 1 || a->boxes > 16 || a->neck < 8 ||
 	    a->neck > 4096 || (a->head != NK_HEAD_GRID &&
-			       a->head != NK_HEAD_CENTERNET))
+			       a->head != NK_HEAD_CENTERNET) ||
+	    a->levels < 0 || a->levels > 3)
 		return nk_error(NK_EINVAL, "detector: classes %d, base %d, boxes "
-				"%d, neck %d, head %d out of range", a->classes,
-				a->base, a->boxes, a->neck, a->head);
+				"%d, neck %d, head %d, levels %d out of range",
+				a->classes, a->base, a->boxes, a->neck, a->head,
+				a->levels);
 	char *buf = NULL;
 	size_t len = 0;
 	writer w = {open_memstream(&buf, &len), 0};
@@ -93,8 +127,13 @@ int nk_det_arch_cfg(const nk_det_arch *a, char **text)
 	}
 	top = conv(&w, path_width(a, 32), 1, 1, "leaky");
 
-	/* Down to the head's stride, one level at a time. */
-	int hs = nk_det_arch_stride(a->head);
+	/* Down to the head's stride, one level at a time; with several
+	 * grid levels a head off each, the coarsest first (lo..16 or 32). */
+	int nl = nk_det_arch_levels(a);
+	int hs = nl > 1 ? 8 : nk_det_arch_stride(a->head);
+	int coarse = nl == 3 ? 32 : 16;
+	if (nl == 3)
+		top = grid_head(&w, a, top, 32, 4 * 16, 0);
 	for (int s = 16, k = 4; s >= hs; s /= 2, k--) {
 		int f = path_width(a, s);
 		/* FPN adds a lateral 1x1 of the backbone's map to the
@@ -110,17 +149,25 @@ int nk_det_arch_cfg(const nk_det_arch *a, char **text)
 				up), w.n++;
 		}
 		top = conv(&w, f, 3, 1, "leaky");
+		if (nl > 1 && s > hs)
+			top = grid_head(&w, a, top, s, 4 * (s / 2),
+					s == coarse ? 0 : 4 * s);
 	}
-	(void)top;
 
-	int ch = a->head == NK_HEAD_GRID ? a->boxes * 5 + a->classes
-					 : a->classes + 4;
-	conv(&w, ch, 1, 0, "linear");
-	if (a->head == NK_HEAD_GRID)
-		fprintf(w.fp, "\n[grid]\nclasses=%d\nnum=%d\ncoord_scale=5\n"
-			"noobject_scale=.5\n", a->classes, a->boxes);
-	else
-		fprintf(w.fp, "\n[centernet]\nclasses=%d\n", a->classes);
+	if (nl > 1) {
+		grid_head(&w, a, top, hs, 0, 4 * hs);
+	} else {
+		int ch = a->head == NK_HEAD_GRID ? a->boxes * 5 + a->classes
+						 : a->classes + 4;
+		conv(&w, ch, 1, 0, "linear");
+		if (a->head == NK_HEAD_GRID)
+			fprintf(w.fp, "\n[grid]\nclasses=%d\nnum=%d\n"
+				"coord_scale=5\nnoobject_scale=.5\n",
+				a->classes, a->boxes);
+		else
+			fprintf(w.fp, "\n[centernet]\nclasses=%d\n",
+				a->classes);
+	}
 	if (fclose(w.fp)) {
 		free(buf);
 		return NK_ENOMEM;

@@ -49,7 +49,8 @@ static int check_shape(const nk_grid_shape *s)
 {
 	if (!s || s->sh <= 0 || s->sw <= 0 || s->nb <= 0 || s->classes <= 0 ||
 	    s->in_w <= 0 || s->in_h <= 0 || s->sh > 4096 || s->sw > 4096 ||
-	    s->nb > 1024 || s->classes > 1 << 20)
+	    s->nb > 1024 || s->classes > 1 << 20 || !(s->min_size >= 0) ||
+	    !(s->max_size == 0 || s->max_size > s->min_size))
 		return nk_error(NK_EINVAL, "grid head: bad shape");
 	return 0;
 }
@@ -70,6 +71,15 @@ typedef struct {
 static double clamp01(double v)
 {
 	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/* The size is taken as the loss sees it, clipped to the input. */
+int nk_grid_owns(const nk_grid_shape *s, const nk_det_target *t)
+{
+	double w = clamp01((double)t->w / s->in_w) * s->in_w;
+	double h = clamp01((double)t->h / s->in_h) * s->in_h;
+	double m = w > h ? w : h;
+	return m >= s->min_size && (s->max_size <= 0 || m < s->max_size);
 }
 
 static int place(placed *p, const nk_det_target *t, const nk_grid_shape *s)
@@ -193,6 +203,10 @@ double nk_grid_loss(float *dout, const float *out, int B,
 			}
 			if (!place(&pl[i], t, s))
 				continue;
+			if (!nk_grid_owns(s, t)) {
+				p.other++;
+				continue;
+			}
 			double bi;
 			int j = best_box(o, plane, &pl[i], s, who, &bi);
 			if (j < 0) {

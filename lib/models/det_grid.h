@@ -30,6 +30,14 @@
  * the best box not yet taken; both add a class term to the cell; an
  * object finding every box taken is dropped and counted in
  * parts->dropped.  With NB = 1 this is YOLOv1's "one wins" (the first).
+ *
+ * Levels (FPN): a detector may have a grid head at each of several
+ * strides; each object belongs to exactly one of them, by its size:
+ * max(w, h) in network-input pixels in [min_size, max_size) (max_size 0:
+ * no upper bound; both 0, the default, take every object).  On the other
+ * levels it is no object: their boxes there get the noobj term, as any
+ * empty cell's (FCOS's negatives), so that a level does not fire on
+ * sizes it is not trained to localise and leave the one NMS duplicates.
  */
 #ifndef NK_MODELS_DET_GRID_H
 #define NK_MODELS_DET_GRID_H
@@ -47,7 +55,11 @@ typedef struct nk_grid_shape {
 	int in_w, in_h;   /* network input, pixels (the GT's unit) */
 	int rescore;      /* 1: objectness target IoU (darknet's yolov1.cfg),
 			   * 0: target 1 */
+	float min_size, max_size; /* this level's objects, see above */
 } nk_grid_shape;
+
+/* 1 when the object t (network-input pixels) is this level's. */
+int nk_grid_owns(const nk_grid_shape *s, const nk_det_target *t);
 
 /* Each part as it enters the loss (lambdas applied), per image (sum / B):
  * coord + obj + noobj + cls is the loss. */
@@ -55,6 +67,7 @@ typedef struct nk_grid_loss_parts {
 	double coord, obj, noobj, cls;
 	int objects;      /* GT objects matched to a box, whole batch */
 	int dropped;      /* GT objects whose cell had no free box */
+	int other;        /* GT objects of another level (size range) */
 } nk_grid_loss_parts;
 
 /* Channels of the head's output: NB*5 + C. */

@@ -56,6 +56,22 @@ int nk_det_task_init(nk_det_task *t, nk_darknet *net,
 	t->cfg = *cfg;
 	t->head = net->n - 1;
 	t->nparts = h->type == NK_DN_GRID ? 4 : 3;
+	for (int i = 0; i < net->n; i++) {
+		const nk_dn_layer *l = &net->l[i];
+		if (l->type == NK_DN_CENTERNET && i != t->head)
+			return nk_error(NK_EINVAL, "detector training: a "
+					"[centernet] layer must be the last");
+		if (l->type != NK_DN_GRID && i != t->head)
+			continue;
+		if (l->type != h->type || l->classes != h->classes)
+			return nk_error(NK_EINVAL, "detector training: layer %d "
+					"is a head unlike the last", i);
+		if (t->nheads == NK_DET_MAX_LEVELS)
+			return nk_error(NK_EINVAL, "detector training: more "
+					"than %d [grid] layers",
+					NK_DET_MAX_LEVELS);
+		t->heads[t->nheads++] = i;
+	}
 	t->val_map = NAN;
 	size_t m1 = most_objects(train), m2 = most_objects(val);
 	t->maxobj = (m1 > m2 ? m1 : m2) + 1;
@@ -98,19 +114,21 @@ void nk_det_task_free(nk_det_task *t)
 void nk_det_task_randomize(nk_det_task *t, uint64_t seed)
 {
 	nk_dn_train_randomize(&t->tr, seed);
-	/* The last convolution starts small (CenterNet's heads: normal,
+	/* Each head's convolution starts small (CenterNet's heads: normal,
 	 * deviation 0.001; here 0.01) so the first steps see the priors. */
-	int last = t->head - 1;
-	const nk_dn_layer *l = &t->net->l[last];
-	nk_dn_tlayer *tl = &t->tr.tl[last];
-	if (l->type == NK_DN_CONV) {
+	for (int k = 0; k < t->nheads; k++) {
+		int last = t->heads[k] - 1;
+		const nk_dn_layer *l = &t->net->l[last];
+		nk_dn_tlayer *tl = &t->tr.tl[last];
+		if (l->type != NK_DN_CONV)
+			continue;
 		float sd = sqrtf(2.f / (float)((size_t)(l->c / l->groups) *
 					       l->size * l->size));
 		for (size_t k = 0; k < l->nweight; k++)
 			tl->w[k] *= .01f / sd;
 		if (t->net->l[t->head].type == NK_DN_CENTERNET)
-			for (int k = 0; k < t->net->l[t->head].classes; k++)
-				tl->b[k] = NK_CENTERNET_HM_BIAS;
+			for (int c = 0; c < t->net->l[t->head].classes; c++)
+				tl->b[c] = NK_CENTERNET_HM_BIAS;
 	}
 	nk_dn_train_push(&t->tr);
 }
@@ -161,25 +179,42 @@ static int samples(nk_det_task *t, const nk_imcache *c, const int *idx,
 	return rc;
 }
 
-/* The head's loss on out (B images); dout may be NULL. */
-static double head_loss(nk_det_task *t, float *dout, const float *out, int B,
-			double *parts)
+/* One head's loss on out (B images); dout may be NULL.  parts[] adds. */
+static double head_loss(nk_det_task *t, int i, float *dout, const float *out,
+			int B, double *parts)
 {
-	const nk_dn_layer *h = &t->net->l[t->head];
+	const nk_dn_layer *h = &t->net->l[i];
 	if (h->type == NK_DN_GRID) {
 		nk_grid_shape s = {h->h, h->w, h->num, h->classes, t->net->w,
-				   t->net->h, 1};
+				   t->net->h, 1, h->min_size, h->max_size};
 		nk_grid_loss_parts p;
 		double loss = nk_grid_loss(dout, out, B, &s, t->gt, t->ngt, &p);
-		parts[0] = p.coord, parts[1] = p.obj, parts[2] = p.noobj,
-		parts[3] = p.cls;
+		parts[0] += p.coord, parts[1] += p.obj, parts[2] += p.noobj,
+		parts[3] += p.cls;
 		return loss;
 	}
 	nk_centernet_shape s = {h->classes, t->net->w, t->net->h,
 				t->net->w / h->w};
 	nk_centernet_loss_parts p;
 	double loss = nk_centernet_loss(dout, out, B, &s, t->gt, t->ngt, &p);
-	parts[0] = p.hm, parts[1] = p.wh, parts[2] = p.off, parts[3] = 0;
+	parts[0] += p.hm, parts[1] += p.wh, parts[2] += p.off;
+	return loss;
+}
+
+/* Every head's loss, summed (each level's is the mean per image, as a
+ * single level's), after the training forward (train: their gradients
+ * given) or the inference one.  NaN with the error recorded. */
+static double heads_loss(nk_det_task *t, int train, int B, double *parts)
+{
+	double loss = 0;
+	memset(parts, 0, 4 * sizeof *parts);
+	for (int k = 0; k < t->nheads; k++) {
+		int i = t->heads[k];
+		float *dout = train ? nk_dn_train_dout(&t->tr, i) : NULL;
+		const float *out = train ? nk_dn_train_out(&t->tr, i)
+					 : nk_darknet_output(t->net, i);
+		loss += head_loss(t, i, dout, out, B, parts);
+	}
 	return loss;
 }
 
@@ -199,9 +234,8 @@ static int task_step(void *ctx, uint64_t seed, double *loss)
 	int rc = samples(t, t->train, idx, B, &t->cfg.aug, seed);
 	if (rc || (rc = nk_dn_train_forward(&t->tr, t->in, B, seed)))
 		return rc;
-	float *dout = nk_dn_train_dout(&t->tr, t->head);
 	double parts[4];
-	*loss = head_loss(t, dout, nk_dn_train_out(&t->tr, t->head), B, parts);
+	*loss = heads_loss(t, 1, B, parts);
 	if (isnan(*loss) && nk_last_error()[0])
 		return NK_EINVAL;
 	memset(t->tr.grads, 0, t->tr.n * sizeof *t->tr.grads);
@@ -270,8 +304,7 @@ int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
 		/* grid's loss is per image, CenterNet's per batch (over its
 		 * objects): weighting by the batch's images gives the mean for
 		 * grid and a comparable figure for CenterNet. */
-		sum += nb * head_loss(t, NULL, nk_darknet_output(t->net, t->head),
-				      nb, parts);
+		sum += nb * heads_loss(t, 0, nb, parts);
 		for (int b = 0; !rc && b < nb; b++)
 			rc = detections(t, &dt, i0 + b, b);
 	}

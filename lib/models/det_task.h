@@ -39,6 +39,9 @@
 #include "vision/augment.h"
 #include "vision/imcache.h"
 
+/* The most [grid] heads (levels) a detector may have. */
+#define NK_DET_MAX_LEVELS 8
+
 typedef struct nk_det_task_config {
 	int batch;              /* images per step */
 	nk_augment_config aug;  /* training samples' jitter */
@@ -56,7 +59,10 @@ typedef struct nk_det_task {
 	const nk_imcache *train, *val;     /* not owned; val may be NULL */
 	const nk_detset *valset;           /* val's ground truth */
 	nk_det_task_config cfg;
-	int head;                          /* the head's layer */
+	int head;                          /* the head's layer (the last) */
+	int heads[NK_DET_MAX_LEVELS];      /* every head's layer: the [grid]
+					    * levels of an FPN, or head */
+	int nheads;
 	int nparts;                        /* loss parts: grid 4, centernet 3 */
 	float *in;                         /* (batch, 3, h, w) */
 	nk_aug_box *abox;                  /* batch * maxobj */
@@ -75,6 +81,8 @@ typedef struct nk_det_task {
 } nk_det_task;
 
 /* The net must end in a [grid] or [centernet] layer and hold its
+ * parameters; a net ending in [grid] may have more [grid] layers before
+ * (FPN levels, each with its own size range): their losses are summed.
  * parameters.  Caches and the set are the caller's and must outlive the
  * task.  Errors: NK_EINVAL naming what does not fit (classes of the set
  * and the head, an empty training set), NK_ENOMEM. */

@@ -32,7 +32,7 @@ static int near(double a, double b, double tol)
 
 /* One object (class 1) at (40, 20), 16 x 32 pixels of a 64 x 64 input,
  * S = 2: cell row 0, column 1 (offset 0.25, 0.625), size 0.25 x 0.5. */
-static const nk_grid_shape g_shape = {2, 2, 2, 3, 64, 64, 0};
+static const nk_grid_shape g_shape = {2, 2, 2, 3, 64, 64, 0, 0, 0};
 static const nk_det_target g_obj = {1, 40, 20, 16, 32};
 
 static float *grid_planted(int box, float conf)
@@ -281,7 +281,7 @@ TEST(grid_gradient)
 {
 	nk_rng r;
 	nk_rng_seed(&r, 13, 1);
-	nk_grid_shape s = {3, 4, 2, 3, 128, 96, 0};
+	nk_grid_shape s = {3, 4, 2, 3, 128, 96, 0, 0, 0};
 	int B = 2;
 	size_t N = (size_t)B * nk_grid_channels(&s) * 12;
 	float *out = malloc(N * sizeof *out);
@@ -356,7 +356,7 @@ static int torch_dump(const char *path)
 
 	/* Grid: image 0 five random objects; image 1 two in one cell and
 	 * two centres on the border; image 2 none. */
-	nk_grid_shape gs = {4, 5, 2, 3, 160, 128, 0};
+	nk_grid_shape gs = {4, 5, 2, 3, 160, 128, 0, 0, 0};
 	int B = 3, CH = nk_grid_channels(&gs);
 	size_t N = (size_t)B * CH * 20;
 	float *out = kept(malloc(N * sizeof *out));
