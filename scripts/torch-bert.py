@@ -15,7 +15,8 @@ and the benchmark.
             [--test TEST.txt] [--batch B] [--steps N | --seconds S]
         Trains as bert-mask trains (batches of B instances in a seeded
         order, dropout on) and prints tokens/s, then the held-out loss and
-        top-1 accuracy on TEST.
+        top-1 accuracy on TEST.  With --seconds and no --sched-steps the
+        linear warmup and decay run over the time budget.
 
 The network is built from torch.nn: nn.Embedding for the three
 embeddings, nn.TransformerEncoderLayer (post-norm, GELU) for the layers,
@@ -158,6 +159,7 @@ def optimizer(model, m):
 
 
 def train_step(model, opt, sched, m, b):
+    """One step; sched may be None (the caller sets the rate)."""
     ids, types, lengths, mpos, lab = b
     logits = model(ids, types, lengths, mpos)
     loss = F.cross_entropy(logits, lab)
@@ -166,7 +168,8 @@ def train_step(model, opt, sched, m, b):
     if m["clip"] > 0:
         nn.utils.clip_grad_norm_(model.parameters(), m["clip"])
     opt.step()
-    sched.step()
+    if sched is not None:
+        sched.step()
     return loss.item()
 
 
@@ -229,7 +232,8 @@ def cmd_bench(a):
     load(model, f)
     insts = read_instances(a.instances)
     opt = optimizer(model, m)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(m))
+    sched = None if a.seconds and not a.sched_steps else \
+        torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(m))
     rng = np.random.default_rng(a.seed)
     order, pos, step, tokens, spent = rng.permutation(len(insts)), 0, 0, 0, 0.0
     curve = []
@@ -244,6 +248,14 @@ def cmd_bench(a):
         chunk = [insts[i] for i in order[pos:pos + a.batch]]
         pos += a.batch
         t0 = time.perf_counter()
+        if a.seconds and not a.sched_steps:
+            # The schedule in time, not steps: warmup over the first tenth
+            # of the budget, then linear decay to 0 at its end, whatever
+            # speed the machine gives.
+            f = (t0 - t_start) / a.seconds
+            f = f / 0.1 if f < 0.1 else max(0.0, (1 - f) / 0.9)
+            for g in opt.param_groups:
+                g["lr"] = m["lr"] * f
         b = batch(chunk, m["pad_id"])
         loss = train_step(model, opt, sched, m, b)
         spent += time.perf_counter() - t0
