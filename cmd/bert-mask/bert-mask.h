@@ -30,15 +30,23 @@ int cmd_train(struct opts *o, int argc, char **argv);
 int cmd_fill(struct opts *o, int argc, char **argv);
 int cmd_eval(struct opts *o, int argc, char **argv);
 
-/* ---- data.c ---------------------------------------------------------- */
-
-/* A run's tokenizer: from --vocab / --ids, or a model's. */
-struct bm_tok;
+/* ---- tokens.c: a run's tokenizer (from --vocab / --ids / --tiktoken, or
+ * a model's), and the text of fill's inputs and answers ------------------ */
+struct nk_wordpiece;
+struct bm_tok {
+	nk_bert_tokens t;
+	struct nk_wordpiece *wp;    /* WordPiece, or NULL for ids */
+	uint8_t *cont;       /* (V) the token continues a word */
+	int V;
+	char *vocab;         /* the tokens '\n'-joined, for the model file */
+};
 struct bm_tok *bm_tok_from_opts(const struct opts *o);
 struct bm_tok *bm_tok_from_model(const nk_bert_file *bf);
 void bm_tok_free(struct bm_tok *k);
 const nk_bert_tokens *bm_tok_tokens(const struct bm_tok *k);
 int bm_tok_size(const struct bm_tok *k);   /* V, special tokens included */
+
+/* ---- data.c: inputs into sequences, and the dynamic masker ---------- */
 
 /* Sequences as the model reads them, with their storage. */
 struct bm_seqs {
