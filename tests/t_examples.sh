@@ -10,6 +10,7 @@
 # PASS when every command exits 0; FAIL shows the command, its exit status
 # and stderr; SKIP, with the reason, when a command needs a peer or data
 # that is missing, or the network.
+# NK_EXAMPLES_PAGES="man/detect.1 ..." runs only those pages.
 #
 # Training runs are shortened so that the suite stays fast: rnn-train train
 # gets 1/250 of its steps (4 for the default 1000) and batches of 4 unless
@@ -238,7 +239,7 @@ run_block() { # DIR
 	fi
 }
 
-for m in man/*.1 man/*.5; do
+for m in ${NK_EXAMPLES_PAGES:-man/*.1 man/*.5}; do
 	[ -e "$m" ] || continue
 	page=$(basename "$m")
 	d=$tmp/$page

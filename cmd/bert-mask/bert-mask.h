@@ -33,9 +33,13 @@ int cmd_eval(struct opts *o, int argc, char **argv);
 /* ---- tokens.c: a run's tokenizer (from --vocab / --ids / --tiktoken, or
  * a model's), and the text of fill's inputs and answers ------------------ */
 struct nk_wordpiece;
+struct nk_bpe;
+struct nk_bpe_enc;
 struct bm_tok {
 	nk_bert_tokens t;
 	struct nk_wordpiece *wp;    /* WordPiece, or NULL for ids */
+	struct nk_bpe *bpe;         /* ids' rank file (fill --tiktoken) */
+	struct nk_bpe_enc *enc;
 	uint8_t *cont;       /* (V) the token continues a word */
 	int V;
 	char *vocab;         /* the tokens '\n'-joined, for the model file */
@@ -43,6 +47,10 @@ struct bm_tok {
 struct bm_tok *bm_tok_from_opts(const struct opts *o);
 struct bm_tok *bm_tok_from_model(const nk_bert_file *bf);
 void bm_tok_free(struct bm_tok *k);
+/* fill --tiktoken: a model of ids reads and writes text through the rank
+ * file it was trained on (its size and word starts checked against the
+ * model's; exits naming the file when they differ). */
+void bm_tok_use_ranks(struct bm_tok *k, const char *path, const char *model);
 const nk_bert_tokens *bm_tok_tokens(const struct bm_tok *k);
 int bm_tok_size(const struct bm_tok *k);   /* V, special tokens included */
 

@@ -22,6 +22,23 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* A token in a tab-separated line: a BPE token may hold a tab or a
+ * newline, written as \t and \n (other controls as \xHH). */
+static void line_str(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 struct cand { float p; uint32_t id; };
 
 static int by_prob(const void *a, const void *b)
@@ -97,8 +114,10 @@ static int fill_one(const struct opts *o, const nk_bert_file *bf,
 		for (int r = 0; r < K; r++) {
 			char *tok = bm_token_str(k, c[r].id);
 			if (!o->json) {
-				printf("%lld\t%d\t%d\t%.6f\t%s\n", lineno, j + 1,
-				       r + 1, c[r].p, tok);
+				printf("%lld\t%d\t%d\t%.6f\t", lineno, j + 1,
+				       r + 1, c[r].p);
+				line_str(tok);
+				putchar('\n');
 				free(tok);
 				continue;
 			}
@@ -138,6 +157,8 @@ int cmd_fill(struct opts *o, int argc, char **argv)
 	if (nk_bert_file_load(&bf, o->model))
 		cli_die_lib();
 	struct bm_tok *k = bm_tok_from_model(&bf);
+	if (o->tiktoken)
+		bm_tok_use_ranks(k, o->tiktoken, o->model);
 	int P = bf.m.cfg.P;
 	nk_bert_run *run = nk_bert_run_new(&bf.m, 1, P, P, 0, 0);
 	struct cand *all = nk_calloc((size_t)bf.m.cfg.V, sizeof *all);

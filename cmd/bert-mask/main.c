@@ -27,7 +27,7 @@ void usage(FILE *fp)
 "usage: bert-mask vocab -n SIZE [-o VOCAB.txt] [--cased] [FILE...]\n"
 "       bert-mask mask (--vocab VOCAB.txt | --ids N) [-o OUT] [FILE...]\n"
 "       bert-mask train -o MODEL (--vocab VOCAB.txt | --ids N) [FILE...]\n"
-"       bert-mask fill -m MODEL [-k K] [--json] [TEXT...]\n"
+"       bert-mask fill -m MODEL [-k K] [--json] [--tiktoken FILE] [TEXT...]\n"
 "       bert-mask eval -m MODEL [FILE...]\n"
 "tokens (vocab, mask, train):\n"
 "      --vocab FILE        WordPiece vocab.txt: inputs are text\n"
@@ -35,7 +35,8 @@ void usage(FILE *fp)
 "      --ids N             inputs are token ids below N (tokenize encode);\n"
 "                          [PAD] [UNK] [CLS] [SEP] [MASK] are N..N+4\n"
 "      --tiktoken FILE     inputs are ids of this BPE rank file (--ids N\n"
-"                          for its N ranks, and its words for -w)\n"
+"                          for its N ranks, and its words for -w); fill:\n"
+"                          text in and out through the model's rank file\n"
 "  -n, --size N            vocab: tokens in the vocabulary (8000)\n"
 "      --min-frequency N   vocab: pairs seen fewer times are not merged (2)\n"
 "masking (mask, train, eval):\n"
@@ -154,8 +155,10 @@ static const char *option_owner(int c)
 		return "fill eval";
 	case O_VOCAB: case O_CASED:
 		return "vocab mask train";
-	case O_IDS: case O_TIKTOKEN:
+	case O_IDS:
 		return "mask train";
+	case O_TIKTOKEN:
+		return "mask train fill";
 	case 'T': case 'p': case O_MAXPRED: case 'w': case O_PAIRS:
 	case O_SHORT:
 		return "mask train eval";
