@@ -13,8 +13,9 @@
 #   - a batch of fewer streams than ranks is refused with a message;
 #   - detect train (tiny made-up VOC set, 6 images of 96x96, global batch
 #     4, batch norm synchronised): 2 ranks equal 1, yolo's grid head (20
-#     steps) and CenterNet's (10; its loss divides by the batch's peaks and
-#     objects, which the shares split unevenly): every step's loss, its
+#     steps) and CenterNet's (10 steps at batch 3: shares of 1 and 2
+#     images, and its loss divides by the batch's peaks and objects, which
+#     the shares split unevenly): every step's loss, its
 #     parts and the validation loss within a relative 1e-5 for yolo and
 #     1e-4 for CenterNet, the final weights, running statistics and
 #     moments within 1e-4 (CenterNet's 1e-3: AdamW moves a weight whose
@@ -23,7 +24,8 @@
 #     batch-norm layers whose sums are two shares added; measured: yolo's
 #     losses 1e-7 relative, weights 1.3e-5 apart; CenterNet's L1 terms
 #     step by the sign of a difference and its focal loss is steep, so a
-#     last-bit difference grows faster: 3e-6 at step 10, 4e-5 at 12);
+#     last-bit difference grows faster: 3e-6 at step 10, 4e-5 at 12;
+#     weights 9e-5 apart);
 #     a 2-rank
 #     checkpoint resumed on 1 rank continues as the 1-rank run; a rank
 #     whose copy of the set has an unreadable image makes the job exit 1
@@ -220,11 +222,11 @@ else
 	dargs="-q -j 1 --data $tmp/voc --size 96 --base 8 -b 4 --lr 0.003 --warmup 5
 		--schedule constant --eval-every 10 --log-every 1 --seed 3"
 	for head in yolo centernet; do
-		n=20 tol=1e-5 wtol=1e-4
-		[ $head = centernet ] && n=10 tol=1e-4 wtol=1e-3
-		detect train $dargs --head $head --steps $n -o "$tmp/d1$head.nkw" \
+		n=20 tol=1e-5 wtol=1e-4 b=4
+		[ $head = centernet ] && n=10 tol=1e-4 wtol=1e-3 b=3
+		detect train $dargs -b $b --head $head --steps $n -o "$tmp/d1$head.nkw" \
 			--log "$tmp/d1$head.csv" 2>"$tmp/err" &&
-		mpi 2 detect train $dargs --head $head --steps $n -o "$tmp/d2$head.nkw" \
+		mpi 2 detect train $dargs -b $b --head $head --steps $n -o "$tmp/d2$head.nkw" \
 			--log "$tmp/d2$head.csv" >"$tmp/out" 2>>"$tmp/err" && [ ! -s "$tmp/out" ]
 		if [ $? != 0 ]; then
 			echo "FAIL detect-2-ranks-$head: $(head -n 3 "$tmp/err")"
