@@ -11,6 +11,25 @@
 #   - a rank that cannot read its input makes the job exit 1 with that
 #     rank's message, within a timeout (no rank left waiting);
 #   - a batch of fewer streams than ranks is refused with a message;
+#   - detect train (tiny made-up VOC set, 6 images of 96x96, global batch
+#     4, batch norm synchronised): 2 ranks equal 1, yolo's grid head (20
+#     steps) and CenterNet's (10 steps at batch 3: shares of 1 and 2
+#     images, and its loss divides by the batch's peaks and objects, which
+#     the shares split unevenly): every step's loss, its
+#     parts and the validation loss within a relative 1e-5 for yolo and
+#     1e-4 for CenterNet, the final weights, running statistics and
+#     moments within 1e-4 (CenterNet's 1e-3: AdamW moves a weight whose
+#     gradient is near 0 by up to the rate whatever its size, measured
+#     1.1e-4 after 10 steps) (the same rounding story as above, through 13
+#     batch-norm layers whose sums are two shares added; measured: yolo's
+#     losses 1e-7 relative, weights 1.3e-5 apart; CenterNet's L1 terms
+#     step by the sign of a difference and its focal loss is steep, so a
+#     last-bit difference grows faster: 3e-6 at step 10, 4e-5 at 12;
+#     weights 9e-5 apart);
+#     a 2-rank
+#     checkpoint resumed on 1 rank continues as the 1-rank run; a rank
+#     whose copy of the set has an unreadable image makes the job exit 1
+#     with that rank's message; a batch of 1 on 2 ranks is refused;
 #   - w2v-train with 2 ranks: analogy accuracy within 0.5 points of one
 #     process at the same epochs (on ../shared/data's sotu.txt and
 #     questions-words.txt when they are there).
@@ -60,12 +79,12 @@ ok $? rnn-2-ranks-silent "$(head -n 3 "$tmp/out")"
 
 # Every step's train loss and every validation loss, relative difference.
 closelog() {
-	awk -F, -v tol=1e-5 'NR == FNR { t[$1] = $2; v[$1] = $3; next }
+	awk -F, -v tol="${4:-1e-5}" -v want="${3:-60}" 'NR == FNR { t[$1] = $2; v[$1] = $3; next }
 		FNR > 1 { n++
 			d = ($2 - t[$1]) / $2; if (d < 0) d = -d; if (d > m) m = d
 			if ($3 != "") { d = ($3 - v[$1]) / $3; if (d < 0) d = -d; if (d > m) m = d }
 		} END { printf "%d steps, max relative difference %g\n", n, m
-			exit !(n == 60 && m <= tol) }' "$1" "$2"
+			exit !(n == want && m <= tol) }' "$1" "$2"
 }
 closelog "$tmp/a.csv" "$tmp/b.csv" >"$tmp/d"
 ok $? rnn-2-ranks-same-losses "$(cat "$tmp/d")"
@@ -73,7 +92,7 @@ ok $? rnn-2-ranks-same-losses "$(cat "$tmp/d")"
 # The weights, the carried state and the optimizer's moments.
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 	closeweights() {
-		/usr/bin/python3 - "$1" "$2" <<-'EOF'
+		/usr/bin/python3 - "$@" <<-'EOF'
 		import sys
 		sys.path.insert(0, "scripts")
 		import nkw, numpy as np
@@ -85,12 +104,12 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 		        bad.append(k)
 		    elif v.dtype.kind == "f" and v.size:
 		        # the carried state is a sum over 16 steps: 1e-3
-		        tol = 1e-3 if k.startswith("train.") else 1e-4
+		        tol = 1e-3 if k.startswith("train.") else (float(sys.argv[3]) if len(sys.argv) > 3 else 1e-4)
 		        d = float(np.max(np.abs(v.astype(np.float64) - w)))
 		        worst = max(worst, d)
 		        if d > tol:
 		            bad.append("%s %.3g" % (k, d))
-		for k in ("step", "stream_pos", "epoch", "adam_t"):
+		for k in ("step", "stream_pos", "epoch", "adam_t", "det_epoch", "det_pos"):
 		    if a.meta.get(k) != b.meta.get(k):
 		        bad.append(k)
 		print("max difference %.3g%s" % (worst, " " + ", ".join(bad) if bad else ""))
@@ -154,6 +173,91 @@ if bert-mask vocab -n 300 -o "$tmp/vocab.txt" "$tmp/text" &&
 	ok $? bert-resume-2-then-1-same "$(cat "$tmp/d")"
 else
 	echo "FAIL bert-2-ranks: $(head -n 3 "$tmp/err")"
+fi
+
+# detect train: the set of t_detect_train.sh, smaller (six 96x96 images
+# of red and blue squares on grey, one without objects).
+drawset() {
+	mkdir -p "$1/Annotations" "$1/JPEGImages" "$1/ImageSets/Main"
+	perl -e '
+		my @plan = (["s0", [0, 10, 12, 28], [1, 54, 50, 30]], ["s1", [1, 8, 60, 26], [0, 60, 8, 24]],
+			["s2", [0, 36, 36, 32]], ["s3", [1, 40, 10, 24], [0, 12, 58, 30]], ["s4"],
+			["s5", [1, 62, 30, 26], [0, 14, 20, 22]]);
+		my @name = ("red", "blue"); my @rgb = ([220, 40, 40], [40, 60, 220]);
+		for my $p (@plan) {
+			my ($id, @obj) = @$p;
+			my @px = map { [128, 128, 128] } 1 .. 96 * 96;
+			my $xml = "<annotation><filename>$id.ppm</filename><size><width>96</width>"
+				. "<height>96</height><depth>3</depth></size>\n";
+			for my $o (@obj) {
+				my ($c, $x, $y, $s) = @$o;
+				for my $j ($y .. $y + $s - 1) { for my $i ($x .. $x + $s - 1) {
+					$px[$j * 96 + $i] = $rgb[$c]; } }
+				$xml .= "<object><name>$name[$c]</name><difficult>0</difficult><bndbox>"
+					. "<xmin>$x</xmin><ymin>$y</ymin><xmax>" . ($x + $s) . "</xmax><ymax>"
+					. ($y + $s) . "</ymax></bndbox></object>\n";
+			}
+			open I, ">", "$ARGV[0]/JPEGImages/$id.ppm" or die; binmode I;
+			print I "P6\n96 96\n255\n", map { pack("C3", @$_) } @px; close I;
+			open X, ">", "$ARGV[0]/Annotations/$id.xml" or die; print X "$xml</annotation>\n"; close X;
+		}
+		open S, ">", "$ARGV[0]/ImageSets/Main/train.txt" or die; print S map { "$$_[0]\n" } @plan; close S;
+	' "$1" && cp "$1/ImageSets/Main/train.txt" "$1/ImageSets/Main/val.txt"
+}
+# A detect log's columns after time (the loss parts) must match too.
+closeparts() {
+	awk -F, -v tol="$3" 'NR == FNR { for (i = 5; i < NF; i++) p[$1, i] = $i; next }
+		FNR > 1 { for (i = 5; i < NF; i++) { a = p[$1, i]; b = $i
+			d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; if (s < 1) s = 1
+			if (d / s > m) m = d / s } }
+		END { printf "loss parts: max relative difference %g\n", m; exit !(m <= tol) }' "$1" "$2"
+}
+if ! command -v perl >/dev/null 2>&1; then
+	echo "SKIP detect-2-ranks: perl is needed to draw the images"
+elif ! drawset "$tmp/voc"; then
+	echo "FAIL detect-2-ranks: could not draw the images"
+else
+	# A constant rate: a cosine schedule depends on --steps, which the
+	# resumed run changes.
+	dargs="-q -j 1 --data $tmp/voc --size 96 --base 8 -b 4 --lr 0.003 --warmup 5
+		--schedule constant --eval-every 10 --log-every 1 --seed 3"
+	for head in yolo centernet; do
+		n=20 tol=1e-5 wtol=1e-4 b=4
+		[ $head = centernet ] && n=10 tol=1e-4 wtol=1e-3 b=3
+		detect train $dargs -b $b --head $head --steps $n -o "$tmp/d1$head.nkw" \
+			--log "$tmp/d1$head.csv" 2>"$tmp/err" &&
+		mpi 2 detect train $dargs -b $b --head $head --steps $n -o "$tmp/d2$head.nkw" \
+			--log "$tmp/d2$head.csv" >"$tmp/out" 2>>"$tmp/err" && [ ! -s "$tmp/out" ]
+		if [ $? != 0 ]; then
+			echo "FAIL detect-2-ranks-$head: $(head -n 3 "$tmp/err")"
+			continue
+		fi
+		closelog "$tmp/d1$head.csv" "$tmp/d2$head.csv" $n $tol >"$tmp/d" &&
+			closeparts "$tmp/d1$head.csv" "$tmp/d2$head.csv" $tol >>"$tmp/d" &&
+			closeweights "$tmp/d1$head.nkw" "$tmp/d2$head.nkw" $wtol >>"$tmp/d" 2>&1
+		ok $? detect-2-ranks-$head-same "$(tr '\n' ' ' <"$tmp/d")"
+	done
+	# 2 ranks to step 10, 1 rank on to 20: the 1-rank run's losses.
+	mpi 2 detect train $dargs --head yolo --steps 10 -o "$tmp/d3.nkw" --log "$tmp/d3.csv" &&
+		detect train $dargs --head yolo --steps 20 --resume -o "$tmp/d3.nkw" --log "$tmp/d3.csv"
+	ok $? detect-resume-2-then-1 "exit $?"
+	closelog "$tmp/d1yolo.csv" "$tmp/d3.csv" 20 >"$tmp/d" &&
+		closeweights "$tmp/d1yolo.nkw" "$tmp/d3.nkw" >>"$tmp/d" 2>&1
+	ok $? detect-resume-2-then-1-same "$(tr '\n' ' ' <"$tmp/d")"
+	# Rank 1's copy of the set has a truncated image.
+	cp -r "$tmp/voc" "$tmp/bad"
+	head -c 100 "$tmp/voc/JPEGImages/s3.ppm" >"$tmp/bad/JPEGImages/s3.ppm"
+	mpi 1 detect train $dargs --steps 5 -o "$tmp/d4.nkw" : -np 1 detect train \
+		$(echo $dargs | sed "s|$tmp/voc|$tmp/bad|") --steps 5 -o "$tmp/d4.nkw" \
+		>"$tmp/out" 2>"$tmp/err"
+	st=$?
+	[ $st = 1 ] && grep -q "^detect: rank 1: .*bad/JPEGImages/s3.ppm" "$tmp/err" &&
+		[ ! -e "$tmp/d4.nkw" ]
+	ok $? detect-failing-rank "exit $st: $(head -n 1 "$tmp/err")"
+	mpi 2 detect train $dargs -b 1 --steps 5 -o "$tmp/d5.nkw" 2>"$tmp/err"
+	st=$?
+	[ $st = 1 ] && grep -q "cannot be shared by 2 ranks" "$tmp/err"
+	ok $? detect-batch-too-small "exit $st: $(head -n 1 "$tmp/err")"
 fi
 
 # word2vec: accuracy of 2 ranks against 1 process at the same epochs.

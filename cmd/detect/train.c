@@ -2,6 +2,12 @@
  * once, a detector built (nnkit's architecture from the options, or the
  * user's cfg), and the pair handed to the library's training loop through
  * models/det_task.c; the reports and the progress line are printed here.
+ *
+ * Under mpirun every rank reads the set and decodes its images (each
+ * augments only its share of a batch: det_task.h); rank 0 alone reports,
+ * logs and writes the model.  Where the ranks may diverge (reading the
+ * images, the checkpoint) they agree on success, so that a rank that
+ * fails makes every rank exit 1 with its message (cli_dist.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +20,7 @@
 #endif
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "detect.h"
 #include "models/det_arch.h"
 #include "models/det_task.h"
@@ -25,8 +32,8 @@
 static void read_set(nk_detset *s, const struct train_opts *o,
 		     const char *split, const char *const *names, int nnames)
 {
-	if (nk_detset_load(s, o->format, o->data, split, names, nnames))
-		cli_die_lib();
+	cli_dist_check(nk_detset_load(s, o->format, o->data, split, names,
+				      nnames));
 	nk_detset_drop_crowds(s);
 	for (int i = 0; i < s->nwarnings && !o->quiet; i++)
 		cli_warnx("%s", s->warnings[i].msg);
@@ -91,8 +98,7 @@ static void new_network(nk_darknet *net, const struct train_opts *o,
 			int classes)
 {
 	if (o->cfg) {
-		if (nk_darknet_load_cfg(net, o->cfg))
-			cli_die_lib();
+		cli_dist_check(nk_darknet_load_cfg(net, o->cfg));
 		if (nk_darknet_classes(net) != classes)
 			cli_errx(1, "%s: the head has %d classes, the data %d", o->cfg,
 				 nk_darknet_classes(net), classes);
@@ -102,10 +108,9 @@ static void new_network(nk_darknet *net, const struct train_opts *o,
 	a.classes = classes;
 	char *text;
 	nk_dncfg c;
-	if (nk_det_arch_cfg(&a, &text) ||
-	    nk_dncfg_parse(&c, text, strlen(text), "detect-train.cfg") ||
-	    nk_darknet_build(net, &c))
-		cli_die_lib();
+	cli_dist_check(nk_det_arch_cfg(&a, &text) ||
+		       nk_dncfg_parse(&c, text, strlen(text), "detect-train.cfg") ||
+		       nk_darknet_build(net, &c) ? NK_EINVAL : NK_OK);
 	free(text);
 }
 
@@ -113,14 +118,17 @@ int detect_train(int argc, char **argv)
 {
 	struct train_opts o;
 	detect_train_parse(&o, argc, argv);
+	cli_dist_init(&argc, &argv);
+	if (!cli_dist_root())
+		o.quiet = 1, o.progress = 0, o.log = NULL;
 #ifdef _OPENMP
 	if (o.threads)
 		omp_set_num_threads(o.threads);
 #endif
 	char **names = NULL;
 	int nnames = 0;
-	if (o.names_path && nk_names_read(o.names_path, &names, &nnames))
-		cli_die_lib();
+	if (o.names_path)
+		cli_dist_check(nk_names_read(o.names_path, &names, &nnames));
 	nk_detset trs, vas;
 	int has_val = strcmp(o.val_split, "none") != 0;
 	read_set(&trs, &o, o.split, (const char *const *)names, nnames);
@@ -142,11 +150,12 @@ int detect_train(int argc, char **argv)
 	nk_darknet net;
 	nk_wfile *ck = NULL;
 	if (o.resume) {
-		if (!(ck = nk_wfile_read(o.out)) || nk_darknet_from_wfile(&net, ck))
-			cli_die_lib();
+		int rc = (ck = nk_wfile_read(o.out)) ? NK_OK : NK_EIO;
+		if (!rc)
+			rc = nk_darknet_from_wfile(&net, ck);
+		cli_dist_check(rc);
 		nk_train_config saved;
-		if (nk_train_config_load(&saved, ck))
-			cli_die_lib();
+		cli_dist_check(nk_train_config_load(&saved, ck));
 		if (o.set_steps)
 			saved.steps = o.tc.steps;
 		o.tc = saved;
@@ -156,9 +165,16 @@ int detect_train(int argc, char **argv)
 
 	nk_imcache trc, vac;
 	double t0 = cli_now();
-	if (nk_imcache_load(&trc, &trs, o.max_side, o.threads) ||
-	    (has_val && nk_imcache_load(&vac, &vas, o.max_side, o.threads)))
-		cli_die_lib();
+	int lrc = nk_imcache_load(&trc, &trs, o.max_side, o.threads);
+	if (!lrc && has_val &&
+	    (lrc = nk_imcache_load(&vac, &vas, o.max_side, o.threads)))
+		nk_imcache_free(&trc);
+	cli_dist_check(lrc);
+	/* The same data everywhere, or the global batch is no batch. */
+	if (nk_dist_same((int64_t)trc.n << 32 ^ (int64_t)trc.nobjects << 8 ^
+			 trs.nclasses) != 1)
+		cli_dist_check(nk_error(NK_EINVAL, "%s: the ranks read "
+					"different training sets", o.data));
 	if (!o.quiet)
 		cli_warnx("%d training and %d validation images, %d classes, "
 			  "decoded in %.1f s (%.0f MB)", trs.nimages,
@@ -173,16 +189,17 @@ int detect_train(int argc, char **argv)
 	if (o.crop)
 		kc.aug.mode = NK_AUG_CROP;
 	nk_det_task task;
-	if (nk_det_task_init(&task, &net, &trc, has_val ? &vac : NULL,
-			     has_val ? &vas : NULL, &kc))
-		cli_die_lib();
+	cli_dist_check(nk_det_task_init(&task, &net, &trc,
+					has_val ? &vac : NULL,
+					has_val ? &vas : NULL, &kc));
 	if (!o.resume)
 		nk_det_task_randomize(&task, o.tc.seed);
 	nk_train_task bound = nk_det_task_bind(&task);
 	nk_trainer tr;
-	if (nk_trainer_init(&tr, &o.tc, &bound, o.out) ||
-	    (o.resume && nk_trainer_resume(&tr, ck)))
-		cli_die_lib();
+	int trc_ = nk_trainer_init(&tr, &o.tc, &bound, o.out);
+	if (!trc_ && o.resume)
+		trc_ = nk_trainer_resume(&tr, ck);
+	cli_dist_check(trc_);
 	nk_wfile_free(ck);
 	if (!o.quiet)
 		cli_warnx("%zu parameters, activations %.0f MB for %d images",
@@ -193,16 +210,20 @@ int detect_train(int argc, char **argv)
 		cli_errx(1, "%s: %s", o.log, strerror(errno));
 	int prog = o.progress < 0 ? isatty(STDERR_FILENO) && !o.quiet : o.progress;
 	struct report r = {&o, &task, prog, cli_now(), 0, tr.step};
-	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
+	int rc = 0;
+	lrc = nk_trainer_run(&tr, log, on_step, &r);
 	if (prog)
 		fputc('\n', stderr);
-	if (lrc && tr.diverged)
-		cli_errx(1, "%s (try a smaller --lr)", nk_last_error());
-	if (lrc) {
-		cli_warn_lib();
-		rc = 1;
+	/* Every rank has the loop's (agreed) status: rank 0 speaks. */
+	if (lrc && cli_dist_root()) {
+		if (tr.diverged)
+			cli_warnx("%s (try a smaller --lr)", nk_last_error());
+		else
+			cli_warn_lib();
 	}
-	if (!o.quiet && tr.step > r.start) {
+	if (lrc)
+		rc = 1;
+	if (!o.quiet && tr.step > r.start && !tr.diverged) {
 		double el = cli_now() - r.t0;
 		cli_warnx("%lld steps in %.1f s: %.2f images/s",
 			  (long long)(tr.step - r.start), el,
@@ -222,5 +243,5 @@ int detect_train(int argc, char **argv)
 	nk_detset_free(&trs);
 	nk_darknet_free(&net);
 	nk_names_free(names, nnames);
-	return rc;
+	return cli_dist_end(rc);
 }

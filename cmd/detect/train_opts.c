@@ -11,7 +11,7 @@
 enum {
 	O_DATA = CLI_OPT_NO_PROGRESS + 1, O_SPLIT, O_VAL, O_HEAD, O_FPN, O_SPP,
 	O_SIZE, O_BASE, O_STEPS, O_LR, O_WD, O_WARMUP, O_SCHED, O_CLIP,
-	O_EVAL, O_LOG, O_SEED, O_RESUME, O_NOAUG, O_FORMAT, O_NAMES,
+	O_EVAL, O_LOG, O_LOG_EVERY, O_SEED, O_RESUME, O_NOAUG, O_FORMAT, O_NAMES,
 	O_MAXSIDE, O_CROP, O_LEVELS,
 };
 
@@ -54,6 +54,7 @@ static void usage(FILE *fp)
 		"  --clip F         gradient norm clip, 0 off (10)\n"
 		"  --eval-every N   validation every N steps and at the end (250)\n"
 		"  --log FILE       CSV log: step, losses, validation mAP@0.5\n"
+		"  --log-every N    a log row every N steps and at the end (10)\n"
 		"  --seed N         initialisation, order and augmentation (1)\n"
 		"  --no-augment     no flips, jitter or colour changes\n"
 		"  --crop           random crops instead of jittered letterboxing\n"
@@ -84,6 +85,7 @@ static const struct option long_opts[] = {
 	{"clip", required_argument, 0, O_CLIP},
 	{"eval-every", required_argument, 0, O_EVAL},
 	{"log", required_argument, 0, O_LOG},
+	{"log-every", required_argument, 0, O_LOG_EVERY},
 	{"seed", required_argument, 0, O_SEED},
 	{"resume", no_argument, 0, O_RESUME},
 	{"no-augment", no_argument, 0, O_NOAUG},
@@ -173,6 +175,10 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 				cli_parse_int_opt(usage, "--eval-every", optarg, 1, 1LL << 40);
 			break;
 		case O_LOG: o->log = optarg; break;
+		case O_LOG_EVERY:
+			o->tc.log_every = cli_parse_int_opt(usage, "--log-every",
+							    optarg, 1, 1LL << 40);
+			break;
 		case O_SEED:
 			o->tc.seed = (uint64_t)cli_parse_int_opt(usage, "--seed", optarg, 0,
 								 INT64_MAX);

@@ -255,9 +255,11 @@ int nk_dn_train_init(nk_dn_train *t, nk_darknet *net, int B)
 	t->B = B;
 	t->momentum = .1f;
 	t->eps = 1e-5f;
-	size_t work = 1, maxout = 1;
+	size_t work = 1, maxout = 1, maxf = 1;
 	for (int i = 0; i < net->n; i++) {
 		const nk_dn_layer *l = &net->l[i];
+		if (l->bn && (size_t)l->filters > maxf)
+			maxf = (size_t)l->filters;
 		if (has_params(l)) {
 			t->ndecay += l->nweight;
 			t->n += l->nweight + (size_t)l->filters * (l->bn ? 2 : 1);
@@ -281,7 +283,9 @@ int nk_dn_train_init(nk_dn_train *t, nk_darknet *net, int B)
 	t->work = nk_malloc_aligned(work * sizeof *t->work);
 	t->s1 = nk_malloc_aligned(maxout * sizeof *t->s1);
 	t->s2 = nk_malloc_aligned(maxout * sizeof *t->s2);
-	if (!t->tl || !t->params || !t->grads || !t->work || !t->s1 || !t->s2)
+	t->bnwork = nk_malloc((3 * maxf + 1) * sizeof *t->bnwork);
+	if (!t->tl || !t->params || !t->grads || !t->work || !t->s1 || !t->s2 ||
+	    !t->bnwork)
 		goto fail;
 	if ((rc = lay_out(t)))
 		goto fail;
@@ -311,6 +315,7 @@ void nk_dn_train_free(nk_dn_train *t)
 	nk_free_aligned(t->work);
 	nk_free_aligned(t->s1);
 	nk_free_aligned(t->s2);
+	free(t->bnwork);
 	nk_free_aligned(t->block);
 	memset(t, 0, sizeof *t);
 }

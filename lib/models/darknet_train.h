@@ -42,6 +42,9 @@
  * y = scale * (x - mean) / sqrt(var + eps) + bias, eps 1e-5; the running
  * statistics (net's bn_mean, bn_var) move by `momentum` (0.1, PyTorch's;
  * darknet's is .01) toward the batch's mean and unbiased variance.
+ * With sync set (data parallelism, models/det_task.c) the statistics
+ * and backward's two sums are every rank's together: one sum over the
+ * ranks per batch-norm layer forward and one backward.
  * Inference (nk_darknet_forward, nk_dn_train_eval) divides by
  * sqrt(var) + 1e-6 as darknet's CPU code does: the two differ by about
  * eps / (2 var) relative.
@@ -85,6 +88,12 @@ typedef struct {
 	float *params, *grads;
 	size_t n, ndecay;
 	float momentum, eps;     /* batch norm, see above; settable */
+	int sync;                /* batch norm over the ranks of an MPI job:
+				  * this forward's B images are the rank's
+				  * share, the statistics the whole batch's
+				  * (nn/batchnorm.h's _sync); every rank
+				  * must run forward and backward together */
+	double *bnwork;          /* their sums, 3 * (most filters) + 1 */
 	size_t act_bytes;        /* what the activations and their
 				  * gradients hold for B images */
 

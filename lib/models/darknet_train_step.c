@@ -115,8 +115,9 @@ static void bn_eval(float *out, const float *x, const nk_dn_layer *l,
 		}
 }
 
-static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
-			  uint64_t seed, int train)
+/* Returns NK_OK, or the error of a batch norm's sum over the ranks. */
+static int forward_layer(nk_dn_train *t, int i, const float *in, int B,
+			 uint64_t seed, int train)
 {
 	nk_darknet *net = t->net;
 	nk_dn_layer *l = &net->l[i];
@@ -136,7 +137,14 @@ static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
 			nk_linear_forward(dst, in, tl->w, bias, B,
 					  (int)l->inputs, l->filters);
 		}
-		if (l->bn && train)
+		if (l->bn && train && t->sync) {
+			int rc = nk_batchnorm_forward_sync(
+				out, tl->mean, tl->invstd, dst, tl->s, tl->b,
+				l->bn_mean, l->bn_var, t->momentum, t->eps, B,
+				l->filters, (int)HW, t->bnwork);
+			if (rc)
+				return rc;
+		} else if (l->bn && train)
 			nk_batchnorm_forward_train(out, tl->mean, tl->invstd, dst,
 						   tl->s, tl->b, l->bn_mean,
 						   l->bn_var, t->momentum,
@@ -214,6 +222,7 @@ static void forward_layer(nk_dn_train *t, int i, const float *in, int B,
 		nk_dn_head_forward(l, out, B);
 		break;
 	}
+	return NK_OK;
 }
 
 static int run_forward(nk_dn_train *t, const float *in, int B, uint64_t seed,
@@ -225,7 +234,9 @@ static int run_forward(nk_dn_train *t, const float *in, int B, uint64_t seed,
 	nk_darknet *net = t->net;
 	for (int i = 0; i < net->n; i++) {
 		t->tl[i].given = 0;
-		forward_layer(t, i, in, B, seed, train);
+		int rc = forward_layer(t, i, in, B, seed, train);
+		if (rc)
+			return rc;
 		in = t->tl[i].out;
 		/* Running statistics moved: the folded weights are stale. */
 		if (train && net->l[i].bn)
@@ -276,7 +287,7 @@ static const float *through_act(nk_dn_train *t, const nk_dn_layer *l,
 	return t->s1;
 }
 
-static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
+static int backward_layer(nk_dn_train *t, int i, const float *in, int B)
 {
 	nk_darknet *net = t->net;
 	const nk_dn_layer *l = &net->l[i];
@@ -314,9 +325,19 @@ static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
 		const float *dz = through_act(t, l, dy, x, y, n);
 		if (l->bn) {
 			memset(t->s2, 0, n * sizeof *t->s2);
-			nk_batchnorm_backward(t->s2, tl->gs, tl->gb, dz, tl->pre,
-					      tl->mean, tl->invstd, tl->s, B,
-					      l->filters, (int)HW);
+			if (t->sync) {
+				int rc = nk_batchnorm_backward_sync(
+					t->s2, tl->gs, tl->gb, dz, tl->pre,
+					tl->mean, tl->invstd, tl->s, B,
+					l->filters, (int)HW, t->bnwork);
+				if (rc)
+					return rc;
+			} else {
+				nk_batchnorm_backward(t->s2, tl->gs, tl->gb, dz,
+						      tl->pre, tl->mean,
+						      tl->invstd, tl->s, B,
+						      l->filters, (int)HW);
+			}
 			dz = t->s2;
 		}
 		float *gb = l->bn ? NULL : tl->gb;
@@ -390,6 +411,7 @@ static void backward_layer(nk_dn_train *t, int i, const float *in, int B)
 			add(din, dy, n);
 		break;
 	}
+	return NK_OK;
 }
 
 int nk_dn_train_backward(nk_dn_train *t, const float *in, int B)
@@ -412,7 +434,9 @@ int nk_dn_train_backward(nk_dn_train *t, const float *in, int B)
 			if (!t->tl[i].own && t->tl[i].last == j)
 				memset(t->tl[i].dout, 0, net->l[i].outputs *
 				       (size_t)B * sizeof(float));
-		backward_layer(t, j, j ? t->tl[j - 1].out : in, B);
+		int rc = backward_layer(t, j, j ? t->tl[j - 1].out : in, B);
+		if (rc)
+			return rc;
 	}
 	return NK_OK;
 }

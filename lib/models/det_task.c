@@ -2,6 +2,7 @@
  * state behind nk_train_task (det_task.h). */
 #include "models/det_task.h"
 #include "core/base.h"
+#include "core/dist.h"
 #include "core/rng.h"
 #include "formats/wfile.h"
 #include "models/det_centernet.h"
@@ -75,10 +76,30 @@ int nk_det_task_init(nk_det_task *t, nk_darknet *net,
 	t->val_map = NAN;
 	size_t m1 = most_objects(train), m2 = most_objects(val);
 	t->maxobj = (m1 > m2 ? m1 : m2) + 1;
-	int B = cfg->batch;
-	int rc = nk_dn_train_init(&t->tr, net, B);
+	int B = cfg->batch, share = B;
+	t->rank = nk_dist_rank();
+	t->nranks = nk_dist_size();
+	if (t->nranks > 1) {
+		size_t lo, hi;
+		if (B < t->nranks)
+			return nk_error(NK_EINVAL, "detector training: a batch "
+					"of %d images cannot be shared by %d "
+					"ranks", B, t->nranks);
+		for (int i = 0; i < net->n; i++)
+			if (net->l[i].type == NK_DN_DROPOUT)
+				return nk_error(NK_EINVAL, "detector training: "
+						"layer %d is dropout, whose "
+						"masks are drawn over the "
+						"whole batch: not on several "
+						"ranks", i);
+		/* The training activations for this rank's share only. */
+		nk_dist_share((size_t)B, t->rank, t->nranks, &lo, &hi);
+		share = (int)(hi - lo);
+	}
+	int rc = nk_dn_train_init(&t->tr, net, share);
 	if (rc)
 		return rc;
+	t->tr.sync = t->nranks > 1;
 	t->in = nk_malloc((size_t)B * net->inputs * sizeof *t->in);
 	t->abox = nk_malloc((size_t)B * t->maxobj * sizeof *t->abox);
 	t->tg = nk_malloc((size_t)B * t->maxobj * sizeof *t->tg);
@@ -151,9 +172,10 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* Samples for images idx[0..B): network input and targets. */
+/* Samples for images idx[0..B): network input and targets; image b's
+ * augmentation is seeded by its place b0 + b in the global batch. */
 static int samples(nk_det_task *t, const nk_imcache *c, const int *idx,
-		   int B, const nk_augment_config *aug, uint64_t seed)
+		   int B, const nk_augment_config *aug, uint64_t seed, int b0)
 {
 	const nk_darknet *net = t->net;
 	int rc = NK_OK;
@@ -164,7 +186,7 @@ static int samples(nk_det_task *t, const nk_imcache *c, const int *idx,
 		int r = nk_augment(t->in + (size_t)b * net->inputs, ab, &n,
 				   &c->images[i], c->objects + c->first[i],
 				   (int)objects_of(c, i), net->w, net->h, aug,
-				   mix(seed + (uint64_t)b));
+				   mix(seed + (uint64_t)(b0 + b)));
 		if (r) {
 #pragma omp critical
 			rc = r;
@@ -179,9 +201,10 @@ static int samples(nk_det_task *t, const nk_imcache *c, const int *idx,
 	return rc;
 }
 
-/* One head's loss on out (B images); dout may be NULL.  parts[] adds. */
+/* One head's loss on out (B images); dout may be NULL.  parts[] adds;
+ * CenterNet's normalisers (heatmap peaks, objects) into cnt[2]. */
 static double head_loss(nk_det_task *t, int i, float *dout, const float *out,
-			int B, double *parts)
+			int B, double *parts, double *cnt)
 {
 	const nk_dn_layer *h = &t->net->l[i];
 	if (h->type == NK_DN_GRID) {
@@ -198,30 +221,88 @@ static double head_loss(nk_det_task *t, int i, float *dout, const float *out,
 	nk_centernet_loss_parts p;
 	double loss = nk_centernet_loss(dout, out, B, &s, t->gt, t->ngt, &p);
 	parts[0] += p.hm, parts[1] += p.wh, parts[2] += p.off;
+	cnt[0] = p.num_pos, cnt[1] = p.objects;
 	return loss;
 }
 
 /* Every head's loss, summed (each level's is the mean per image, as a
  * single level's), after the training forward (train: their gradients
  * given) or the inference one.  NaN with the error recorded. */
-static double heads_loss(nk_det_task *t, int train, int B, double *parts)
+static double heads_loss(nk_det_task *t, int train, int B, double *parts,
+			 double *cnt)
 {
 	double loss = 0;
 	memset(parts, 0, 4 * sizeof *parts);
+	cnt[0] = cnt[1] = 0;
 	for (int k = 0; k < t->nheads; k++) {
 		int i = t->heads[k];
 		float *dout = train ? nk_dn_train_dout(&t->tr, i) : NULL;
 		const float *out = train ? nk_dn_train_out(&t->tr, i)
 					 : nk_darknet_output(t->net, i);
-		loss += head_loss(t, i, dout, out, B, parts);
+		loss += head_loss(t, i, dout, out, B, parts, cnt);
 	}
 	return loss;
+}
+
+static void scale(float *v, size_t n, float f)
+{
+	if (f != 1.0f)
+		for (size_t k = 0; k < n; k++)
+			v[k] *= f;
+}
+
+/* Several ranks: the loss of this share's nb images (loss, parts, CenterNet's
+ * counts cnt) made the global batch's, as one process normalises it, on
+ * every rank; the heads' douts scaled to N times this share's part of
+ * the global loss's gradient (see det_task.h). */
+static int global_loss(nk_det_task *t, int nb, double *loss, double *parts,
+		       const double *cnt)
+{
+	int N = t->nranks, B = t->cfg.batch;
+	const nk_dn_layer *h = &t->net->l[t->head];
+	if (h->type == NK_DN_GRID) {
+		/* Every level's loss is a mean per image. */
+		double s[5] = {*loss * nb, parts[0] * nb, parts[1] * nb,
+			       parts[2] * nb, parts[3] * nb};
+		int rc = nk_dist_sum_f64(s, 5);
+		if (rc)
+			return rc;
+		*loss = s[0] / B;
+		for (int k = 0; k < 4; k++)
+			parts[k] = s[k + 1] / B;
+		float f = (float)((double)N * nb / B);
+		for (int k = 0; k < t->nheads; k++)
+			scale(nk_dn_train_dout(&t->tr, t->heads[k]),
+			      t->net->l[t->heads[k]].outputs * (size_t)nb, f);
+		return NK_OK;
+	}
+	/* CenterNet: the heatmap's focal loss over the batch's peaks, the
+	 * sizes' and offsets' L1 over 2 * objects + 1e-4. */
+	double norm = cnt[0] > 0 ? cnt[0] : 1, den = 2 * cnt[1] + 1e-4;
+	double s[5] = {cnt[0], cnt[1], parts[0] * norm, parts[1] * den,
+		       parts[2] * den};
+	int rc = nk_dist_sum_f64(s, 5);
+	if (rc)
+		return rc;
+	double gnorm = s[0] > 0 ? s[0] : 1, gden = 2 * s[1] + 1e-4;
+	parts[0] = s[2] / gnorm, parts[1] = s[3] / gden, parts[2] = s[4] / gden;
+	*loss = parts[0] + parts[1] + parts[2];
+	float fh = (float)(N * norm / gnorm), fr = (float)(N * den / gden);
+	size_t C = (size_t)h->classes, plane = h->outputs / (C + 4);
+	float *d = nk_dn_train_dout(&t->tr, t->head);
+	for (int b = 0; b < nb; b++) {
+		float *db = d + (size_t)b * h->outputs;
+		scale(db, C * plane, fh);
+		scale(db + C * plane, 4 * plane, fr);
+	}
+	return NK_OK;
 }
 
 static int task_step(void *ctx, uint64_t seed, double *loss)
 {
 	nk_det_task *t = ctx;
 	int B = t->cfg.batch, idx[4096];
+	/* Every rank draws the global batch; it keeps images [lo, hi). */
 	for (int b = 0; b < B; b++) {
 		if (t->pos == 0 || t->pos >= t->train->n) {
 			if (t->pos >= t->train->n)
@@ -231,15 +312,24 @@ static int task_step(void *ctx, uint64_t seed, double *loss)
 		}
 		idx[b] = (int)t->order[t->pos++];
 	}
-	int rc = samples(t, t->train, idx, B, &t->cfg.aug, seed);
-	if (rc || (rc = nk_dn_train_forward(&t->tr, t->in, B, seed)))
+	size_t lo = 0, hi = (size_t)B;
+	if (t->nranks > 1)
+		nk_dist_share((size_t)B, t->rank, t->nranks, &lo, &hi);
+	int nb = (int)(hi - lo);
+	int rc = samples(t, t->train, idx + lo, nb, &t->cfg.aug, seed, (int)lo);
+	if (t->nranks > 1)
+		rc = nk_dist_agree(rc);
+	if (rc || (rc = nk_dn_train_forward(&t->tr, t->in, nb, seed)))
 		return rc;
-	double parts[4];
-	*loss = heads_loss(t, 1, B, parts);
-	if (isnan(*loss) && nk_last_error()[0])
-		return NK_EINVAL;
+	double parts[4], cnt[2];
+	*loss = heads_loss(t, 1, nb, parts, cnt);
+	rc = isnan(*loss) && nk_last_error()[0] ? NK_EINVAL : NK_OK;
+	if (t->nranks > 1 && !(rc = nk_dist_agree(rc)))
+		rc = global_loss(t, nb, loss, parts, cnt);
+	if (rc)
+		return rc;
 	memset(t->tr.grads, 0, t->tr.n * sizeof *t->tr.grads);
-	if ((rc = nk_dn_train_backward(&t->tr, t->in, B)))
+	if ((rc = nk_dn_train_backward(&t->tr, t->in, nb)))
 		return rc;
 	for (int k = 0; k < 4; k++)
 		t->part_sum[k] += parts[k];
@@ -298,13 +388,14 @@ int nk_det_task_validate(nk_det_task *t, double *loss, double *map,
 		for (int b = 0; b < nb; b++)
 			idx[b] = i0 + b;
 		double parts[4];
-		if ((rc = samples(t, t->val, idx, nb, &plain, 0)) ||
+		if ((rc = samples(t, t->val, idx, nb, &plain, 0, 0)) ||
 		    (rc = nk_darknet_forward(t->net, t->in, nb)))
 			break;
 		/* grid's loss is per image, CenterNet's per batch (over its
 		 * objects): weighting by the batch's images gives the mean for
 		 * grid and a comparable figure for CenterNet. */
-		sum += nb * heads_loss(t, 0, nb, parts);
+		double cnt[2];
+		sum += nb * heads_loss(t, 0, nb, parts, cnt);
 		for (int b = 0; !rc && b < nb; b++)
 			rc = detections(t, &dt, i0 + b, b);
 	}
@@ -406,5 +497,8 @@ nk_train_task nk_det_task_bind(nk_det_task *t)
 		.restore = task_restore,
 		.log_columns = cols[t->nparts == 3],
 		.log_values = task_log,
+		/* Every rank weighs 1: its gradient is N times its part of
+		 * the global batch's (global_loss). */
+		.sharded = 1,
 	};
 }

@@ -21,6 +21,22 @@
  * 0.5 against the validation set (vision/det_eval.h).  The CSV log gets
  * the head's loss parts since the previous row and the last mAP.
  *
+ * Data parallelism (mpirun; nn/train.h): every rank draws the same
+ * global batch and keeps its share, images nk_dist_share(batch) of it,
+ * augmented with the seeds of their places in the global batch (not of
+ * the rank), so that N ranks see the images one process sees.  Batch
+ * norm's statistics are the global batch's (nn/batchnorm.h's _sync, one
+ * sum over the ranks per layer forward and one backward), and the
+ * losses are normalised as one process normalises them: grid's per
+ * image of the global batch, CenterNet's heatmap by the global batch's
+ * peaks and its size and offset terms by its objects (one sum of a few
+ * doubles per step).  A rank's gradient is then N times its part of the
+ * global one, which the loop's equal-weight mean over the ranks turns
+ * into the sum; every rank reports the global loss.  The batch must be
+ * at least the number of ranks, and a net with dropout is refused on
+ * several ranks (its masks are drawn over the whole batch at once).
+ * Validation and mAP run on rank 0 over the whole validation set.
+ *
  * A checkpoint is the model's weight file (models/darknet.h's nkw, so
  * `detect run -m` reads it) plus the epoch, the position in it and the
  * loss parts not yet logged.
@@ -78,13 +94,15 @@ typedef struct nk_det_task {
 	double val_map;                    /* the last validation's mAP@0.5 */
 	double *val_ap;                    /* ... per class of the val set */
 	int evaluated;
+	int rank, nranks;                  /* of the job (core/dist.h) */
 } nk_det_task;
 
 /* The net must end in a [grid] or [centernet] layer and hold its
  * parameters; a net ending in [grid] may have more [grid] layers before
  * (FPN levels, each with its own size range): their losses are summed.
  * parameters.  Caches and the set are the caller's and must outlive the
- * task.  Errors: NK_EINVAL naming what does not fit (classes of the set
+ * task.  Under mpirun every rank calls it alike (see above).
+ * Errors: NK_EINVAL naming what does not fit (classes of the set
  * and the head, an empty training set), NK_ENOMEM. */
 int nk_det_task_init(nk_det_task *t, nk_darknet *net,
 		     const nk_imcache *train, const nk_imcache *val,

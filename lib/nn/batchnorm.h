@@ -36,6 +36,75 @@ void nk_batchnorm_backward(float *din, float *dscale, float *dbias,
 			   const float *dout, const float *in,
 			   const float *save_mean, const float *save_invstd,
 			   const float *scale, int B, int C, int HW);
+/* ---- synchronised batch norm: one batch over the ranks of a job ----------
+ *
+ * Data parallelism (core/dist.h) gives each rank a share of the batch;
+ * the statistics must still be the whole batch's, or a rank's share of
+ * one image normalises differently from one process's batch.  Each
+ * channel's local sums go through one fixed-order sum over the ranks
+ * (nk_dist_sum_f64) in forward and one in backward.
+ *
+ * The variance: each rank sums its squares about ITS OWN mean (two
+ * passes, as the one-process code), and the shares are joined by Chan,
+ * Golub and LeVeque's parallel formula,
+ *	M2 = sum_r M2_r + (sum_r S_r^2 / n_r - S^2 / n),
+ * whose only cancellation is in the between-shares term, in double: about
+ * 1e-16 * mean^2 / var relative, far below float's 6e-8, and one sum of
+ * 3C + 1 doubles instead of the two (mean, then squares about it) that
+ * the textbook two-pass variance would need.
+ *
+ * The pieces are public so that a test can run "ranks" in one process:
+ *	nk_batchnorm_stats(st_r, share r)     for every r; st = sum of st_r
+ *	nk_batchnorm_forward_stats(out_r, ..., st, share r)
+ *	nk_batchnorm_backward_sums(sd_r, share r); sd = sum of sd_r
+ *	nk_batchnorm_backward_input(din_r, ..., sd, share r)
+ * With one share all four give the bits of the functions above. */
+
+/* st (3C + 1): [sum x (C), sum (x - own mean)^2 (C), (sum x)^2 / n (C),
+ * n = B*HW] over this share's B images. */
+void nk_batchnorm_stats(double *st, const float *in, int B, int C, int HW);
+/* The training forward from st summed over every share (st's n is the
+ * whole batch's): as nk_batchnorm_forward_train, on this share's B. */
+void nk_batchnorm_forward_stats(float *out, float *save_mean,
+				float *save_invstd, const float *in,
+				const double *st, const float *scale,
+				const float *bias, float *running_mean,
+				float *running_var, float momentum, float eps,
+				int B, int C, int HW);
+/* sd (2C + 1): [sum dy (C), sum dy * xhat (C), n] over this share, with
+ * xhat from the saved (whole batch's) mean and invstd. */
+void nk_batchnorm_backward_sums(double *sd, const float *dout, const float *in,
+				const float *save_mean,
+				const float *save_invstd, int B, int C,
+				int HW);
+/* din += the input gradient from sd summed over every share. */
+void nk_batchnorm_backward_input(float *din, const float *dout,
+				 const float *in, const float *save_mean,
+				 const float *save_invstd, const float *scale,
+				 const double *sd, int B, int C, int HW);
+
+/* Over the ranks of the job (core/dist.h): the statistics of every
+ * rank's share together; work holds 3C + 1 doubles (the caller's, so
+ * that nothing can fail on one rank alone between collectives).  Every
+ * rank must call it, for the same layers in the same order; on one rank
+ * it is nk_batchnorm_forward_train exactly (no MPI call).  Returns NK_OK
+ * or the error of the sum. */
+int nk_batchnorm_forward_sync(float *out, float *save_mean, float *save_invstd,
+			      const float *in, const float *scale,
+			      const float *bias, float *running_mean,
+			      float *running_var, float momentum, float eps,
+			      int B, int C, int HW, double *work);
+/* Its backward: dscale, dbias get this rank's share of the sums (the
+ * training loop adds the ranks' gradients), din the gradient through the
+ * whole batch's statistics.  The douts of every rank must be gradients of
+ * the same loss (scaled alike).  On one rank nk_batchnorm_backward
+ * exactly. */
+int nk_batchnorm_backward_sync(float *din, float *dscale, float *dbias,
+			       const float *dout, const float *in,
+			       const float *save_mean,
+			       const float *save_invstd, const float *scale,
+			       int B, int C, int HW, double *work);
+
 /* Folds inference batch norm into the convolution before it:
  * w (OC, per_oc) and bias (OC) are rewritten in place so that conv alone
  * gives what conv + batchnorm gave.  bias must exist (zeros if none). */
