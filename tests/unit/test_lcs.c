@@ -227,6 +227,31 @@ TEST(random_small_ranges)
 	free(v);
 }
 
+/* Spreads at the edge of the 32-bit radix path (max - min = 2^32 - 1 is
+ * sorted as 32-bit keys, 2^32 as 64-bit ones), with runs that sit at
+ * either end of the spread, anywhere in the 64-bit range. */
+TEST(spread_at_32_bits)
+{
+	enum { N = 500 };
+	int64_t v[N];
+	for (int t = 0; t < 300; t++) {
+		uint64_t spread = 0xFFFFFFFFULL + (uint64_t)(t % 3) - 1;
+		int64_t off = t % 4 == 0 ? INT64_MIN : t % 4 == 1 ? -(int64_t)(spread / 2)
+			    : t % 4 == 2 ? INT64_MAX - (int64_t)spread : (int64_t)(rnd() >> 2);
+		for (size_t i = 0; i < N; i++)
+			v[i] = (int64_t)((uint64_t)off + rnd() % (spread + 1));
+		v[0] = off;                                /* the minimum */
+		v[1] = (int64_t)((uint64_t)off + spread);  /* the maximum */
+		size_t len = 3 + (size_t)(rnd() % 20);
+		uint64_t at = t % 2 ? 0 : spread - len + 1;   /* a run at an end */
+		for (size_t i = 0; i < len; i++)
+			v[2 + i] = (int64_t)((uint64_t)off + at + i);
+		CHECK_ALL(v, N);
+		if (check_group_failed)
+			break;
+	}
+}
+
 struct lines {
 	uint64_t ans[64];
 	unsigned long long line[64];
@@ -436,6 +461,7 @@ int main(void)
 	RUN(ties_smallest_start);
 	RUN(int64_edges);
 	RUN(random_small_ranges);
+	RUN(spread_at_32_bits);
 	RUN(per_line_mode);
 	RUN(bad_input_messages);
 	RUN(parser_round_trip);
