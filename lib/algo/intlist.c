@@ -100,8 +100,8 @@ static int grow(nk_intlist *p)
 /* Once the array is large its pages are asked for a window at a time
  * (MADV_POPULATE_WRITE) rather than faulted in one by one as the values
  * arrive: on the benchmark's 5 M numbers (a 40 MB array) the 10,000 page
- * faults were a third of the parse, and one call per 256 pages costs
- * about half as much.  Only a hint: an older kernel refuses it and the
+ * faults were a third of the parse, and one call per 256 pages costs a
+ * little over half as much.  Only a hint: an older kernel refuses it and the
  * pages come by faults as before. */
 #define POPULATE_MIN (4u << 20)
 #define POPULATE_WINDOW (1u << 20)
