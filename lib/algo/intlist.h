@@ -41,6 +41,8 @@ typedef struct nk_intlist {
 	 * per-line mode. */
 	int64_t *v;
 	size_t n, cap;
+	size_t room;         /* n may reach this before the parser makes room
+			      * (<= cap; intlist.c) */
 
 	int per_line;
 	nk_intlist_line_fn on_line;

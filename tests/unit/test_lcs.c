@@ -227,6 +227,31 @@ TEST(random_small_ranges)
 	free(v);
 }
 
+/* Spreads at the edge of the 32-bit radix path (max - min = 2^32 - 1 is
+ * sorted as 32-bit keys, 2^32 as 64-bit ones), with runs that sit at
+ * either end of the spread, anywhere in the 64-bit range. */
+TEST(spread_at_32_bits)
+{
+	enum { N = 500 };
+	int64_t v[N];
+	for (int t = 0; t < 300; t++) {
+		uint64_t spread = 0xFFFFFFFFULL + (uint64_t)(t % 3) - 1;
+		int64_t off = t % 4 == 0 ? INT64_MIN : t % 4 == 1 ? -(int64_t)(spread / 2)
+			    : t % 4 == 2 ? INT64_MAX - (int64_t)spread : (int64_t)(rnd() >> 2);
+		for (size_t i = 0; i < N; i++)
+			v[i] = (int64_t)((uint64_t)off + rnd() % (spread + 1));
+		v[0] = off;                                /* the minimum */
+		v[1] = (int64_t)((uint64_t)off + spread);  /* the maximum */
+		size_t len = 3 + (size_t)(rnd() % 20);
+		uint64_t at = t % 2 ? 0 : spread - len + 1;   /* a run at an end */
+		for (size_t i = 0; i < len; i++)
+			v[2 + i] = (int64_t)((uint64_t)off + at + i);
+		CHECK_ALL(v, N);
+		if (check_group_failed)
+			break;
+	}
+}
+
 struct lines {
 	uint64_t ans[64];
 	unsigned long long line[64];
@@ -364,13 +389,60 @@ TEST(parser_round_trip)
 			CHECK_MSG(rc == NK_OK, "round trip %d chunk %zu: %s", t, chunk,
 				  nk_last_error());
 			CHECK(got == n);
-			if (rc == NK_OK && got == n)
+			if (rc == NK_OK && got == n && n)
 				CHECK(memcmp(v, want, n * sizeof *v) == 0);
 			free(v);
 		}
 		if (check_group_failed)
 			break;
 	}
+	free(text);
+}
+
+/* Past 4 MB of values the parser prefaults the array a window at a time
+ * and counts against the window's end, not the capacity: 1.5 M values in
+ * two inputs (each ending in a number without a newline, so the last value
+ * comes from the end-of-input path), cut into odd chunks, must all arrive
+ * in order and the planted run must be found. */
+TEST(large_list_in_windows)
+{
+	enum { N = 1500000, RUN_AT = 700000, RUN_LEN = 5000 };
+	int64_t *want = malloc(N * sizeof *want);
+	char *text = malloc((size_t)N * 12 + 16);
+	CHECK(want && text);
+	if (!want || !text) {
+		free(want);
+		free(text);
+		return;
+	}
+	size_t len[2] = { 0, 0 }, half = N / 2;
+	for (size_t i = 0; i < N; i++) {
+		/* Even values only, but for the run of consecutive ones. */
+		want[i] = i >= RUN_AT && i < RUN_AT + RUN_LEN
+				  ? (int64_t)(i - RUN_AT) + 1000000001
+				  : ((int64_t)(rnd() % 1000000000) - 500000000) * 2;
+	}
+	nk_intlist p;
+	nk_intlist_init(&p, 0, NULL, NULL);
+	int rc = NK_OK;
+	for (int part = 0; part < 2 && rc == NK_OK; part++) {
+		size_t lo = part ? half : 0, hi = part ? N : half;
+		for (size_t i = lo; i < hi; i++)
+			len[part] += (size_t)sprintf(text + len[part], "%s%" PRId64,
+						     i > lo ? " " : "", want[i]);
+		rc = nk_intlist_parse(&p, "big", text, len[part], part ? 4093 : 65521);
+	}
+	CHECK_MSG(rc == NK_OK, "%s", nk_last_error());
+	CHECK(p.n == N);
+	CHECK(p.room <= p.cap);
+	if (rc == NK_OK && p.n == N) {
+		CHECK(memcmp(p.v, want, N * sizeof *want) == 0);
+		nk_lcs_result r;
+		CHECK(nk_lcs(&r, p.v, p.n, NK_LCS_RADIX) == NK_OK);
+		CHECK(r.len == RUN_LEN && r.first == 1000000001);
+	}
+	nk_intlist_free(&p);
+	free(want);
 	free(text);
 }
 
@@ -389,9 +461,11 @@ int main(void)
 	RUN(ties_smallest_start);
 	RUN(int64_edges);
 	RUN(random_small_ranges);
+	RUN(spread_at_32_bits);
 	RUN(per_line_mode);
 	RUN(bad_input_messages);
 	RUN(parser_round_trip);
+	RUN(large_list_in_windows);
 	RUN(algo_names);
 	return nk_test_exit();
 }
