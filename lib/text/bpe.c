@@ -19,58 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-/* ---- hashing ---- */
-
-/* Every lookup hashes a piece, and most pieces are under 8 bytes: the
- * last 1-8 bytes are read with two overlapping loads (or three bytes),
- * never byte by byte, and never past the end. */
-static inline uint64_t hash_bytes(const unsigned char *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-	while (n > 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	if (n >= 4) {
-		uint32_t a, b;
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		w = (uint64_t)a << 32 | b;
-	} else if (n) {
-		w = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
-	}
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return h;
-}
-
-static inline uint32_t lookup(const nk_bpe *b, const unsigned char *s,
-			      size_t n)
-{
-	uint64_t h = hash_bytes(s, n);
-	uint32_t tag = (uint32_t)(h >> 32);
-	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e)
-			return RANK_NONE;
-		if ((uint32_t)(e >> 32) != tag)
-			continue;
-		uint32_t r = (uint32_t)e - 1;
-		if (b->off[r + 1] - b->off[r] == n &&
-		    memcmp(b->pool + b->off[r], s, n) == 0)
-			return r;
-	}
-}
 
 int nk_bpe_rank(const nk_bpe *b, const unsigned char *s, size_t n,
 		uint32_t *rank)
@@ -164,127 +113,6 @@ uint32_t nk_bpe_n_vocab(const nk_bpe *b) { return b->n_vocab; }
 uint32_t nk_bpe_n_ranks(const nk_bpe *b) { return b->n_ranks; }
 size_t nk_bpe_n_special(const nk_bpe *b) { return b->n_spec; }
 
-/* Inserts rank r (bytes already in pool); returns the rank already
- * holding the same bytes, or RANK_NONE. */
-/* The slot table, zeroed; 2 MB and larger on huge pages where the
- * kernel gives them on request: one fault instead of 512, and lookups
- * that seldom miss the TLB. */
-static uint64_t *table_alloc(size_t bytes)
-{
-	if (bytes < (2u << 20))
-		return nk_calloc(1, bytes);
-	void *p = NULL;
-	if (posix_memalign(&p, 2u << 20, bytes)) {
-		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", bytes);
-		return NULL;
-	}
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-	memset(p, 0, bytes);
-	return p;
-}
-
-static uint32_t table_insert(nk_bpe *b, uint32_t r, uint64_t h)
-{
-	const unsigned char *s = b->pool + b->off[r];
-	size_t n = b->off[r + 1] - b->off[r];
-	uint32_t tag = (uint32_t)(h >> 32);
-	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e) {
-			b->slots[i] = (uint64_t)tag << 32 | (r + 1);
-			return RANK_NONE;
-		}
-		uint32_t q = (uint32_t)e - 1;
-		if ((uint32_t)(e >> 32) == tag &&
-		    b->off[q + 1] - b->off[q] == n &&
-		    memcmp(b->pool + b->off[q], s, n) == 0)
-			return q;
-	}
-}
-
-/* Builds pool/off/slots from `count` tokens given as (bytes, len) by
- * rank; `line` (may be NULL) maps ranks to file lines for messages. */
-int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
-		       const uint32_t *len, uint32_t count, const char *name,
-		       const uint32_t *line)
-{
-	size_t total = 0, slots = 16;
-	for (uint32_t r = 0; r < count; r++)
-		total += len[r];
-	if (total > UINT32_MAX)
-		return nk_error(NK_ERANGE, "%s: tokens too long in total", name);
-	while (slots < (size_t)count * 2)
-		slots *= 2;
-	b->pool = nk_malloc(total ? total : 1);
-	b->off = nk_calloc((size_t)count + 1, sizeof *b->off);
-	b->slots = table_alloc(slots * sizeof *b->slots);
-	if (!b->pool || !b->off || !b->slots)
-		return NK_ENOMEM;
-	b->mask = slots - 1;
-	b->n_ranks = count;
-	uint32_t o = 0;
-	for (uint32_t r = 0; r < count; r++) {
-		b->off[r] = o;
-		o += len[r];
-	}
-	b->off[count] = o;
-	for (uint32_t r = 0; r < count; r++)
-		if (len[r])
-			memcpy(b->pool + b->off[r], tok[r], len[r]);
-	/* Hashes first, then inserts with the slot a few ranks ahead
-	 * prefetched: the table is larger than a core's cache, and loading
-	 * is otherwise a cache miss per token. */
-	uint64_t *hash = nk_malloc(((size_t)count + 1) * sizeof *hash);
-	if (!hash)
-		return NK_ENOMEM;
-	for (uint32_t r = 0; r < count; r++)
-		hash[r] = hash_bytes(tok[r], len[r]);
-	enum { AHEAD = 16 };
-	for (uint32_t r = 0; r < count; r++) {
-		if (r + AHEAD < count)
-			__builtin_prefetch(&b->slots[hash[r + AHEAD] & b->mask], 1);
-		if (len[r] == 0) {
-			free(hash);
-			return nk_error(NK_EFORMAT, "%s:%u: empty token",
-					name, line ? line[r] : r + 1);
-		}
-		uint32_t q = table_insert(b, r, hash[r]);
-		if (q != RANK_NONE) {
-			free(hash);
-			if (line)
-				return nk_error(NK_EFORMAT,
-					"%s:%u: duplicate token (rank %u repeats "
-					"the bytes of rank %u on line %u)",
-					name, line[r], r, q, line[q]);
-			return nk_error(NK_EFORMAT,
-					"%s: duplicate token (ranks %u and %u)",
-					name, q, r);
-		}
-	}
-	free(hash);
-	for (int c = 0; c < 256; c++) {
-		unsigned char byte = (unsigned char)c;
-		b->byte_rank[c] = lookup(b, &byte, 1);
-	}
-	return 0;
-}
-
-int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
-		      const char *name)
-{
-	if (b->pool)
-		return nk_error(NK_EINVAL, "%s: ranks loaded twice", name);
-	nk_tiktoken t;
-	int rc = nk_tiktoken_parse(&t, data, n, name);
-	if (rc)
-		return rc;
-	rc = nk_bpe_build_table(b, t.tok, t.len, t.n, name, t.line);
-	nk_tiktoken_free(&t);
-	return rc;
-}
-
 int nk_bpe_add_special(nk_bpe *b, const char *text, size_t len, uint32_t id)
 {
 	if (len == 0)
@@ -344,25 +172,25 @@ int nk_bpe_finish(nk_bpe *b, const char *name)
 				"tokens give %llu", name, b->explicit_n_vocab,
 				(unsigned long long)nv);
 	b->n_vocab = (uint32_t)nv;
+	/* Ordinary tokens decode from pool/off; only the ids above the
+	 * ranks get a table (a few, but they may leave gaps). */
+	size_t ns = (size_t)(nv - b->n_ranks);
 	free(b->dec_off);
 	free(b->dec_len);
 	free(b->dec_pool);
-	b->dec_off = nk_malloc((size_t)nv * sizeof *b->dec_off);
-	b->dec_len = nk_malloc((size_t)nv * sizeof *b->dec_len);
+	b->dec_off = nk_malloc((ns ? ns : 1) * sizeof *b->dec_off);
+	b->dec_len = nk_malloc((ns ? ns : 1) * sizeof *b->dec_len);
 	b->dec_pool = nk_malloc(spool + 1);
 	if (!b->dec_off || !b->dec_len || !b->dec_pool)
 		return NK_ENOMEM;
-	for (uint32_t r = 0; r < b->n_ranks; r++) {
-		b->dec_off[r] = b->off[r];
-		b->dec_len[r] = b->off[r + 1] - b->off[r];
-	}
-	for (uint64_t r = b->n_ranks; r < nv; r++)
-		b->dec_len[r] = UINT32_MAX;
+	for (size_t i = 0; i < ns; i++)
+		b->dec_len[i] = UINT32_MAX;
 	size_t o = 0;
 	for (size_t i = 0; i < b->n_spec; i++) {
+		uint32_t k = b->spec[i].id - b->n_ranks;
 		memcpy(b->dec_pool + o, b->spec[i].text, b->spec[i].len);
-		b->dec_off[b->spec[i].id] = (uint32_t)o;
-		b->dec_len[b->spec[i].id] = (uint32_t)b->spec[i].len;
+		b->dec_off[k] = (uint32_t)o;
+		b->dec_len[k] = (uint32_t)b->spec[i].len;
 		o += b->spec[i].len;
 	}
 	return 0;
@@ -370,11 +198,14 @@ int nk_bpe_finish(nk_bpe *b, const char *name)
 
 const unsigned char *nk_bpe_token(const nk_bpe *b, uint32_t id, size_t *len)
 {
-	if (id >= b->n_vocab || b->dec_len[id] == UINT32_MAX)
+	if (id < b->n_ranks) {
+		*len = b->off[id + 1] - b->off[id];
+		return b->pool + b->off[id];
+	}
+	if (id >= b->n_vocab || b->dec_len[id - b->n_ranks] == UINT32_MAX)
 		return NULL;
-	*len = b->dec_len[id];
-	return id < b->n_ranks ? b->pool + b->dec_off[id]
-			       : b->dec_pool + b->dec_off[id];
+	*len = b->dec_len[id - b->n_ranks];
+	return b->dec_pool + b->dec_off[id - b->n_ranks];
 }
 
 struct meta_ctx {
