@@ -63,6 +63,7 @@ void nk_bpe_free(nk_bpe *b)
 	free(b->pool);
 	free(b->off);
 	free(b->slots);
+	free(b->pair1);
 	for (size_t i = 0; i < b->n_spec; i++)
 		free(b->spec[i].text);
 	free(b->spec);
@@ -385,8 +386,23 @@ struct cache_slot {
 	uint32_t ids_off, ids_n;   /* in ids arena */
 };
 
+/* The front cache: the ids of recent pieces of 3 to 8 bytes, keyed by
+ * their bytes as one integer, in a direct-mapped table small enough to
+ * stay in a core's cache.  Most pieces are that short, and most of them
+ * recur (words, keywords, punctuation runs): one compare here replaces
+ * hashing and probing the rank table, which is larger than the cache. */
+#define FRONT_BITS 12
+#define FRONT_PIECE 8
+#define FRONT_IDS 5
+struct front_slot {
+	uint64_t head;      /* the piece's bytes, zero-padded */
+	uint8_t len, k;     /* its length (0: empty) and its ids' count */
+	uint32_t ids[FRONT_IDS];
+};
+
 struct nk_bpe_enc {
 	const nk_bpe *b;
+	struct front_slot *front;
 	nk_pretok_matcher *m;    /* the vocabulary's pattern is a regex */
 	nk_bpe_shared *shared;
 	struct cache_slot *cache;
@@ -410,6 +426,7 @@ nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 		return NULL;
 	e->b = b;
 	e->cache = nk_calloc(CACHE_SLOTS, sizeof *e->cache);
+	e->front = nk_calloc((size_t)1 << FRONT_BITS, sizeof *e->front);
 	e->kcap = CACHE_SLOTS * 16;
 	e->karena = nk_malloc(e->kcap);
 	e->icap = CACHE_SLOTS * 4;
@@ -418,7 +435,7 @@ nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 		nk_bpe_enc_free(e);
 		return NULL;
 	}
-	if (!e->cache || !e->karena || !e->iarena) {
+	if (!e->cache || !e->front || !e->karena || !e->iarena) {
 		nk_bpe_enc_free(e);
 		return NULL;
 	}
@@ -431,6 +448,7 @@ void nk_bpe_enc_free(nk_bpe_enc *e)
 		return;
 	nk_pretok_matcher_free(e->m);
 	free(e->cache);
+	free(e->front);
 	free(e->karena);
 	free(e->iarena);
 	free(e->start);
@@ -465,17 +483,22 @@ static int scratch_reserve(nk_bpe_enc *e, size_t n)
 }
 
 /* tiktoken's byte_pair_merge for short pieces: an array of part starts,
- * each with the rank of it merged with its right neighbour. */
+ * each with the rank of it merged with its right neighbour, and the
+ * rank of each part itself (a merge's rank is its new part's), so the
+ * ids come out without looking the parts up again. */
 static int merge_short(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		       nk_bpe_ids *out)
 {
 	const nk_bpe *b = e->b;
-	uint32_t *st = e->start, *rk = e->rank;
+	uint32_t *st = e->start, *rk = e->rank, *pr = e->prev;
 	size_t m = n + 1;
 	for (size_t i = 0; i + 1 < n; i++)
-		rk[i] = lookup(b, s + i, 2);
-	for (size_t i = 0; i < m; i++)
+		rk[i] = pair_rank(b, s + i);
+	for (size_t i = 0; i < n; i++) {
 		st[i] = (uint32_t)i;
+		pr[i] = b->byte_rank[s[i]];
+	}
+	st[n] = (uint32_t)n;
 	rk[n - 1] = rk[n] = RANK_NONE;
 	for (;;) {
 		uint32_t best = RANK_NONE;
@@ -487,7 +510,9 @@ static int merge_short(nk_bpe_enc *e, const unsigned char *s, size_t n,
 			}
 		if (best == RANK_NONE)
 			break;
-		/* Merge parts bi and bi + 1. */
+		/* Merge parts bi and bi + 1 (bi + 1 is not the last part's
+		 * end: that one's rank is RANK_NONE, so bi + 3 <= m). */
+		pr[bi] = best;
 		if (bi + 3 < m)
 			rk[bi] = lookup(b, s + st[bi], st[bi + 3] - st[bi]);
 		else
@@ -499,12 +524,13 @@ static int merge_short(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		}
 		memmove(st + bi + 1, st + bi + 2, (m - bi - 2) * sizeof *st);
 		memmove(rk + bi + 1, rk + bi + 2, (m - bi - 2) * sizeof *rk);
+		memmove(pr + bi + 1, pr + bi + 2, (m - bi - 3) * sizeof *pr);
 		m--;
 	}
 	if (nk_bpe_ids_reserve(out, m - 1))
 		return NK_ENOMEM;
-	for (size_t i = 0; i + 1 < m; i++)
-		out->v[out->n++] = lookup(b, s + st[i], st[i + 1] - st[i]);
+	memcpy(out->v + out->n, pr, (m - 1) * sizeof *pr);
+	out->n += m - 1;
 	return 0;
 }
 
@@ -560,7 +586,7 @@ static int merge_long(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		cur[i] = RANK_NONE;
 	}
 	for (size_t i = 0; i + 1 < n; i++) {
-		uint32_t r = lookup(b, s + i, 2);
+		uint32_t r = pair_rank(b, s + i);
 		cur[i] = r;
 		if (r != RANK_NONE)
 			heap_push(h, &hn, (uint64_t)r << 32 | i);
@@ -617,21 +643,34 @@ static void cache_clear(nk_bpe_enc *e)
 	e->cache_used = e->kused = e->iused = 0;
 }
 
-int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
-			nk_bpe_ids *out)
+/* A piece through the rank table, the caches and the merge loop. */
+static int encode_piece_table(nk_bpe_enc *e, const unsigned char *s,
+			      size_t n, nk_bpe_ids *out)
 {
 	const nk_bpe *b = e->b;
 	if (n == 0)
 		return 0;
 	if (n == 1)
 		return nk_bpe_ids_push(out, b->byte_rank[s[0]]);
-	uint32_t r = lookup(b, s, n);
+	if (n == 2) {
+		/* A token, or two bytes: nothing to merge or cache. */
+		uint32_t r = pair_rank(b, s);
+		if (r != RANK_NONE)
+			return nk_bpe_ids_push(out, r);
+		if (nk_bpe_ids_reserve(out, 2))
+			return NK_ENOMEM;
+		out->v[out->n++] = b->byte_rank[s[0]];
+		out->v[out->n++] = b->byte_rank[s[1]];
+		return 0;
+	}
+	/* One hash for the rank table and both caches. */
+	uint64_t hash = hash_bytes(s, n);
+	uint32_t r = lookup_h(b, s, n, hash);
 	if (r != RANK_NONE)
 		return nk_bpe_ids_push(out, r);
-	uint64_t hash = 0;
+	hash |= 1;
 	size_t slot = 0;
 	if (n <= CACHE_PIECE) {
-		hash = hash_bytes(s, n) | 1;
 		for (slot = hash & (CACHE_SLOTS - 1);;
 		     slot = (slot + 1) & (CACHE_SLOTS - 1)) {
 			struct cache_slot *c = &e->cache[slot];
@@ -680,6 +719,33 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 	e->iused += k;
 	e->cache_used++;
 	return 0;
+}
+
+int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
+			nk_bpe_ids *out)
+{
+	if (n < 3 || n > FRONT_PIECE)
+		return encode_piece_table(e, s, n, out);
+	uint64_t head = head_bytes(s, n);
+	struct front_slot *f = &e->front[((head ^ n) * 0x9E3779B97F4A7C15ull) >>
+					 (64 - FRONT_BITS)];
+	if (f->head == head && f->len == n) {
+		if (nk_bpe_ids_reserve(out, FRONT_IDS))
+			return NK_ENOMEM;
+		memcpy(out->v + out->n, f->ids, sizeof f->ids);
+		out->n += f->k;
+		return 0;
+	}
+	size_t before = out->n;
+	int rc = encode_piece_table(e, s, n, out);
+	size_t k = out->n - before;
+	if (!rc && k <= FRONT_IDS) {
+		f->head = head;
+		f->len = (uint8_t)n;
+		f->k = (uint8_t)k;
+		memcpy(f->ids, out->v + before, k * sizeof *f->ids);
+	}
+	return rc;
 }
 
 static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,

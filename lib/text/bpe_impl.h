@@ -34,6 +34,7 @@ struct nk_bpe {
 	uint64_t *slots;         /* hash << 32 | (rank + 1); 0 empty */
 	size_t mask;
 	uint32_t byte_rank[256];
+	uint32_t *pair1;         /* [a << 8 | b]: rank of the 2 bytes + 1; 0 none */
 	struct special *spec;
 	size_t n_spec;
 	uint32_t n_vocab;
@@ -73,23 +74,67 @@ static inline uint64_t hash_bytes(const unsigned char *p, size_t n)
 	return h;
 }
 
-/* The rank of s[0..n), RANK_NONE when it is no token. */
-static inline uint32_t lookup(const nk_bpe *b, const unsigned char *s,
-			      size_t n)
+/* The first min(n, 8) bytes of p as a little-endian integer (the rest
+ * zero), read with at most two loads and never past p + n. */
+static inline uint64_t head_bytes(const unsigned char *p, size_t n)
 {
-	uint64_t h = hash_bytes(s, n);
+	uint64_t w;
+	if (n >= 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+	if (n >= 4) {
+		uint32_t a, c;
+		memcpy(&a, p, 4);
+		memcpy(&c, p + n - 4, 4);
+		return (uint64_t)a | (uint64_t)c << (8 * (n - 4));
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)p[0] | (uint64_t)p[n >> 1] << (8 * (n >> 1)) |
+	       (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* Whether rank r's token is s[0..n): its length, then its bytes, the
+ * short ones (most of what the merge loop looks up) in a register or
+ * two rather than by a call to memcmp. */
+static inline int token_equal(const nk_bpe *b, uint32_t r,
+			      const unsigned char *s, size_t n)
+{
+	if (b->off[r + 1] - b->off[r] != n)
+		return 0;
+	const unsigned char *t = b->pool + b->off[r];
+	if (n <= 8)
+		return head_bytes(t, n) == head_bytes(s, n);
+	return memcmp(t, s, n) == 0;
+}
+
+/* The rank of s[0..n) whose hash_bytes is h, RANK_NONE when it is no
+ * token. */
+static inline uint32_t lookup_h(const nk_bpe *b, const unsigned char *s,
+				size_t n, uint64_t h)
+{
 	uint32_t tag = (uint32_t)(h >> 32);
 	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
 		uint64_t e = b->slots[i];
 		if (!e)
 			return RANK_NONE;
-		if ((uint32_t)(e >> 32) != tag)
-			continue;
-		uint32_t r = (uint32_t)e - 1;
-		if (b->off[r + 1] - b->off[r] == n &&
-		    memcmp(b->pool + b->off[r], s, n) == 0)
-			return r;
+		if ((uint32_t)(e >> 32) == tag && token_equal(b, (uint32_t)e - 1, s, n))
+			return (uint32_t)e - 1;
 	}
+}
+
+static inline uint32_t lookup(const nk_bpe *b, const unsigned char *s,
+			      size_t n)
+{
+	return lookup_h(b, s, n, hash_bytes(s, n));
+}
+
+/* The rank of the two bytes s[0], s[1]: every merge starts from these,
+ * and a direct table answers them without hashing or probing. */
+static inline uint32_t pair_rank(const nk_bpe *b, const unsigned char *s)
+{
+	return b->pair1[(unsigned)s[0] << 8 | s[1]] - 1;
 }
 
 /* Room for `more` ids in ids; inline, the encoder calls it per piece. */

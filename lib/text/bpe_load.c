@@ -20,23 +20,23 @@
 
 #define HUGE_PAGE (2u << 20)
 
-/* Memory for a table of the vocabulary: from 512 KB up, whole 2 MB huge
+/* Memory for a table of the vocabulary: from 256 KB up, whole 2 MB huge
  * pages where the kernel gives them on request, so one fault maps what
  * would otherwise be 512 (each costs microseconds, more under a
  * hypervisor: they were a third of the load) and lookups seldom miss
  * the TLB.  Zeroed when `zero`. */
 static void *table_alloc(size_t bytes, int zero)
 {
-	if (bytes < HUGE_PAGE / 4)
+	if (bytes < HUGE_PAGE / 8)
 		return zero ? nk_calloc(1, bytes) : nk_malloc(bytes);
 	void *p = NULL;
-	bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-	if (posix_memalign(&p, HUGE_PAGE, bytes)) {
-		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", bytes);
+	size_t whole = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (posix_memalign(&p, HUGE_PAGE, whole)) {
+		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", whole);
 		return NULL;
 	}
 #ifdef MADV_HUGEPAGE
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+	madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure changes nothing */
 #endif
 	if (zero)
 		memset(p, 0, bytes);
@@ -56,11 +56,8 @@ static uint32_t table_insert(nk_bpe *b, uint32_t r, uint64_t h)
 			b->slots[i] = (uint64_t)tag << 32 | (r + 1);
 			return RANK_NONE;
 		}
-		uint32_t q = (uint32_t)e - 1;
-		if ((uint32_t)(e >> 32) == tag &&
-		    b->off[q + 1] - b->off[q] == n &&
-		    memcmp(b->pool + b->off[q], s, n) == 0)
-			return q;
+		if ((uint32_t)(e >> 32) == tag && token_equal(b, (uint32_t)e - 1, s, n))
+			return (uint32_t)e - 1;
 	}
 }
 
@@ -112,6 +109,12 @@ static int build_slots(nk_bpe *b, const char *name, const uint32_t *line)
 		unsigned char byte = (unsigned char)c;
 		b->byte_rank[c] = lookup(b, &byte, 1);
 	}
+	if (!(b->pair1 = table_alloc(65536 * sizeof *b->pair1, 1)))
+		return NK_ENOMEM;
+	for (uint32_t r = 0; r < count; r++)
+		if (b->off[r + 1] - b->off[r] == 2)
+			b->pair1[(unsigned)b->pool[b->off[r]] << 8 |
+				 b->pool[b->off[r] + 1]] = r + 1;
 	return 0;
 }
 
@@ -120,9 +123,11 @@ static void drop_table(nk_bpe *b)
 	free(b->pool);
 	free(b->off);
 	free(b->slots);
+	free(b->pair1);
 	b->pool = NULL;
 	b->off = NULL;
 	b->slots = NULL;
+	b->pair1 = NULL;
 	b->n_ranks = 0;
 }
 
@@ -190,9 +195,8 @@ static int read_ordered(nk_bpe *b, const unsigned char *data, size_t n)
 	const unsigned char *p = data, *end = data + n;
 	uint32_t r = 0, o = 0;
 	while (p < end) {
-		/* The token: whole quads, a table lookup per character and a
-		 * 4-byte store (the pool has room for the extra byte); the
-		 * last quad may end in padding; then the space. */
+		/* The token: whole quads, a table lookup per character;
+		 * the last quad may end in padding; then the space. */
 		uint32_t k = 0;
 		unsigned char *dst = b->pool + o;
 		for (;;) {
