@@ -194,6 +194,8 @@ static int read_ordered(nk_bpe *b, const unsigned char *data, size_t n)
 		return NK_ENOMEM;
 	const unsigned char *p = data, *end = data + n;
 	uint32_t r = 0, o = 0;
+	char dec[12] = "0";     /* r in decimal; ranks stay under 2^32 */
+	size_t dl = 1;
 	while (p < end) {
 		/* The token: whole quads, a table lookup per character;
 		 * the last quad may end in padding; then the space. */
@@ -235,19 +237,30 @@ static int read_ordered(nk_bpe *b, const unsigned char *data, size_t n)
 		}
 		if (k > NK_TIKTOKEN_TOKEN_MAX)
 			return -1;
-		/* The rank: decimal, no leading zero, equal to the line's
-		 * index (so the ranks are 0..lines-1, without gaps or
-		 * repeats). */
-		const unsigned char *q = ++p, *d = q;
-		uint64_t v = 0;
-		while (q < end && *q >= '0' && *q <= '9' && q - d < 11)
-			v = v * 10 + (uint64_t)(*q++ - '0');
-		if (q == d || (*d == '0' && q - d > 1) || v != r ||
-		    (q < end && *q != '\n') || r + 2 >= cap)
+		/* The rank: the line's index, in decimal without leading
+		 * zeros (so the ranks are 0..lines-1, without gaps or
+		 * repeats), compared with a counter kept as its digits. */
+		const unsigned char *q = ++p;
+		if ((size_t)(end - q) < dl || r + 2 >= cap)
+			return -1;
+		for (size_t i = 0; i < dl; i++)
+			if (q[i] != dec[i])
+				return -1;
+		q += dl;
+		if (q < end && *q != '\n')
 			return -1;
 		b->off[r++] = o;
 		o += k;
 		p = q + 1;
+		size_t i = dl;
+		while (i > 0 && dec[i - 1] == '9')
+			dec[--i] = '0';
+		if (i > 0) {
+			dec[i - 1]++;
+		} else {        /* 9...9 + 1: one more digit */
+			memmove(dec + 1, dec, dl++);
+			dec[0] = '1';
+		}
 	}
 	b->off[r] = o;
 	b->n_ranks = r;
