@@ -8,7 +8,7 @@
  *
  * An option that the mode does not take is a usage error (applies[]).
  *
- * Everything about tokens lives in lib/text (bpe.c, pretok.c) and the
+ * Everything about tokens lives in lib/text (bpe*.c, pretok.c) and the
  * token-stream format in lib/formats/tokstream.c.  This file parses the
  * options, loads the vocabulary they name and calls the subcommand:
  * encode.c (encode and count), decode.c, train.c.

@@ -1,13 +1,9 @@
-/* bpe.c - rank tables, tiktoken-exact encode, decode, side files.
+/* bpe.c - a vocabulary: building it (rank table in bpe_load.c), special
+ * tokens, side files, decoding, writing.  Encoding is bpe_encode.c.
  *
  * The rank table is an open-addressing hash from token bytes to rank
- * (slot: 32 hash bits and rank + 1).  Encoding a piece first looks the
- * whole piece up (most English words are one token), then a per-encoder
- * cache of recent pieces, and only then merges.  Merging follows
- * tiktoken's byte_pair_merge: lowest rank first, leftmost on ties.  Short
- * pieces use its simple array scan; long ones a binary heap keyed by
- * (rank, position) over a linked list, with stale entries skipped by a
- * rank check, so a megabyte with no split point stays O(n log n).
+ * (slot: 32 hash bits and rank + 1), with a direct table of the 65536
+ * byte pairs beside it.
  */
 #include "text/bpe_impl.h"
 #include "core/base.h"
@@ -19,58 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-/* ---- hashing ---- */
-
-/* Every lookup hashes a piece, and most pieces are under 8 bytes: the
- * last 1-8 bytes are read with two overlapping loads (or three bytes),
- * never byte by byte, and never past the end. */
-static inline uint64_t hash_bytes(const unsigned char *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-	while (n > 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	if (n >= 4) {
-		uint32_t a, b;
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		w = (uint64_t)a << 32 | b;
-	} else if (n) {
-		w = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
-	}
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return h;
-}
-
-static inline uint32_t lookup(const nk_bpe *b, const unsigned char *s,
-			      size_t n)
-{
-	uint64_t h = hash_bytes(s, n);
-	uint32_t tag = (uint32_t)(h >> 32);
-	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e)
-			return RANK_NONE;
-		if ((uint32_t)(e >> 32) != tag)
-			continue;
-		uint32_t r = (uint32_t)e - 1;
-		if (b->off[r + 1] - b->off[r] == n &&
-		    memcmp(b->pool + b->off[r], s, n) == 0)
-			return r;
-	}
-}
 
 int nk_bpe_rank(const nk_bpe *b, const unsigned char *s, size_t n,
 		uint32_t *rank)
@@ -114,6 +59,7 @@ void nk_bpe_free(nk_bpe *b)
 	free(b->pool);
 	free(b->off);
 	free(b->slots);
+	free(b->pair1);
 	for (size_t i = 0; i < b->n_spec; i++)
 		free(b->spec[i].text);
 	free(b->spec);
@@ -163,127 +109,6 @@ int nk_bpe_pretok(const nk_bpe *b) { return b->pretok; }
 uint32_t nk_bpe_n_vocab(const nk_bpe *b) { return b->n_vocab; }
 uint32_t nk_bpe_n_ranks(const nk_bpe *b) { return b->n_ranks; }
 size_t nk_bpe_n_special(const nk_bpe *b) { return b->n_spec; }
-
-/* Inserts rank r (bytes already in pool); returns the rank already
- * holding the same bytes, or RANK_NONE. */
-/* The slot table, zeroed; 2 MB and larger on huge pages where the
- * kernel gives them on request: one fault instead of 512, and lookups
- * that seldom miss the TLB. */
-static uint64_t *table_alloc(size_t bytes)
-{
-	if (bytes < (2u << 20))
-		return nk_calloc(1, bytes);
-	void *p = NULL;
-	if (posix_memalign(&p, 2u << 20, bytes)) {
-		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", bytes);
-		return NULL;
-	}
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-	memset(p, 0, bytes);
-	return p;
-}
-
-static uint32_t table_insert(nk_bpe *b, uint32_t r, uint64_t h)
-{
-	const unsigned char *s = b->pool + b->off[r];
-	size_t n = b->off[r + 1] - b->off[r];
-	uint32_t tag = (uint32_t)(h >> 32);
-	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e) {
-			b->slots[i] = (uint64_t)tag << 32 | (r + 1);
-			return RANK_NONE;
-		}
-		uint32_t q = (uint32_t)e - 1;
-		if ((uint32_t)(e >> 32) == tag &&
-		    b->off[q + 1] - b->off[q] == n &&
-		    memcmp(b->pool + b->off[q], s, n) == 0)
-			return q;
-	}
-}
-
-/* Builds pool/off/slots from `count` tokens given as (bytes, len) by
- * rank; `line` (may be NULL) maps ranks to file lines for messages. */
-int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
-		       const uint32_t *len, uint32_t count, const char *name,
-		       const uint32_t *line)
-{
-	size_t total = 0, slots = 16;
-	for (uint32_t r = 0; r < count; r++)
-		total += len[r];
-	if (total > UINT32_MAX)
-		return nk_error(NK_ERANGE, "%s: tokens too long in total", name);
-	while (slots < (size_t)count * 2)
-		slots *= 2;
-	b->pool = nk_malloc(total ? total : 1);
-	b->off = nk_calloc((size_t)count + 1, sizeof *b->off);
-	b->slots = table_alloc(slots * sizeof *b->slots);
-	if (!b->pool || !b->off || !b->slots)
-		return NK_ENOMEM;
-	b->mask = slots - 1;
-	b->n_ranks = count;
-	uint32_t o = 0;
-	for (uint32_t r = 0; r < count; r++) {
-		b->off[r] = o;
-		o += len[r];
-	}
-	b->off[count] = o;
-	for (uint32_t r = 0; r < count; r++)
-		if (len[r])
-			memcpy(b->pool + b->off[r], tok[r], len[r]);
-	/* Hashes first, then inserts with the slot a few ranks ahead
-	 * prefetched: the table is larger than a core's cache, and loading
-	 * is otherwise a cache miss per token. */
-	uint64_t *hash = nk_malloc(((size_t)count + 1) * sizeof *hash);
-	if (!hash)
-		return NK_ENOMEM;
-	for (uint32_t r = 0; r < count; r++)
-		hash[r] = hash_bytes(tok[r], len[r]);
-	enum { AHEAD = 16 };
-	for (uint32_t r = 0; r < count; r++) {
-		if (r + AHEAD < count)
-			__builtin_prefetch(&b->slots[hash[r + AHEAD] & b->mask], 1);
-		if (len[r] == 0) {
-			free(hash);
-			return nk_error(NK_EFORMAT, "%s:%u: empty token",
-					name, line ? line[r] : r + 1);
-		}
-		uint32_t q = table_insert(b, r, hash[r]);
-		if (q != RANK_NONE) {
-			free(hash);
-			if (line)
-				return nk_error(NK_EFORMAT,
-					"%s:%u: duplicate token (rank %u repeats "
-					"the bytes of rank %u on line %u)",
-					name, line[r], r, q, line[q]);
-			return nk_error(NK_EFORMAT,
-					"%s: duplicate token (ranks %u and %u)",
-					name, q, r);
-		}
-	}
-	free(hash);
-	for (int c = 0; c < 256; c++) {
-		unsigned char byte = (unsigned char)c;
-		b->byte_rank[c] = lookup(b, &byte, 1);
-	}
-	return 0;
-}
-
-int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
-		      const char *name)
-{
-	if (b->pool)
-		return nk_error(NK_EINVAL, "%s: ranks loaded twice", name);
-	nk_tiktoken t;
-	int rc = nk_tiktoken_parse(&t, data, n, name);
-	if (rc)
-		return rc;
-	rc = nk_bpe_build_table(b, t.tok, t.len, t.n, name, t.line);
-	nk_tiktoken_free(&t);
-	return rc;
-}
 
 int nk_bpe_add_special(nk_bpe *b, const char *text, size_t len, uint32_t id)
 {
@@ -344,25 +169,25 @@ int nk_bpe_finish(nk_bpe *b, const char *name)
 				"tokens give %llu", name, b->explicit_n_vocab,
 				(unsigned long long)nv);
 	b->n_vocab = (uint32_t)nv;
+	/* Ordinary tokens decode from pool/off; only the ids above the
+	 * ranks get a table (a few, but they may leave gaps). */
+	size_t ns = (size_t)(nv - b->n_ranks);
 	free(b->dec_off);
 	free(b->dec_len);
 	free(b->dec_pool);
-	b->dec_off = nk_malloc((size_t)nv * sizeof *b->dec_off);
-	b->dec_len = nk_malloc((size_t)nv * sizeof *b->dec_len);
+	b->dec_off = nk_malloc((ns ? ns : 1) * sizeof *b->dec_off);
+	b->dec_len = nk_malloc((ns ? ns : 1) * sizeof *b->dec_len);
 	b->dec_pool = nk_malloc(spool + 1);
 	if (!b->dec_off || !b->dec_len || !b->dec_pool)
 		return NK_ENOMEM;
-	for (uint32_t r = 0; r < b->n_ranks; r++) {
-		b->dec_off[r] = b->off[r];
-		b->dec_len[r] = b->off[r + 1] - b->off[r];
-	}
-	for (uint64_t r = b->n_ranks; r < nv; r++)
-		b->dec_len[r] = UINT32_MAX;
+	for (size_t i = 0; i < ns; i++)
+		b->dec_len[i] = UINT32_MAX;
 	size_t o = 0;
 	for (size_t i = 0; i < b->n_spec; i++) {
+		uint32_t k = b->spec[i].id - b->n_ranks;
 		memcpy(b->dec_pool + o, b->spec[i].text, b->spec[i].len);
-		b->dec_off[b->spec[i].id] = (uint32_t)o;
-		b->dec_len[b->spec[i].id] = (uint32_t)b->spec[i].len;
+		b->dec_off[k] = (uint32_t)o;
+		b->dec_len[k] = (uint32_t)b->spec[i].len;
 		o += b->spec[i].len;
 	}
 	return 0;
@@ -370,11 +195,14 @@ int nk_bpe_finish(nk_bpe *b, const char *name)
 
 const unsigned char *nk_bpe_token(const nk_bpe *b, uint32_t id, size_t *len)
 {
-	if (id >= b->n_vocab || b->dec_len[id] == UINT32_MAX)
+	if (id < b->n_ranks) {
+		*len = b->off[id + 1] - b->off[id];
+		return b->pool + b->off[id];
+	}
+	if (id >= b->n_vocab || b->dec_len[id - b->n_ranks] == UINT32_MAX)
 		return NULL;
-	*len = b->dec_len[id];
-	return id < b->n_ranks ? b->pool + b->dec_off[id]
-			       : b->dec_pool + b->dec_off[id];
+	*len = b->dec_len[id - b->n_ranks];
+	return b->dec_pool + b->dec_off[id - b->n_ranks];
 }
 
 struct meta_ctx {
@@ -544,402 +372,4 @@ int nk_bpe_write_meta(const nk_bpe *b, FILE *fp)
 	if (ferror(fp))
 		return nk_error(NK_EIO, "write error: %s", strerror(errno));
 	return 0;
-}
-
-/* ---- encoding ---- */
-
-struct cache_slot {
-	uint64_t hash;
-	uint32_t key_off, key_len; /* in arena; key_len 0: empty */
-	uint32_t ids_off, ids_n;   /* in ids arena */
-};
-
-struct nk_bpe_enc {
-	const nk_bpe *b;
-	nk_pretok_matcher *m;    /* the vocabulary's pattern is a regex */
-	nk_bpe_shared *shared;
-	struct cache_slot *cache;
-	size_t cache_used;
-	unsigned char *karena;
-	size_t kused, kcap;
-	uint32_t *iarena;
-	size_t iused, icap;
-	/* merge scratch */
-	uint32_t *start, *rank, *next, *prev;
-	uint64_t *heap;
-	size_t scratch;
-	size_t fail_off;
-	size_t *spos, spos_cap; /* next occurrence of each special token */
-};
-
-nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
-{
-	nk_bpe_enc *e = nk_calloc(1, sizeof *e);
-	if (!e)
-		return NULL;
-	e->b = b;
-	e->cache = nk_calloc(CACHE_SLOTS, sizeof *e->cache);
-	e->kcap = CACHE_SLOTS * 16;
-	e->karena = nk_malloc(e->kcap);
-	e->icap = CACHE_SLOTS * 4;
-	e->iarena = nk_malloc(e->icap * sizeof *e->iarena);
-	if (b->re && !(e->m = nk_pretok_matcher_new(b->re))) {
-		nk_bpe_enc_free(e);
-		return NULL;
-	}
-	if (!e->cache || !e->karena || !e->iarena) {
-		nk_bpe_enc_free(e);
-		return NULL;
-	}
-	return e;
-}
-
-void nk_bpe_enc_free(nk_bpe_enc *e)
-{
-	if (!e)
-		return;
-	nk_pretok_matcher_free(e->m);
-	free(e->cache);
-	free(e->karena);
-	free(e->iarena);
-	free(e->start);
-	free(e->rank);
-	free(e->next);
-	free(e->prev);
-	free(e->heap);
-	free(e->spos);
-	free(e);
-}
-
-size_t nk_bpe_enc_fail_offset(const nk_bpe_enc *e) { return e->fail_off; }
-
-static int scratch_reserve(nk_bpe_enc *e, size_t n)
-{
-	if (n <= e->scratch)
-		return 0;
-	/* Five arrays, one capacity: each grows from the same old size to
-	 * the same new one (the heap holds two entries per part). */
-	uint32_t **arr[] = {&e->start, &e->rank, &e->next, &e->prev};
-	size_t cap = e->scratch;
-	for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) {
-		cap = e->scratch;
-		if (nk_grow((void **)arr[i], &cap, n, sizeof(uint32_t)))
-			return NK_ENOMEM;
-	}
-	size_t hcap = e->scratch * 2;
-	if (nk_grow((void **)&e->heap, &hcap, cap * 2, sizeof *e->heap))
-		return NK_ENOMEM;
-	e->scratch = cap;
-	return 0;
-}
-
-/* tiktoken's byte_pair_merge for short pieces: an array of part starts,
- * each with the rank of it merged with its right neighbour. */
-static int merge_short(nk_bpe_enc *e, const unsigned char *s, size_t n,
-		       nk_bpe_ids *out)
-{
-	const nk_bpe *b = e->b;
-	uint32_t *st = e->start, *rk = e->rank;
-	size_t m = n + 1;
-	for (size_t i = 0; i + 1 < n; i++)
-		rk[i] = lookup(b, s + i, 2);
-	for (size_t i = 0; i < m; i++)
-		st[i] = (uint32_t)i;
-	rk[n - 1] = rk[n] = RANK_NONE;
-	for (;;) {
-		uint32_t best = RANK_NONE;
-		size_t bi = 0;
-		for (size_t i = 0; i + 1 < m; i++)
-			if (rk[i] < best) {
-				best = rk[i];
-				bi = i;
-			}
-		if (best == RANK_NONE)
-			break;
-		/* Merge parts bi and bi + 1. */
-		if (bi + 3 < m)
-			rk[bi] = lookup(b, s + st[bi], st[bi + 3] - st[bi]);
-		else
-			rk[bi] = RANK_NONE;
-		if (bi > 0) {
-			rk[bi - 1] = bi + 2 < m ? lookup(b, s + st[bi - 1],
-							 st[bi + 2] - st[bi - 1])
-						: RANK_NONE;
-		}
-		memmove(st + bi + 1, st + bi + 2, (m - bi - 2) * sizeof *st);
-		memmove(rk + bi + 1, rk + bi + 2, (m - bi - 2) * sizeof *rk);
-		m--;
-	}
-	if (nk_bpe_ids_reserve(out, m - 1))
-		return NK_ENOMEM;
-	for (size_t i = 0; i + 1 < m; i++)
-		out->v[out->n++] = lookup(b, s + st[i], st[i + 1] - st[i]);
-	return 0;
-}
-
-/* Heap of (rank << 32 | position): the lowest rank, then the leftmost. */
-static void heap_push(uint64_t *h, size_t *n, uint64_t v)
-{
-	size_t i = (*n)++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (h[p] <= v)
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = v;
-}
-
-static uint64_t heap_pop(uint64_t *h, size_t *n)
-{
-	uint64_t top = h[0], v = h[--*n];
-	size_t i = 0, m = *n;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && h[c + 1] < h[c])
-			c++;
-		if (h[c] >= v)
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (m)
-		h[i] = v;
-	return top;
-}
-
-/* The same merges for long pieces in O(n log n).  Parts are linked by
- * next/prev (indexed by their start byte) and cur[i] is the rank of part
- * i merged with its right neighbour.  A heap entry (rank, i) is stale
- * when part i is dead or cur[i] differs: parts only grow, and a longer
- * byte string is a different token, so a stale entry never looks current. */
-static int merge_long(nk_bpe_enc *e, const unsigned char *s, size_t n,
-		      nk_bpe_ids *out)
-{
-	const nk_bpe *b = e->b;
-	uint32_t *next = e->next, *prev = e->prev, *cur = e->rank;
-	uint64_t *h = e->heap;
-	size_t hn = 0;
-	for (size_t i = 0; i < n; i++) {
-		next[i] = (uint32_t)(i + 1);
-		prev[i] = (uint32_t)(i - 1);
-		cur[i] = RANK_NONE;
-	}
-	for (size_t i = 0; i + 1 < n; i++) {
-		uint32_t r = lookup(b, s + i, 2);
-		cur[i] = r;
-		if (r != RANK_NONE)
-			heap_push(h, &hn, (uint64_t)r << 32 | i);
-	}
-	/* Each merge pops one entry and pushes at most two, so the heap
-	 * stays under 2n entries; it is compacted if it would overflow. */
-	while (hn) {
-		uint64_t top = heap_pop(h, &hn);
-		uint32_t i = (uint32_t)top, r = (uint32_t)(top >> 32);
-		if (cur[i] != r || next[i] >= n)
-			continue;
-		uint32_t j = next[i], k = next[j];
-		next[i] = k;
-		if (k < n)
-			prev[k] = i;
-		cur[j] = RANK_NONE; /* dead: j never heads a part again */
-		next[j] = (uint32_t)n;
-		if (hn + 2 > 2 * e->scratch) {
-			size_t w = 0;
-			for (size_t q = 0; q < hn; q++) {
-				uint32_t a = (uint32_t)h[q];
-				if (cur[a] == (uint32_t)(h[q] >> 32) && next[a] < n)
-					h[w++] = h[q];
-			}
-			hn = 0;
-			for (size_t q = 0; q < w; q++)
-				heap_push(h, &hn, h[q]);
-		}
-		cur[i] = k < n ? lookup(b, s + i, next[k] - i) : RANK_NONE;
-		if (cur[i] != RANK_NONE)
-			heap_push(h, &hn, (uint64_t)cur[i] << 32 | i);
-		if (i > 0) {
-			uint32_t p = prev[i];
-			cur[p] = lookup(b, s + p, k - p);
-			if (cur[p] != RANK_NONE)
-				heap_push(h, &hn, (uint64_t)cur[p] << 32 | p);
-		}
-	}
-	if (nk_bpe_ids_reserve(out, n))
-		return NK_ENOMEM;
-	for (uint32_t i = 0; i < n; i = next[i])
-		out->v[out->n++] = lookup(b, s + i, next[i] - i);
-	return 0;
-}
-
-void nk_bpe_enc_share(nk_bpe_enc *e, nk_bpe_shared *sh)
-{
-	e->shared = sh;
-}
-
-static void cache_clear(nk_bpe_enc *e)
-{
-	memset(e->cache, 0, CACHE_SLOTS * sizeof *e->cache);
-	e->cache_used = e->kused = e->iused = 0;
-}
-
-int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
-			nk_bpe_ids *out)
-{
-	const nk_bpe *b = e->b;
-	if (n == 0)
-		return 0;
-	if (n == 1)
-		return nk_bpe_ids_push(out, b->byte_rank[s[0]]);
-	uint32_t r = lookup(b, s, n);
-	if (r != RANK_NONE)
-		return nk_bpe_ids_push(out, r);
-	uint64_t hash = 0;
-	size_t slot = 0;
-	if (n <= CACHE_PIECE) {
-		hash = hash_bytes(s, n) | 1;
-		for (slot = hash & (CACHE_SLOTS - 1);;
-		     slot = (slot + 1) & (CACHE_SLOTS - 1)) {
-			struct cache_slot *c = &e->cache[slot];
-			if (!c->key_len)
-				break;
-			if (c->hash == hash && c->key_len == n &&
-			    memcmp(e->karena + c->key_off, s, n) == 0) {
-				if (nk_bpe_ids_reserve(out, c->ids_n))
-					return NK_ENOMEM;
-				memcpy(out->v + out->n, e->iarena + c->ids_off,
-				       c->ids_n * sizeof(uint32_t));
-				out->n += c->ids_n;
-				return 0;
-			}
-		}
-	}
-	size_t before = out->n;
-	int found = 0, rc = 0;
-	if (e->shared && n <= CACHE_PIECE &&
-	    (found = nk_bpe_shared_get(e->shared, hash, s, n, out)) < 0)
-		return NK_ENOMEM;
-	if (!found) {
-		if (scratch_reserve(e, n + 1))
-			return NK_ENOMEM;
-		rc = n <= SHORT_PIECE ? merge_short(e, s, n, out)
-				      : merge_long(e, s, n, out);
-	}
-	if (rc || n > CACHE_PIECE)
-		return rc;
-	size_t k = out->n - before;
-	if (e->shared && !found)
-		nk_bpe_shared_put(e->shared, hash, s, n, out->v + before, k);
-	if (e->cache_used >= CACHE_SLOTS / 2 || e->kused + n > e->kcap ||
-	    e->iused + k > e->icap) {
-		cache_clear(e);
-		for (slot = hash & (CACHE_SLOTS - 1); e->cache[slot].key_len;
-		     slot = (slot + 1) & (CACHE_SLOTS - 1))
-			;
-	}
-	struct cache_slot *c = &e->cache[slot];
-	memcpy(e->karena + e->kused, s, n);
-	memcpy(e->iarena + e->iused, out->v + before, k * sizeof(uint32_t));
-	*c = (struct cache_slot){hash, (uint32_t)e->kused, (uint32_t)n,
-				 (uint32_t)e->iused, (uint32_t)k};
-	e->kused += n;
-	e->iused += k;
-	e->cache_used++;
-	return 0;
-}
-
-static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
-			   nk_bpe_ids *out)
-{
-	if (e->m) {
-		for (size_t pos = 0; pos < n;) {
-			long k = nk_pretok_re_next(e->m, s, n, pos);
-			if (k < 0)
-				return (int)-k;
-			int rc = nk_bpe_encode_piece(e, s + pos, (size_t)k, out);
-			if (rc)
-				return rc;
-			pos += (size_t)k;
-		}
-		return 0;
-	}
-	int kind = e->b->pretok;
-	while (n) {
-		size_t k = nk_pretok_next(kind, s, n);
-		int rc = nk_bpe_encode_piece(e, s, k, out);
-		if (rc)
-			return rc;
-		s += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* Offset of the next occurrence of special i at or after `from` (n if
- * none). */
-static size_t special_pos(const struct special *sp, const unsigned char *s,
-			  size_t n, size_t from)
-{
-	const unsigned char *q = memmem(s + from, n - from, sp->text, sp->len);
-	return q ? (size_t)(q - s) : n;
-}
-
-/* Special tokens are found by keeping each one's next occurrence and
- * searching again only for those the last match overtook, so the text is
- * scanned once per special token, not once per match. */
-int nk_bpe_encode(nk_bpe_enc *e, const unsigned char *text, size_t n,
-		  int special, nk_bpe_ids *out)
-{
-	const nk_bpe *b = e->b;
-	size_t ns = b->n_spec;
-	if (special == NK_SPECIAL_TEXT || ns == 0)
-		return encode_ordinary(e, text, n, out);
-	if (e->spos_cap < ns) {
-		size_t *p = nk_reallocarray(e->spos, ns, sizeof *p);
-		if (!p)
-			return NK_ENOMEM;
-		e->spos = p;
-		e->spos_cap = ns;
-	}
-	size_t *pos = e->spos, done = 0;
-	for (size_t i = 0; i < ns; i++)
-		pos[i] = special_pos(&b->spec[i], text, n, 0);
-	for (;;) {
-		size_t best = 0;
-		for (size_t i = 1; i < ns; i++)
-			if (pos[i] < pos[best] || (pos[i] == pos[best] &&
-			    b->spec[i].len > b->spec[best].len))
-				best = i;
-		size_t at = pos[best];
-		if (at >= n)
-			break;
-		const struct special *sp = &b->spec[best];
-		if (special == NK_SPECIAL_FAIL) {
-			e->fail_off = at;
-			return nk_error(NK_EFORMAT, "special token '%s' in the "
-					"text (allow it, or encode it as text)",
-					sp->text);
-		}
-		int rc = encode_ordinary(e, text + done, at - done, out);
-		if (rc || (rc = nk_bpe_ids_push(out, sp->id)))
-			return rc;
-		done = at + sp->len;
-		for (size_t i = 0; i < ns; i++)
-			if (pos[i] < done)
-				pos[i] = special_pos(&b->spec[i], text, n, done);
-	}
-	return encode_ordinary(e, text + done, n - done, out);
-}
-
-int nk_bpe_count(nk_bpe_enc *e, const unsigned char *text, size_t n,
-		 int special, size_t *count)
-{
-	nk_bpe_ids ids = {0};
-	int rc = nk_bpe_encode(e, text, n, special, &ids);
-	*count = ids.n;
-	nk_bpe_ids_free(&ids);
-	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define RANK_NONE UINT32_MAX
 #define SHORT_PIECE 96          /* longer pieces use the heap merge */
@@ -33,14 +34,108 @@ struct nk_bpe {
 	uint64_t *slots;         /* hash << 32 | (rank + 1); 0 empty */
 	size_t mask;
 	uint32_t byte_rank[256];
+	uint32_t *pair1;         /* [a << 8 | b]: rank of the 2 bytes + 1; 0 none */
 	struct special *spec;
 	size_t n_spec;
 	uint32_t n_vocab;
 	uint32_t explicit_n_vocab; /* from the side file, 0 when absent */
-	uint32_t *dec_off;       /* by id: offset into dec_pool, */
+	uint32_t *dec_off;       /* by id - n_ranks: offset into dec_pool, */
 	uint32_t *dec_len;       /* and length (UINT32_MAX: no such id) */
 	unsigned char *dec_pool; /* special token texts */
 };
+
+/* Every lookup hashes a piece, and most pieces are under 8 bytes: the
+ * last 1-8 bytes are read with two overlapping loads (or three bytes),
+ * never byte by byte, and never past the end. */
+static inline uint64_t hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+	while (n > 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		w = (uint64_t)a << 32 | b;
+	} else if (n) {
+		w = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
+	}
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h;
+}
+
+/* The first min(n, 8) bytes of p as a little-endian integer (the rest
+ * zero), read with at most two loads and never past p + n. */
+static inline uint64_t head_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t w;
+	if (n >= 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+	if (n >= 4) {
+		uint32_t a, c;
+		memcpy(&a, p, 4);
+		memcpy(&c, p + n - 4, 4);
+		return (uint64_t)a | (uint64_t)c << (8 * (n - 4));
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)p[0] | (uint64_t)p[n >> 1] << (8 * (n >> 1)) |
+	       (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* Whether rank r's token is s[0..n): its length, then its bytes, the
+ * short ones (most of what the merge loop looks up) in a register or
+ * two rather than by a call to memcmp. */
+static inline int token_equal(const nk_bpe *b, uint32_t r,
+			      const unsigned char *s, size_t n)
+{
+	if (b->off[r + 1] - b->off[r] != n)
+		return 0;
+	const unsigned char *t = b->pool + b->off[r];
+	if (n <= 8)
+		return head_bytes(t, n) == head_bytes(s, n);
+	return memcmp(t, s, n) == 0;
+}
+
+/* The rank of s[0..n) whose hash_bytes is h, RANK_NONE when it is no
+ * token. */
+static inline uint32_t lookup_h(const nk_bpe *b, const unsigned char *s,
+				size_t n, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
+		uint64_t e = b->slots[i];
+		if (!e)
+			return RANK_NONE;
+		if ((uint32_t)(e >> 32) == tag && token_equal(b, (uint32_t)e - 1, s, n))
+			return (uint32_t)e - 1;
+	}
+}
+
+static inline uint32_t lookup(const nk_bpe *b, const unsigned char *s,
+			      size_t n)
+{
+	return lookup_h(b, s, n, hash_bytes(s, n));
+}
+
+/* The rank of the two bytes s[0], s[1]: every merge starts from these,
+ * and a direct table answers them without hashing or probing. */
+static inline uint32_t pair_rank(const nk_bpe *b, const unsigned char *s)
+{
+	return b->pair1[(unsigned)s[0] << 8 | s[1]] - 1;
+}
 
 /* Room for `more` ids in ids; inline, the encoder calls it per piece. */
 static inline int nk_bpe_ids_reserve(nk_bpe_ids *ids, size_t more)
@@ -55,7 +150,7 @@ static inline int nk_bpe_ids_reserve(nk_bpe_ids *ids, size_t more)
 
 /* Builds pool/off/slots from `count` tokens given as (bytes, len) by
  * rank; `line` (may be NULL) maps ranks to file lines for messages
- * (bpe.c). */
+ * (bpe_load.c). */
 int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
 		       const uint32_t *len, uint32_t count, const char *name,
 		       const uint32_t *line);

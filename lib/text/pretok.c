@@ -130,6 +130,31 @@ static inline size_t run(const unsigned char *s, size_t n, size_t q,
 	return q;
 }
 
+/* The same for \p{L}+, eight ASCII bytes at a time while they are all
+ * letters (most of a word), then character by character from the first
+ * byte that is not (a non-ASCII letter is still taken there). */
+static inline size_t run_letters(const unsigned char *s, size_t n, size_t q)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, high = 0x80 * ones;
+	while (n - q >= 8) {
+		uint64_t w;
+		memcpy(&w, s + q, 8);
+		/* Per byte, with no carry between bytes: x is the byte
+		 * lower-cased (for letters), y its low 7 bits; bit 7 of
+		 * y + 0x1F is y >= 'a', of y + 0x05 is y > 'z'. */
+		uint64_t x = w | 0x20 * ones, y = x & ~high;
+		uint64_t letter = (y + 0x1F * ones) & ~(y + 0x05 * ones) & ~x & high;
+		uint64_t stop = ~letter & high;
+		if (stop)
+			return run(s, n, q + (size_t)(__builtin_ctzll(stop) >> 3),
+				   C_L, C_L);
+		q += 8;
+	}
+#endif
+	return run(s, n, q, C_L, C_L);
+}
+
 #define OTHER_MASK (C_L | C_N | C_WS) /* [^\s\p{L}\p{N}]: (c & mask) == 0 */
 
 /* Up to `max` characters of class N from q. */
@@ -194,14 +219,14 @@ static size_t contraction(const unsigned char *s, size_t n, size_t q, int ci)
 /* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static size_t r50k_next(const unsigned char *s, size_t n)
 {
-	size_t k = contraction(s, n, 0, 0), len;
-	if (k)
+	size_t k, len;
+	if (s[0] == '\'' && (k = contraction(s, n, 0, 0)))
 		return k;
 	size_t j = s[0] == ' ';
 	if (j < n) {
 		unsigned c = cls_at(s, n, j, &len);
 		if (c & C_L)
-			return run(s, n, j + len, C_L, C_L);
+			return run_letters(s, n, j + len);
 		if (c & C_N)
 			return run(s, n, j + len, C_N, C_N);
 		if (!(c & OTHER_MASK))
@@ -214,15 +239,15 @@ static size_t r50k_next(const unsigned char *s, size_t n)
  *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
 static size_t cl100k_next(const unsigned char *s, size_t n)
 {
-	size_t k = contraction(s, n, 0, 1), l0, len;
-	if (k)
+	size_t k, l0, len;
+	if (s[0] == '\'' && (k = contraction(s, n, 0, 1)))
 		return k;
 	unsigned c0 = cls_at(s, n, 0, &l0);
 	if (c0 & C_L)
-		return run(s, n, l0, C_L, C_L);
+		return run_letters(s, n, l0);
 	if (!(c0 & (C_NL | C_L | C_N)) && l0 < n &&
 	    (cls_at(s, n, l0, &len) & C_L))
-		return run(s, n, l0 + len, C_L, C_L);
+		return run_letters(s, n, l0 + len);
 	if (c0 & C_N)
 		return run_n(s, n, l0, 2);
 	size_t j = s[0] == ' ';

@@ -204,6 +204,12 @@ TEST(rank_file_errors)
 	CHECK(load_text("", NULL));
 	CHECK(load_text("YWI= 256\n", NULL));                   /* "ab" */
 	CHECK(load_text("YWI= 256", NULL));                     /* no final \n */
+	CHECK(load_text("YWJj 256", NULL));             /* whole quad, no \n */
+	CHECK(load_text("YWJj 256\nYWJjZA== 257\n", NULL));
+	CHECK(load_text("YWJ= 256\n", "v.tiktoken:257:1: bad base64"));
+	CHECK(load_text("YQ= 256\n", "v.tiktoken:257:1: bad base64"));
+	CHECK(load_text("YWI= 256 \n", "v.tiktoken:257:9: bad rank"));
+	CHECK(load_text("YWI= 256\nYWI= 257", "line 257)"));
 	CHECK(load_text("YW*= 256\n", "v.tiktoken:257:1: bad base64"));
 	CHECK(load_text("YWI= 255\n", "v.tiktoken:257: duplicate rank 255"));
 	CHECK(load_text("YWI= 256\nYWI= 257\n", "duplicate token"));
@@ -220,6 +226,92 @@ TEST(rank_file_errors)
 	CHECK(nk_bpe_finish(b, "x") == NK_EFORMAT);
 	CHECK(strstr(nk_last_error(), "no token for the byte 0x00") != NULL);
 	nk_bpe_free(b);
+}
+
+/* The rank table a file gives through nk_bpe_load_ranks (its one-pass
+ * reader, for ranks in line order) equals the one built from
+ * nk_tiktoken_parse's tokens: the same bytes for every rank, and every
+ * token found at its rank. */
+static void same_table(const unsigned char *data, size_t n, const char *what)
+{
+	nk_bpe *a = nk_bpe_new(), *g = NULL;
+	nk_tiktoken t;
+	int ra = nk_bpe_load_ranks(a, data, n, what);
+	CHECK_MSG(ra == 0, "%s: %s", what, nk_last_error());
+	int rt = nk_tiktoken_parse(&t, data, n, what);
+	CHECK_MSG(rt == 0, "%s: %s", what, nk_last_error());
+	if (!ra && !rt) {
+		CHECK(nk_bpe_build(&g, t.tok, t.len, t.n, NK_PRETOK_NONE) == 0);
+		CHECK(nk_bpe_n_ranks(a) == t.n && nk_bpe_n_ranks(g) == t.n);
+		size_t bad = 0;
+		for (uint32_t r = 0; g && r < t.n; r++) {
+			size_t la, lg;
+			const unsigned char *pa = nk_bpe_token(a, r, &la);
+			const unsigned char *pg = nk_bpe_token(g, r, &lg);
+			uint32_t q = UINT32_MAX;
+			if (!pa || !pg || la != lg || la != t.len[r] ||
+			    memcmp(pa, t.tok[r], la) || memcmp(pg, t.tok[r], lg) ||
+			    nk_bpe_rank(a, t.tok[r], t.len[r], &q) || q != r)
+				bad++;
+		}
+		CHECK_MSG(bad == 0, "%s: %zu of %u ranks differ", what, bad, t.n);
+		nk_tiktoken_free(&t);
+	}
+	nk_bpe_free(a);
+	nk_bpe_free(g);
+}
+
+TEST(rank_file_one_pass)
+{
+	/* Random distinct tokens of 1-40 bytes (every padding case), in
+	 * rank order, with and without a final newline, then shuffled
+	 * (which the general path reads). */
+	enum { N = 3000 };
+	char *buf = malloc((size_t)N * 80);
+	unsigned char tok[40];
+	size_t o = 0;
+	for (uint32_t r = 0; r < N; r++) {
+		size_t len = r < 256 ? 1 : 2 + rnd() % 39;
+		for (size_t i = 0; i < len; i++)
+			tok[i] = (unsigned char)rnd();
+		if (r < 256)
+			tok[0] = (unsigned char)r;
+		else
+			memcpy(tok, &r, 2); /* distinct by their first bytes */
+		o += nk_b64_encode(buf + o, tok, len);
+		o += (size_t)sprintf(buf + o, " %u\n", r);
+	}
+	same_table((unsigned char *)buf, o, "random");
+	same_table((unsigned char *)buf, o - 1, "random, no final newline");
+	/* The first two lines swapped: ranks out of line order. */
+	char *sw = malloc(o + 1);
+	const char *l2 = strchr(buf, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+	size_t k = 0;
+	memcpy(sw + k, l2, (size_t)(l3 - l2));
+	k += (size_t)(l3 - l2);
+	memcpy(sw + k, buf, (size_t)(l2 - buf));
+	k += (size_t)(l2 - buf);
+	memcpy(sw + k, l3, o - (size_t)(l3 - buf));
+	same_table((unsigned char *)sw, o, "swapped");
+	free(sw);
+	free(buf);
+	/* The published encodings, where present. */
+	const char *enc[] = {"r50k_base", "cl100k_base", "o200k_base"};
+	for (size_t i = 0; i < 3; i++) {
+		char path[256];
+		snprintf(path, sizeof path, DATA "/%s.tiktoken", enc[i]);
+		FILE *fp = fopen(path, "rb");
+		if (!fp)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		long sz = ftell(fp);
+		fseek(fp, 0, SEEK_SET);
+		unsigned char *d = malloc((size_t)sz);
+		CHECK(fread(d, 1, (size_t)sz, fp) == (size_t)sz);
+		fclose(fp);
+		same_table(d, (size_t)sz, enc[i]);
+		free(d);
+	}
 }
 
 TEST(meta_errors)
@@ -534,6 +626,7 @@ int main(void)
 	testplans("o200k_base");
 	RUN(base64);
 	RUN(rank_file_errors);
+	RUN(rank_file_one_pass);
 	RUN(meta_errors);
 	RUN_ENC(long_pieces_match_naive, "cl100k_base");
 	RUN(long_pieces_match_naive_trained);

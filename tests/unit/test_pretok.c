@@ -225,6 +225,62 @@ TEST(pcre2_agrees_with_builtin)
 	}
 }
 
+/* Letter runs are read eight ASCII bytes at a time: every ASCII
+ * character and some non-ASCII letters and marks, at every offset of a
+ * run of mixed-case letters, after each kind of piece start, split as
+ * PCRE2 splits them (so each byte's test of that word-wide check is
+ * seen at each of the eight lanes). */
+TEST(pcre2_agrees_on_letter_runs)
+{
+	static const char *const odd[] = {"\xc3\xa9", "\xc3\x9f", "\xce\xa9",
+					  "\xcc\x81", "\xe2\x80\xa8", "\xef\xbc\xa1"};
+	static const char *const pre[] = {"", " ", "'", "\n", "(", "1"};
+	const char *base = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	for (int kind = NK_PRETOK_R50K; kind <= NK_PRETOK_O200K; kind++) {
+		nk_pretok_re *re = nk_pretok_re_new(nk_pretok_pattern(kind));
+		CHECK(re != NULL);
+		if (!re)
+			continue;
+		nk_pretok_matcher *m = nk_pretok_matcher_new(re);
+		size_t bad = 0;
+		for (int c = 1; c < 128 + 6; c++)
+			for (size_t at = 0; at < 20; at++)
+				for (size_t pi = 0; pi < 6; pi++) {
+					unsigned char text[128];
+					size_t n = strlen(pre[pi]);
+					memcpy(text, pre[pi], n);
+					memcpy(text + n, base + (c % 7), at);
+					n += at;
+					if (c < 128) {
+						text[n++] = (unsigned char)c;
+					} else {
+						size_t l = strlen(odd[c - 128]);
+						memcpy(text + n, odd[c - 128], l);
+						n += l;
+					}
+					memcpy(text + n, base + 30 + (c % 5), 12);
+					n += 12;
+					for (size_t pos = 0; pos < n;) {
+						size_t a = nk_pretok_next(kind, text + pos,
+									n - pos);
+						long b = nk_pretok_re_next(m, text, n, pos);
+						if ((long)a != b) {
+							if (!bad++)
+								CHECK_MSG(0, "%s: char %d at %zu "
+									  "after '%s': built-in %zu, "
+									  "pcre2 %ld at %zu",
+									  nk_pretok_name(kind), c,
+									  at, pre[pi], a, b, pos);
+							break;
+						}
+						pos += a;
+					}
+				}
+		nk_pretok_matcher_free(m);
+		nk_pretok_re_free(re);
+	}
+}
+
 /* Gaps and empty matches: text the pattern does not match is a piece of
  * its own; nothing is lost; a pattern that does not compile says where. */
 TEST(pcre2_gaps_and_errors)
@@ -261,6 +317,7 @@ int main(void)
 	reference_pattern("o200k_base", NK_PRETOK_O200K);
 	RUN(linear_time);
 	RUN(pcre2_agrees_with_builtin);
+	RUN(pcre2_agrees_on_letter_runs);
 	RUN(pcre2_gaps_and_errors);
 	return nk_test_exit();
 }
