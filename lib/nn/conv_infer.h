@@ -74,6 +74,19 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B);
 /* out (B, OC, OH, OW) = act(conv(in (B, C, H, W)) + bias). */
 void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 		      int B, float *work);
+/* The convolution and a 2x2 stride-2 max pool after it in one pass:
+ * out (B, OC, OH/2, OW/2) = maxpool(act(conv(in) + bias)), the pool's
+ * windows at (2y, 2x), so that the full-size map is never written (the
+ * first layers of yolov3-tiny: 11 MB written and read again).  The
+ * maxima are taken in the order nk_maxpool_forward takes them (each
+ * column's two rows, then the two columns; the later wins only when
+ * greater), so the result is the same bits as the two layers run one
+ * after the other.  Only for plans that say so (Winograd F2 and the
+ * direct path) and even OH and OW; nk_conv_plan_run_pool returns NK_EINVAL
+ * otherwise and writes nothing. */
+int nk_conv_plan_pools(const nk_conv_plan *p);
+int nk_conv_plan_run_pool(const nk_conv_plan *p, float *out, const float *in,
+			  int B, float *work);
 void nk_conv_plan_free(nk_conv_plan *p);
 
 #endif

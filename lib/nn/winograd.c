@@ -224,19 +224,22 @@ typedef struct {
 	const float *bias;
 	nk_act act;
 	int ty0, nb, ng, ntp;
+	int pool;            /* y is (OC, OH/2, OW/2), max-pooled */
 } blk;
 
 static blk block_at(const nk_wino *wp, float *out, const float *in,
-		    const float *bias, nk_act act, float *slot, int b, int ty0)
+		    const float *bias, nk_act act, float *slot, int b, int ty0,
+		    int pool)
 {
-	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0};
+	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0, .pool = pool};
 	k.nb = imin(wp->nty, wp->TH - ty0);
 	k.ng = (wp->TW + 15) / 16;
 	k.ntp = pad_tiles(wp, k.nb * wp->TW);
 	k.v = slot;
 	k.m = slot + (size_t)wp->nx * wp->C * wp->ntp;
 	k.x = in + (size_t)b * wp->C * wp->H * wp->W;
-	k.y = out + (size_t)b * wp->OC * wp->OH * wp->OW;
+	k.y = out + (size_t)b * wp->OC * (pool ? (size_t)(wp->OH / 2) * (wp->OW / 2) :
+					  (size_t)wp->OH * wp->OW);
 	return k;
 }
 
@@ -271,7 +274,8 @@ static void block_channels(const blk *k, int ocb)
 {
 	const nk_wino *wp = k->wp;
 	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
-	size_t out_plane = (size_t)wp->OH * wp->OW;
+	size_t out_plane = k->pool ? (size_t)(wp->OH / 2) * (wp->OW / 2) :
+				     (size_t)wp->OH * wp->OW;
 	for (int xi = 0; xi < wp->nx; xi++)
 		products(wp, k->m, k->v, xi, ocb, nt, ntp);
 	int oc0 = ocb * wp->MR, oc1 = imin(wp->OC, oc0 + wp->MR);
@@ -281,7 +285,7 @@ static void block_channels(const blk *k, int ocb)
 				nk_wino_output_tiles2t(k->y, k->m + (size_t)t * wp->nx *
 						       wp->MR + (oc - oc0), wp->MR,
 						       wp, k->ty0 + t / TW, t % TW,
-						       oc, k->bias, k->act);
+						       oc, k->bias, k->act, k->pool);
 		return;
 	}
 	for (int oc = oc0; oc < oc1; oc++) {
@@ -294,7 +298,7 @@ static void block_channels(const blk *k, int ocb)
 				if (wp->m == 2)
 					nk_wino_output_tiles2(k->y + oc * out_plane, mt,
 							      ntp, wp, k->ty0 + tyl,
-							      g, n, bo, k->act);
+							      g, n, bo, k->act, k->pool);
 				else
 					nk_wino_output_tiles4(k->y + oc * out_plane, mt,
 							      ntp, wp, k->ty0 + tyl,
@@ -311,7 +315,7 @@ static void block_channels(const blk *k, int ocb)
  * output channels as they come.  Who computes a channel does not change
  * its result. */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
-		 const float *bias, nk_act act, float *work)
+		 const float *bias, nk_act act, float *work, int pool)
 {
 	int nblk = (wp->TH + wp->nty - 1) / wp->nty;
 	int nthr = 1;
@@ -329,7 +333,7 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 #pragma omp for schedule(dynamic, 1)
 			for (int u = 0; u < B * nblk; u++) {
 				blk k = block_at(wp, out, in, bias, act, slot,
-						 u / nblk, u % nblk * wp->nty);
+						 u / nblk, u % nblk * wp->nty, pool);
 				block_input(&k);
 				for (int ocb = 0; ocb < wp->nocb; ocb++)
 					block_channels(&k, ocb);
@@ -337,7 +341,7 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		} else {
 			for (int u = 0; u < B * nblk; u++) {
 				blk k = block_at(wp, out, in, bias, act, slot,
-						 u / nblk, u % nblk * wp->nty);
+						 u / nblk, u % nblk * wp->nty, pool);
 				block_input(&k);
 #pragma omp for schedule(dynamic, 1) nowait
 				for (int ocb = 0; ocb < wp->nocb; ocb++)
