@@ -398,6 +398,30 @@ static void shortcut(float *out, const float *add, int B, int w1, int h1,
 				}
 }
 
+/* A [yolo] head's output from its input (in may be out): each anchor's
+ * x, y, objectness and classes through the logistic, w and h as they
+ * are.  Rows of hw values are shared out among threads; each value is
+ * one expression whoever computes it. */
+static void yolo_forward(const nk_dn_layer *l, float *out, const float *in,
+			 int B)
+{
+	size_t hw = (size_t)l->w * l->h;
+	int per = 5 + l->classes, rows = B * l->num * per;
+#pragma omp parallel for schedule(static) if ((size_t)rows * hw >= 1 << 14)
+	for (int r = 0; r < rows; r++) {
+		int ch = r % per;
+		size_t at = (size_t)(r / (l->num * per)) * l->outputs +
+			    (size_t)(r % (l->num * per)) * hw;
+		if (ch == 2 || ch == 3) {
+			if (out != in)
+				memcpy(out + at, in + at, hw * sizeof *out);
+			continue;
+		}
+		for (size_t k = 0; k < hw; k++)
+			out[at + k] = 1.f / (1.f + expf(-in[at + k]));
+	}
+}
+
 /* The heads' activations in place, as darknet's forward leaves them:
  * softmax over groups; yolov1's per-cell class softmax; yolo and region
  * logistic on x, y, objectness and (yolo, or region without softmax)
@@ -421,18 +445,18 @@ void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B)
 					(size_t)k * l->classes, l->classes, 1, 1);
 		return;
 	}
-	if (l->type != NK_DN_YOLO && l->type != NK_DN_REGION)
+	if (l->type == NK_DN_YOLO) {
+		yolo_forward(l, out, out, B);
 		return;
-	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
+	}
+	if (l->type != NK_DN_REGION)
+		return;
+	int coords = l->coords;
 	size_t per = (size_t)(coords + 1 + l->classes) * hw;
 	for (int b = 0; b < B; b++)
 		for (int n = 0; n < l->num; n++) {
 			float *p = out + b * l->outputs + n * per;
 			logistic(p, 2 * hw);
-			if (l->type == NK_DN_YOLO) {
-				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
-				continue;
-			}
 			if (!l->background)
 				logistic(p + coords * hw, hw);
 			float *cls = p + (coords + !l->background) * hw;
@@ -499,10 +523,12 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 	case NK_DN_REORG:
 		nk_reorg_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
 		break;
+	case NK_DN_YOLO:
+		yolo_forward(l, l->out, in, B);
+		break;
 	case NK_DN_SOFTMAX:
 	case NK_DN_DETECTION: /* yolov1: each cell's classes, the first
 			       * side*side*classes values */
-	case NK_DN_YOLO:
 	case NK_DN_REGION:
 		memcpy(l->out, in, nout * sizeof(float));
 		nk_dn_head_forward(l, l->out, B);
