@@ -229,9 +229,8 @@ static int needs_cols(const nk_conv2d_shape *s)
 size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 {
 	const nk_conv2d_shape *s = &p->s;
-	(void)B;
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
-		return nk_wino_work_floats(&p->wino);
+		return nk_wino_work_floats(&p->wino, B);
 	if (p->algo == NK_CONV_1X1)
 		return (size_t)p->slots * s->C * PAN;
 	if (p->algo == NK_CONV_DIRECT3)

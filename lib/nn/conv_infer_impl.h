@@ -36,7 +36,7 @@ typedef struct {
 
 int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m);
 void nk_wino_free(nk_wino *wp);
-size_t nk_wino_work_floats(const nk_wino *wp);
+size_t nk_wino_work_floats(const nk_wino *wp, int B);
 /* pool: out is (B, OC, OH/2, OW/2), each 2x2 output tile max-pooled to
  * one value (F2 only, OH and OW even). */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
