@@ -215,19 +215,19 @@ static size_t m_floats(const nk_wino *wp)
 }
 
 /* Whole blocks a thread: a V and an M for each.  Channel blocks: the V
- * all threads read (two, taking turns, when there is a next block to
- * transform while the last is still being read) and an M each. */
-static int shared_vs(const nk_wino *wp, int B)
+ * all threads read (two, taking turns, when an image has several blocks)
+ * and an M each.  The batch does not change the size. */
+static int shared_vs(const nk_wino *wp)
 {
-	int nblk = (wp->TH + wp->nty - 1) / wp->nty;
-	return (long long)B * nblk > 1 ? 2 : 1;
+	return wp->TH > wp->nty ? 2 : 1;
 }
 
 size_t nk_wino_work_floats(const nk_wino *wp, int B)
 {
+	(void)B;
 	if (wp->block_par)
 		return (v_floats(wp) + m_floats(wp)) * wp->slots;
-	return v_floats(wp) * shared_vs(wp, B) + m_floats(wp) * wp->slots;
+	return v_floats(wp) * shared_vs(wp) + m_floats(wp) * wp->slots;
 }
 
 /* A block of nb tile rows from ty0, in one thread's V and M. */
@@ -330,7 +330,8 @@ static void block_channels(const blk *k, int ocb)
  * one-thread CPU time on two threads.  V alternates between two buffers,
  * so the next block's can be written while the last one's is read: a
  * thread writes block u+1's only after the wait of block u, which every
- * thread reaches only once done with block u-1.  Who computes an element
+ * thread reaches only once done with block u-1 (an image of one block:
+ * one V, and a second wait before the next image's).  Who computes an element
  * does not change its result. */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		 const float *bias, nk_act act, float *work, int pool)
@@ -359,12 +360,17 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 					block_channels(&k, ocb);
 			}
 		} else {
-			int nv = shared_vs(wp, B);
+			int nv = shared_vs(wp);
 			float *m = work + v_floats(wp) * nv + (size_t)t * m_floats(wp);
 			for (int u = 0; u < B * nblk; u++) {
 				blk k = block_at(wp, out, in, bias, act,
 						 work + v_floats(wp) * (u % nv), m,
 						 u / nblk, u % nblk * wp->nty, pool);
+				/* one V (an image a block): the last image's must
+				 * have been read by all before it is overwritten */
+				if (nv == 1 && u > 0) {
+#pragma omp barrier
+				}
 #pragma omp for schedule(static)
 				for (int c = 0; c < wp->C; c++)
 					block_input_channel(&k, c);
