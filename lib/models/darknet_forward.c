@@ -1,7 +1,8 @@
 /* darknet_forward.c - running a darknet network forward at inference:
  * batch norm folded into the weights, the layers of lib/nn/ for the
  * arithmetic, darknet's own rules for what is particular to it (the
- * shortcut between sizes, the heads' activations, softmax strides). */
+ * shortcut between sizes; the heads' activations are in
+ * darknet_head_act.c). */
 #include "models/darknet.h"
 #include "core/base.h"
 #include "nn/conv.h"
@@ -11,7 +12,6 @@
 #include "nn/linear.h"
 #include "nn/pool.h"
 
-#include <float.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -350,28 +350,6 @@ int nk_darknet_drop_params(nk_darknet *net)
 	return NK_OK;
 }
 
-static void logistic(float *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		x[i] = 1.f / (1.f + expf(-x[i]));
-}
-
-/* darknet's softmax(): n values `stride` apart, max subtracted. */
-static void softmax(float *x, int n, float temp, int stride)
-{
-	float largest = -FLT_MAX, sum = 0;
-	for (int i = 0; i < n; i++)
-		if (x[i * stride] > largest)
-			largest = x[i * stride];
-	for (int i = 0; i < n; i++) {
-		float e = expf(x[i * stride] / temp - largest / temp);
-		sum += e;
-		x[i * stride] = e;
-	}
-	for (int i = 0; i < n; i++)
-		x[i * stride] /= sum;
-}
-
 /* darknet's shortcut_cpu: out = s1*out + s2*add over the overlap, the
  * larger side stepped by the ratio of the sizes. */
 static void shortcut(float *out, const float *add, int B, int w1, int h1,
@@ -396,78 +374,6 @@ static void shortcut(float *out, const float *add, int B, int w1, int h1,
 						    (k + (size_t)c1 * b));
 					out[o] = s1 * out[o] + s2 * add[a];
 				}
-}
-
-/* A [yolo] head's output from its input (in may be out): each anchor's
- * x, y, objectness and classes through the logistic, w and h as they
- * are.  Rows of hw values are shared out among threads; each value is
- * one expression whoever computes it. */
-static void yolo_forward(const nk_dn_layer *l, float *out, const float *in,
-			 int B)
-{
-	size_t hw = (size_t)l->w * l->h;
-	int per = 5 + l->classes, rows = B * l->num * per;
-#pragma omp parallel for schedule(static) if ((size_t)rows * hw >= 1 << 14)
-	for (int r = 0; r < rows; r++) {
-		int ch = r % per;
-		size_t at = (size_t)(r / (l->num * per)) * l->outputs +
-			    (size_t)(r % (l->num * per)) * hw;
-		if (ch == 2 || ch == 3) {
-			if (out != in)
-				memcpy(out + at, in + at, hw * sizeof *out);
-			continue;
-		}
-		for (size_t k = 0; k < hw; k++)
-			out[at + k] = 1.f / (1.f + expf(-in[at + k]));
-	}
-}
-
-/* The heads' activations in place, as darknet's forward leaves them:
- * softmax over groups; yolov1's per-cell class softmax; yolo and region
- * logistic on x, y, objectness and (yolo, or region without softmax)
- * classes, region's softmax over each cell's classes.  Shared with the
- * training forward (darknet_train_step.c). */
-void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B)
-{
-	size_t hw = (size_t)l->w * l->h;
-	if (l->type == NK_DN_SOFTMAX) {
-		int n = (int)(l->inputs / (size_t)l->groups);
-		for (int b = 0; b < B; b++)
-			for (int g = 0; g < l->groups; g++)
-				softmax(out + b * l->inputs + (size_t)g * n, n,
-					l->temperature, 1);
-		return;
-	}
-	if (l->type == NK_DN_DETECTION) {
-		for (int b = 0; l->softmax && b < B; b++)
-			for (int k = 0; k < l->side * l->side; k++)
-				softmax(out + b * l->inputs +
-					(size_t)k * l->classes, l->classes, 1, 1);
-		return;
-	}
-	if (l->type == NK_DN_YOLO) {
-		yolo_forward(l, out, out, B);
-		return;
-	}
-	if (l->type != NK_DN_REGION)
-		return;
-	int coords = l->coords;
-	size_t per = (size_t)(coords + 1 + l->classes) * hw;
-	for (int b = 0; b < B; b++)
-		for (int n = 0; n < l->num; n++) {
-			float *p = out + b * l->outputs + n * per;
-			logistic(p, 2 * hw);
-			if (!l->background)
-				logistic(p + coords * hw, hw);
-			float *cls = p + (coords + !l->background) * hw;
-			if (!l->softmax)
-				logistic(p + (coords + 1) * hw,
-					 (size_t)l->classes * hw);
-			else
-				for (size_t g = 0; g < hw; g++)
-					softmax(cls + g, l->classes +
-						l->background, 1, (int)hw);
-		}
 }
 
 static void forward_layer(nk_darknet *net, int i, const float *in, int B)
@@ -524,7 +430,7 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 		nk_reorg_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
 		break;
 	case NK_DN_YOLO:
-		yolo_forward(l, l->out, in, B);
+		nk_dn_yolo_forward(l, l->out, in, B);
 		break;
 	case NK_DN_SOFTMAX:
 	case NK_DN_DETECTION: /* yolov1: each cell's classes, the first
