@@ -35,5 +35,9 @@ int nk_dn_check_count(const nk_darknet *net, size_t have, const char *name);
  * out (B, l->outputs), as darknet's forward leaves them; other layers are
  * left alone (darknet_forward.c; the training forward uses it too). */
 void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B);
+/* A [yolo] head's activations from its input in (B, l->inputs) into out
+ * (in may be out), threads sharing the rows (darknet_head_act.c). */
+void nk_dn_yolo_forward(const nk_dn_layer *l, float *out, const float *in,
+			int B);
 
 #endif

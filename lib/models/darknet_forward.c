@@ -1,7 +1,8 @@
 /* darknet_forward.c - running a darknet network forward at inference:
  * batch norm folded into the weights, the layers of lib/nn/ for the
  * arithmetic, darknet's own rules for what is particular to it (the
- * shortcut between sizes, the heads' activations, softmax strides). */
+ * shortcut between sizes; the heads' activations are in
+ * darknet_head_act.c). */
 #include "models/darknet.h"
 #include "core/base.h"
 #include "nn/conv.h"
@@ -11,7 +12,6 @@
 #include "nn/linear.h"
 #include "nn/pool.h"
 
-#include <float.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -45,8 +45,13 @@ static nk_conv2d_shape conv_shape(const nk_dn_layer *l)
 
 /* A connected layer keeps its folded weights; a convolution keeps only
  * its plan, which copies them into the form its algorithm wants
- * (Winograd tiles, packed panels), so the folded copy is let go. */
-static int fold(nk_dn_layer *l)
+ * (Winograd tiles, packed panels), so the folded copy is let go.  Planned
+ * from a mapped file (in, the layer's floats at byte off), the layer's
+ * pages are let go as soon as the folded copy is made, before the plan is:
+ * yolov3-tiny's 512->1024 layer would otherwise hold its 19 MB three
+ * times at once (mapped, folded, and as 34 MB of Winograd tiles), and
+ * that moment was the process's peak. */
+static int fold(nk_dn_layer *l, const nk_input *in, size_t off)
 {
 	free(l->fw);
 	free(l->fb);
@@ -61,6 +66,8 @@ static int fold(nk_dn_layer *l)
 		return NK_ENOMEM;
 	}
 	fold_into(l, fw, fb);
+	if (in)
+		nk_input_release(in, off, l->nparams * sizeof(float));
 	if (l->type != NK_DN_CONV) {
 		l->fw = fw;
 		l->fb = fb;
@@ -80,7 +87,7 @@ static int fold_all(nk_darknet *net)
 	if (net->params_dropped)
 		return nk_error(NK_EINVAL, "darknet: the parameters were dropped");
 	for (int i = 0; i < net->n; i++)
-		if (net->l[i].nparams && fold(&net->l[i]))
+		if (net->l[i].nparams && fold(&net->l[i], NULL, 0))
 			return NK_ENOMEM;
 	net->folded = 1;
 	net->B = 0; /* the plans' scratch sizes may differ */
@@ -95,6 +102,32 @@ static int kept(const nk_darknet *net, int i)
 	return net->keep_outputs || i == net->n - 1 || t == NK_DN_YOLO ||
 	       t == NK_DN_REGION || t == NK_DN_DETECTION ||
 	       t == NK_DN_GRID || t == NK_DN_CENTERNET;
+}
+
+/* Whether convolution i runs fused with the max pool after it (one pass
+ * that writes only the pooled map, nk_conv_plan_run_pool): a 2x2 stride-2
+ * pool with nothing before the first row and column (darknet's default
+ * padding 1 is all after), on an even map, and no other reader of the
+ * convolution's output.  yolov3-tiny's first four convolutions: 11, 5.5,
+ * 2.8 and 1.4 MB never written. */
+static int fuses_pool(const nk_darknet *net, int i)
+{
+	const nk_dn_layer *l = &net->l[i], *p = &net->l[i + 1];
+	if (i + 1 >= net->n || l->type != NK_DN_CONV || !l->plan ||
+	    p->type != NK_DN_MAXPOOL || kept(net, i) ||
+	    !nk_conv_plan_pools(l->plan) || p->size != 2 || p->stride != 2 ||
+	    p->pad / 2 != 0 || 2 * p->out_h != l->out_h ||
+	    2 * p->out_w != l->out_w)
+		return 0;
+	for (int j = i + 2; j < net->n; j++) {
+		const nk_dn_layer *r = &net->l[j];
+		if (r->type == NK_DN_SHORTCUT && r->from == i)
+			return 0;
+		for (int k = 0; r->type == NK_DN_ROUTE && k < r->nlayers; k++)
+			if (r->layers[k] == i)
+				return 0;
+	}
+	return 1;
 }
 
 /* Lays the layers' outputs out in one block.  Each layer reads the one
@@ -129,9 +162,18 @@ static int layout(nk_darknet *net, int B, size_t *off, size_t *total)
 		if (l->type == NK_DN_SHORTCUT && last[l->from] < i)
 			last[l->from] = i;
 	}
+	/* A fused convolution runs as its pool does: its input is read
+	 * while the pool's output is written, so the two must not share. */
+	for (int i = 1; i + 1 < n; i++)
+		if (fuses_pool(net, i) && last[i - 1] == i)
+			last[i - 1] = i + 1;
 	for (int i = 0; i < n; i++) {
 		size_t need = net->l[i].outputs * (size_t)B;
 		int pick = -1;
+		if (fuses_pool(net, i)) {
+			buf[i] = -1; /* never written */
+			continue;
+		}
 		for (int k = 0; k < nbuf; k++) {
 			if (busy[k])
 				continue;
@@ -148,7 +190,7 @@ static int layout(nk_darknet *net, int B, size_t *off, size_t *total)
 		buf[i] = pick;
 		/* Outputs whose last reader is layer i are free from now on. */
 		for (int j = 0; j <= i; j++)
-			if (last[j] == i && (j != i || last[i] == i))
+			if (last[j] == i && (j != i || last[i] == i) && buf[j] >= 0)
 				busy[buf[j]] = 0;
 	}
 	size_t *start = nk_calloc((size_t)nbuf + 1, sizeof *start);
@@ -163,7 +205,7 @@ static int layout(nk_darknet *net, int B, size_t *off, size_t *total)
 	for (int k = 0; k < nbuf && !rc; k++)
 		rc = nk_size_add(&start[k + 1], start[k], cap[k]);
 	for (int i = 0; i < n && !rc; i++)
-		off[i] = start[buf[i]];
+		off[i] = buf[i] < 0 ? SIZE_MAX : start[buf[i]];
 	*total = start[nbuf];
 	free(start);
 	free(last);
@@ -211,7 +253,7 @@ static int prepare(nk_darknet *net, int B)
 	}
 	net->nwork = work;
 	for (int i = 0; i < net->n; i++)
-		net->l[i].out = net->act + off[i];
+		net->l[i].out = off[i] == SIZE_MAX ? NULL : net->act + off[i];
 	free(off);
 	net->B = B;
 	net->planned_keep = net->keep_outputs;
@@ -219,8 +261,7 @@ static int prepare(nk_darknet *net, int B)
 }
 
 /* Folds and plans each layer straight from the mapped file (its floats
- * start hsize bytes in), and lets the layer's pages go once it is
- * planned. */
+ * start hsize bytes in), letting the layer's pages go once folded. */
 static int plan_from_file(nk_darknet *net, const nk_input *in, size_t hsize)
 {
 	size_t at = 0;
@@ -228,11 +269,9 @@ static int plan_from_file(nk_darknet *net, const nk_input *in, size_t hsize)
 		nk_dn_layer *l = &net->l[i];
 		if (!l->nparams)
 			continue;
-		int rc = fold(l);
+		int rc = fold(l, in, hsize + at * sizeof(float));
 		if (rc)
 			return rc;
-		nk_input_release(in, hsize + at * sizeof(float),
-				 l->nparams * sizeof(float));
 		at += l->nparams;
 	}
 	return NK_OK;
@@ -311,28 +350,6 @@ int nk_darknet_drop_params(nk_darknet *net)
 	return NK_OK;
 }
 
-static void logistic(float *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		x[i] = 1.f / (1.f + expf(-x[i]));
-}
-
-/* darknet's softmax(): n values `stride` apart, max subtracted. */
-static void softmax(float *x, int n, float temp, int stride)
-{
-	float largest = -FLT_MAX, sum = 0;
-	for (int i = 0; i < n; i++)
-		if (x[i * stride] > largest)
-			largest = x[i * stride];
-	for (int i = 0; i < n; i++) {
-		float e = expf(x[i * stride] / temp - largest / temp);
-		sum += e;
-		x[i * stride] = e;
-	}
-	for (int i = 0; i < n; i++)
-		x[i * stride] /= sum;
-}
-
 /* darknet's shortcut_cpu: out = s1*out + s2*add over the overlap, the
  * larger side stepped by the ratio of the sizes. */
 static void shortcut(float *out, const float *add, int B, int w1, int h1,
@@ -357,54 +374,6 @@ static void shortcut(float *out, const float *add, int B, int w1, int h1,
 						    (k + (size_t)c1 * b));
 					out[o] = s1 * out[o] + s2 * add[a];
 				}
-}
-
-/* The heads' activations in place, as darknet's forward leaves them:
- * softmax over groups; yolov1's per-cell class softmax; yolo and region
- * logistic on x, y, objectness and (yolo, or region without softmax)
- * classes, region's softmax over each cell's classes.  Shared with the
- * training forward (darknet_train_step.c). */
-void nk_dn_head_forward(const nk_dn_layer *l, float *out, int B)
-{
-	size_t hw = (size_t)l->w * l->h;
-	if (l->type == NK_DN_SOFTMAX) {
-		int n = (int)(l->inputs / (size_t)l->groups);
-		for (int b = 0; b < B; b++)
-			for (int g = 0; g < l->groups; g++)
-				softmax(out + b * l->inputs + (size_t)g * n, n,
-					l->temperature, 1);
-		return;
-	}
-	if (l->type == NK_DN_DETECTION) {
-		for (int b = 0; l->softmax && b < B; b++)
-			for (int k = 0; k < l->side * l->side; k++)
-				softmax(out + b * l->inputs +
-					(size_t)k * l->classes, l->classes, 1, 1);
-		return;
-	}
-	if (l->type != NK_DN_YOLO && l->type != NK_DN_REGION)
-		return;
-	int coords = l->type == NK_DN_YOLO ? 4 : l->coords;
-	size_t per = (size_t)(coords + 1 + l->classes) * hw;
-	for (int b = 0; b < B; b++)
-		for (int n = 0; n < l->num; n++) {
-			float *p = out + b * l->outputs + n * per;
-			logistic(p, 2 * hw);
-			if (l->type == NK_DN_YOLO) {
-				logistic(p + 4 * hw, (1 + (size_t)l->classes) * hw);
-				continue;
-			}
-			if (!l->background)
-				logistic(p + coords * hw, hw);
-			float *cls = p + (coords + !l->background) * hw;
-			if (!l->softmax)
-				logistic(p + (coords + 1) * hw,
-					 (size_t)l->classes * hw);
-			else
-				for (size_t g = 0; g < hw; g++)
-					softmax(cls + g, l->classes +
-						l->background, 1, (int)hw);
-		}
 }
 
 static void forward_layer(nk_darknet *net, int i, const float *in, int B)
@@ -460,10 +429,12 @@ static void forward_layer(nk_darknet *net, int i, const float *in, int B)
 	case NK_DN_REORG:
 		nk_reorg_forward(l->out, in, B, l->c, l->h, l->w, l->stride);
 		break;
+	case NK_DN_YOLO:
+		nk_dn_yolo_forward(l, l->out, in, B);
+		break;
 	case NK_DN_SOFTMAX:
 	case NK_DN_DETECTION: /* yolov1: each cell's classes, the first
 			       * side*side*classes values */
-	case NK_DN_YOLO:
 	case NK_DN_REGION:
 		memcpy(l->out, in, nout * sizeof(float));
 		nk_dn_head_forward(l, l->out, B);
@@ -486,6 +457,12 @@ int nk_darknet_forward(nk_darknet *net, const float *in, int B)
 	if (rc)
 		return rc;
 	for (int i = 0; i < net->n; i++) {
+		if (fuses_pool(net, i)) {
+			nk_conv_plan_run_pool(net->l[i].plan, net->l[i + 1].out, in,
+					      B, net->work);
+			in = net->l[++i].out;
+			continue;
+		}
 		forward_layer(net, i, in, B);
 		in = net->l[i].out;
 	}

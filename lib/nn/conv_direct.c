@@ -6,9 +6,11 @@
  * 48 pixels of a row stay in registers over all C x 9 taps: each tap is 3
  * vector loads of the (zero-padded) input and 8 weight broadcasts for 24
  * FMAs, and the result goes straight to the output with bias and
- * activation.  A unit of work is an output row: its thread pads the 3
- * input rows into its own slot of work, and no thread waits for another.  The taps are summed in one fixed order (c, ky, kx), so
- * every thread computes an element alike.
+ * activation (or, fused with a 2x2 max pool, the maximum of each
+ * window).  A unit of work is an output row, or the two of a pooled
+ * row: its thread pads the input rows into its own slot of work, and no
+ * thread waits for another.  The taps are summed in one fixed order (c,
+ * ky, kx), so every thread computes an element alike.
  */
 #include "nn/conv_infer_impl.h"
 
@@ -24,10 +26,11 @@ static int padded_w(const nk_conv2d_shape *s)
 	return (OW + 47) / 48 * 48 + 16;
 }
 
-/* Each thread pads the 3 input rows of an output row into its own slot. */
+/* Each thread pads the 3 input rows of an output row (4 for the two
+ * rows of a pooled row) into its own slot. */
 size_t nk_direct3_work_floats(const nk_conv2d_shape *s, int slots)
 {
-	return (size_t)slots * s->C * 3 * padded_w(s);
+	return (size_t)slots * s->C * 4 * padded_w(s);
 }
 
 /* w (OC, C, 3, 3) into (OC/8, C * 9, 8), zero past OC. */
@@ -66,15 +69,60 @@ static void row_panel(v16 acc[8][3], const float *xp, size_t plane, int PW,
 		}
 }
 
+/* Output row oy (panel at x0, n columns) of channels ocb*8 .. into y
+ * (OC, OH, OW), with bias and activation. */
+static void store_row(float *y, v16 acc[8][3], const nk_conv2d_shape *s,
+		      int ocb, int oy, int x0, int n, const float *bias,
+		      nk_act act)
+{
+	int OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s);
+	for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
+		int oc = ocb * 8 + i;
+		float *d = y + ((size_t)oc * OH + oy) * OW + x0;
+		v16 bo = (v16){0} + (bias ? bias[oc] : 0);
+		for (int j = 0; j < 3 && 16 * j < n; j++)
+			st_n(d + 16 * j, act_vec(acc[i][j] + bo, act),
+			     imin(16, n - 16 * j));
+	}
+}
+
+/* Output rows oy and oy+1 (a0, a1) max-pooled 2x2 into row oy/2 of y
+ * (OC, OH/2, OW/2): each column's two rows, then the column pairs, in
+ * nk_maxpool_forward's order.  n is even. */
+static void store_pooled(float *y, v16 a0[8][3], v16 a1[8][3],
+			 const nk_conv2d_shape *s, int ocb, int oy, int x0,
+			 int n, const float *bias, nk_act act)
+{
+	int PH = nk_conv2d_out_h(s) / 2, PW = nk_conv2d_out_w(s) / 2;
+	for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
+		int oc = ocb * 8 + i;
+		v16 bo = (v16){0} + (bias ? bias[oc] : 0), c[4];
+		for (int j = 0; j < 3; j++)
+			c[j] = max_later(act_vec(a0[i][j] + bo, act),
+					 act_vec(a1[i][j] + bo, act));
+		c[3] = c[2];
+		float *d = y + ((size_t)oc * PH + oy / 2) * PW + x0 / 2;
+		for (int j = 0; j < 2 && 32 * j < n; j++) {
+			v16 e = __builtin_shufflevector(c[2 * j], c[2 * j + 1], 0, 2,
+				4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+			v16 o = __builtin_shufflevector(c[2 * j], c[2 * j + 1], 1, 3,
+				5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+			st_n(d + 16 * j, max_later(e, o), imin(16, (n - 32 * j) / 2));
+		}
+	}
+}
+
 void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 		    const float *in, int B, const float *bias, nk_act act,
-		    float *work, int slots)
+		    float *work, int slots, int pool)
 {
 	int C = s->C, H = s->H, W = s->W, pad = s->pad;
 	int OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s);
 	int PW = padded_w(s);
 	int nocb = (s->OC + 7) / 8, npan = (OW + 47) / 48;
-	size_t plane = (size_t)3 * PW;
+	/* a unit: one output row, or the two rows of a pooled one */
+	int rows = pool ? 2 : 1, nr = OH / rows;
+	size_t plane = (size_t)(rows + 2) * PW;
 	int nthr = 1;
 #ifdef _OPENMP
 	nthr = imin(omp_get_max_threads(), slots);
@@ -87,12 +135,12 @@ void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 #endif
 		float *xp = work + (size_t)t * C * plane;
 #pragma omp for schedule(dynamic, 4)
-		for (int u = 0; u < B * OH; u++) {
-			int b = u / OH, oy = u % OH;
+		for (int u = 0; u < B * nr; u++) {
+			int b = u / nr, oy = u % nr * rows;
 			const float *x = in + (size_t)b * C * H * W;
-			float *y = out + (size_t)b * s->OC * OH * OW;
+			float *y = out + (size_t)b * s->OC * OH * OW / (rows * rows);
 			for (int c = 0; c < C; c++)
-				for (int ky = 0; ky < 3; ky++) {
+				for (int ky = 0; ky < rows + 2; ky++) {
 					float *d = xp + c * plane + (size_t)ky * PW;
 					int iy = oy - pad + ky;
 					memset(d, 0, (size_t)PW * sizeof *d);
@@ -103,17 +151,15 @@ void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 			for (int ocb = 0; ocb < nocb; ocb++) {
 				const float *w = wp + (size_t)ocb * C * 9 * 8;
 				for (int p = 0; p < npan; p++) {
-					v16 acc[8][3];
+					v16 acc[8][3], acc1[8][3];
 					int x0 = 48 * p, n = imin(48, OW - x0);
 					row_panel(acc, xp, plane, PW, C, w, x0);
-					for (int i = 0; i < 8 && ocb * 8 + i < s->OC; i++) {
-						int oc = ocb * 8 + i;
-						float *d = y + ((size_t)oc * OH + oy) * OW + x0;
-						v16 bo = (v16){0} + (bias ? bias[oc] : 0);
-						for (int j = 0; j < 3 && 16 * j < n; j++)
-							st_n(d + 16 * j, act_vec(acc[i][j] + bo, act),
-							     imin(16, n - 16 * j));
+					if (!pool) {
+						store_row(y, acc, s, ocb, oy, x0, n, bias, act);
+						continue;
 					}
+					row_panel(acc1, xp + PW, plane, PW, C, w, x0);
+					store_pooled(y, acc, acc1, s, ocb, oy, x0, n, bias, act);
 				}
 			}
 		}

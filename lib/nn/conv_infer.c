@@ -229,9 +229,8 @@ static int needs_cols(const nk_conv2d_shape *s)
 size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B)
 {
 	const nk_conv2d_shape *s = &p->s;
-	(void)B;
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
-		return nk_wino_work_floats(&p->wino);
+		return nk_wino_work_floats(&p->wino, B);
 	if (p->algo == NK_CONV_1X1)
 		return (size_t)p->slots * s->C * PAN;
 	if (p->algo == NK_CONV_DIRECT3)
@@ -293,12 +292,33 @@ void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 		      int B, float *work)
 {
 	if (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_WINO4)
-		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work);
+		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work, 0);
 	else if (p->algo == NK_CONV_1X1)
 		run_1x1(p, out, in, B, work);
 	else if (p->algo == NK_CONV_DIRECT3)
 		nk_direct3_run(p->w, &p->s, out, in, B, p->bias, p->act, work,
-			       p->slots);
+			       p->slots, 0);
 	else
 		run_gemm(p, out, in, B, work);
+}
+
+/* F2's output tiles are the pool's windows, and the direct path can
+ * compute two rows a unit; the others would need the full map. */
+int nk_conv_plan_pools(const nk_conv_plan *p)
+{
+	return (p->algo == NK_CONV_WINO2 || p->algo == NK_CONV_DIRECT3) &&
+	       nk_conv2d_out_h(&p->s) % 2 == 0 && nk_conv2d_out_w(&p->s) % 2 == 0;
+}
+
+int nk_conv_plan_run_pool(const nk_conv_plan *p, float *out, const float *in,
+			  int B, float *work)
+{
+	if (!nk_conv_plan_pools(p))
+		return nk_error(NK_EINVAL, "conv: this plan cannot fuse a max pool");
+	if (p->algo == NK_CONV_WINO2)
+		nk_wino_run(&p->wino, out, in, B, p->bias, p->act, work, 1);
+	else
+		nk_direct3_run(p->w, &p->s, out, in, B, p->bias, p->act, work,
+			       p->slots, 1);
+	return NK_OK;
 }

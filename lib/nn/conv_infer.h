@@ -28,7 +28,9 @@
  *
  * Threads share a layer out in units (blocks of tiles or of output
  * channels, pixel panels, output rows) that each work in their own slot
- * of `work` and do not wait for one another before the layer ends.  On a
+ * of `work` and do not wait for one another before the layer ends, but
+ * for Winograd on small maps, whose threads transform each block's input
+ * together once and wait for each other there (winograd.c).  On a
  * machine shared with other work libgomp's spinning waits cost a time
  * slice when a thread is preempted; OMP_WAIT_POLICY=passive avoids that.
  *
@@ -36,6 +38,10 @@
  * scripts/bench-conv beside OpenCV 4.6's whole forward), on this project's
  * 2-core AVX-512 machine: about 25 ms on one thread, 18 on two (the
  * largest layers are bound by memory: ~20 GB/s shared by both cores).
+ * A convolution followed by a 2x2 stride-2 max pool can run as one pass
+ * (nk_conv_plan_run_pool) that writes only the pooled map: the first
+ * layers of a detector, whose full-size outputs are the largest tensors
+ * of the forward, then neither write nor re-read them.
  */
 #ifndef NK_NN_CONV_INFER_H
 #define NK_NN_CONV_INFER_H
@@ -74,6 +80,19 @@ size_t nk_conv_plan_work_floats(const nk_conv_plan *p, int B);
 /* out (B, OC, OH, OW) = act(conv(in (B, C, H, W)) + bias). */
 void nk_conv_plan_run(const nk_conv_plan *p, float *out, const float *in,
 		      int B, float *work);
+/* The convolution and a 2x2 stride-2 max pool after it in one pass:
+ * out (B, OC, OH/2, OW/2) = maxpool(act(conv(in) + bias)), the pool's
+ * windows at (2y, 2x), so that the full-size map is never written (the
+ * first layers of yolov3-tiny: 11 MB written and read again).  The
+ * maxima are taken in the order nk_maxpool_forward takes them (each
+ * column's two rows, then the two columns; the later wins only when
+ * greater), so the result is the same bits as the two layers run one
+ * after the other.  Only for plans that say so (Winograd F2 and the
+ * direct path) and even OH and OW; nk_conv_plan_run_pool returns NK_EINVAL
+ * otherwise and writes nothing. */
+int nk_conv_plan_pools(const nk_conv_plan *p);
+int nk_conv_plan_run_pool(const nk_conv_plan *p, float *out, const float *in,
+			  int B, float *work);
 void nk_conv_plan_free(nk_conv_plan *p);
 
 #endif

@@ -36,9 +36,11 @@ typedef struct {
 
 int nk_wino_init(nk_wino *wp, const nk_conv2d_shape *s, const float *w, int m);
 void nk_wino_free(nk_wino *wp);
-size_t nk_wino_work_floats(const nk_wino *wp);
+size_t nk_wino_work_floats(const nk_wino *wp, int B);
+/* pool: out is (B, OC, OH/2, OW/2), each 2x2 output tile max-pooled to
+ * one value (F2 only, OH and OW even). */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
-		  const float *bias, nk_act act, float *work);
+		  const float *bias, nk_act act, float *work, int pool);
 
 /* 16 floats: the vector the Winograd code works in (GCC vector
  * extensions; one AVX-512 register with -march=native). */
@@ -100,14 +102,16 @@ void nk_wino_input_tiles2(float *v, size_t xstride, const float *x,
 			  const nk_wino *wp, int ty, int g, int n);
 void nk_wino_input_tiles4(float *v, size_t xstride, const float *x,
 			  const nk_wino *wp, int ty, int g, int n);
+/* pool: each tile's 4 outputs max-pooled into plane y (OH/2, OW/2). */
 void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 			   const nk_wino *wp, int ty, int g, int n, float bias,
-			   nk_act act);
+			   nk_act act, int pool);
 /* Tiles as rows: tile (ty, tx), channels oc0 .. oc0+15 (those < OC) from
- * m + xi * xstride, channels contiguous, into out (OC, OH, OW). */
+ * m + xi * xstride, channels contiguous, into out (OC, OH, OW), or
+ * pooled into out (OC, OH/2, OW/2). */
 void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
 			    const nk_wino *wp, int ty, int tx, int oc0,
-			    const float *bias, nk_act act);
+			    const float *bias, nk_act act, int pool);
 void nk_wino_output_tiles4(float *y, const float *m, size_t xstride,
 			   const nk_wino *wp, int ty, int g, int n, float bias,
 			   nk_act act);
@@ -185,6 +189,14 @@ static inline v16 act_vec(v16 x, nk_act act)
 	}
 }
 
+/* b > a ? b : a lane by lane: a max pool's step, the earlier value
+ * kept on ties (and on NaN), as nk_maxpool_forward keeps it. */
+static inline v16 max_later(v16 a, v16 b)
+{
+	v16i m = b > a;
+	return (v16)(((v16i)b & m) | ((v16i)a & ~m));
+}
+
 /* x[i] = act(x[i] + b) for i < n, 16 at a time. */
 static inline void nk_ci_bias_act_vec(float *x, int n, float b, nk_act act)
 {
@@ -234,6 +246,6 @@ size_t nk_direct3_work_floats(const nk_conv2d_shape *s, int slots);
 void nk_direct3_pack(float *wp, const float *w, const nk_conv2d_shape *s);
 void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 		    const float *in, int B, const float *bias, nk_act act,
-		    float *work, int slots);
+		    float *work, int slots, int pool);
 
 #endif

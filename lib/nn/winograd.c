@@ -19,10 +19,10 @@
  * M (MR, nx, tiles) one block of output channels, transformed out while
  * in cache (winograd_tiles.c does the transforms).
  *
- * Threads work in V and M of their own and do not wait for each other
- * until the end (see nk_wino_run); every element is computed by the same
- * operations whichever thread does it and whatever the block size, so
- * results do not depend on the thread count.
+ * Threads take whole blocks, or share a block's V and take blocks of
+ * output channels (see nk_wino_run); every element is computed by the
+ * same operations whichever thread does it and whatever the block size,
+ * so results do not depend on the thread count.
  */
 #include "nn/conv_infer_impl.h"
 #include "core/base.h"
@@ -204,15 +204,30 @@ void nk_wino_free(nk_wino *wp)
 	wp->U = NULL;
 }
 
-/* A thread's V (nx, C, ntp) and M for one block of channels. */
-static size_t slot_floats(const nk_wino *wp)
+/* A block's V (nx, C, ntp), and M (one block of channels). */
+static size_t v_floats(const nk_wino *wp)
 {
-	return (size_t)wp->nx * wp->ntp * ((size_t)wp->C + wp->MR);
+	return (size_t)wp->nx * wp->ntp * wp->C;
+}
+static size_t m_floats(const nk_wino *wp)
+{
+	return (size_t)wp->nx * wp->ntp * wp->MR;
 }
 
-size_t nk_wino_work_floats(const nk_wino *wp)
+/* Whole blocks a thread: a V and an M for each.  Channel blocks: the V
+ * all threads read (two, taking turns, when an image has several blocks)
+ * and an M each.  The batch does not change the size. */
+static int shared_vs(const nk_wino *wp)
 {
-	return slot_floats(wp) * wp->slots;
+	return wp->TH > wp->nty ? 2 : 1;
+}
+
+size_t nk_wino_work_floats(const nk_wino *wp, int B)
+{
+	(void)B;
+	if (wp->block_par)
+		return (v_floats(wp) + m_floats(wp)) * wp->slots;
+	return v_floats(wp) * shared_vs(wp) + m_floats(wp) * wp->slots;
 }
 
 /* A block of nb tile rows from ty0, in one thread's V and M. */
@@ -224,45 +239,44 @@ typedef struct {
 	const float *bias;
 	nk_act act;
 	int ty0, nb, ng, ntp;
+	int pool;            /* y is (OC, OH/2, OW/2), max-pooled */
 } blk;
 
 static blk block_at(const nk_wino *wp, float *out, const float *in,
-		    const float *bias, nk_act act, float *slot, int b, int ty0)
+		    const float *bias, nk_act act, float *v, float *m, int b,
+		    int ty0, int pool)
 {
-	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0};
+	blk k = {.wp = wp, .bias = bias, .act = act, .ty0 = ty0, .pool = pool};
 	k.nb = imin(wp->nty, wp->TH - ty0);
 	k.ng = (wp->TW + 15) / 16;
 	k.ntp = pad_tiles(wp, k.nb * wp->TW);
-	k.v = slot;
-	k.m = slot + (size_t)wp->nx * wp->C * wp->ntp;
+	k.v = v;
+	k.m = m;
 	k.x = in + (size_t)b * wp->C * wp->H * wp->W;
-	k.y = out + (size_t)b * wp->OC * wp->OH * wp->OW;
+	k.y = out + (size_t)b * wp->OC * (pool ? (size_t)(wp->OH / 2) * (wp->OW / 2) :
+					  (size_t)wp->OH * wp->OW);
 	return k;
 }
 
-/* The block's V: every input channel's tiles. */
-static void block_input(const blk *k)
+/* The block's V: input channel c's tiles. */
+static void block_input_channel(const blk *k, int c)
 {
 	const nk_wino *wp = k->wp;
 	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
-	size_t xs = (size_t)wp->C * ntp, in_plane = (size_t)wp->H * wp->W;
-	for (int c = 0; c < wp->C; c++) {
-		float *vc = k->v + (size_t)c * ntp;
-		const float *xc = k->x + c * in_plane;
-		for (int tyl = 0; tyl < nb; tyl++)
-			for (int g = 0; g < ng; g++) {
-				int n = imin(16, TW - 16 * g);
-				float *d = vc + tyl * TW + 16 * g;
-				if (wp->m == 2)
-					nk_wino_input_tiles2(d, xs, xc, wp,
-							     k->ty0 + tyl, g, n);
-				else
-					nk_wino_input_tiles4(d, xs, xc, wp,
-							     k->ty0 + tyl, g, n);
-			}
-		for (int xi = 0; xi < wp->nx && ntp > nt; xi++)
-			memset(vc + xi * xs + nt, 0, (size_t)(ntp - nt) * sizeof *vc);
-	}
+	size_t xs = (size_t)wp->C * ntp;
+	float *vc = k->v + (size_t)c * ntp;
+	const float *xc = k->x + (size_t)c * wp->H * wp->W;
+	for (int tyl = 0; tyl < nb; tyl++)
+		for (int g = 0; g < ng; g++) {
+			int n = imin(16, TW - 16 * g);
+			float *d = vc + tyl * TW + 16 * g;
+			if (wp->m == 2)
+				nk_wino_input_tiles2(d, xs, xc, wp, k->ty0 + tyl, g, n);
+			else
+				nk_wino_input_tiles4(d, xs, xc, wp, k->ty0 + tyl, g, n);
+		}
+	for (int xi = 0; xi < wp->nx && ntp > nt; xi++)
+		memset(vc + xi * xs + nt, 0, (size_t)(ntp - nt) * sizeof *vc);
 }
 
 /* Output channels ocb*MR .. +MR-1 of the block: products, then the
@@ -271,7 +285,8 @@ static void block_channels(const blk *k, int ocb)
 {
 	const nk_wino *wp = k->wp;
 	int nb = k->nb, ng = k->ng, ntp = k->ntp, TW = wp->TW, nt = nb * TW;
-	size_t out_plane = (size_t)wp->OH * wp->OW;
+	size_t out_plane = k->pool ? (size_t)(wp->OH / 2) * (wp->OW / 2) :
+				     (size_t)wp->OH * wp->OW;
 	for (int xi = 0; xi < wp->nx; xi++)
 		products(wp, k->m, k->v, xi, ocb, nt, ntp);
 	int oc0 = ocb * wp->MR, oc1 = imin(wp->OC, oc0 + wp->MR);
@@ -281,7 +296,7 @@ static void block_channels(const blk *k, int ocb)
 				nk_wino_output_tiles2t(k->y, k->m + (size_t)t * wp->nx *
 						       wp->MR + (oc - oc0), wp->MR,
 						       wp, k->ty0 + t / TW, t % TW,
-						       oc, k->bias, k->act);
+						       oc, k->bias, k->act, k->pool);
 		return;
 	}
 	for (int oc = oc0; oc < oc1; oc++) {
@@ -294,7 +309,7 @@ static void block_channels(const blk *k, int ocb)
 				if (wp->m == 2)
 					nk_wino_output_tiles2(k->y + oc * out_plane, mt,
 							      ntp, wp, k->ty0 + tyl,
-							      g, n, bo, k->act);
+							      g, n, bo, k->act, k->pool);
 				else
 					nk_wino_output_tiles4(k->y + oc * out_plane, mt,
 							      ntp, wp, k->ty0 + tyl,
@@ -303,15 +318,23 @@ static void block_channels(const blk *k, int ocb)
 	}
 }
 
-/* Every thread works in its own V and M, and no thread waits for another
- * before the end: a thread the system pauses (on a machine shared with
- * other work) holds up only what it has taken.  Many blocks: threads take
- * whole blocks.  Few: every thread computes the block's V itself (the
- * input transform is a small part of such layers) and takes blocks of
- * output channels as they come.  Who computes a channel does not change
- * its result. */
+/* Many blocks (large images, few channels): threads take whole blocks,
+ * each in its own V and M, and no thread waits for another before the
+ * end, so that a thread the system pauses (on a machine shared with other
+ * work) holds up only what it has taken.  Few blocks (small images, many
+ * channels): the threads transform a block's input channels into one V
+ * together, wait for each other once, and take blocks of output channels
+ * as they come, each into its own M.  A V per thread, each transforming
+ * all of the input, was measured slower: yolov2-tiny's 1024->512 layer
+ * at 13x13 (4 MB of V a thread, out of L2 and crowding L3) took 2.5x its
+ * one-thread CPU time on two threads.  V alternates between two buffers,
+ * so the next block's can be written while the last one's is read: a
+ * thread writes block u+1's only after the wait of block u, which every
+ * thread reaches only once done with block u-1 (an image of one block:
+ * one V, and a second wait before the next image's).  Who computes an element
+ * does not change its result. */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
-		 const float *bias, nk_act act, float *work)
+		 const float *bias, nk_act act, float *work, int pool)
 {
 	int nblk = (wp->TH + wp->nty - 1) / wp->nty;
 	int nthr = 1;
@@ -324,21 +347,33 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 #ifdef _OPENMP
 		t = omp_get_thread_num();
 #endif
-		float *slot = work + (size_t)t * slot_floats(wp);
 		if (wp->block_par) {
+			float *v = work + (size_t)t * (v_floats(wp) + m_floats(wp));
 #pragma omp for schedule(dynamic, 1)
 			for (int u = 0; u < B * nblk; u++) {
-				blk k = block_at(wp, out, in, bias, act, slot,
-						 u / nblk, u % nblk * wp->nty);
-				block_input(&k);
+				blk k = block_at(wp, out, in, bias, act, v,
+						 v + v_floats(wp), u / nblk,
+						 u % nblk * wp->nty, pool);
+				for (int c = 0; c < wp->C; c++)
+					block_input_channel(&k, c);
 				for (int ocb = 0; ocb < wp->nocb; ocb++)
 					block_channels(&k, ocb);
 			}
 		} else {
+			int nv = shared_vs(wp);
+			float *m = work + v_floats(wp) * nv + (size_t)t * m_floats(wp);
 			for (int u = 0; u < B * nblk; u++) {
-				blk k = block_at(wp, out, in, bias, act, slot,
-						 u / nblk, u % nblk * wp->nty);
-				block_input(&k);
+				blk k = block_at(wp, out, in, bias, act,
+						 work + v_floats(wp) * (u % nv), m,
+						 u / nblk, u % nblk * wp->nty, pool);
+				/* one V (an image a block): the last image's must
+				 * have been read by all before it is overwritten */
+				if (nv == 1 && u > 0) {
+#pragma omp barrier
+				}
+#pragma omp for schedule(static)
+				for (int c = 0; c < wp->C; c++)
+					block_input_channel(&k, c);
 #pragma omp for schedule(dynamic, 1) nowait
 				for (int ocb = 0; ocb < wp->nocb; ocb++)
 					block_channels(&k, ocb);

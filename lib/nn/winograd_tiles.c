@@ -173,7 +173,7 @@ void nk_wino_input_tiles2(float *v, size_t xstride, const float *x,
 
 void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 			  const nk_wino *wp, int ty, int g, int n, float bias,
-			  nk_act act)
+			  nk_act act, int pool)
 {
 	v16 t[2][4];
 	_Pragma("GCC unroll 8")
@@ -189,6 +189,20 @@ void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
 				c[i] = ld_n(m + (size_t)(i * 4 + j) * xstride, n);
 		at4(o, c);
 		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	if (pool) {
+		/* Lane k is tile 16g + k: its 2x2 outputs are one window.
+		 * Each column's two rows first, then the columns, as the
+		 * max pool takes them. */
+		v16 r0[2], r1[2];
+		at4(r0, t[0]);
+		at4(r1, t[1]);
+		v16 c0 = max_later(act_vec(r0[0] + bias, act),
+				   act_vec(r1[0] + bias, act));
+		v16 c1 = max_later(act_vec(r0[1] + bias, act),
+				   act_vec(r1[1] + bias, act));
+		st_n(y + (size_t)ty * (wp->OW / 2) + 16 * g, max_later(c0, c1), n);
+		return;
 	}
 	int cols = imin(32, wp->OW - 32 * g), rows = imin(2, wp->OH - 2 * ty);
 	for (int r = 0; r < rows; r++) {
@@ -206,7 +220,7 @@ void nk_wino_output_tiles2(float *y, const float *m, size_t xstride,
  * one by one, a plane apart (13x13 layers: few of them). */
 void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
 			    const nk_wino *wp, int ty, int tx, int oc0,
-			    const float *bias, nk_act act)
+			    const float *bias, nk_act act, int pool)
 {
 	int n = imin(16, wp->OC - oc0);
 	v16 t[2][4], b = bias ? ld_n(bias + oc0, n) : (v16){0};
@@ -218,6 +232,22 @@ void nk_wino_output_tiles2t(float *out, const float *m, size_t xstride,
 			c[i] = ld(m + (size_t)(i * 4 + j) * xstride);
 		at4(o, c);
 		t[0][j] = o[0], t[1][j] = o[1];
+	}
+	if (pool) {
+		v16 r0[2], r1[2], v;
+		float p[16];
+		size_t pplane = (size_t)(wp->OH / 2) * (wp->OW / 2);
+		at4(r0, t[0]);
+		at4(r1, t[1]);
+		v = max_later(max_later(act_vec(r0[0] + b, act),
+					act_vec(r1[0] + b, act)),
+			      max_later(act_vec(r0[1] + b, act),
+					act_vec(r1[1] + b, act)));
+		st(p, v);
+		float *y = out + (size_t)oc0 * pplane + (size_t)ty * (wp->OW / 2) + tx;
+		for (int k = 0; k < n; k++)
+			y[k * pplane] = p[k];
+		return;
 	}
 	size_t plane = (size_t)wp->OH * wp->OW;
 	for (int r = 0; r < 2 && 2 * ty + r < wp->OH; r++) {

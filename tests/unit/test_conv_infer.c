@@ -17,6 +17,7 @@
 #include "check.h"
 #include "core/base.h"
 #include "nn/conv_infer.h"
+#include "nn/pool.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 static float frand(void) /* [0, 1) */
@@ -262,6 +263,77 @@ TEST(pointwise_vs_direct)
 	printf("# 1x1: worst |error| %.3g\n", worst);
 }
 
+/* The convolution fused with a 2x2 stride-2 max pool gives the bits of
+ * the two run one after the other, on 1, 2 and 3 threads; plans and
+ * shapes it cannot do are refused. */
+TEST(conv_pool_fused)
+{
+	static const nk_conv2d_shape sh[] = {
+		{3, 52, 52, 16, 3, 1, 1, 1},
+		{16, 26, 26, 32, 3, 1, 1, 1},
+		{32, 26, 26, 64, 3, 1, 1, 1},    /* tiles as rows */
+		{20, 12, 12, 64, 3, 1, 1, 1},
+		{448, 26, 26, 64, 3, 1, 1, 1},
+		{5, 10, 70, 7, 3, 1, 1, 1},      /* a partial group of tiles */
+		{4, 70, 150, 9, 3, 1, 1, 1},     /* a 6-pixel panel */
+		{64, 40, 200, 26, 3, 1, 1, 1},   /* blocks per thread */
+		{7, 22, 68, 19, 3, 1, 0, 1},
+		{3, 2, 2, 5, 3, 1, 1, 1},
+	};
+	static const int algos[] = {NK_CONV_WINO2, NK_CONV_DIRECT3};
+	for (int i = 0; i < N_OF(sh); i++)
+		for (int a = 0; a < 2; a++) {
+			const nk_conv2d_shape *s = &sh[i];
+			if (algos[a] == NK_CONV_DIRECT3 && s->C > 64)
+				continue;
+			int B = 1 + i % 2, OH = nk_conv2d_out_h(s), OW = nk_conv2d_out_w(s);
+			nk_act act = (nk_act)((i + a) % NK_ACT_COUNT);
+			size_t nin = (size_t)B * s->C * s->H * s->W;
+			size_t nout = (size_t)B * s->OC * OH * OW, np = nout / 4;
+			float *in = rand_input(nin), *bias;
+			float *w = rand_weights(s, &bias);
+			nk_conv_plan *p = nk_conv_plan_new_algo(s, w, bias, act, algos[a]);
+			CHECK(p && nk_conv_plan_pools(p));
+			if (!p)
+				continue;
+			float *work = malloc((nk_conv_plan_work_floats(p, B) + 1) * sizeof *work);
+			float *full = malloc(nout * sizeof *full);
+			float *ref = malloc(np * sizeof *ref), *got = malloc(np * sizeof *got);
+			omp_set_num_threads(1);
+			nk_conv_plan_run(p, full, in, B, work);
+			nk_pool_shape ps = {s->OC, OH, OW, OH / 2, OW / 2, 2, 2, 0};
+			nk_maxpool_forward(ref, NULL, full, B, &ps);
+			for (int t = 1; t <= 3; t++) {
+				omp_set_num_threads(t);
+				for (size_t k = 0; k < np; k++)
+					got[k] = NAN;
+				CHECK(nk_conv_plan_run_pool(p, got, in, B, work) == NK_OK);
+				CHECK_MSG(!memcmp(ref, got, np * sizeof *got),
+					  "%s C %d H %d W %d OC %d act %d B %d, %d threads: "
+					  "pooled differs from conv + maxpool",
+					  algo_name[algos[a]], s->C, s->H, s->W, s->OC,
+					  act, B, t);
+			}
+			free(work), free(full), free(ref), free(got);
+			free(in), free(w), free(bias);
+			nk_conv_plan_free(p);
+		}
+	omp_set_num_threads(1);
+	float w[7 * 5 * 9] = {0}, x[5 * 9 * 11] = {0}, y[7 * 9 * 11];
+	nk_conv2d_shape odd = {5, 9, 11, 7, 3, 1, 1, 1};
+	nk_conv_plan *p = nk_conv_plan_new(&odd, w, NULL, NK_ACT_LINEAR);
+	CHECK(p && !nk_conv_plan_pools(p));
+	CHECK(p && nk_conv_plan_run_pool(p, y, x, 1, NULL) == NK_EINVAL);
+	nk_conv_plan_free(p);
+	odd.H = 10, odd.W = 10;
+	p = nk_conv_plan_new_algo(&odd, w, NULL, NK_ACT_LINEAR, NK_CONV_WINO4);
+	CHECK(p && !nk_conv_plan_pools(p));
+	nk_conv_plan_free(p);
+	p = nk_conv_plan_new_algo(&odd, w, NULL, NK_ACT_LINEAR, NK_CONV_GEMM);
+	CHECK(p && !nk_conv_plan_pools(p));
+	nk_conv_plan_free(p);
+}
+
 TEST(auto_choice_and_errors)
 {
 	float w[6 * 3 * 3 * 2] = {0};
@@ -433,6 +505,7 @@ int main(int argc, char **argv)
 	RUN(direct3_vs_direct);
 	RUN(gemm_vs_direct);
 	RUN(pointwise_vs_direct);
+	RUN(conv_pool_fused);
 	RUN(auto_choice_and_errors);
 	return nk_test_exit();
 }

@@ -23,6 +23,7 @@
 #include "models/darknet.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -692,6 +693,54 @@ TEST(boxes_free_after_nms)
  * residual blocks, its SPP route of three maxpools and the two upsampled
  * routes); the shared layout is under half the size.  Dropping the
  * parameters keeps the result and refuses to save. */
+/* The whole forward (fused convolution and pool, the parallel heads) gives
+ * the heads the same bits on 1, 2 and 3 threads: yolov3-tiny and
+ * yolov2-tiny at their 416x416, a batch of 2. */
+TEST(threads_same_bits)
+{
+	const char *cfgs[] = {CFGDIR "/yolov3-tiny.cfg", CFGDIR "/yolov2-tiny.cfg"};
+	int keep = omp_get_max_threads();
+	for (int c = 0; c < 2; c++) {
+		nk_dnw_header h = {0, 2, 0, 0};
+		size_t n;
+		CHECK(write_random(cfgs[c], tmp_path("t.weights"), 0, h, &n) == 0);
+		float *want[64] = {0};
+		nk_darknet net;
+		if (nk_darknet_load_infer(&net, cfgs[c], tmp_path("t.weights"))) {
+			CHECK_MSG(0, "%s", nk_last_error());
+			continue;
+		}
+		CHECK(net.n <= 64);
+		size_t nin = net.inputs * 2;
+		float *in = malloc(nin * sizeof *in);
+		for (size_t k = 0; k < nin; k++)
+			in[k] = frand();
+		for (int t = 1; t <= 3; t++) {
+			omp_set_num_threads(t);
+			CHECK(nk_darknet_forward(&net, in, 2) == 0);
+			for (int i = 0; i < net.n && i < 64; i++) {
+				const float *o = nk_darknet_output(&net, i);
+				size_t bytes = net.l[i].outputs * 2 * sizeof *o;
+				if (!o || (net.l[i].type != NK_DN_YOLO &&
+					   net.l[i].type != NK_DN_REGION))
+					continue;
+				if (t == 1) {
+					want[i] = malloc(bytes);
+					memcpy(want[i], o, bytes);
+				} else {
+					CHECK_MSG(!memcmp(want[i], o, bytes), "%s layer %d: "
+						  "%d threads differ from 1", cfgs[c], i, t);
+				}
+			}
+		}
+		for (int i = 0; i < 64; i++)
+			free(want[i]);
+		free(in);
+		nk_darknet_free(&net);
+	}
+	omp_set_num_threads(keep);
+}
+
 TEST(buffer_reuse)
 {
 	const char *cfgs[] = {CFGDIR "/yolov3-tiny.cfg", CFGDIR "/yolov2-tiny.cfg",
@@ -743,7 +792,12 @@ TEST(buffer_reuse)
 		}
 		/* The shared block: the heads plus a few layers' worth. */
 		size_t used = 0;
+		/* yolov3-tiny's and yolov2-tiny's first convolution runs
+		 * fused with its max pool: no buffer of its own */
+		CHECK((net.l[0].out == NULL) == (c < 2));
 		for (int i = 0; i < net.n; i++) {
+			if (!net.l[i].out)
+				continue;
 			size_t end = (size_t)(net.l[i].out - net.act) +
 				     net.l[i].outputs * 2;
 			if (end > used)
@@ -820,6 +874,7 @@ int main(int argc, char **argv)
 		RUN(weights_round_trip);
 		RUN(weights_count_mismatch);
 		RUN(buffer_reuse);
+		RUN(threads_same_bits);
 		RUN(load_infer);
 	} else {
 		nk_test_skip("darknet_cfgs", CFGDIR " is not installed (the "
