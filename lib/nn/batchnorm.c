@@ -41,9 +41,11 @@ static double chan_sum(const float *in, int c, int B, int C, int HW)
 	for (int b = 0; b < B; b++) {
 		const float *x = PLANE(in, b, c);
 		int i = 0;
-		for (; i + LANES <= HW; i += LANES)
+		for (; i + LANES <= HW; i += LANES) {
+#pragma omp simd
 			for (int j = 0; j < LANES; j++)
 				a[j] += x[i + j];
+		}
 		for (int j = 0; i + j < HW; j++)
 			a[j] += x[i + j];
 	}
@@ -59,11 +61,13 @@ static double chan_sq(const float *in, double mean, int c, int B, int C,
 	for (int b = 0; b < B; b++) {
 		const float *x = PLANE(in, b, c);
 		int i = 0;
-		for (; i + LANES <= HW; i += LANES)
+		for (; i + LANES <= HW; i += LANES) {
+#pragma omp simd
 			for (int j = 0; j < LANES; j++) {
 				double d = x[i + j] - mean;
 				a[j] += d * d;
 			}
+		}
 		for (int j = 0; i + j < HW; j++) {
 			double d = x[i + j] - mean;
 			a[j] += d * d;
@@ -86,6 +90,7 @@ static void chan_apply(float *out, const float *in, float m, float a,
 	for (int b = 0; b < B; b++) {
 		const float *x = PLANE(in, b, c);
 		float *y = PLANE(out, b, c);
+#pragma omp simd
 		for (int i = 0; i < HW; i++)
 			y[i] = leaky((x[i] - m) * a + sh, slope);
 	}
@@ -139,30 +144,35 @@ static chan_bw chan_bw_of(const float *save_mean, const float *save_invstd,
 	return k;
 }
 
-static inline float chan_dz(const chan_bw *k, float dy, float x)
+static inline float chan_dz(chan_bw k, float dy, float x)
 {
-	return (x - k->m) * k->a + k->sh > 0 ? dy : k->slope * dy;
+	return (x - k.m) * k.a + k.sh > 0 ? dy : k.slope * dy;
 }
 
-/* sum dz and sum dz * xhat over a channel. */
+/* sum dz and sum dz * xhat over a channel.  GCC's -O2 vectorises
+ * no loop whose count is unknown: `omp simd` asks for it (here and
+ * below), the lanes' order being fixed by the code. */
 static void chan_dsums(double *sdz, double *sdzx, const float *dout,
-		       const float *in, const chan_bw *k, int c, int B, int C,
+		       const float *in, const chan_bw *kp, int c, int B, int C,
 		       int HW)
 {
+	chan_bw k = *kp;
 	double s[LANES] = {0}, t[LANES] = {0};
 	for (int b = 0; b < B; b++) {
 		const float *x = PLANE(in, b, c), *dy = PLANE(dout, b, c);
 		int i = 0;
-		for (; i + LANES <= HW; i += LANES)
+		for (; i + LANES <= HW; i += LANES) {
+#pragma omp simd
 			for (int j = 0; j < LANES; j++) {
 				float dz = chan_dz(k, dy[i + j], x[i + j]);
 				s[j] += dz;
-				t[j] += (double)dz * ((x[i + j] - k->m) * k->is);
+				t[j] += (double)dz * ((x[i + j] - k.m) * k.is);
 			}
+		}
 		for (int j = 0; i + j < HW; j++) {
 			float dz = chan_dz(k, dy[i + j], x[i + j]);
 			s[j] += dz;
-			t[j] += (double)dz * ((x[i + j] - k->m) * k->is);
+			t[j] += (double)dz * ((x[i + j] - k.m) * k.is);
 		}
 	}
 	*sdz = join(s);
@@ -172,23 +182,28 @@ static void chan_dsums(double *sdz, double *sdzx, const float *dout,
 /* dx = (or +=, when add) scale * invstd * (dz - mean dz - xhat * mean
  * dz*xhat).  Written, it spares its caller a pass zeroing dx. */
 static void chan_input(float *din, int add, const float *dout,
-		       const float *in, const chan_bw *k, const float *scale,
+		       const float *in, const chan_bw *kp, const float *scale,
 		       double sdz, double sdzx, double n, int c, int B, int C,
 		       int HW)
 {
-	float g = (scale ? scale[c] : 1.0f) * k->is;
+	chan_bw k = *kp;
+	float g = (scale ? scale[c] : 1.0f) * k.is;
 	float mdz = (float)(sdz / n), mdzx = (float)(sdzx / n);
+	float m = k.m, is = k.is;
 	for (int b = 0; b < B; b++) {
 		const float *x = PLANE(in, b, c), *dy = PLANE(dout, b, c);
 		float *dx = PLANE(din, b, c);
-		if (add)
+		if (add) {
+#pragma omp simd
 			for (int i = 0; i < HW; i++)
 				dx[i] += g * (chan_dz(k, dy[i], x[i]) - mdz -
-					      (x[i] - k->m) * k->is * mdzx);
-		else
+					      (x[i] - m) * is * mdzx);
+		} else {
+#pragma omp simd
 			for (int i = 0; i < HW; i++)
 				dx[i] = g * (chan_dz(k, dy[i], x[i]) - mdz -
-					     (x[i] - k->m) * k->is * mdzx);
+					     (x[i] - m) * is * mdzx);
+		}
 	}
 }
 
