@@ -48,6 +48,25 @@ static inline void max2(float *y, int32_t *am, const float *p, int W, int H,
 	*am = k;
 }
 
+/* A row of size 2 stride 2 windows, all inside, from input row r: as
+ * max2, the first maximum in row order winning ties. */
+static void pool2_row(float *y, int32_t *am, const float *p, int W, int r,
+		      int OW)
+{
+	const float *q0 = p + (size_t)r * W, *q1 = q0 + W;
+	int32_t k0 = r * W, k1 = k0 + W;
+#pragma omp simd
+	for (int ox = 0; ox < OW; ox++) {
+		float a = q0[2 * ox], b = q0[2 * ox + 1];
+		float c = q1[2 * ox], d = q1[2 * ox + 1];
+		int32_t ka = k0 + 2 * ox, kc = k1 + 2 * ox;
+		float m1 = b > a ? b : a, m2 = d > c ? d : c;
+		int32_t i1 = b > a ? ka + 1 : ka, i2 = d > c ? kc + 1 : kc;
+		y[ox] = m2 > m1 ? m2 : m1;
+		am[ox] = m2 > m1 ? i2 : i1;
+	}
+}
+
 /* darknet's two maxpools, size 2 stride 2 and size 2 stride 1, with the
  * winners for backward: the same results as nk_maxpool_forward, whose
  * general window loop took a tenth of a tiny-yolo training step. */
@@ -65,6 +84,14 @@ static int maxpool2(float *out, int32_t *argmax, const float *in, int B,
 		const float *x = in + (size_t)pl * H * W;
 		float *y = out + (size_t)pl * OH * OW;
 		int32_t *am = argmax + (size_t)pl * OH * OW;
+		if (st == 2) {
+			/* Every window inside (2 OH <= H, 2 OW <= W): no
+			 * edge tests, and a loop the compiler vectorises. */
+			for (int oy = 0; oy < OH; oy++)
+				pool2_row(y + oy * OW, am + oy * OW, x, W,
+					  2 * oy, OW);
+			continue;
+		}
 		for (int oy = 0; oy < OH; oy++)
 			for (int ox = 0; ox < OW; ox++)
 				max2(y + oy * OW + ox, am + oy * OW + ox, x, W, H,
@@ -115,6 +142,16 @@ static void bn_eval(float *out, const float *x, const nk_dn_layer *l,
 		}
 }
 
+/* The slope of the activation that batch norm's passes can apply
+ * themselves (nn/batchnorm.h's leaky functions): leaky's, 1 for none,
+ * -1 for the others, which take passes of their own. */
+static float bn_slope(const nk_dn_layer *l)
+{
+	if (l->act == NK_ACT_LEAKY)
+		return .1f;
+	return l->act == NK_ACT_LINEAR ? 1.0f : -1.0f;
+}
+
 /* Returns NK_OK, or the error of a batch norm's sum over the ranks. */
 static int forward_layer(nk_dn_train *t, int i, const float *in, int B,
 			 uint64_t seed, int train)
@@ -137,24 +174,28 @@ static int forward_layer(nk_dn_train *t, int i, const float *in, int B,
 			nk_linear_forward(dst, in, tl->w, bias, B,
 					  (int)l->inputs, l->filters);
 		}
+		/* Leaky (or none) goes into batch norm's last pass. */
+		float slope = bn_slope(l);
+		int fused = l->bn && train && slope >= 0;
 		if (l->bn && train && t->sync) {
-			int rc = nk_batchnorm_forward_sync(
+			int rc = nk_batchnorm_leaky_forward_sync(
 				out, tl->mean, tl->invstd, dst, tl->s, tl->b,
-				l->bn_mean, l->bn_var, t->momentum, t->eps, B,
-				l->filters, (int)HW, t->bnwork);
+				l->bn_mean, l->bn_var, t->momentum, t->eps,
+				fused ? slope : 1.0f, B, l->filters, (int)HW,
+				t->bnwork);
 			if (rc)
 				return rc;
 		} else if (l->bn && train)
-			nk_batchnorm_forward_train(out, tl->mean, tl->invstd, dst,
-						   tl->s, tl->b, l->bn_mean,
-						   l->bn_var, t->momentum,
-						   t->eps, B, l->filters,
-						   (int)HW);
+			nk_batchnorm_leaky_forward_train(
+				out, tl->mean, tl->invstd, dst, tl->s, tl->b,
+				l->bn_mean, l->bn_var, t->momentum, t->eps,
+				fused ? slope : 1.0f, B, l->filters, (int)HW);
 		else if (l->bn)
 			bn_eval(out, dst, l, tl->s, tl->b, B, HW);
 		else if (tl->pre)
 			memcpy(out, dst, n * sizeof *out);
-		nk_act_forward(out, n, l->act);
+		if (!fused)
+			nk_act_forward(out, n, l->act);
 		break;
 	}
 	case NK_DN_MAXPOOL: {
@@ -287,6 +328,21 @@ static const float *through_act(nk_dn_train *t, const nk_dn_layer *l,
 	return t->s1;
 }
 
+/* The product's backward, from the gradient dz of its output. */
+static void conv_backward(nk_dn_train *t, const nk_dn_layer *l,
+			  nk_dn_tlayer *tl, float *din, const float *dz,
+			  const float *in, float *gb, int B)
+{
+	if (l->type == NK_DN_CONV) {
+		nk_conv2d_shape s = conv_shape(l);
+		nk_conv2d_backward(din, tl->gw, gb, dz, in, tl->w, B, &s,
+				   t->work);
+	} else {
+		nk_linear_backward(din, tl->gw, gb, dz, in, tl->w, B,
+				   (int)l->inputs, l->filters);
+	}
+}
+
 static int backward_layer(nk_dn_train *t, int i, const float *in, int B)
 {
 	nk_darknet *net = t->net;
@@ -301,6 +357,28 @@ static int backward_layer(nk_dn_train *t, int i, const float *in, int B)
 		size_t HW = (size_t)l->out_h * l->out_w;
 		const float *x = tl->pre, *y = tl->out;
 		int need_x = nk_act_backward_needs_input(l->act);
+		float slope = bn_slope(l);
+		if (l->bn && slope >= 0) {
+			/* The activation's gradient inside batch norm's
+			 * backward, which writes s2: no z, no s1, no
+			 * zeroing. */
+			int rc = NK_OK;
+			if (t->sync)
+				rc = nk_batchnorm_leaky_backward_sync(
+					t->s2, tl->gs, tl->gb, dy, tl->pre,
+					tl->mean, tl->invstd, tl->s, tl->b,
+					slope, B, l->filters, (int)HW,
+					t->bnwork);
+			else
+				nk_batchnorm_leaky_backward(
+					t->s2, tl->gs, tl->gb, dy, tl->pre,
+					tl->mean, tl->invstd, tl->s, tl->b,
+					slope, B, l->filters, (int)HW);
+			if (rc)
+				return rc;
+			conv_backward(t, l, tl, din, t->s2, in, NULL, B);
+			break;
+		}
 		if (l->bn && l->act != NK_ACT_LINEAR &&
 		    (need_x || !tl->keep)) {
 			/* The activation's input, again from the product. */
@@ -340,15 +418,7 @@ static int backward_layer(nk_dn_train *t, int i, const float *in, int B)
 			}
 			dz = t->s2;
 		}
-		float *gb = l->bn ? NULL : tl->gb;
-		if (l->type == NK_DN_CONV) {
-			nk_conv2d_shape s = conv_shape(l);
-			nk_conv2d_backward(din, tl->gw, gb, dz, in, tl->w, B, &s,
-					   t->work);
-		} else {
-			nk_linear_backward(din, tl->gw, gb, dz, in, tl->w, B,
-					   (int)l->inputs, l->filters);
-		}
+		conv_backward(t, l, tl, din, dz, in, l->bn ? NULL : tl->gb, B);
 		break;
 	}
 	case NK_DN_MAXPOOL: {

@@ -105,6 +105,45 @@ int nk_batchnorm_backward_sync(float *din, float *dscale, float *dbias,
 			       const float *save_invstd, const float *scale,
 			       int B, int C, int HW, double *work);
 
+/* ---- with a leaky activation after it, fused ---------------------------
+ *
+ * y = z > 0 ? z : slope * z, z the batch norm's output: forward normalises
+ * and activates in one pass (slope 1: no activation; the functions above
+ * are these with slope 1).  Backward takes dout, the gradient of y, and
+ * finds the sign of z again from in as forward computed it, so that
+ * neither z nor y need be kept or read, and the activation's gradient
+ * costs no pass of its own.  Unlike every other backward here, din is
+ * WRITTEN, not added to: its caller's buffer needs no zeroing pass
+ * (dscale and dbias still add).  bias is bn_bias, as in forward. */
+void nk_batchnorm_leaky_forward_train(float *out, float *save_mean,
+				      float *save_invstd, const float *in,
+				      const float *scale, const float *bias,
+				      float *running_mean, float *running_var,
+				      float momentum, float eps, float slope,
+				      int B, int C, int HW);
+/* din = (may be NULL); dscale, dbias += */
+void nk_batchnorm_leaky_backward(float *din, float *dscale, float *dbias,
+				 const float *dout, const float *in,
+				 const float *save_mean,
+				 const float *save_invstd, const float *scale,
+				 const float *bias, float slope, int B, int C,
+				 int HW);
+/* Their synchronised forms, as nk_batchnorm_forward_sync and
+ * nk_batchnorm_backward_sync (din written here too). */
+int nk_batchnorm_leaky_forward_sync(float *out, float *save_mean,
+				    float *save_invstd, const float *in,
+				    const float *scale, const float *bias,
+				    float *running_mean, float *running_var,
+				    float momentum, float eps, float slope,
+				    int B, int C, int HW, double *work);
+int nk_batchnorm_leaky_backward_sync(float *din, float *dscale, float *dbias,
+				     const float *dout, const float *in,
+				     const float *save_mean,
+				     const float *save_invstd,
+				     const float *scale, const float *bias,
+				     float slope, int B, int C, int HW,
+				     double *work);
+
 /* Folds inference batch norm into the convolution before it:
  * w (OC, per_oc) and bias (OC) are rewritten in place so that conv alone
  * gives what conv + batchnorm gave.  bias must exist (zeros if none). */

@@ -136,8 +136,18 @@ static void col2im_add(float *din, const float *col, const nk_conv2d_shape *s,
 				float *row = dst + (size_t)iy * W;
 				const float *g = src + (size_t)oy * OW;
 				int off = kj - pad;
-				for (int ox = lo; ox < hi; ox++)
-					row[ox * st + off] += g[ox];
+				/* Stride 1 written apart: a contiguous add,
+				 * vectorised (omp simd: -O2 vectorises no
+				 * loop of unknown count by itself). */
+				if (st == 1) {
+					float *r1 = row + off;
+#pragma omp simd
+					for (int ox = lo; ox < hi; ox++)
+						r1[ox] += g[ox];
+				} else {
+					for (int ox = lo; ox < hi; ox++)
+						row[ox * st + off] += g[ox];
+				}
 			}
 		}
 	}

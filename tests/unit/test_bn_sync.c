@@ -190,10 +190,83 @@ TEST(sync_on_one_rank)
 	      !memcmp(b1, b2, sizeof b1));
 }
 
+/* The fused leaky functions against batch norm and leaky apart: forward
+ * the same bits; backward, whose din is written (so garbage in it must not
+ * matter), the bits of the activation's gradient then the plain backward
+ * into zeros, and within 1e-5 of a double-precision reference.  Then the
+ * _sync forms on one rank. */
+TEST(leaky_fused_equals_apart)
+{
+	nk_rng r;
+	nk_rng_seed(&r, 10, 0);
+	static float x[N], dy[N], z[N], y1[N], y2[N], dz[N], d1[N], d2[N];
+	static float d3[N];
+	float scale[C], bias[C], m1[C], m2[C], i1[C], i2[C];
+	float s1[C] = {0}, s2[C] = {0}, b1[C] = {0}, b2[C] = {0};
+	float s3[C] = {0}, b3[C] = {0};
+	double work[3 * C + 1];
+	fill(x, N, &r, 1, 2);
+	fill(dy, N, &r, 0, 1);
+	fill(scale, C, &r, 1, .5f);
+	fill(bias, C, &r, 0, .5f);
+	nk_batchnorm_forward_train(z, m1, i1, x, scale, bias, NULL, NULL, .1f,
+				   1e-5f, B, C, HW);
+	int neg = 0;
+	for (int k = 0; k < N; k++) {
+		neg += z[k] <= 0;
+		y1[k] = z[k] > 0 ? z[k] : .1f * z[k];
+		dz[k] = z[k] > 0 ? dy[k] : .1f * dy[k];
+	}
+	CHECK_MSG(neg > N / 5 && neg < N * 4 / 5, "%d of %d negative", neg, N);
+	nk_batchnorm_leaky_forward_train(y2, m2, i2, x, scale, bias, NULL,
+					 NULL, .1f, 1e-5f, .1f, B, C, HW);
+	CHECK(!memcmp(y1, y2, sizeof y1) && !memcmp(m1, m2, sizeof m1) &&
+	      !memcmp(i1, i2, sizeof i1));
+	nk_batchnorm_backward(d1, s1, b1, dz, x, m1, i1, scale, B, C, HW);
+	for (int k = 0; k < N; k++)
+		d2[k] = NAN;
+	nk_batchnorm_leaky_backward(d2, s2, b2, dy, x, m1, i1, scale, bias,
+				    .1f, B, C, HW);
+	CHECK(!memcmp(d1, d2, sizeof d1) && !memcmp(s1, s2, sizeof s1) &&
+	      !memcmp(b1, b2, sizeof b1));
+	double worst = 0;
+	for (int c = 0; c < C; c++) {
+		double n = B * HW, m = m1[c], is = i1[c], a = 0, bb = 0;
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < HW; i++) {
+				size_t k = (size_t)(b * C + c) * HW + i;
+				double g = z[k] > 0 ? dy[k] : .1 * dy[k];
+				a += g;
+				bb += g * (x[k] - m) * is;
+			}
+		worst = fmax(worst, rel(b2[c], a));
+		worst = fmax(worst, rel(s2[c], bb));
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < HW; i++) {
+				size_t k = (size_t)(b * C + c) * HW + i;
+				double g = z[k] > 0 ? dy[k] : .1 * dy[k];
+				double xh = (x[k] - m) * is;
+				worst = fmax(worst, rel(d2[k], scale[c] * is *
+						   (g - a / n - xh * bb / n)));
+			}
+	}
+	CHECK_MSG(worst < 1e-5, "worst relative difference %g", worst);
+	CHECK(nk_batchnorm_leaky_forward_sync(y2, m2, i2, x, scale, bias,
+					      NULL, NULL, .1f, 1e-5f, .1f, B,
+					      C, HW, work) == NK_OK);
+	CHECK(!memcmp(y1, y2, sizeof y1));
+	CHECK(nk_batchnorm_leaky_backward_sync(d3, s3, b3, dy, x, m1, i1,
+					       scale, bias, .1f, B, C, HW,
+					       work) == NK_OK);
+	CHECK(!memcmp(d1, d3, sizeof d1) && !memcmp(s1, s3, sizeof s1) &&
+	      !memcmp(b1, b3, sizeof b1));
+}
+
 int main(void)
 {
 	RUN(forward_shares_equal_whole_batch);
 	RUN(backward_shares_equal_whole_batch);
 	RUN(sync_on_one_rank);
+	RUN(leaky_fused_equals_apart);
 	return nk_test_exit();
 }
