@@ -8,9 +8,7 @@
 static const char b64_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* One more than the value of each base64 character; 0 for anything
- * else (so the table's zero default means "invalid"). */
-static const unsigned char b64_val1[256] = {
+const unsigned char nk_b64_digit1[256] = {
 	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
 	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
 	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
@@ -23,7 +21,7 @@ static const unsigned char b64_val1[256] = {
 	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
 	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
 	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
-	['+'] = 63, ['/'] = 64,
+	['+'] = 63, ['/'] = 64, ['='] = NK_B64_PAD + 1,
 };
 
 long nk_b64_decode(unsigned char *dst, const char *src, size_t n)
@@ -35,11 +33,11 @@ long nk_b64_decode(unsigned char *dst, const char *src, size_t n)
 	size_t i = 0;
 	/* Whole quads without padding: a table lookup per character. */
 	for (; i + 4 < n; i += 4) {
-		unsigned a = b64_val1[s[i]], b = b64_val1[s[i + 1]],
-			 c = b64_val1[s[i + 2]], d = b64_val1[s[i + 3]];
-		if (!a || !b || !c || !d)
+		unsigned a = nk_b64_digit1[s[i]] - 1u, b = nk_b64_digit1[s[i + 1]] - 1u,
+			 c = nk_b64_digit1[s[i + 2]] - 1u, d = nk_b64_digit1[s[i + 3]] - 1u;
+		if ((a | b | c | d) >= 64)      /* not a digit, or '=' */
 			return -1;
-		uint32_t w = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+		uint32_t w = a << 18 | b << 12 | c << 6 | d;
 		dst[out++] = (unsigned char)(w >> 16);
 		dst[out++] = (unsigned char)(w >> 8);
 		dst[out++] = (unsigned char)w;
@@ -54,9 +52,9 @@ long nk_b64_decode(unsigned char *dst, const char *src, size_t n)
 				pad++;
 				continue;
 			}
-			if (pad || !b64_val1[c])
+			v[k] = nk_b64_digit1[c] - 1;
+			if (pad || v[k] < 0 || v[k] >= 64)
 				return -1;
-			v[k] = b64_val1[c] - 1;
 		}
 		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
 			     (uint32_t)v[2] << 6 | (uint32_t)v[3];

@@ -13,6 +13,10 @@
 
 #define NK_TIKTOKEN_TOKEN_MAX 65535u /* longest token accepted from a file */
 
+/* One more than each base64 digit's value, NK_B64_PAD + 1 for '=', 0 for
+ * any other byte: less one (as unsigned), >= 64 means "not a digit". */
+#define NK_B64_PAD 64
+extern const unsigned char nk_b64_digit1[256];
 /* Base64 (standard alphabet, '=' padding): decode returns the length or
  * -1 when src is not canonical base64; dst needs n / 4 * 3 bytes. */
 long nk_b64_decode(unsigned char *dst, const char *src, size_t n);

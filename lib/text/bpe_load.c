@@ -158,24 +158,8 @@ int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
 	return build_slots(b, name, line);
 }
 
-/* One more than each base64 digit's value (PAD for '='), so that the
- * table's zero default, less one, is 255: not a digit. */
-enum { PAD = 64 };
-static const unsigned char b64v1[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
-	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
-	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
-	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
-	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
-	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
-	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
-	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
-	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
-	['+'] = 63, ['/'] = 64, ['='] = PAD + 1,
-};
+/* The base64 digits (formats/tiktoken.h): less one, PAD for '='. */
+enum { PAD = NK_B64_PAD };
 
 /* The one-pass reading of a well-formed rank file into pool and off:
  * 0, NK_ENOMEM, or -1 when the file is not of that simple shape (which
@@ -206,10 +190,10 @@ static int read_ordered(nk_bpe *b, const unsigned char *data, size_t n)
 				break;
 			if (end - p < 6)    /* a quad, a space, a digit */
 				return -1;
-			unsigned c0 = (unsigned char)(b64v1[p[0]] - 1),
-				 c1 = (unsigned char)(b64v1[p[1]] - 1),
-				 c2 = (unsigned char)(b64v1[p[2]] - 1),
-				 c3 = (unsigned char)(b64v1[p[3]] - 1);
+			unsigned c0 = (unsigned char)(nk_b64_digit1[p[0]] - 1),
+				 c1 = (unsigned char)(nk_b64_digit1[p[1]] - 1),
+				 c2 = (unsigned char)(nk_b64_digit1[p[2]] - 1),
+				 c3 = (unsigned char)(nk_b64_digit1[p[3]] - 1);
 			if ((c0 | c1 | c2 | c3) < 64) {
 				uint32_t w = c0 << 18 | c1 << 12 | c2 << 6 | c3;
 				dst[k] = (unsigned char)(w >> 16);
