@@ -197,6 +197,22 @@ static void insertion_sort(uint64_t *k, size_t n)
 	}
 }
 
+/* Turns a pass's digit counts c into the first place of each digit;
+ * 0 when every key has the digit `first` has (the pass would only copy:
+ * skip it). */
+static int radix_offsets(size_t *c, size_t n, unsigned first)
+{
+	if (c[first] == n)
+		return 0;
+	size_t sum = 0;
+	for (unsigned d = 0; d < RADIX_SIZE; d++) {
+		size_t t = c[d];
+		c[d] = sum;
+		sum += t;
+	}
+	return 1;
+}
+
 /* Sorts k[0..n) (keys below 2^bits) and returns where the result is: k or
  * tmp. */
 static uint64_t *radix_sort(uint64_t *k, uint64_t *tmp, size_t n, int bits,
@@ -212,15 +228,8 @@ static uint64_t *radix_sort(uint64_t *k, uint64_t *tmp, size_t n, int bits,
 	for (int p = 0; p < passes; p++) {
 		int sh = p * RADIX_BITS;
 		size_t *c = cnt[p];
-		/* Every key has the same digit here: this pass would copy. */
-		if (c[(src[0] >> sh) & (RADIX_SIZE - 1)] == n)
+		if (!radix_offsets(c, n, (src[0] >> sh) & (RADIX_SIZE - 1)))
 			continue;
-		size_t sum = 0;
-		for (unsigned d = 0; d < RADIX_SIZE; d++) {
-			size_t t = c[d];
-			c[d] = sum;
-			sum += t;
-		}
 		for (size_t i = 0; i < n; i++) {
 			uint64_t x = src[i];
 			dst[c[(x >> sh) & (RADIX_SIZE - 1)]++] = x;
@@ -280,14 +289,8 @@ static int radix32_run(const int64_t *v, size_t n, uint64_t base, int bits,
 	for (int p = 0; p < passes; p++) {
 		int sh = p * RADIX_BITS;
 		size_t *c = cnt[p];
-		if (c[(src[0] >> sh) & (RADIX_SIZE - 1)] == n)
+		if (!radix_offsets(c, n, (src[0] >> sh) & (RADIX_SIZE - 1)))
 			continue;
-		size_t sum = 0;
-		for (unsigned d = 0; d < RADIX_SIZE; d++) {
-			size_t t = c[d];
-			c[d] = sum;
-			sum += t;
-		}
 		for (size_t i = 0; i < n; i++) {
 			uint32_t x = src[i];
 			dst[c[(x >> sh) & (RADIX_SIZE - 1)]++] = x;
