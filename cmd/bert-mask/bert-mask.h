@@ -1,6 +1,7 @@
 /* bert-mask.h - what the files of bert-mask share: the options, the five
- * subcommands (vocab.c, mask.c, train.c, fill.c, eval.c) and the glue
- * between text and the model's sequences (data.c); main.c parses. */
+ * subcommands (vocab.c, mask.c, train.c, fill.c, eval.c), the run's
+ * tokenizer (tokens.c) and the glue between text and the model's
+ * sequences (data.c, fill_text.c); main.c parses. */
 #ifndef BERT_MASK_H
 #define BERT_MASK_H
 
@@ -31,7 +32,7 @@ int cmd_fill(struct opts *o, int argc, char **argv);
 int cmd_eval(struct opts *o, int argc, char **argv);
 
 /* ---- tokens.c: a run's tokenizer (from --vocab / --ids / --tiktoken, or
- * a model's), and the text of fill's inputs and answers ------------------ */
+ * a model's) ------------------------------------------------------------ */
 struct nk_wordpiece;
 struct nk_bpe;
 struct nk_bpe_enc;
@@ -47,10 +48,6 @@ struct bm_tok {
 struct bm_tok *bm_tok_from_opts(const struct opts *o);
 struct bm_tok *bm_tok_from_model(const nk_bert_file *bf);
 void bm_tok_free(struct bm_tok *k);
-/* fill --tiktoken: a model of ids reads and writes text through the rank
- * file it was trained on (its size and word starts checked against the
- * model's; exits naming the file when they differ). */
-void bm_tok_use_ranks(struct bm_tok *k, const char *path, const char *model);
 const nk_bert_tokens *bm_tok_tokens(const struct bm_tok *k);
 int bm_tok_size(const struct bm_tok *k);   /* V, special tokens included */
 
@@ -75,6 +72,12 @@ void bm_seqs_free(struct bm_seqs *q);
 /* The dynamic masker of o's rule over k's vocabulary. */
 nk_bert_masker bm_masker(const struct bm_tok *k, const struct opts *o);
 
+/* ---- fill_text.c: the text of fill's inputs and answers ------------- */
+
+/* fill --tiktoken: a model of ids reads and writes text through the rank
+ * file it was trained on (its size and word starts checked against the
+ * model's; exits naming the file when they differ). */
+void bm_tok_use_ranks(struct bm_tok *k, const char *path, const char *model);
 /* Text to ids for fill: [CLS] text [SEP], "[MASK]" kept as the mask id;
  * NULL with a message for text the tokenizer refuses. */
 uint32_t *bm_encode_line(const struct bm_tok *k, const char *text, int *n);
