@@ -104,7 +104,8 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 		        bad.append(k)
 		    elif v.dtype.kind == "f" and v.size:
 		        # the carried state is a sum over 16 steps: 1e-3
-		        tol = 1e-3 if k.startswith("train.") else (float(sys.argv[3]) if len(sys.argv) > 3 else 1e-4)
+		        given = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-4
+		        tol = max(1e-3, given) if k.startswith("train.") else given
 		        d = float(np.max(np.abs(v.astype(np.float64) - w)))
 		        worst = max(worst, d)
 		        if d > tol:
@@ -221,9 +222,20 @@ else
 	# resumed run changes.
 	dargs="-q -j 1 --data $tmp/voc --size 96 --base 8 -b 4 --lr 0.003 --warmup 5
 		--schedule constant --eval-every 10 --log-every 1 --seed 3"
+	# The sanitizer builds (-O1, no -march=native) round differently:
+	# there the 2-rank losses match 1 rank's to 1e-8 for 11 steps, then
+	# the rounding difference grows about tenfold a step (a box's
+	# responsibility or a leaky sign flips) to 1.5e-3 at step 20; the
+	# optimised build stays within 1e-7 (CenterNet: 3e-6 against 6.9e-3).
+	# So the tight bounds are the optimised build's; a sanitized run
+	# checks the same rows within 3e-2 (losses) and 0.25 (weights and
+	# running statistics, absolute: a running variance moved 0.09).
+	slog=""
+	[ "${NK_SANITIZED:-0}" = 1 ] && slog=1
 	for head in yolo centernet; do
 		n=20 tol=1e-5 wtol=1e-4 b=4
 		[ $head = centernet ] && n=10 tol=1e-4 wtol=1e-3 b=3
+		[ -n "$slog" ] && tol=3e-2 wtol=0.25
 		detect train $dargs -b $b --head $head --steps $n -o "$tmp/d1$head.nkw" \
 			--log "$tmp/d1$head.csv" 2>"$tmp/err" &&
 		mpi 2 detect train $dargs -b $b --head $head --steps $n -o "$tmp/d2$head.nkw" \
@@ -241,8 +253,10 @@ else
 	mpi 2 detect train $dargs --head yolo --steps 10 -o "$tmp/d3.nkw" --log "$tmp/d3.csv" &&
 		detect train $dargs --head yolo --steps 20 --resume -o "$tmp/d3.nkw" --log "$tmp/d3.csv"
 	ok $? detect-resume-2-then-1 "exit $?"
-	closelog "$tmp/d1yolo.csv" "$tmp/d3.csv" 20 >"$tmp/d" &&
-		closeweights "$tmp/d1yolo.nkw" "$tmp/d3.nkw" >>"$tmp/d" 2>&1
+	rtol=1e-5 rwtol=1e-4
+	[ -n "$slog" ] && rtol=3e-2 rwtol=0.25
+	closelog "$tmp/d1yolo.csv" "$tmp/d3.csv" 20 $rtol >"$tmp/d" &&
+		closeweights "$tmp/d1yolo.nkw" "$tmp/d3.nkw" $rwtol >>"$tmp/d" 2>&1
 	ok $? detect-resume-2-then-1-same "$(tr '\n' ' ' <"$tmp/d")"
 	# Rank 1's copy of the set has a truncated image.
 	cp -r "$tmp/voc" "$tmp/bad"
