@@ -35,10 +35,14 @@ static void usage(FILE *fp)
 		cli_prog);
 }
 
-static void print_answer(const struct opts *o, int64_t *v, size_t n)
+/* lo and hi: the smallest and largest value (the parser's), or lo > hi
+ * when not known. */
+static void print_answer(const struct opts *o, int64_t *v, size_t n,
+			 int64_t lo, int64_t hi)
 {
 	nk_lcs_result r;
-	if (nk_lcs(&r, v, n, o->algo))
+	if (n && lo <= hi ? nk_lcs_bounded(&r, v, n, lo, hi, o->algo)
+			  : nk_lcs(&r, v, n, o->algo))
 		cli_die_lib();
 	if (o->show_run && r.len)
 		printf("%" PRIu64 " %" PRId64 " %" PRId64 "\n", r.len, r.first,
@@ -50,7 +54,7 @@ static void print_answer(const struct opts *o, int64_t *v, size_t n)
 static int on_line(void *ctx, int64_t *v, size_t n, unsigned long long line)
 {
 	(void)line;
-	print_answer(ctx, v, n);
+	print_answer(ctx, v, n, 1, 0);
 	return 0;
 }
 
@@ -116,7 +120,7 @@ int main(int argc, char **argv)
 	/* One bad operand spoils the whole array: no answer rather than a
 	 * wrong one. */
 	if (!o.per_line && !bad)
-		print_answer(&o, p.v, p.n);
+		print_answer(&o, p.v, p.n, p.lo, p.hi);
 	nk_intlist_free(&p);
 	cli_close_stdout();
 	return bad;

@@ -45,6 +45,8 @@ int nk_intlist_init(nk_intlist *p, int per_line, nk_intlist_line_fn fn,
 	p->per_line = per_line;
 	p->on_line = fn;
 	p->ctx = ctx;
+	p->lo = INT64_MAX;
+	p->hi = INT64_MIN;
 	return NK_OK;
 }
 
@@ -55,6 +57,8 @@ void nk_intlist_free(nk_intlist *p)
 	p->v = NULL;
 	p->buf = NULL;
 	p->n = p->cap = p->room = p->buf_cap = 0;
+	p->lo = INT64_MAX;
+	p->hi = INT64_MIN;
 }
 
 static void begin(nk_intlist *p, const char *name)
@@ -66,8 +70,11 @@ static void begin(nk_intlist *p, const char *name)
 	p->prev = P_NONE;
 	p->in_bracket = 0;
 	p->in_num = 0;
-	if (p->per_line)
+	if (p->per_line) {
 		p->n = 0;
+		p->lo = INT64_MAX;
+		p->hi = INT64_MIN;
+	}
 }
 
 static int fail_at(nk_intlist *p, unsigned long long off, const char *what)
@@ -147,6 +154,7 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 	unsigned long long base = p->base, tok_off = 0;
 	int64_t *v = p->v;
 	size_t n = p->n, room = p->room;
+	int64_t lo = p->lo, hi = p->hi;
 	int prev = p->prev, neg = 0, rc = NK_OK;
 	uint64_t acc = 0;
 	unsigned c, d;
@@ -196,9 +204,12 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 					goto out;
 				}
 				p->v = v, p->n = n;
+				p->lo = lo, p->hi = hi;
 				if ((rc = p->on_line(p->ctx, v, n, p->line)))
 					goto out;
 				n = 0;
+				lo = INT64_MAX;
+				hi = INT64_MIN;
 				prev = P_NONE;
 			}
 			p->line++;
@@ -292,7 +303,10 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 				goto out;
 			v = p->v, room = p->room;
 		}
-		v[n++] = make_value(acc, neg);
+		int64_t x = make_value(acc, neg);
+		v[n++] = x;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
 		prev = P_NUM;
 	}
 save_num:
@@ -301,6 +315,7 @@ save_num:
 	p->tok_off = tok_off;
 out:
 	p->v = v, p->n = n;
+	p->lo = lo, p->hi = hi;
 	p->prev = prev;
 	p->base = base + len;
 	return rc;
@@ -319,7 +334,10 @@ static int finish(nk_intlist *p)
 			return fail_at(p, p->tok_off, "integer out of 64-bit range");
 		if (p->n == p->room && (rc = make_room(p)))
 			return rc;
-		p->v[p->n++] = make_value(p->acc, p->neg);
+		int64_t x = make_value(p->acc, p->neg);
+		p->v[p->n++] = x;
+		p->lo = x < p->lo ? x : p->lo;
+		p->hi = x > p->hi ? x : p->hi;
 		p->prev = P_NUM;
 	}
 	if (p->prev == P_COMMA)
@@ -330,6 +348,8 @@ static int finish(nk_intlist *p)
 	if (p->per_line && p->base > p->line_start) {
 		rc = p->on_line(p->ctx, p->v, p->n, p->line);
 		p->n = 0;
+		p->lo = INT64_MAX;
+		p->hi = INT64_MIN;
 		return rc;
 	}
 	return NK_OK;

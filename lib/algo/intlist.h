@@ -43,6 +43,10 @@ typedef struct nk_intlist {
 	size_t n, cap;
 	size_t room;         /* n may reach this before the parser makes room
 			      * (<= cap; intlist.c) */
+	int64_t lo, hi;      /* the smallest and largest of v[0..n), noted as
+			      * they are parsed (nk_lcs_bounded skips a pass
+			      * over the array with them); INT64_MAX and
+			      * INT64_MIN while n is 0 */
 
 	int per_line;
 	nk_intlist_line_fn on_line;

@@ -321,16 +321,163 @@ static int radix32_run(const int64_t *v, size_t n, uint64_t base, int bits,
 	return NK_OK;
 }
 
-static int lcs_radix(nk_lcs_result *res, int64_t *v, size_t n)
+/* ---- 32-bit keys in buckets --------------------------------------------- */
+
+/* Above this many values the 32-bit keys take one trip through memory:
+ * scattered by their top bits into at most 2^BUCKET_BITS buckets, each
+ * then sorted by its low bits while it sits in L1 and scanned, the run
+ * carried from one bucket into the next.  An LSD sort over the whole array
+ * would read and write it once per digit. */
+#define BUCKET_MIN 65536
+/* 2048 buckets: their write streams (2048 cache lines, 128 KB) stay in L2
+ * during the scatter. */
+#define BUCKET_BITS 11
+/* Aim for buckets of 1024 keys or more (a 4 KB block and its scratch in
+ * L1), fewer buckets for fewer values. */
+#define BUCKET_KEYS_BITS 10
+/* Digits within a bucket: 2048 counters of 32 bits (8 KB) per pass. */
+#define DIGIT_MAX_BITS 11
+#define DIGIT_MAX_PASSES 3
+
+/* The state of the scan for the longest run, carried across buckets. */
+struct run_scan {
+	uint32_t start, prev;
+	uint64_t best;
+	uint32_t best_first;
+};
+
+/* Ascending keys, so keeping a run only when strictly longer keeps the
+ * smallest start among ties. */
+static void scan32(struct run_scan *r, const uint32_t *a, size_t n)
+{
+	uint32_t start = r->start, prev = r->prev, best_first = r->best_first;
+	uint64_t best = r->best;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = a[i];
+		if (x == prev)
+			continue;
+		if (x != prev + 1)
+			start = x;
+		prev = x;
+		if ((uint64_t)(x - start) + 1 > best) {
+			best = (uint64_t)(x - start) + 1;
+			best_first = start;
+		}
+	}
+	r->start = start, r->prev = prev, r->best = best, r->best_first = best_first;
+}
+
+/* Sorts a[0..n), keys that differ only in their low `bits` (at most
+ * DIGIT_MAX_BITS * DIGIT_MAX_PASSES), by LSD passes into and out of tmp;
+ * returns where the result is.  Counters of 32 bits: a bucket of 2^32 keys
+ * or more takes the 64-bit counters of radix_sort's kind instead (caller). */
+static uint32_t *sort_low(uint32_t *a, uint32_t *tmp, size_t n, int bits)
+{
+	static _Thread_local uint32_t cnt[DIGIT_MAX_PASSES][1u << DIGIT_MAX_BITS];
+	if (n <= 32) {
+		for (size_t i = 1; i < n; i++) {
+			uint32_t x = a[i];
+			size_t j = i;
+			for (; j > 0 && a[j - 1] > x; j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return a;
+	}
+	int passes = (bits + DIGIT_MAX_BITS - 1) / DIGIT_MAX_BITS;
+	if (passes == 0)
+		return a;
+	int db = (bits + passes - 1) / passes;
+	uint32_t mask = (1u << db) - 1;
+	memset(cnt, 0, sizeof cnt[0] * (size_t)passes);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = a[i];
+		for (int p = 0; p < passes; p++)
+			cnt[p][(x >> (p * db)) & mask]++;
+	}
+	uint32_t *src = a, *dst = tmp;
+	for (int p = 0; p < passes; p++) {
+		int sh = p * db;
+		uint32_t *c = cnt[p];
+		if (c[(src[0] >> sh) & mask] == n)
+			continue; /* every key has this digit: only a copy */
+		uint32_t sum = 0;
+		for (uint32_t d = 0; d <= mask; d++) {
+			uint32_t t = c[d];
+			c[d] = sum;
+			sum += t;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t x = src[i];
+			dst[c[(x >> sh) & mask]++] = x;
+		}
+		uint32_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
+/* The longest run among n >= BUCKET_MIN values whose spread (below 2^32)
+ * needs `bits` bits: its length and first key (value - base).  The keys
+ * and the buckets take the place of the values, 4 + 4 bytes for 8: no new
+ * memory, whose first touch (a page fault per 4 KB) would cost more than
+ * the sort (see populate). */
+static int bucket32_run(int64_t *v, size_t n, uint64_t base, int bits,
+			uint64_t *best_out, uint64_t *first_out)
+{
+	int hi = 63 - __builtin_clzll((unsigned long long)n) - BUCKET_KEYS_BITS;
+	hi = hi > BUCKET_BITS ? BUCKET_BITS : hi;
+	hi = hi > bits ? bits : hi;
+	int lo = bits - hi;
+	size_t nb = (size_t)1 << hi;
+	size_t *at = nk_calloc(nb + 1, sizeof *at);
+	if (!at)
+		return NK_ENOMEM;
+	/* The keys over the first half of v, each written after the value
+	 * it overwrites was read (key i ends at byte 4i + 4 <= 8i for i >= 1;
+	 * for i = 0 the value is read first).  memcpy, a character access,
+	 * keeps the compiler from reordering the two.  With them the bucket
+	 * sizes, then each bucket's first place. */
+	unsigned char *mem = (unsigned char *)v;
+	for (size_t i = 0; i < n; i++) {
+		int64_t y;
+		memcpy(&y, mem + 8 * i, sizeof y);
+		uint32_t x = (uint32_t)((uint64_t)y - base);
+		memcpy(mem + 4 * i, &x, sizeof x);
+		at[(x >> lo) + 1]++;
+	}
+	uint32_t *k = (uint32_t *)v, *tmp = k + n;
+	for (size_t b = 1; b <= nb; b++)
+		at[b] += at[b - 1];
+	/* at[b], bucket b's start, ends the scatter at its end: bucket b is
+	 * then at[b-1]..at[b] (from 0 for the first). */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = k[i];
+		tmp[at[x >> lo]++] = x;
+	}
+	/* The minimum's key, 0, is the first: a run of 1 to start from. */
+	struct run_scan r = { 0, 0, 1, 0 };
+	size_t from = 0;
+	for (size_t b = 0; b < nb; b++) {
+		size_t to = at[b];
+		if (to > from)
+			scan32(&r, sort_low(tmp + from, k + from, to - from, lo),
+			       to - from);
+		from = to;
+	}
+	free(at);
+	*best_out = r.best;
+	*first_out = r.best_first;
+	return NK_OK;
+}
+
+static int lcs_radix(nk_lcs_result *res, int64_t *v, size_t n, int64_t lo,
+		     int64_t hi)
 {
 	if (n == 0) {
 		*res = (nk_lcs_result){ 0, 0, 0 };
 		return NK_OK;
-	}
-	int64_t lo = v[0], hi = v[0];
-	for (size_t i = 1; i < n; i++) {
-		lo = v[i] < lo ? v[i] : lo;
-		hi = v[i] > hi ? v[i] : hi;
 	}
 	/* Keys are offsets from the minimum: order-preserving, and as many
 	 * bits as the spread needs.  (int64_t and uint64_t may alias.) */
@@ -338,8 +485,10 @@ static int lcs_radix(nk_lcs_result *res, int64_t *v, size_t n)
 	uint64_t range = (uint64_t)hi - base;
 	if (n > 64 && range > 0 && range <= UINT32_MAX) {
 		uint64_t best, first;
-		int rc = radix32_run(v, n, base, 64 - __builtin_clzll(range),
-				     &best, &first);
+		int bits = 64 - __builtin_clzll(range);
+		int rc = n >= BUCKET_MIN && n <= UINT32_MAX
+				 ? bucket32_run(v, n, base, bits, &best, &first)
+				 : radix32_run(v, n, base, bits, &best, &first);
 		if (rc)
 			return rc;
 		res->len = best;
@@ -393,9 +542,22 @@ static int lcs_radix(nk_lcs_result *res, int64_t *v, size_t n)
 	return NK_OK;
 }
 
-int nk_lcs(nk_lcs_result *res, int64_t *v, size_t n, enum nk_lcs_algo algo)
+int nk_lcs_bounded(nk_lcs_result *res, int64_t *v, size_t n, int64_t lo,
+		   int64_t hi, enum nk_lcs_algo algo)
 {
 	if (algo == NK_LCS_HASH)
 		return lcs_hash(res, v, n);
-	return lcs_radix(res, v, n);
+	return lcs_radix(res, v, n, lo, hi);
+}
+
+int nk_lcs(nk_lcs_result *res, int64_t *v, size_t n, enum nk_lcs_algo algo)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	if (algo != NK_LCS_HASH) {
+		for (size_t i = 0; i < n; i++) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+	}
+	return nk_lcs_bounded(res, v, n, lo, hi, algo);
 }

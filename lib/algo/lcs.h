@@ -34,6 +34,12 @@ typedef struct nk_lcs_result {
  * (hash).  Returns NK_OK, or NK_ENOMEM with a message. */
 int nk_lcs(nk_lcs_result *res, int64_t *v, size_t n, enum nk_lcs_algo algo);
 
+/* The same when the smallest and largest of v[0..n) are known (lo, hi;
+ * the parser notes them as it goes): the radix sort's pass to find them
+ * over an array too large for the cache is saved.  They must be exact. */
+int nk_lcs_bounded(nk_lcs_result *res, int64_t *v, size_t n, int64_t lo,
+		   int64_t hi, enum nk_lcs_algo algo);
+
 /* Parses "hash", "radix" or "auto" (for NK_LCS_ALGO); -1 otherwise. */
 int nk_lcs_algo_parse(const char *name);
 
