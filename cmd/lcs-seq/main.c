@@ -10,6 +10,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "algo/intlist.h"
@@ -111,6 +113,14 @@ int main(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
+		/* A file of S bytes holds at most S/2 + 1 numbers ("1 1 1"):
+		 * room for them at once keeps the array in place, in huge
+		 * pages.  Only address space until the values come; a gzip
+		 * file outgrows the hint and the array grows as usual. */
+		struct stat st;
+		if (!o.per_line && strcmp(files[i], "-") && !stat(files[i], &st) &&
+		    S_ISREG(st.st_mode))
+			nk_intlist_reserve(&p, (size_t)st.st_size / 2 + 1);
 		if (nk_intlist_read(&p, r)) {
 			cli_warn_lib();
 			bad = 1;

@@ -74,6 +74,14 @@ int nk_intlist_init(nk_intlist *p, int per_line, nk_intlist_line_fn fn,
 		    void *ctx);
 void nk_intlist_free(nk_intlist *p);
 
+/* Makes room for `more` values past p->n in one allocation, for a caller
+ * that knows a bound (a file of S bytes holds at most S/2 + 1 numbers):
+ * the array then never moves, and a large one is asked for in 2 MB pages,
+ * a tenth of the cost of first touching 4 KB ones (intlist.c).  Only
+ * address space is taken until values arrive.  A hint: returns NK_OK even
+ * when the memory is refused. */
+int nk_intlist_reserve(nk_intlist *p, size_t more);
+
 /* Parses all of `r`, naming errors after nk_reader_name(r).  In whole mode
  * the values are appended to p->v; several inputs form one list. */
 int nk_intlist_read(nk_intlist *p, nk_reader *r);
