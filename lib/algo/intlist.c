@@ -179,6 +179,47 @@ static int make_room(nk_intlist *p)
 	return NK_OK;
 }
 
+/* Digits eight at a time (SWAR) on a little-endian machine.  The chunk's
+ * buffer has SWAR_PAD bytes after its sentinel, zeroed when allocated, so
+ * eight bytes may be loaded wherever the parser stands (at most at the
+ * sentinel). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+#define SWAR_PAD 7
+#define SWAR_ACC_MAX 100000000000ULL
+
+static const uint64_t pow10[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+/* Takes the digits among the 8 bytes at s (up to the first non-digit)
+ * into *acc and returns how many there were (0-8). */
+static inline int swar_digits(const unsigned char *s, uint64_t *acc)
+{
+	uint64_t x;
+	memcpy(&x, s, sizeof x);
+	x ^= 0x3030303030303030ULL; /* a digit's byte becomes its value */
+	/* A byte is no digit when its high nibble is set now, or becomes set
+	 * when 6 is added (values 10-15).  A carry out of a byte can only
+	 * come from a non-digit and only spoils the bytes after it. */
+	uint64_t bad = (x | (x + 0x0606060606060606ULL)) & 0xF0F0F0F0F0F0F0F0ULL;
+	int k = bad ? __builtin_ctzll(bad) >> 3 : 8;
+	if (k == 0)
+		return 0;
+	/* The k digits to the top, the first (most significant) lowest:
+	 * leading zeros below, then pairs, quads and the eight combined by
+	 * multiplies (the method of simdjson's parse_eight_digits). */
+	x <<= 64 - 8 * k;
+	x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+	x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+	x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+	*acc = *acc * pow10[k] + x;
+	return k;
+}
+
 /* acc is at most 2^63 here (checked by the caller). */
 static inline int64_t make_value(uint64_t acc, int neg)
 {
@@ -316,6 +357,16 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 		acc = d;
 		s++;
 	digits:
+		/* Eight bytes at a time while the value is far from the
+		 * overflow check below (acc < 10^11: acc * 10^8 + 99999999
+		 * fits 64 bits); the byte loop takes what is left, with the
+		 * exact check. */
+		while (SWAR && acc < SWAR_ACC_MAX) {
+			int k = swar_digits(s, &acc);
+			s += k;
+			if (k < 8)
+				break;
+		}
 		while ((d = *s - '0') < 10) {
 			if (acc > ACC_LIMIT) {
 				rc = fail_at(p, tok_off, "integer out of 64-bit range");
@@ -398,12 +449,12 @@ static int finish(nk_intlist *p)
 
 static int reserve_buf(nk_intlist *p, size_t chunk)
 {
-	if (p->buf && p->buf_cap >= chunk + 1)
-		return NK_OK;
 	size_t need;
-	if (nk_size_add(&need, chunk, 1))
+	if (nk_size_add(&need, chunk, 1 + SWAR_PAD))
 		return NK_ENOMEM;
-	unsigned char *b = nk_malloc(need);
+	if (p->buf && p->buf_cap >= need)
+		return NK_OK;
+	unsigned char *b = nk_calloc(need, 1);
 	if (!b)
 		return NK_ENOMEM;
 	free(p->buf);
