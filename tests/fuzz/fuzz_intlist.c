@@ -7,7 +7,12 @@
  *     as the one-piece parse;
  *   - on every list, the hash set and the radix sort give the same run;
  *   - the run's length is at most the count, last - first + 1 == length,
- *     and every value of the run is in the list.
+ *     and every value of the run is in the list;
+ *   - nk_lcs_bounded with the parser's min and max (which must be the
+ *     list's) gives the same run as nk_lcs;
+ *   - a whole-mode parse that succeeds gives the values of a reference
+ *     that splits the text at separators and converts each number a
+ *     digit at a time (the parser takes eight at a time).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +51,16 @@ static void check_lcs(const int64_t *v, size_t n)
 	REQUIRE(nk_lcs(&h, a, n, NK_LCS_HASH) == NK_OK);
 	REQUIRE(nk_lcs(&r, b, n, NK_LCS_RADIX) == NK_OK);
 	REQUIRE(h.len == r.len && h.first == r.first && h.last == r.last);
+	if (n) {
+		int64_t lo = v[0], hi = v[0];
+		for (size_t i = 1; i < n; i++) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+		memcpy(b, v, n * sizeof *b);
+		REQUIRE(nk_lcs_bounded(&h, b, n, lo, hi, NK_LCS_AUTO) == NK_OK);
+		REQUIRE(h.len == r.len && h.first == r.first && h.last == r.last);
+	}
 	REQUIRE(r.len <= n);
 	REQUIRE((n == 0) == (r.len == 0));
 	if (r.len) {
@@ -88,11 +103,41 @@ static int on_line(void *ctx, int64_t *v, size_t n, unsigned long long line)
 	return 0;
 }
 
+/* The reference for a text the parser accepted: the numbers between the
+ * separators, converted by the textbook loop with an exact overflow test;
+ * returns how many, or -1 when one does not convert. */
+static long reference(const uint8_t *d, size_t size, int64_t *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	while (i < size) {
+		if (strchr(" \t\r\v\f\n,[]", d[i]) && d[i]) {
+			i++;
+			continue;
+		}
+		int neg = d[i] == '-';
+		if (d[i] == '-' || d[i] == '+')
+			i++;
+		uint64_t acc = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+		size_t start = i;
+		for (; i < size && d[i] >= '0' && d[i] <= '9'; i++) {
+			unsigned dig = d[i] - '0';
+			if (acc > (lim - dig) / 10)
+				return -1;
+			acc = acc * 10 + dig;
+		}
+		if (i == start || n == max)
+			return -1;
+		out[n++] = neg ? (acc ? -(int64_t)(acc - 1) - 1 : 0) : (int64_t)acc;
+	}
+	return (long)n;
+}
+
 struct outcome {
 	int rc;
 	char msg[256];
 	int64_t *v;
 	size_t n;
+	int64_t lo, hi;
 };
 
 static void parse(struct outcome *o, int per_line, const uint8_t *data,
@@ -110,6 +155,8 @@ static void parse(struct outcome *o, int per_line, const uint8_t *data,
 	} else {
 		o->v = p.v;
 		o->n = p.n;
+		o->lo = p.lo;
+		o->hi = p.hi;
 		p.v = NULL;
 		free(l.v);
 	}
@@ -129,8 +176,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(whole.n == 0 ||
 			memcmp(whole.v, cut.v, whole.n * sizeof *whole.v) == 0);
 		if (whole.rc == NK_OK) {
-			if (!per_line)
+			if (!per_line) {
 				check_lcs(whole.v, whole.n);
+				int64_t lo = INT64_MAX, hi = INT64_MIN;
+				for (size_t i = 0; i < whole.n; i++) {
+					lo = whole.v[i] < lo ? whole.v[i] : lo;
+					hi = whole.v[i] > hi ? whole.v[i] : hi;
+				}
+				REQUIRE(whole.lo == lo && whole.hi == hi);
+				REQUIRE(cut.lo == lo && cut.hi == hi);
+				int64_t *ref = malloc((size / 2 + 1) * sizeof *ref);
+				REQUIRE(ref);
+				long m = reference(data, size, ref, size / 2 + 1);
+				REQUIRE(m == (long)whole.n);
+				REQUIRE(m == 0 || memcmp(ref, whole.v, whole.n * sizeof *ref) == 0);
+				free(ref);
+			}
 		} else {
 			REQUIRE(whole.rc == NK_EFORMAT);
 			/* Errors name the input and a line:column in it. */

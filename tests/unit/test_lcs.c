@@ -446,6 +446,203 @@ TEST(large_list_in_windows)
 	free(text);
 }
 
+/* Past 65,536 values with a spread below 2^32 the keys (value - min) are
+ * bucketed by their top bits, each bucket sorted on its own and the run
+ * carried from one bucket into the next (lcs.c).  Bucket edges are
+ * multiples of a power of two in key space, so runs are planted across
+ * 2^16 .. 2^30, whatever the bucket count.  Also: nk_lcs_bounded with the
+ * true bounds agrees. */
+static void check_big(const int64_t *v, size_t n)
+{
+	CHECK_ALL(v, n);
+	nk_lcs_result want = brute(v, n), got;
+	int64_t lo = v[0], hi = v[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	int64_t *c = malloc(n * sizeof *c);
+	memcpy(c, v, n * sizeof *c);
+	CHECK(nk_lcs_bounded(&got, c, n, lo, hi, NK_LCS_AUTO) == NK_OK);
+	CHECK_MSG(same(got, want), "bounded n=%zu: got %" PRIu64 " %" PRId64
+		  ", want %" PRIu64 " %" PRId64, n, got.len, got.first,
+		  want.len, want.first);
+	free(c);
+}
+
+/* n values: `noise` of them uniform in [base, base + spread], the rest
+ * runs of the given lengths starting at base + at[i], shuffled in. */
+static void plant(int64_t *v, size_t n, int64_t base, uint64_t spread,
+		  const uint64_t *at, const size_t *len, int runs)
+{
+	size_t i = 0;
+	v[i++] = base;                             /* the minimum */
+	v[i++] = (int64_t)((uint64_t)base + spread); /* the maximum */
+	for (int r = 0; r < runs; r++)
+		for (size_t j = 0; j < len[r] && i < n; j++)
+			v[i++] = (int64_t)((uint64_t)base + at[r] + j);
+	for (; i < n; i++)
+		v[i] = (int64_t)((uint64_t)base + rnd() % (spread + 1));
+	for (size_t k = n - 1; k > 0; k--) {
+		size_t j = (size_t)(rnd() % (k + 1));
+		int64_t t = v[k];
+		v[k] = v[j];
+		v[j] = t;
+	}
+}
+
+TEST(bucket_edges)
+{
+	enum { N = 200000 };
+	int64_t *v = malloc(N * sizeof *v);
+	const int64_t bases[] = { -1000000000, INT64_MIN, INT64_MAX - 0x7fffffff, 5 };
+	for (int b = 0; b < 4; b++) {
+		int64_t base = bases[b];
+		/* Runs across 2^16 .. 2^30 in key space; the longest (across
+		 * 2^20) is the answer, ties below it. */
+		uint64_t at[8];
+		size_t len[8];
+		for (int r = 0; r < 8; r++) {
+			int sh = 16 + 2 * r;
+			len[r] = r == 2 ? 300 : 40 + (size_t)r;
+			at[r] = ((uint64_t)1 << sh) - len[r] / 2;
+		}
+		plant(v, N, base, 0x7fffffff, at, len, 8);
+		check_big(v, N);
+		nk_lcs_result r = run(v, N, NK_LCS_AUTO);
+		CHECK(r.len == 300 && r.first == (int64_t)((uint64_t)base + at[2]));
+		/* Two equal runs, the later one across an edge: the first wins;
+		 * then the earlier one across an edge. */
+		uint64_t at2[2] = { 1000, ((uint64_t)1 << 24) - 100 };
+		size_t len2[2] = { 500, 500 };
+		plant(v, N, base, 0x7fffffff, at2, len2, 2);
+		check_big(v, N);
+		r = run(v, N, NK_LCS_RADIX);
+		CHECK(r.len == 500 && r.first == (int64_t)((uint64_t)base + 1000));
+		at2[0] = ((uint64_t)1 << 28) - 7, at2[1] = ((uint64_t)1 << 29) + 3;
+		plant(v, N, base, 0x7fffffff, at2, len2, 2);
+		check_big(v, N);
+		if (check_group_failed)
+			break;
+	}
+	/* All keys but the maximum in one bucket (the first, then the last). */
+	for (int t = 0; t < 2; t++) {
+		for (size_t i = 0; i < N; i++)
+			v[i] = (int64_t)(rnd() % 300000);
+		v[0] = t ? -(int64_t)0x7fffffff : (int64_t)0x7fffffff;
+		check_big(v, N);
+	}
+	/* Empty buckets: two clusters far apart, a run that spans a whole
+	 * cluster, duplicates everywhere. */
+	for (size_t i = 0; i < N; i++)
+		v[i] = i % 2 ? (int64_t)(i / 2 % 1000) : (int64_t)(1u << 30) + (int64_t)(i / 2 % 70000);
+	check_big(v, N);
+	CHECK(run(v, N, NK_LCS_AUTO).len == 70000);
+	/* Every value five times over, runs of every length. */
+	for (size_t i = 0; i < N; i++)
+		v[i] = (int64_t)((i / 5) * 3 + (i / 5) / 97 % 2 * 1);
+	check_big(v, N);
+	/* A spread smaller than the bucket count (no low bits), and one of
+	 * a single value. */
+	for (size_t i = 0; i < N; i++)
+		v[i] = (int64_t)(rnd() % 50) * 2 + (i == 7);
+	check_big(v, N);
+	for (size_t i = 0; i < N; i++)
+		v[i] = 42;
+	check_big(v, N);
+	/* Either side of the threshold, and spreads of 2^32 - 1 (bucketed,
+	 * 32 bits of key) and 2^32 (64-bit keys) with a run at each end. */
+	const size_t ns[] = { 65535, 65536, 65537, 100003 };
+	for (int t = 0; t < 4; t++) {
+		uint64_t at3[2] = { 0, 0 };
+		size_t len3[2] = { 30, 30 };
+		for (int w = 0; w < 3; w++) {
+			uint64_t spread = w == 0 ? 0x7fffffffULL : 0xFFFFFFFFULL + (uint64_t)(w - 1);
+			at3[1] = spread - 29;
+			plant(v, ns[t], -(int64_t)(spread / 2), spread, at3, len3, 2);
+			check_big(v, ns[t]);
+		}
+	}
+	free(v);
+}
+
+/* The parser's min and max, whole mode and per line; nk_intlist_reserve
+ * (any amount, none refused as an error) leaves the values unchanged. */
+struct line_bounds {
+	nk_intlist *p;
+	int lines, bad;
+};
+
+/* Per line, p->lo and p->hi are the line's own when the callback runs. */
+static int check_line_bounds(void *ctx, int64_t *v, size_t n, unsigned long long line)
+{
+	struct line_bounds *lb = ctx;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	(void)line;
+	for (size_t i = 0; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	lb->lines++;
+	lb->bad += lb->p->lo != lo || lb->p->hi != hi;
+	return 0;
+}
+
+TEST(parser_bounds_and_reserve)
+{
+	nk_intlist p;
+	nk_intlist_init(&p, 0, NULL, NULL);
+	CHECK(p.lo == INT64_MAX && p.hi == INT64_MIN);
+	const char *a = "5 -3 12\n7", *b = "[100, -9223372036854775808]";
+	CHECK(nk_intlist_parse(&p, "a", a, strlen(a), 3) == NK_OK);
+	CHECK(p.n == 4 && p.lo == -3 && p.hi == 12);
+	CHECK(nk_intlist_reserve(&p, 1000) == NK_OK && p.cap >= 1004);
+	CHECK(nk_intlist_parse(&p, "b", b, strlen(b), 0) == NK_OK);
+	CHECK(p.n == 6 && p.lo == INT64_MIN && p.hi == 100 && p.v[4] == 100);
+	/* Refused (more than memory): still NK_OK, and parsing goes on. */
+	CHECK(nk_intlist_reserve(&p, SIZE_MAX / 16) == NK_OK);
+	CHECK(nk_intlist_reserve(&p, SIZE_MAX) == NK_OK);
+	CHECK(nk_intlist_parse(&p, "a", a, strlen(a), 0) == NK_OK && p.n == 10 &&
+	      p.v[9] == 7 && p.v[5] == INT64_MIN);
+	nk_intlist_free(&p);
+	CHECK(p.lo == INT64_MAX && p.hi == INT64_MIN);
+
+	/* A reserved array of 2 M values (huge pages asked for) filled past
+	 * its reservation. */
+	enum { N = 2000000 };
+	char *text = malloc((size_t)N * 12);
+	size_t len = 0;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < N; i++) {
+		int64_t x = (int64_t)(rnd() % 2000000001) - 1000000000;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+		len += (size_t)sprintf(text + len, "%" PRId64 " ", x);
+	}
+	nk_intlist_init(&p, 0, NULL, NULL);
+	CHECK(nk_intlist_reserve(&p, N / 2) == NK_OK);
+	CHECK(nk_intlist_parse(&p, "big", text, len, 0) == NK_OK);
+	CHECK(p.n == N && p.lo == lo && p.hi == hi && p.room <= p.cap);
+	size_t ok = 0;
+	const char *t = text;
+	for (size_t i = 0; i < p.n; i++) {
+		char *e;
+		ok += p.v[i] == strtoll(t, &e, 10);
+		t = e;
+	}
+	CHECK(ok == N);
+	nk_intlist_free(&p);
+	free(text);
+
+	struct line_bounds lb = { &p, 0, 0 };
+	nk_intlist_init(&p, 1, check_line_bounds, &lb);
+	const char *c = "3 1\n\n-4 9 2\n7";
+	CHECK(nk_intlist_parse(&p, "c", c, strlen(c), 2) == NK_OK);
+	CHECK(lb.lines == 4 && lb.bad == 0);
+	CHECK(p.lo == INT64_MAX && p.hi == INT64_MIN);
+	nk_intlist_free(&p);
+}
+
 TEST(algo_names)
 {
 	CHECK(nk_lcs_algo_parse("hash") == NK_LCS_HASH);
@@ -466,6 +663,8 @@ int main(void)
 	RUN(bad_input_messages);
 	RUN(parser_round_trip);
 	RUN(large_list_in_windows);
+	RUN(bucket_edges);
+	RUN(parser_bounds_and_reserve);
 	RUN(algo_names);
 	return nk_test_exit();
 }
