@@ -260,6 +260,27 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 			s++;
 			goto digits;
 		}
+		/* The commonest separators and sign ahead of the table's
+		 * switch, whose indirect jump costs ten instructions a byte
+		 * (cachegrind: 10% of the parse on one long line, 13% on one
+		 * number per line). */
+		if (c == ' ') {
+			s++;
+			continue;
+		}
+		if (c == '\n' && !p->per_line) {
+			p->line++;
+			p->line_start = base + (unsigned long long)(s - buf) + 1;
+			s++;
+			continue;
+		}
+		if (c == '-') {
+			tok_off = base + (unsigned long long)(s - buf);
+			neg = 1;
+			acc = 0;
+			s++;
+			goto sign;
+		}
 		switch (byte_class[c]) {
 		case C_BLANK:
 			s++;
@@ -357,16 +378,14 @@ static int feed(nk_intlist *p, unsigned char *buf, size_t len)
 		acc = d;
 		s++;
 	digits:
-		/* Eight bytes at a time while the value is far from the
-		 * overflow check below (acc < 10^11: acc * 10^8 + 99999999
+		/* Up to eight digits in one step while the value is far from
+		 * the overflow check below (acc < 10^11: acc * 10^8 + 99999999
 		 * fits 64 bits); the byte loop takes what is left, with the
-		 * exact check. */
-		while (SWAR && acc < SWAR_ACC_MAX) {
-			int k = swar_digits(s, &acc);
-			s += k;
-			if (k < 8)
-				break;
-		}
+		 * exact check.  One step, not a loop: a second would mostly
+		 * find no digit (the benchmark's numbers have 9 or 10, the
+		 * first taken above), and cost 22% more instructions. */
+		if (SWAR && acc < SWAR_ACC_MAX)
+			s += swar_digits(s, &acc);
 		while ((d = *s - '0') < 10) {
 			if (acc > ACC_LIMIT) {
 				rc = fail_at(p, tok_off, "integer out of 64-bit range");
