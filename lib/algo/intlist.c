@@ -5,7 +5,11 @@
  * end of the chunk is noticed when the sentinel (classed "bad") is reached,
  * which is rare.  Digits accumulate into a uint64_t that is kept below
  * 2^63 + 10 by one comparison per digit, so nothing overflows and no
- * strtoll call is made per number.  A number cut by the end of a chunk is
+ * strtoll call is made per number; while the value is below 10^11 the
+ * next eight bytes are taken in one step (swar_digits), which on the
+ * benchmark's 9- and 10-digit numbers leaves the byte loop a digit or
+ * none.  The smallest and largest value are noted as values are stored,
+ * for nk_lcs_bounded.  A number cut by the end of a chunk is
  * carried as its partial value (sign, digits so far, where it started),
  * so a token of any length, leading zeros included, needs no buffer.
  */

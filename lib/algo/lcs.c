@@ -2,20 +2,31 @@
  *
  * Both are O(n).  Which one NK_LCS_AUTO uses was decided by
  * scripts/bench-lcs (5,000,000 values in +-10^9 with a planted run of
- * 100,000; 51 MB of text): the whole run takes 0.13 s with the radix sort
- * and 0.63 s with the hash set, parsing included.  The radix passes stream
- * through memory, while every hash probe is a cache (and TLB) miss in a
- * 64 MB table; prefetching 16 keys ahead narrows the gap (1.05 s without
- * it) but does not close it.  The hash set keeps its place as the cross-check (the unit
- * test and the fuzz target compare the two).
+ * 100,000; 51 MB of text): the whole run, parsing included, takes 0.18 s
+ * with the radix sort and 3.5 s with the hash set (2026-12-06, load 5).
+ * The radix sort streams through memory, while every hash probe is a
+ * cache (and TLB) miss in a 64 MB table; prefetching 16 keys ahead
+ * narrows the gap but does not close it.  The hash set keeps its place as
+ * the cross-check (the unit test and the fuzz target compare the two).
  *
- * The keys are the values less their minimum, so the passes depend on the
- * spread of the values, not on their magnitude.  Digits of 8 bits beat 11
- * on the benchmark's spread (nk_lcs alone on 5,000,000 values in +-10^9:
- * 4 passes of 8 bits 56 ms, 3 passes of 11 bits 66 ms; the 256 counters
- * and write streams stay in L1), lose a little on a spread of 10^5 (3 vs 2
- * passes, 57 vs 49 ms) and tie over the full 64-bit range (8 vs 6 passes,
- * 110 vs 105 ms).
+ * The keys are the values less their minimum, so the work depends on the
+ * spread of the values, not on their magnitude.  Three ways to sort them:
+ *   - a spread of 2^32 or more: 64-bit keys, LSD passes of 8-bit digits
+ *     (passes whose digit is the same for every key skipped);
+ *   - a spread below 2^32 and at most 65,535 values: 32-bit keys, the
+ *     same passes over half the bytes (radix32_run);
+ *   - a spread below 2^32 and more values (the benchmark): 32-bit keys
+ *     written over the values' own memory, scattered once by their top
+ *     bits into up to 2048 buckets of about 1024 keys or more, each
+ *     bucket then sorted by its low bits in L1 (two passes of up to 11
+ *     bits on the benchmark) and scanned, the run carried from one
+ *     bucket into the next (bucket32_run).  One trip through memory
+ *     instead of four, and no new memory: on this VM the first touch of
+ *     a page costs more than sorting what it holds.
+ * On the benchmark nk_lcs fell from 555 M instructions to 369 M
+ * (cachegrind), and from 80 MB of peak memory to 42 MB; with the parser's
+ * changes (intlist.c) the run went from 2.1x the CPU time of `wc -w` on
+ * the same file to 0.5-0.7x (README).
  *
  * All arithmetic on values is done on their uint64_t images, where x+1
  * and y-x+1 wrap harmlessly; a run never steps past INT64_MAX because the

@@ -9,10 +9,11 @@
  *   NK_LCS_HASH   an open-addressing hash set (linear probing, splitmix64
  *                 finalizer over the key xor a per-call random seed), then a
  *                 walk up from each value whose predecessor is absent;
- *   NK_LCS_RADIX  an LSD radix sort of (value - min) in 8-bit digits,
- *                 passes whose digit is the same for every key skipped,
- *                 then one scan.
- * NK_LCS_AUTO picks radix, four to five times faster on the benchmark input
+ *   NK_LCS_RADIX  a radix sort of (value - min), then one scan: LSD
+ *                 passes of 8-bit digits, or, past 65,535 values whose
+ *                 spread is below 2^32, one scatter into buckets by the
+ *                 top bits and each bucket sorted in cache (lcs.c).
+ * NK_LCS_AUTO picks radix, about 19 times faster on the benchmark input
  * (see lcs.c and scripts/bench-lcs).
  */
 #ifndef NK_LCS_H
@@ -30,13 +31,14 @@ typedef struct nk_lcs_result {
 } nk_lcs_result;
 
 /* Finds the longest run in v[0..n).  v is used as scratch: its contents
- * are unspecified afterwards.  Needs about 8n extra bytes (radix) or 16n
- * (hash).  Returns NK_OK, or NK_ENOMEM with a message. */
+ * are unspecified afterwards.  Needs up to 8n extra bytes (radix; about
+ * 40 KB past 65,535 values whose spread is below 2^32, sorted in v's own
+ * memory) or 16n (hash).  Returns NK_OK, or NK_ENOMEM with a message. */
 int nk_lcs(nk_lcs_result *res, int64_t *v, size_t n, enum nk_lcs_algo algo);
 
 /* The same when the smallest and largest of v[0..n) are known (lo, hi;
- * the parser notes them as it goes): the radix sort's pass to find them
- * over an array too large for the cache is saved.  They must be exact. */
+ * the parser notes them as it goes): the radix sort's pass over the whole
+ * array to find them is saved.  They must be exact. */
 int nk_lcs_bounded(nk_lcs_result *res, int64_t *v, size_t n, int64_t lo,
 		   int64_t hi, enum nk_lcs_algo algo);
 
