@@ -3,7 +3,8 @@
  * Both are O(n).  Which one NK_LCS_AUTO uses was decided by
  * scripts/bench-lcs (5,000,000 values in +-10^9 with a planted run of
  * 100,000; 51 MB of text): the whole run, parsing included, takes 0.18 s
- * with the radix sort and 3.5 s with the hash set (2026-12-06, load 5).
+ * with the radix sort and 3.5 s with the hash set (2026-12-06, load 5;
+ * 0.35 and 3.95 s in a second run).
  * The radix sort streams through memory, while every hash probe is a
  * cache (and TLB) miss in a 64 MB table; prefetching 16 keys ahead
  * narrows the gap but does not close it.  The hash set keeps its place as
