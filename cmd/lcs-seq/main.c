@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "algo/intlist.h"
@@ -51,6 +52,22 @@ static void print_answer(const struct opts *o, int64_t *v, size_t n,
 		       r.last);
 	else
 		printf("%" PRIu64 "\n", r.len);
+}
+
+/* A plain regular file of S bytes (stdin too, when redirected from one)
+ * holds at most S/2 + 1 numbers ("1 1 1"): room for them at once keeps the
+ * value array in place, in huge pages (intlist.h); only address space
+ * until the values come.  0 for a pipe or a gzip file, whose count is not
+ * bounded by its size: an array that outgrew the hint would be moved,
+ * which costs more than growing one without it. */
+static size_t max_values(const char *path, nk_reader *r)
+{
+	struct stat st;
+	if (nk_reader_is_gzip(r))
+		return 0;
+	if (strcmp(path, "-") ? stat(path, &st) : fstat(STDIN_FILENO, &st))
+		return 0;
+	return S_ISREG(st.st_mode) ? (size_t)st.st_size / 2 + 1 : 0;
 }
 
 static int on_line(void *ctx, int64_t *v, size_t n, unsigned long long line)
@@ -113,14 +130,8 @@ int main(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
-		/* A file of S bytes holds at most S/2 + 1 numbers ("1 1 1"):
-		 * room for them at once keeps the array in place, in huge
-		 * pages.  Only address space until the values come; a gzip
-		 * file outgrows the hint and the array grows as usual. */
-		struct stat st;
-		if (!o.per_line && strcmp(files[i], "-") && !stat(files[i], &st) &&
-		    S_ISREG(st.st_mode))
-			nk_intlist_reserve(&p, (size_t)st.st_size / 2 + 1);
+		if (!o.per_line)
+			nk_intlist_reserve(&p, max_values(files[i], r));
 		if (nk_intlist_read(&p, r)) {
 			cli_warn_lib();
 			bad = 1;
