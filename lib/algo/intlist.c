@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/base.h"
 
@@ -145,6 +146,13 @@ int nk_intlist_reserve(nk_intlist *p, size_t more)
 	size_t need;
 	if (nk_size_add(&need, p->n, more) || need <= p->cap ||
 	    need > SIZE_MAX / sizeof *p->v)
+		return NK_OK;
+	/* Not past the machine's memory: values that many could not be held
+	 * anyway, and a sanitizer's allocator aborts on such a request
+	 * rather than refusing it. */
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0 &&
+	    need / (size_t)page > (size_t)pages / sizeof *p->v)
 		return NK_OK;
 	/* A hint: when the memory is refused, growth goes on as before. */
 	int64_t *v = realloc(p->v, need * sizeof *v);

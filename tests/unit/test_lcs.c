@@ -599,7 +599,8 @@ TEST(parser_bounds_and_reserve)
 	CHECK(nk_intlist_reserve(&p, 1000) == NK_OK && p.cap >= 1004);
 	CHECK(nk_intlist_parse(&p, "b", b, strlen(b), 0) == NK_OK);
 	CHECK(p.n == 6 && p.lo == INT64_MIN && p.hi == 100 && p.v[4] == 100);
-	/* Refused (more than memory): still NK_OK, and parsing goes on. */
+	/* Refused (more than memory, or than size_t): still NK_OK, and
+	 * parsing goes on. */
 	CHECK(nk_intlist_reserve(&p, SIZE_MAX / 16) == NK_OK);
 	CHECK(nk_intlist_reserve(&p, SIZE_MAX) == NK_OK);
 	CHECK(nk_intlist_parse(&p, "a", a, strlen(a), 0) == NK_OK && p.n == 10 &&
