@@ -356,17 +356,16 @@ static int encode_piece_table(nk_bpe_enc *e, const unsigned char *s,
 	return 0;
 }
 
-int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
-			nk_bpe_ids *out)
+/* A piece of 3 to FRONT_PIECE bytes through the front cache; out has
+ * room for FRONT_IDS more ids (a hit copies them all, whatever its
+ * count). */
+static inline int encode_front(nk_bpe_enc *e, const unsigned char *s,
+			       size_t n, nk_bpe_ids *out)
 {
-	if (n < 3 || n > FRONT_PIECE)
-		return encode_piece_table(e, s, n, out);
 	uint64_t head = head_bytes(s, n);
 	struct front_slot *f = &e->front[((head ^ n) * 0x9E3779B97F4A7C15ull) >>
 					 (64 - FRONT_BITS)];
 	if (f->head == head && f->len == n) {
-		if (nk_bpe_ids_reserve(out, FRONT_IDS))
-			return NK_ENOMEM;
 		memcpy(out->v + out->n, f->ids, sizeof f->ids);
 		out->n += f->k;
 		return 0;
@@ -381,6 +380,59 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		memcpy(f->ids, out->v + before, k * sizeof *f->ids);
 	}
 	return rc;
+}
+
+int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
+			nk_bpe_ids *out)
+{
+	if (n < 3 || n > FRONT_PIECE)
+		return encode_piece_table(e, s, n, out);
+	if (nk_bpe_ids_reserve(out, FRONT_IDS))
+		return NK_ENOMEM;
+	return encode_front(e, s, n, out);
+}
+
+#define SPLIT_BATCH 64 /* pieces cut ahead of encoding */
+
+/* Pieces cut SPLIT_BATCH at a time; the ids of the one- and two-byte
+ * pieces (a third of C) straight from the byte and pair tables, the rest
+ * through the front cache or the rank table.  A batch's pieces have at
+ * most as many ids as bytes, so room is made once per batch. */
+static int encode_split(nk_bpe_enc *e, int kind, const unsigned char *s,
+			size_t n, nk_bpe_ids *out)
+{
+	const nk_bpe *b = e->b;
+	size_t end[SPLIT_BATCH];
+	while (n) {
+		size_t m = nk_pretok_split(kind, s, n, end, SPLIT_BATCH);
+		if (nk_bpe_ids_reserve(out, end[m - 1] + FRONT_IDS))
+			return NK_ENOMEM;
+		size_t q = 0;
+		for (size_t i = 0; i < m; i++) {
+			const unsigned char *p = s + q;
+			size_t k = end[i] - q;
+			q = end[i];
+			if (k == 1) {
+				out->v[out->n++] = b->byte_rank[p[0]];
+			} else if (k == 2) {
+				uint32_t r = pair_rank(b, p);
+				if (r != RANK_NONE) {
+					out->v[out->n++] = r;
+				} else {
+					out->v[out->n++] = b->byte_rank[p[0]];
+					out->v[out->n++] = b->byte_rank[p[1]];
+				}
+			} else {
+				int rc = k <= FRONT_PIECE ? encode_front(e, p, k, out)
+					 : encode_piece_table(e, p, k, out);
+				if (rc)
+					return rc;
+			}
+		}
+		s += q;
+		n -= q;
+	}
+	return 0;
 }
 
 static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
@@ -398,16 +450,7 @@ static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		}
 		return 0;
 	}
-	int kind = e->b->pretok;
-	while (n) {
-		size_t k = nk_pretok_next(kind, s, n);
-		int rc = nk_bpe_encode_piece(e, s, k, out);
-		if (rc)
-			return rc;
-		s += k;
-		n -= k;
-	}
-	return 0;
+	return encode_split(e, e->b->pretok, s, n, out);
 }
 
 /* Offset of the next occurrence of special i at or after `from` (n if
