@@ -14,7 +14,8 @@
 
 #define RANK_NONE UINT32_MAX
 #define SHORT_PIECE 96          /* longer pieces use the heap merge */
-#define CACHE_PIECE 64          /* longest piece kept in the cache */
+#define CACHE_PIECE 256         /* longest piece kept in the cache: C's
+				 * rules of dashes and stars recur */
 #define CACHE_SLOTS (1u << 15)
 #define SHARED_SLOTS (1u << 16)  /* the cache threads share */
 #define SHARED_PROBES 32         /* a longer probe gives up */
