@@ -362,9 +362,8 @@ static int encode_piece_table(nk_bpe_enc *e, const unsigned char *s,
  * room for FRONT_IDS more ids (a hit copies them all, whatever its
  * count). */
 static inline int encode_front(nk_bpe_enc *e, const unsigned char *s,
-			       size_t n, nk_bpe_ids *out)
+			       size_t n, uint64_t head, nk_bpe_ids *out)
 {
-	uint64_t head = head_bytes(s, n);
 	struct front_slot *f = &e->front[((head ^ n) * 0x9E3779B97F4A7C15ull) >>
 					 (64 - FRONT_BITS)];
 	if (f->head == head && f->len == n) {
@@ -391,7 +390,25 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		return encode_piece_table(e, s, n, out);
 	if (nk_bpe_ids_reserve(out, FRONT_IDS))
 		return NK_ENOMEM;
-	return encode_front(e, s, n, out);
+	return encode_front(e, s, n, head_bytes(s, n), out);
+}
+
+/* head_bytes of the k <= 8 bytes at p when `avail` bytes can be read
+ * there: one load and a mask where eight can (most pieces), without
+ * head_bytes' branches on k, which mispredict as piece lengths vary. */
+static inline uint64_t head_avail(const unsigned char *p, size_t k,
+				  size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (avail >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		return w & (~0ull >> (64 - 8 * k));
+	}
+#else
+	(void)avail;
+#endif
+	return head_bytes(p, k);
 }
 
 #define SPLIT_BATCH 64 /* pieces cut ahead of encoding */
@@ -425,8 +442,10 @@ static int encode_split(nk_bpe_enc *e, int kind, const unsigned char *s,
 					out->v[out->n++] = b->byte_rank[p[1]];
 				}
 			} else {
-				int rc = k <= FRONT_PIECE ? encode_front(e, p, k, out)
-					 : encode_piece_table(e, p, k, out);
+				int rc = k <= FRONT_PIECE ?
+					 encode_front(e, p, k, head_avail(p, k,
+						      n - (size_t)(p - s)), out) :
+					 encode_piece_table(e, p, k, out);
 				if (rc)
 					return rc;
 			}
