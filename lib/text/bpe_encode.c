@@ -117,55 +117,57 @@ static int scratch_reserve(nk_bpe_enc *e, size_t n)
 	return 0;
 }
 
-/* tiktoken's byte_pair_merge for short pieces: an array of part starts,
- * each with the rank of it merged with its right neighbour, and the
- * rank of each part itself (a merge's rank is its new part's), so the
- * ids come out without looking the parts up again. */
+/* tiktoken's byte_pair_merge for short pieces: parts indexed by their
+ * start byte and linked by next/prev, each with the rank of it merged
+ * with its right neighbour (cur; RANK_NONE once the part is dead or
+ * last) and its own rank (pr: a merge's rank is its new part's, so the
+ * ids come out without looking the parts up again).  Each round scans
+ * every start for the lowest (rank, position), dead ones included: for
+ * a few dozen bytes a scan without branches to mispredict and without
+ * moving the arrays (three memmoves a merge before) beats keeping only
+ * the live parts. */
 static int merge_short(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		       nk_bpe_ids *out)
 {
 	const nk_bpe *b = e->b;
-	uint32_t *st = e->start, *rk = e->rank, *pr = e->prev;
-	size_t m = n + 1;
+	uint32_t *cur = e->rank, *pr = e->start, *next = e->next,
+		 *prev = e->prev;
 	for (size_t i = 0; i + 1 < n; i++)
-		rk[i] = pair_rank(b, s + i);
+		cur[i] = pair_rank(b, s + i);
+	cur[n - 1] = RANK_NONE;
 	for (size_t i = 0; i < n; i++) {
-		st[i] = (uint32_t)i;
 		pr[i] = b->byte_rank[s[i]];
+		next[i] = (uint32_t)(i + 1);
+		prev[i] = (uint32_t)(i - 1);
 	}
-	st[n] = (uint32_t)n;
-	rk[n - 1] = rk[n] = RANK_NONE;
 	for (;;) {
-		uint32_t best = RANK_NONE;
-		size_t bi = 0;
-		for (size_t i = 0; i + 1 < m; i++)
-			if (rk[i] < best) {
-				best = rk[i];
-				bi = i;
-			}
-		if (best == RANK_NONE)
-			break;
-		/* Merge parts bi and bi + 1 (bi + 1 is not the last part's
-		 * end: that one's rank is RANK_NONE, so bi + 3 <= m). */
-		pr[bi] = best;
-		if (bi + 3 < m)
-			rk[bi] = lookup(b, s + st[bi], st[bi + 3] - st[bi]);
-		else
-			rk[bi] = RANK_NONE;
-		if (bi > 0) {
-			rk[bi - 1] = bi + 2 < m ? lookup(b, s + st[bi - 1],
-							 st[bi + 2] - st[bi - 1])
-						: RANK_NONE;
+		uint64_t best = (uint64_t)cur[0] << 32;
+		for (size_t i = 1; i + 1 < n; i++) {
+			uint64_t key = (uint64_t)cur[i] << 32 | i;
+			best = key < best ? key : best;
 		}
-		memmove(st + bi + 1, st + bi + 2, (m - bi - 2) * sizeof *st);
-		memmove(rk + bi + 1, rk + bi + 2, (m - bi - 2) * sizeof *rk);
-		memmove(pr + bi + 1, pr + bi + 2, (m - bi - 3) * sizeof *pr);
-		m--;
+		uint32_t r = (uint32_t)(best >> 32), i = (uint32_t)best;
+		if (r == RANK_NONE)
+			break;
+		uint32_t j = next[i], k = next[j];
+		pr[i] = r;
+		next[i] = k;
+		cur[j] = RANK_NONE;
+		if (k < n) {
+			prev[k] = i;
+			cur[i] = lookup(b, s + i, next[k] - i);
+		} else {
+			cur[i] = RANK_NONE;
+		}
+		if (i > 0) {
+			uint32_t p = prev[i];
+			cur[p] = lookup(b, s + p, k - p);
+		}
 	}
-	if (nk_bpe_ids_reserve(out, m - 1))
+	if (nk_bpe_ids_reserve(out, n))
 		return NK_ENOMEM;
-	memcpy(out->v + out->n, pr, (m - 1) * sizeof *pr);
-	out->n += m - 1;
+	for (uint32_t i = 0; i < n; i = next[i])
+		out->v[out->n++] = pr[i];
 	return 0;
 }
 
@@ -356,17 +358,15 @@ static int encode_piece_table(nk_bpe_enc *e, const unsigned char *s,
 	return 0;
 }
 
-int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
-			nk_bpe_ids *out)
+/* A piece of 3 to FRONT_PIECE bytes through the front cache; out has
+ * room for FRONT_IDS more ids (a hit copies them all, whatever its
+ * count). */
+static inline int encode_front(nk_bpe_enc *e, const unsigned char *s,
+			       size_t n, uint64_t head, nk_bpe_ids *out)
 {
-	if (n < 3 || n > FRONT_PIECE)
-		return encode_piece_table(e, s, n, out);
-	uint64_t head = head_bytes(s, n);
 	struct front_slot *f = &e->front[((head ^ n) * 0x9E3779B97F4A7C15ull) >>
 					 (64 - FRONT_BITS)];
 	if (f->head == head && f->len == n) {
-		if (nk_bpe_ids_reserve(out, FRONT_IDS))
-			return NK_ENOMEM;
 		memcpy(out->v + out->n, f->ids, sizeof f->ids);
 		out->n += f->k;
 		return 0;
@@ -381,6 +381,79 @@ int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		memcpy(f->ids, out->v + before, k * sizeof *f->ids);
 	}
 	return rc;
+}
+
+int nk_bpe_encode_piece(nk_bpe_enc *e, const unsigned char *s, size_t n,
+			nk_bpe_ids *out)
+{
+	if (n < 3 || n > FRONT_PIECE)
+		return encode_piece_table(e, s, n, out);
+	if (nk_bpe_ids_reserve(out, FRONT_IDS))
+		return NK_ENOMEM;
+	return encode_front(e, s, n, head_bytes(s, n), out);
+}
+
+/* head_bytes of the k <= 8 bytes at p when `avail` bytes can be read
+ * there: one load and a mask where eight can (most pieces), without
+ * head_bytes' branches on k, which mispredict as piece lengths vary. */
+static inline uint64_t head_avail(const unsigned char *p, size_t k,
+				  size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (avail >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		return w & (~0ull >> (64 - 8 * k));
+	}
+#else
+	(void)avail;
+#endif
+	return head_bytes(p, k);
+}
+
+#define SPLIT_BATCH 64 /* pieces cut ahead of encoding */
+
+/* Pieces cut SPLIT_BATCH at a time; the ids of the one- and two-byte
+ * pieces (a third of C) straight from the byte and pair tables, the rest
+ * through the front cache or the rank table.  A batch's pieces have at
+ * most as many ids as bytes, so room is made once per batch. */
+static int encode_split(nk_bpe_enc *e, int kind, const unsigned char *s,
+			size_t n, nk_bpe_ids *out)
+{
+	const nk_bpe *b = e->b;
+	size_t end[SPLIT_BATCH];
+	while (n) {
+		size_t m = nk_pretok_split(kind, s, n, end, SPLIT_BATCH);
+		if (nk_bpe_ids_reserve(out, end[m - 1] + FRONT_IDS))
+			return NK_ENOMEM;
+		size_t q = 0;
+		for (size_t i = 0; i < m; i++) {
+			const unsigned char *p = s + q;
+			size_t k = end[i] - q;
+			q = end[i];
+			if (k == 1) {
+				out->v[out->n++] = b->byte_rank[p[0]];
+			} else if (k == 2) {
+				uint32_t r = pair_rank(b, p);
+				if (r != RANK_NONE) {
+					out->v[out->n++] = r;
+				} else {
+					out->v[out->n++] = b->byte_rank[p[0]];
+					out->v[out->n++] = b->byte_rank[p[1]];
+				}
+			} else {
+				int rc = k <= FRONT_PIECE ?
+					 encode_front(e, p, k, head_avail(p, k,
+						      n - (size_t)(p - s)), out) :
+					 encode_piece_table(e, p, k, out);
+				if (rc)
+					return rc;
+			}
+		}
+		s += q;
+		n -= q;
+	}
+	return 0;
 }
 
 static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
@@ -398,16 +471,7 @@ static int encode_ordinary(nk_bpe_enc *e, const unsigned char *s, size_t n,
 		}
 		return 0;
 	}
-	int kind = e->b->pretok;
-	while (n) {
-		size_t k = nk_pretok_next(kind, s, n);
-		int rc = nk_bpe_encode_piece(e, s, k, out);
-		if (rc)
-			return rc;
-		s += k;
-		n -= k;
-	}
-	return 0;
+	return encode_split(e, e->b->pretok, s, n, out);
 }
 
 /* Offset of the next occurrence of special i at or after `from` (n if

@@ -14,7 +14,8 @@
 
 #define RANK_NONE UINT32_MAX
 #define SHORT_PIECE 96          /* longer pieces use the heap merge */
-#define CACHE_PIECE 64          /* longest piece kept in the cache */
+#define CACHE_PIECE 256         /* longest piece kept in the cache: C's
+				 * rules of dashes and stars recur */
 #define CACHE_SLOTS (1u << 15)
 #define SHARED_SLOTS (1u << 16)  /* the cache threads share */
 #define SHARED_PROBES 32         /* a longer probe gives up */
@@ -25,13 +26,27 @@ struct special {
 	uint32_t id;
 };
 
+/* A slot of the rank table holds the token's first 8 bytes (zero-padded)
+ * and a check word of its length and 24 bits of its hash beside its rank,
+ * so a lookup that finds its slot has the answer there: a token of up to
+ * 8 bytes (most of those the merge loop asks for) is wholly in the slot,
+ * and a longer one reads the pool only once the first 8 bytes, length and
+ * hash bits agree.  The table is larger than a core's cache, and going on
+ * to the token's offset and bytes were two more misses in a row on every
+ * hit (a third of encoding C headers went to waiting on them). */
+struct rank_slot {
+	uint64_t head;   /* head_bytes of the token */
+	uint32_t check;  /* slot_check(hash, length) */
+	uint32_t rank1;  /* rank + 1; 0: empty */
+};
+
 struct nk_bpe {
 	int pretok;
 	nk_pretok_re *re;        /* pretok == NK_PRETOK_REGEX: the pattern */
 	uint32_t n_ranks;
 	unsigned char *pool;     /* token bytes, by rank */
 	uint32_t *off;           /* n_ranks + 1 offsets into pool */
-	uint64_t *slots;         /* hash << 32 | (rank + 1); 0 empty */
+	struct rank_slot *slots; /* the rank table (below) */
 	size_t mask;
 	uint32_t byte_rank[256];
 	uint32_t *pair1;         /* [a << 8 | b]: rank of the 2 bytes + 1; 0 none */
@@ -109,18 +124,28 @@ static inline int token_equal(const nk_bpe *b, uint32_t r,
 	return memcmp(t, s, n) == 0;
 }
 
+/* A slot's check word: the length (up to 255; a longer token's exact
+ * length is checked in the pool) and the hash's top 24 bits, which the
+ * slot's index does not use. */
+static inline uint32_t slot_check(uint64_t h, size_t n)
+{
+	return (uint32_t)(h >> 40) << 8 | (uint32_t)(n < 255 ? n : 255);
+}
+
 /* The rank of s[0..n) whose hash_bytes is h, RANK_NONE when it is no
  * token. */
 static inline uint32_t lookup_h(const nk_bpe *b, const unsigned char *s,
 				size_t n, uint64_t h)
 {
-	uint32_t tag = (uint32_t)(h >> 32);
+	uint64_t head = head_bytes(s, n);
+	uint32_t check = slot_check(h, n);
 	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e)
+		const struct rank_slot *e = &b->slots[i];
+		if (!e->rank1)
 			return RANK_NONE;
-		if ((uint32_t)(e >> 32) == tag && token_equal(b, (uint32_t)e - 1, s, n))
-			return (uint32_t)e - 1;
+		if (e->check == check && e->head == head &&
+		    (n <= 8 || token_equal(b, e->rank1 - 1, s, n)))
+			return e->rank1 - 1;
 	}
 }
 

@@ -49,15 +49,17 @@ static uint32_t table_insert(nk_bpe *b, uint32_t r, uint64_t h)
 {
 	const unsigned char *s = b->pool + b->off[r];
 	size_t n = b->off[r + 1] - b->off[r];
-	uint32_t tag = (uint32_t)(h >> 32);
+	uint64_t head = head_bytes(s, n);
+	uint32_t check = slot_check(h, n);
 	for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
-		uint64_t e = b->slots[i];
-		if (!e) {
-			b->slots[i] = (uint64_t)tag << 32 | (r + 1);
+		struct rank_slot *e = &b->slots[i];
+		if (!e->rank1) {
+			*e = (struct rank_slot){head, check, r + 1};
 			return RANK_NONE;
 		}
-		if ((uint32_t)(e >> 32) == tag && token_equal(b, (uint32_t)e - 1, s, n))
-			return (uint32_t)e - 1;
+		if (e->check == check && e->head == head &&
+		    token_equal(b, e->rank1 - 1, s, n))
+			return e->rank1 - 1;
 	}
 }
 

@@ -217,7 +217,8 @@ static size_t contraction(const unsigned char *s, size_t n, size_t q, int ci)
 }
 
 /* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
-static size_t r50k_next(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t
+r50k_next(const unsigned char *s, size_t n)
 {
 	size_t k, len;
 	if (s[0] == '\'' && (k = contraction(s, n, 0, 0)))
@@ -237,7 +238,8 @@ static size_t r50k_next(const unsigned char *s, size_t n)
 
 /* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
-static size_t cl100k_next(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t
+cl100k_next(const unsigned char *s, size_t n)
 {
 	size_t k, l0, len;
 	if (s[0] == '\'' && (k = contraction(s, n, 0, 1)))
@@ -297,7 +299,8 @@ static size_t o200k_upper(const unsigned char *s, size_t n, size_t p)
 
 /* [^\r\n\p{L}\p{N}]?[U]*[LW]+C?|[^\r\n\p{L}\p{N}]?[U]+[LW]*C?|\p{N}{1,3}|
  *  ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
-static size_t o200k_next(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t
+o200k_next(const unsigned char *s, size_t n)
 {
 	size_t l0, len, r;
 	unsigned c0 = cls_at(s, n, 0, &l0);
@@ -330,6 +333,33 @@ size_t nk_pretok_next(int kind, const unsigned char *text, size_t n)
 	case NK_PRETOK_O200K: return o200k_next(text, n);
 	default: return n;
 	}
+}
+
+/* One loop per pattern, so that its matcher is inlined into it: a call
+ * per piece (its prologue, the switch, the epilogue) cost as much as
+ * matching a short piece, and code is mostly short pieces. */
+#define SPLIT_LOOP(next)                                        \
+	do {                                                    \
+		while (k < max && q < n) {                      \
+			q += next(text + q, n - q);             \
+			end[k++] = q;                           \
+		}                                               \
+	} while (0)
+
+size_t nk_pretok_split(int kind, const unsigned char *text, size_t n,
+		       size_t *end, size_t max)
+{
+	size_t k = 0, q = 0;
+	switch (kind) {
+	case NK_PRETOK_R50K: SPLIT_LOOP(r50k_next); break;
+	case NK_PRETOK_CL100K: SPLIT_LOOP(cl100k_next); break;
+	case NK_PRETOK_O200K: SPLIT_LOOP(o200k_next); break;
+	default:
+		if (n && max)
+			end[k++] = n;
+		break;
+	}
+	return k;
 }
 
 static const char *const names[NK_PRETOK_COUNT] = {

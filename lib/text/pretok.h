@@ -29,6 +29,12 @@ enum nk_pretok {
  * bytes; the rest of the text is looked at for look-ahead only).  Always
  * returns a value in [1, n]. */
 size_t nk_pretok_next(int kind, const unsigned char *text, size_t n);
+/* The same for up to `max` pieces in a row: end[i] is the offset in text
+ * just past piece i; returns how many were cut (fewer than max only when
+ * the text ends, 0 only when n or max is 0).  Each piece is exactly what
+ * nk_pretok_next gives at its start. */
+size_t nk_pretok_split(int kind, const unsigned char *text, size_t n,
+		       size_t *end, size_t max);
 
 /* "none", "r50k" (also "gpt2", "r50k_base", "p50k_base"), "cl100k"
  * ("cl100k_base"), "o200k" ("o200k_base"); -1 when unknown. */

@@ -431,6 +431,138 @@ TEST(long_pieces_match_naive_trained)
 	nk_bpe_trainer_free(t);
 }
 
+/* Every rank is found at its own bytes through the slot table (whose
+ * slots hold a token's first 8 bytes, its length up to 255 and hash
+ * bits), and strings that differ from a token in one byte (inside the
+ * first 8, or past them) are either no token or the token they spell. */
+TEST(rank_table_every_token)
+{
+	nk_bpe *b = open_enc(cur_enc);
+	if (!b)
+		return;
+	unsigned char buf[512];
+	int bad = 0;
+	for (uint32_t r = 0; r < nk_bpe_n_ranks(b) && bad < 3; r++) {
+		size_t n, n2;
+		const unsigned char *t = nk_bpe_token(b, r, &n);
+		uint32_t got = UINT32_MAX;
+		if (!t || n > sizeof buf || nk_bpe_rank(b, t, n, &got) || got != r) {
+			CHECK_MSG(0, "rank %u: found as %u", r, got);
+			bad++;
+			continue;
+		}
+		memcpy(buf, t, n);
+		size_t at = n > 9 ? 9 + r % (n - 9) : n - 1;
+		buf[at] ^= 1 + (unsigned char)(r % 255);
+		if (!nk_bpe_rank(b, buf, n, &got)) {
+			const unsigned char *t2 = nk_bpe_token(b, got, &n2);
+			if (got == r || n2 != n || memcmp(t2, buf, n)) {
+				CHECK_MSG(0, "rank %u with byte %zu changed: %u", r, at, got);
+				bad++;
+			}
+		}
+	}
+	nk_bpe_free(b);
+}
+
+/* A vocabulary built to collide in the slots' check: tokens with the
+ * same first 8 bytes and length that differ after them, and tokens
+ * over 255 bytes (whose length the check word caps) with the same
+ * first 8 bytes. */
+TEST(rank_table_long_tokens)
+{
+	enum { NT = 256 + 6 };
+	static unsigned char pool[NT][400];
+	const unsigned char *tok[NT];
+	uint32_t len[NT];
+	for (int i = 0; i < 256; i++) {
+		pool[i][0] = (unsigned char)i;
+		tok[i] = pool[i];
+		len[i] = 1;
+	}
+	static const uint32_t lens[6] = {12, 12, 300, 301, 556, 9};
+	for (int i = 0; i < 6; i++) {
+		unsigned char *p = pool[256 + i];
+		memset(p, 'x', sizeof pool[0]);
+		p[lens[i] - 1] = (unsigned char)('a' + i); /* differ at the end */
+		tok[256 + i] = p;
+		len[256 + i] = lens[i] > sizeof pool[0] ? sizeof pool[0] : lens[i];
+	}
+	nk_bpe *b = NULL;
+	CHECK(nk_bpe_build(&b, tok, len, NT, NK_PRETOK_NONE) == 0);
+	if (!b)
+		return;
+	uint32_t got;
+	for (int i = 0; i < NT; i++)
+		CHECK_MSG(!nk_bpe_rank(b, tok[i], len[i], &got) && got == (uint32_t)i,
+			  "token %d of %u bytes: %u", i, len[i], got);
+	unsigned char x[400];
+	memset(x, 'x', sizeof x);
+	x[11] = 'c'; /* 12 bytes like two tokens, the last one neither's */
+	CHECK(nk_bpe_rank(b, x, 12, &got) == NK_ENOTFOUND);
+	memset(x, 'x', sizeof x);
+	x[299] = 'd'; /* token 259's bytes at 300: no token */
+	CHECK(nk_bpe_rank(b, x, 300, &got) == NK_ENOTFOUND);
+	CHECK(nk_bpe_rank(b, x, 8, &got) == NK_ENOTFOUND);
+	nk_bpe_free(b);
+}
+
+/* nk_bpe_encode cuts pieces in batches and writes the ids of one- and
+ * two-byte pieces and of front-cache hits itself: on code-like text
+ * whose pieces recur (so the caches answer), its ids must be each
+ * piece's ids by the naive merge, which uses no cache and no table but
+ * nk_bpe_rank. */
+TEST(encode_fast_paths_match_naive)
+{
+	nk_bpe *b = open_enc(cur_enc);
+	if (!b)
+		return;
+	static const char *const part[] = {
+		"(", ")", ";", " ", "  ", "\t", "\n", "\n\n", " {", "}", "->",
+		"x", "i", " i", "_t", "__", " *", "/*", "*/", "0", "12", "123",
+		"4567", " int", " struct", " foo_bar", "BAZ_QUUX", "_attribute",
+		" const", "::", " 0x7f", "#define", " identifierlonger", "'s",
+		"\xc3\xa9t\xc3\xa9", " \xe4\xb8\xad", "\xff", "\xc3", " ========",
+		"-----------------------------------------------------------",
+	};
+	size_t np = sizeof part / sizeof *part, cap = 1 << 16, n = 0;
+	unsigned char *text = malloc(cap);
+	uint32_t *want = malloc(cap * sizeof *want);
+	size_t *st = malloc((cap + 1) * sizeof *st);
+	CHECK(text && want && st);
+	while (text && n + 64 < cap) {
+		const char *p = part[rnd() % np];
+		memcpy(text + n, p, strlen(p));
+		n += strlen(p);
+	}
+	nk_bpe_enc *e = nk_bpe_enc_new(b);
+	nk_bpe_ids ids = {0};
+	int kind = nk_bpe_pretok(b);
+	for (int pass = 0; e && text && pass < 2; pass++) {
+		ids.n = 0;
+		CHECK(nk_bpe_encode(e, text, n, NK_SPECIAL_TEXT, &ids) == 0);
+		size_t m = 0, at = 0, pieces = 0;
+		while (at < n) {
+			size_t k = nk_pretok_next(kind, text + at, n - at);
+			m += naive(b, text + at, k, want + m, st);
+			at += k;
+			pieces++;
+		}
+		size_t i = 0;
+		while (i < m && i < ids.n && ids.v[i] == want[i])
+			i++;
+		CHECK_MSG(m == ids.n && i == m, "pass %d, %zu pieces: %zu ids, "
+			  "naive %zu, first difference at id %zu", pass, pieces,
+			  ids.n, m, i);
+	}
+	nk_bpe_ids_free(&ids);
+	nk_bpe_enc_free(e);
+	free(text);
+	free(want);
+	free(st);
+	nk_bpe_free(b);
+}
+
 TEST(round_trip_random_bytes)
 {
 	static unsigned char s[5000], back[5000];
@@ -629,6 +761,12 @@ int main(void)
 	RUN(rank_file_one_pass);
 	RUN(meta_errors);
 	RUN_ENC(long_pieces_match_naive, "cl100k_base");
+	run_enc(rank_table_every_token, "rank_table_every_token", "cl100k_base", 1);
+	run_enc(rank_table_every_token, "rank_table_every_token", "o200k_base", 1);
+	RUN(rank_table_long_tokens);
+	run_enc(encode_fast_paths_match_naive, "encode_fast_paths_match_naive", "r50k_base", 1);
+	run_enc(encode_fast_paths_match_naive, "encode_fast_paths_match_naive", "cl100k_base", 1);
+	run_enc(encode_fast_paths_match_naive, "encode_fast_paths_match_naive", "o200k_base", 1);
 	RUN(long_pieces_match_naive_trained);
 	run_enc(round_trip_random_bytes, "round_trip_random_bytes", "r50k_base", 1);
 	run_enc(round_trip_random_bytes, "round_trip_random_bytes", "cl100k_base", 1);

@@ -225,6 +225,56 @@ TEST(pcre2_agrees_with_builtin)
 	}
 }
 
+/* nk_pretok_split cuts the same pieces as nk_pretok_next, in batches of
+ * any size, whatever the pattern (invalid UTF-8 included). */
+TEST(split_matches_next)
+{
+	static unsigned char text[4096];
+	static size_t end[64];
+	uint64_t seed = 777;
+	size_t np = sizeof palette / sizeof *palette;
+	static const size_t batch[] = {1, 2, 5, 64};
+	for (int kind = NK_PRETOK_NONE; kind <= NK_PRETOK_O200K; kind++) {
+		int shown = 0;
+		for (int round = 0; round < 500 && !shown; round++) {
+			size_t n = 0;
+			int parts = 1 + (int)(seed % 40);
+			for (int i = 0; i < parts; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				const char *p = (seed >> 60) == 0 ? "\xe2\x82" /* cut */ :
+						palette[(seed >> 33) % np];
+				memcpy(text + n, p, strlen(p));
+				n += strlen(p);
+			}
+			size_t max = batch[round % 4];
+			size_t pos = 0;
+			while (pos < n && !shown) {
+				size_t m = nk_pretok_split(kind, text + pos, n - pos, end, max);
+				if (m == 0 || m > max || (m < max && end[m - 1] != n - pos)) {
+					CHECK_MSG(0, "%s: %zu pieces of at most %zu",
+						  nk_pretok_name(kind), m, max);
+					shown++;
+					break;
+				}
+				for (size_t i = 0, q = 0; i < m; i++) {
+					size_t k = nk_pretok_next(kind, text + pos + q, n - pos - q);
+					if (end[i] != q + k) {
+						CHECK_MSG(0, "%s: piece %zu at %zu ends at %zu, "
+							  "next says %zu", nk_pretok_name(kind),
+							  i, pos + q, end[i], q + k);
+						shown++;
+						break;
+					}
+					q = end[i];
+				}
+				pos += end[m - 1];
+			}
+		}
+	}
+	CHECK(nk_pretok_split(NK_PRETOK_CL100K, text, 0, end, 64) == 0);
+	CHECK(nk_pretok_split(NK_PRETOK_CL100K, text, 5, end, 0) == 0);
+}
+
 /* Letter runs are read eight ASCII bytes at a time: every ASCII
  * character and some non-ASCII letters and marks, at every offset of a
  * run of mixed-case letters, after each kind of piece start, split as
@@ -317,6 +367,7 @@ int main(void)
 	reference_pattern("o200k_base", NK_PRETOK_O200K);
 	RUN(linear_time);
 	RUN(pcre2_agrees_with_builtin);
+	RUN(split_matches_next);
 	RUN(pcre2_agrees_on_letter_runs);
 	RUN(pcre2_gaps_and_errors);
 	return nk_test_exit();
