@@ -270,6 +270,34 @@ static void populate(void *p, size_t bytes)
 #endif
 }
 
+/* The state of the scan for the longest run, carried across buckets. */
+struct run_scan {
+	uint32_t start, prev;
+	uint64_t best;
+	uint32_t best_first;
+};
+
+/* Ascending keys, so keeping a run only when strictly longer keeps the
+ * smallest start among ties. */
+static void scan32(struct run_scan *r, const uint32_t *a, size_t n)
+{
+	uint32_t start = r->start, prev = r->prev, best_first = r->best_first;
+	uint64_t best = r->best;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = a[i];
+		if (x == prev)
+			continue;
+		if (x != prev + 1)
+			start = x;
+		prev = x;
+		if ((uint64_t)(x - start) + 1 > best) {
+			best = (uint64_t)(x - start) + 1;
+			best_first = start;
+		}
+	}
+	r->start = start, r->prev = prev, r->best = best, r->best_first = best_first;
+}
+
 /* A spread below 2^32 (the benchmark's +-10^9 among them) is sorted as
  * 32-bit keys in arrays of their own: every pass moves half the bytes, the
  * histograms are counted while the keys are made, and the two arrays take
@@ -311,25 +339,13 @@ static int radix32_run(const int64_t *v, size_t n, uint64_t base, int bits,
 		src = dst;
 		dst = t;
 	}
-	/* As in lcs_radix. */
-	uint64_t best = 1, best_first = src[0], start = src[0], prev = src[0];
-	for (size_t i = 1; i < n; i++) {
-		uint64_t x = src[i];
-		if (x == prev)
-			continue;
-		if (x != prev + 1)
-			start = x;
-		prev = x;
-		if (x - start + 1 > best) {
-			best = x - start + 1;
-			best_first = start;
-		}
-	}
+	struct run_scan r = {src[0], src[0], 1, src[0]};
+	scan32(&r, src + 1, n - 1);
 	free(k);
 	free(tmp);
 	free(cnt);
-	*best_out = best;
-	*first_out = best_first;
+	*best_out = r.best;
+	*first_out = r.best_first;
 	return NK_OK;
 }
 
@@ -350,34 +366,6 @@ static int radix32_run(const int64_t *v, size_t n, uint64_t base, int bits,
 /* Digits within a bucket: 2048 counters of 32 bits (8 KB) per pass. */
 #define DIGIT_MAX_BITS 11
 #define DIGIT_MAX_PASSES 3
-
-/* The state of the scan for the longest run, carried across buckets. */
-struct run_scan {
-	uint32_t start, prev;
-	uint64_t best;
-	uint32_t best_first;
-};
-
-/* Ascending keys, so keeping a run only when strictly longer keeps the
- * smallest start among ties. */
-static void scan32(struct run_scan *r, const uint32_t *a, size_t n)
-{
-	uint32_t start = r->start, prev = r->prev, best_first = r->best_first;
-	uint64_t best = r->best;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t x = a[i];
-		if (x == prev)
-			continue;
-		if (x != prev + 1)
-			start = x;
-		prev = x;
-		if ((uint64_t)(x - start) + 1 > best) {
-			best = (uint64_t)(x - start) + 1;
-			best_first = start;
-		}
-	}
-	r->start = start, r->prev = prev, r->best = best, r->best_first = best_first;
-}
 
 /* Sorts a[0..n), keys that differ only in their low `bits` (at most
  * DIGIT_MAX_BITS * DIGIT_MAX_PASSES), by LSD passes into and out of tmp;
