@@ -254,6 +254,9 @@ static void layout(nk_bert_run *r, const nk_bert *m, struct carve *c)
 	r->logits = take(c, M * (size_t)k->V, 4);
 	r->rowloss = take(c, M, 8);
 	if (r->train) {
+		int G = r->B < BERT_GROUPS ? r->B : BERT_GROUPS;
+		for (int g = 0; g < G; g++)
+			r->ggrad[g] = take(c, r->ghi - r->glo, 4);
 		r->dx = take(c, N * H, 4);
 		r->dy = take(c, N * H, 4);
 		r->dt = take(c, N * H, 4);
@@ -263,6 +266,40 @@ static void layout(nk_bert_run *r, const nk_bert *m, struct carve *c)
 		r->dg = take(c, M * H, 4);
 		r->dh = take(c, M * H, 4);
 	}
+}
+
+/* The span of p.grads that a group keeps its own copy of: every layer's
+ * tensors and the embeddings' layer norm (the head's dense matrix, which
+ * lies between them, comes along unused). */
+static int group_grads(nk_bert_run *r, const nk_bert *m)
+{
+	size_t lo = SIZE_MAX, hi = 0;
+	for (int i = 0; i < m->p.count; i++) {
+		const char *name = m->p.names[i];
+		if (strncmp(name, "layer.", 6) && strncmp(name, "ln_emb_", 7))
+			continue;
+		size_t at = (size_t)((float *)m->p.grad[i].data - m->p.grads);
+		size_t end = at + (size_t)nk_tensor_numel(&m->p.grad[i]);
+		lo = at < lo ? at : lo;
+		hi = end > hi ? end : hi;
+	}
+	r->glo = lo, r->ghi = hi;
+	r->gdl = nk_calloc((size_t)BERT_GROUPS * m->cfg.L, sizeof *r->gdl);
+	return r->gdl ? NK_OK : NK_ENOMEM;
+}
+
+/* Each group's layer gradients: the model's views moved to its copy. */
+static void group_views(nk_bert_run *r, const nk_bert *m)
+{
+	for (int g = 0; g < BERT_GROUPS && r->ggrad[g]; g++)
+		for (int l = 0; l < m->cfg.L; l++)
+			for (int k = 0; k < LAYER_TENSORS; k++) {
+				size_t off = layer_tensors[k].off;
+				const float *d = *(float *const *)((const char *)
+					&m->dlayer[l] + off);
+				*(float **)((char *)&r->gdl[g * m->cfg.L + l] + off) =
+					r->ggrad[g] + (d - m->p.grads - r->glo);
+			}
 }
 
 nk_bert_run *nk_bert_run_new(const nk_bert *m, int B, int T, int Mmax,
@@ -286,21 +323,29 @@ nk_bert_run *nk_bert_run_new(const nk_bert *m, int B, int T, int Mmax,
 	r->checkpoint = checkpoint && train;
 	r->train = train;
 	r->nact = train && !checkpoint ? m->cfg.L : 1;
+	if (train && group_grads(r, m)) {
+		free(r);
+		return NULL;
+	}
 	struct carve c = {0};
 	layout(r, m, &c);
 	if (c.overflow) {
+		free(r->gdl);
 		free(r);
 		nk_error(NK_ENOMEM, "bert: a %d x %d batch's workspace does not "
 			 "fit in memory", B, T);
 		return NULL;
 	}
 	if (!(r->block = nk_malloc_aligned(c.used ? c.used : 64))) {
+		free(r->gdl);
 		free(r);
 		return NULL;
 	}
 	r->bytes = c.used;
 	c = (struct carve){.base = r->block};
 	layout(r, m, &c);
+	if (train)
+		group_views(r, m);
 	return r;
 }
 
@@ -309,6 +354,7 @@ void nk_bert_run_free(nk_bert_run *r)
 	if (!r)
 		return;
 	nk_free_aligned(r->block);
+	free(r->gdl);
 	free(r);
 }
 

@@ -59,7 +59,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 {
 	const nk_bert_config *c = &m->cfg;
 	const nk_bert_layer *w = &m->layer[l];
-	nk_bert_layer *dw = &m->dlayer[l];
+	nk_bert_layer *dw = r->dlayer ? &r->dlayer[l] : &m->dlayer[l];
 	int H = c->H, FF = c->FF, N = b->B * b->T;
 	size_t NH = (size_t)N * H;
 	float *dt = r->dt, *dff = r->dff;
@@ -69,7 +69,8 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 			      a->mean2, a->rstd2, N, H);
 	const float *dff2 = dt; /* dt is now d a1 through the residual */
 	if (p > 0) {
-		bert_drop(dy, dt, NH, p, bert_key(seed, l, SITE_HID2));
+		bert_drop(dy, dt, NH, r->row0 * H, p,
+			  bert_key(seed, l, SITE_HID2));
 		dff2 = dy;
 	}
 	linear_back(dff, 0.0f, dw->ff2_w, dw->ff2_b, dff2, a->gel, w->ff2_w, N,
@@ -83,7 +84,8 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 			      a->mean1, a->rstd1, N, H);
 	const float *dproj = dxin; /* dxin is now d x through the residual */
 	if (p > 0) {
-		bert_drop(dy, dxin, NH, p, bert_key(seed, l, SITE_HID1));
+		bert_drop(dy, dxin, NH, r->row0 * H, p,
+			  bert_key(seed, l, SITE_HID1));
 		dproj = dy;
 	}
 	linear_back(dt, 0.0f, dw->proj_w, dw->proj_b, dproj, a->ctx, w->proj_w,
@@ -91,7 +93,7 @@ void bert_layer_backward(nk_bert *m, nk_bert_run *r, int l,
 	bert_zero(r->dqkv, 3 * NH);
 	nk_attention_backward(r->dqkv, r->ascratch, dt, a->qkv, a->att,
 			      b->lengths, b->B, b->T, H, c->A, p,
-			      p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
+			      p > 0 ? bert_att_key(seed, l, r->group) : 0);
 	linear_back(dxin, 1.0f, dw->qkv_w, dw->qkv_b, r->dqkv, r->x[l],
 		    w->qkv_w, N, H, 3 * H);
 }
@@ -125,19 +127,31 @@ static void head_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 	}
 }
 
-static void embed_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
-			   float *dx, float p, uint64_t seed)
+/* A group's part of the embeddings' backward, from the gradient of x[0]
+ * in dx: the dropout and the layer norm, leaving the gradient of the
+ * summed embeddings in its rows of r->dt. */
+void bert_embed_ln_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
+			    float *dx, float p, uint64_t seed)
 {
-	int H = m->cfg.H, T = b->T, N = b->B * T;
+	int H = m->cfg.H, N = b->B * b->T;
 	size_t NH = (size_t)N * H;
 	if (p > 0)
-		bert_drop(dx, dx, NH, p, bert_key(seed, -1, SITE_EMB));
-	float *de = r->dt;
-	bert_zero(de, NH);
-	nk_layernorm_backward(de, m->dln_emb_w, m->dln_emb_b, dx, r->emb,
-			      m->ln_emb_w, r->emb_mean, r->emb_rstd, N, H);
-	/* Scatter-adds into rows that repeat: threads split the columns,
-	 * and every element still sums its rows in order n = 0..N-1. */
+		bert_drop(dx, dx, NH, r->row0 * H, p, bert_key(seed, -1, SITE_EMB));
+	bert_zero(r->dt, NH);
+	nk_layernorm_backward(r->dt, r->dln_emb_w ? r->dln_emb_w : m->dln_emb_w,
+			      r->dln_emb_b ? r->dln_emb_b : m->dln_emb_b, dx,
+			      r->emb, m->ln_emb_w, r->emb_mean, r->emb_rstd, N,
+			      H);
+}
+
+/* The token, type and position embeddings' gradients from r->dt, the
+ * whole batch's.  Scatter-adds into rows that repeat: threads split the
+ * columns, and every element still sums its rows in order n = 0..N-1. */
+void bert_embed_scatter(nk_bert *m, const nk_bert_run *r,
+			const nk_bert_batch *b)
+{
+	int H = m->cfg.H, T = b->T, N = b->B * T;
+	const float *de = r->dt;
 #pragma omp parallel if ((double)N * H >= 1 << 16 && H >= 32)
 	{
 		int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -160,20 +174,6 @@ static void embed_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 void bert_backward(nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		   float p, uint64_t seed)
 {
-	int L = m->cfg.L;
-	float *dcur = r->dx, *dnext = r->dy;
-	head_backward(m, r, b, dcur);
-	for (int l = L - 1; l >= 0; l--) {
-		const struct bert_act *a = &r->act[r->nact > 1 ? l : 0];
-		/* Checkpointing: the last layer's activations are still in
-		 * the one set; the others are recomputed from x[l], with the
-		 * same dropout streams, into it. */
-		if (r->nact == 1 && l != L - 1)
-			bert_layer_forward(m, r, l, &r->act[0], b, p, seed);
-		bert_layer_backward(m, r, l, a, b, dcur, dnext, p, seed);
-		float *t = dcur;
-		dcur = dnext;
-		dnext = t;
-	}
-	embed_backward(m, r, b, dcur, p, seed);
+	head_backward(m, r, b, r->dx);
+	bert_encoder_backward(m, r, b, p, seed);
 }

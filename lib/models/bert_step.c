@@ -63,7 +63,16 @@ uint64_t bert_key(uint64_t seed, int l, int site)
 	return nk_rng_u64(&rng);
 }
 
-void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key)
+uint64_t bert_att_key(uint64_t seed, int l, int group)
+{
+	nk_rng rng;
+	nk_rng_seed(&rng, seed, ((uint64_t)(l + 1) * 4 + SITE_ATT) |
+				(uint64_t)group << 32);
+	return nk_rng_u64(&rng);
+}
+
+void bert_drop(float *out, const float *in, size_t n, size_t first, float p,
+	       uint64_t key)
 {
 	nk_dropmask dm = nk_dropmask_make(key, p);
 	enum { CHUNK = 4096 }; /* a multiple of NK_VW */
@@ -71,14 +80,15 @@ void bert_drop(float *out, const float *in, size_t n, float p, uint64_t key)
 #pragma omp parallel for schedule(static) if (n >= 1 << 16)
 	for (ptrdiff_t k = 0; k < nc; k++) {
 		size_t i = (size_t)k * CHUNK, m = n - i < CHUNK ? n - i : CHUNK;
-		nk_dropmask_apply(out + i, in + i, m, &dm, i);
+		nk_dropmask_apply(out + i, in + i, m, &dm, first + i);
 	}
 }
 
 /* y (N,C) = res + dropout(y + bias): a projection's bias, the dropout
- * after it and the residual add in one pass (p = 0: no dropout). */
+ * after it and the residual add in one pass (p = 0: no dropout); row0:
+ * y's first row in the batch (the mask's numbering). */
 static void bias_drop_add(float *y, const float *res, const float *bias,
-			  int N, int C, float p, uint64_t key)
+			  int N, int C, size_t row0, float p, uint64_t key)
 {
 	nk_dropmask dm = nk_dropmask_make(key, p);
 #pragma omp parallel for schedule(static) if ((double)N * C >= 1 << 16)
@@ -89,7 +99,7 @@ static void bias_drop_add(float *y, const float *res, const float *bias,
 			int w = C - c < NK_VW ? C - c : NK_VW;
 			nk_vf v = nk_vload_n(yr + c, w) + nk_vload_n(bias + c, w);
 			if (p > 0)
-				v *= nk_dropmask_v(&dm, (uint64_t)n * C + c);
+				v *= nk_dropmask_v(&dm, (uint64_t)(row0 + n) * C + c);
 			nk_vstore_n(yr + c, nk_vload_n(rr + c, w) + v, w);
 		}
 	}
@@ -112,7 +122,7 @@ void bert_embed_forward(const nk_bert *m, nk_bert_run *r,
 	nk_layernorm_forward(r->x[0], r->emb_mean, r->emb_rstd, r->emb,
 			     m->ln_emb_w, m->ln_emb_b, N, H, m->cfg.ln_eps);
 	if (p > 0)
-		bert_drop(r->x[0], r->x[0], (size_t)N * H, p,
+		bert_drop(r->x[0], r->x[0], (size_t)N * H, r->row0 * H, p,
 			  bert_key(seed, -1, SITE_EMB));
 }
 
@@ -131,10 +141,10 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 		   3 * H, w->qkv_b);
 	nk_attention_forward(a->ctx, a->att, r->ascratch, a->qkv, b->lengths,
 			     b->B, b->T, H, c->A, p,
-			     p > 0 ? bert_key(seed, l, SITE_ATT) : 0);
+			     p > 0 ? bert_att_key(seed, l, r->group) : 0);
 	bert_sgemm(0, 1, N, H, H, 1.0f, a->ctx, H, w->proj_w, H, 0.0f, a->pre1,
 		   H, NULL);
-	bias_drop_add(a->pre1, xin, w->proj_b, N, H, p,
+	bias_drop_add(a->pre1, xin, w->proj_b, N, H, r->row0, p,
 		      p > 0 ? bert_key(seed, l, SITE_HID1) : 0);
 	nk_layernorm_forward(a->a1, a->mean1, a->rstd1, a->pre1, w->ln1_w,
 			     w->ln1_b, N, H, c->ln_eps);
@@ -143,7 +153,7 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 	nk_gelu_bias_forward(a->gel, a->ff1, w->ff1_b, N, FF, c->gelu);
 	bert_sgemm(0, 1, N, H, FF, 1.0f, a->gel, FF, w->ff2_w, FF, 0.0f, a->pre2,
 		   H, NULL);
-	bias_drop_add(a->pre2, a->a1, w->ff2_b, N, H, p,
+	bias_drop_add(a->pre2, a->a1, w->ff2_b, N, H, r->row0, p,
 		      p > 0 ? bert_key(seed, l, SITE_HID2) : 0);
 	nk_layernorm_forward(r->x[l + 1], a->mean2, a->rstd2, a->pre2, w->ln2_w,
 			     w->ln2_b, N, H, c->ln_eps);
@@ -248,10 +258,7 @@ static double xent(float *logits, const float *bias, double *rowloss,
 static void forward(const nk_bert *m, nk_bert_run *r, const nk_bert_batch *b,
 		    float p, uint64_t seed)
 {
-	bert_embed_forward(m, r, b, p, seed);
-	for (int l = 0; l < m->cfg.L; l++)
-		bert_layer_forward(m, r, l, &r->act[r->nact > 1 ? l : 0], b, p,
-				   seed);
+	bert_encoder_forward(m, r, b, p, seed);
 	r->M = b->M;
 	if (b->M > 0)
 		bert_head_forward(m, r, b);
