@@ -55,7 +55,7 @@ static void usage(FILE *fp)
 		"  -O DIR         draw the boxes of every image into DIR/NAME.png\n"
 		"      --json        COCO results JSON instead of lines\n"
 		"  -j N           threads (default: one per core)\n"
-		"  -b N           images per forward pass (default 1)\n"
+		"  -b N           images per forward pass (default: one a thread)\n"
 		"      --pyramid FACTOR,MIN  also run the image at full resolution\n"
 		"                    and scaled by FACTOR^k while its longer side\n"
 		"                    is >= MIN pixels, and pool the boxes\n"
@@ -80,7 +80,7 @@ static void parse(struct run_opts *o, int argc, char **argv)
 	memset(o, 0, sizeof *o);
 	o->thresh = 0.25f;
 	o->nms = 0.45f;
-	o->batch = 1;
+	o->batch = 0; /* one image a thread */
 	int c;
 	while ((c = getopt_long(argc, argv, "c:w:m:t:o:O:j:b:qh", long_opts,
 				NULL)) != -1) {
@@ -163,7 +163,14 @@ int detect_run(int argc, char **argv)
 	struct names nm;
 	detect_names_load(&nm, o.names_path, classes);
 
-	int nimg = argc - optind, B = o.batch < nimg ? o.batch : nimg;
+	/* Several images: by default one a thread, each thread running
+	 * whole images (nk_darknet_forward's groups). */
+	int nimg = argc - optind, B = o.batch ? o.batch : 1;
+#ifdef _OPENMP
+	if (!o.batch)
+		B = omp_get_max_threads();
+#endif
+	B = B < nimg ? B : nimg;
 	if (o.pyr_factor)
 		B = 1; /* every image its own sizes */
 	size_t per = (size_t)3 * net.h * net.w;

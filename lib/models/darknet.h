@@ -97,6 +97,10 @@ typedef struct {
 				  * for inference (nn/conv_infer.h) */
 
 	float *out;              /* (B, outputs) after nk_darknet_forward */
+	size_t gstride;          /* 0, or the floats between image groups'
+				  * own copies of a reused buffer (image b
+				  * of group g from b0 at out + g * gstride
+				  * + (b - b0) * outputs) */
 } nk_dn_layer;
 
 typedef struct {
@@ -116,8 +120,9 @@ typedef struct {
 	int planned_keep;        /* keep_outputs when the buffers were laid out */
 	int params_dropped;      /* nk_darknet_drop_params was called */
 	int B;                   /* images the activations hold */
+	int groups;              /* of images run each on one thread */
 	float *act;              /* every layer's output, one block */
-	float *work;             /* convolution scratch */
+	float *work;             /* convolution scratch, nwork a group */
 	size_t nwork;
 } nk_darknet;
 
