@@ -31,5 +31,7 @@ int cmd_encode(const struct opts *o, int count_mode, int nfiles, char **files);
 int cmd_decode(const struct opts *o, int nfiles, char **files);
 /* train.c */
 int cmd_train(const struct opts *o, int nfiles, char **files);
+/* compile.c */
+int cmd_compile(const struct opts *o, int nfiles, char **files);
 
 #endif
