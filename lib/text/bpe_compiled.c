@@ -570,3 +570,21 @@ int nk_bpe_open_compiled(nk_bpe **out, const char *path, int full)
 	*out = b;
 	return 0;
 }
+
+int nk_bpe_compiled_seal(unsigned char *data, size_t n)
+{
+	if (n < HEADER_SIZE)
+		return nk_error(NK_EFORMAT, "seal: %zu bytes, no header", n);
+	for (int k = 0; k < N_SECT; k++) {
+		unsigned char *e = data + 64 + 24 * k;
+		uint64_t o = nk_load_u64le(e), l = nk_load_u64le(e + 8);
+		if (o > n || l > n - o || pad64((size_t)l) > n - o)
+			continue;
+		struct sum sum = {0};   /* the padding as it is, as loading reads it */
+		sum_blocks(&sum, data + o, pad64((size_t)l));
+		nk_store_u64le(e + 16, sum_final(&sum));
+	}
+	memset(data + 12, 0, 4);
+	nk_store_u32le(data + 12, (uint32_t)crc32(0, data, HEADER_SIZE));
+	return 0;
+}

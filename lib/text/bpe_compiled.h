@@ -44,4 +44,9 @@ int nk_bpe_open_compiled(nk_bpe **out, const char *path, int full);
 int nk_bpe_load_compiled(nk_bpe **out, const unsigned char *data, size_t n,
 			 const char *name, int full);
 
+/* Recomputes the section checksums and the header CRC of a compiled
+ * vocabulary in memory, for tests and fuzzing that alter one and want
+ * the structural checks, not the checksums, to answer. */
+int nk_bpe_compiled_seal(unsigned char *data, size_t n);
+
 #endif
