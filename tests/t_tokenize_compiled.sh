@@ -9,7 +9,8 @@
 #     one's own (PCRE2), recorded in the compiled file; -p still overrides;
 #   - compile writes atomically: a failure leaves the old file as it was;
 #   - a damaged file is named with what is wrong (exit 1), and compile,
-#     which checks every table, refuses damage that a run need not read.
+#     which checks every table, refuses damage that a run need not read;
+#   - the automatic cache of compiled copies (NNKIT_VOCAB_CACHE).
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 PATH="$PWD/$BUILD/bin:$PATH"
@@ -17,6 +18,8 @@ D=../shared/data/tiktoken
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ok() { if [ "$1" = 0 ]; then echo "PASS $2"; else echo "FAIL $2: $3"; fi; }
+# The .tiktoken side of each comparison reads the rank file itself.
+export NNKIT_VOCAB_CACHE=
 
 # Crafted text, seeded: words, numbers, spaces, newlines, several scripts,
 # emoji, special tokens' text, and a sprinkle of invalid bytes.
@@ -115,3 +118,36 @@ out=$(tokenize compile -v "$tmp/slots.nkv" -o "$tmp/x.nkv" 2>&1)
 rc=$?
 [ $rc = 1 ] && [[ $out == *"$tmp/slots.nkv: checksum mismatch in the rank table"* ]] && [ ! -e "$tmp/x.nkv" ]
 ok $? compiled-damaged-table "exit $rc: $out"
+
+# The automatic cache: the first run with a rank file writes a compiled
+# copy, later runs map it, with the same output; a change to the rank
+# file gives a new copy; a damaged copy is ignored and written anew; an
+# empty NNKIT_VOCAB_CACHE writes nothing, and a cache that cannot be
+# written is no error.
+mkdir "$tmp/c" && cp $V tests/cli/data/tok-small.json "$tmp/c/"
+export NNKIT_VOCAB_CACHE="$tmp/cache"
+want=$(tokenize encode -v "$tmp/c/tok-small.tiktoken" "$tmp/crafted" | md5sum)
+n1=$(ls "$tmp/cache" 2>/dev/null | wc -l)
+got=$(tokenize encode -v "$tmp/c/tok-small.tiktoken" "$tmp/crafted" | md5sum)
+n2=$(ls "$tmp/cache" | wc -l)
+f=$(ls "$tmp/cache"/tok-small.tiktoken-*.nkv 2>/dev/null)
+[ "$n1" = 1 ] && [ "$n2" = 1 ] && [ "$got" = "$want" ] && [ -n "$f" ] &&
+	[ "$(head -c 4 "$f")" = NKBV ] &&
+	[ "$(NNKIT_VOCAB_CACHE= tokenize encode -v $V "$tmp/crafted" | md5sum)" = "$want" ]
+ok $? compiled-cache "files $n1 then $n2 ($f), output $got against $want"
+printf 'X' | dd of="$f" bs=1 seek=4 conv=notrunc status=none   # version
+got=$(tokenize encode -v "$tmp/c/tok-small.tiktoken" "$tmp/crafted" 2>&1 | md5sum)
+[ "$got" = "$want" ] && [ "$(od -An -t u1 -j 4 -N 1 "$f" | tr -d ' ')" = 1 ]
+ok $? compiled-cache-damaged "output $got, version byte $(od -An -t u1 -j 4 -N 1 "$f")"
+touch -d '2001-01-01' "$tmp/c/tok-small.tiktoken"
+tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
+[ "$(ls "$tmp/cache" | wc -l)" = 2 ]
+ok $? compiled-cache-key "$(ls "$tmp/cache")"
+rm -rf "$tmp/cache"
+NNKIT_VOCAB_CACHE= tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
+[ ! -e "$tmp/cache" ]
+ok $? compiled-cache-off "$(ls "$tmp/cache" 2>&1)"
+: >"$tmp/notdir"
+got=$(NNKIT_VOCAB_CACHE="$tmp/notdir/x" tokenize encode -v "$tmp/c/tok-small.tiktoken" "$tmp/crafted" 2>&1 | md5sum)
+[ "$got" = "$want" ]
+ok $? compiled-cache-unwritable "output $got against $want"

@@ -93,7 +93,8 @@ nk_bpe *load_vocab(const struct opts *o)
 		 * checks all of it rather than copy damage along. */
 		rc = nk_bpe_open_compiled(&b, o->vocab, o->out != NULL);
 	} else if (o->vocab) {
-		rc = nk_bpe_open(&b, o->vocab, o->meta);
+		rc = o->out ? nk_bpe_open(&b, o->vocab, o->meta) :
+			      open_cached(&b, o->vocab, o->meta);
 	} else {
 		const char *name = o->encoding ? o->encoding : "cl100k_base";
 		const char *dir = o->dir ? o->dir : getenv("NNKIT_TIKTOKEN_DIR");
@@ -111,7 +112,8 @@ nk_bpe *load_vocab(const struct opts *o)
 				".json files there, or point --vocab-dir or "
 				"NNKIT_TIKTOKEN_DIR at them; see tokenize(1))",
 				path, strerror(errno));
-		rc = nk_bpe_open(&b, path, access(meta, R_OK) == 0 ? meta : NULL);
+		const char *m = access(meta, R_OK) == 0 ? meta : NULL;
+		rc = o->out ? nk_bpe_open(&b, path, m) : open_cached(&b, path, m);
 		if (!rc && access(meta, R_OK) != 0)
 			nk_bpe_set_pretok(b, nk_pretok_from_name(name));
 	}
