@@ -1,5 +1,6 @@
 /* bpe_compiled.c - the compiled vocabulary (nnkit-bpe(5)): the encoder's
- * tables written as they lie in memory, mapped back and used in place.
+ * tables written as they lie in memory (bpe_compiled_write.c), mapped
+ * back, checked and used in place (here).
  *
  * Layout (all integers little-endian; man/nnkit-bpe.5 has it byte by
  * byte): a 256-byte header, then eight sections, each starting on a
@@ -46,7 +47,7 @@
  * moved block, not an adversary.
  */
 #include "text/bpe_compiled.h"
-#include "text/bpe_impl.h"
+#include "text/bpe_compiled_impl.h"
 #include "core/base.h"
 #include "core/hash.h"
 
@@ -60,58 +61,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define HEADER_SIZE 256
-#define ALIGN 64
-#define N_SECT 8
-#define MAX_SLOTS (1u << 28)
-#define MAX_SPEC 65536u
-#define MAX_PATTERN 65536u
-
-enum { S_POOL, S_OFF, S_SLOTS, S_PAIR1, S_BYTE, S_PATTERN, S_SPEC, S_SPEC_TEXT };
 static const char *const sect_name[N_SECT] = {
 	"pool", "offsets", "rank table", "pair table", "byte table",
 	"pattern", "special tokens", "special token texts",
 };
 
-_Static_assert(sizeof(struct rank_slot) == 16, "rank_slot is 16 bytes on disk");
+/* ---- the checksum and the build's table layout ---- */
 
-/* ---- the checksum ---- */
-
-typedef uint64_t v8u64 __attribute__((vector_size(64)));
-
-struct sum {
-	v8u64 s1, s2;
-	uint64_t blocks;
-};
-
-/* Adds n bytes (a multiple of 64) at p. */
-static void sum_blocks(struct sum *s, const unsigned char *p, size_t n)
-{
-	v8u64 s1 = s->s1, s2 = s->s2;
-	for (size_t i = 0; i < n; i += ALIGN) {
-		v8u64 w;
-		memcpy(&w, p + i, sizeof w);
-		s1 += w;
-		s2 += s1;
-	}
-	s->s1 = s1;
-	s->s2 = s2;
-	s->blocks += n / ALIGN;
-}
-
-/* Adds n bytes and the zeros that pad them to 64. */
-static void sum_padded(struct sum *s, const unsigned char *p, size_t n)
-{
-	size_t whole = n & ~(size_t)(ALIGN - 1);
-	sum_blocks(s, p, whole);
-	if (whole < n) {
-		unsigned char last[ALIGN] = {0};
-		memcpy(last, p + whole, n - whole);
-		sum_blocks(s, last, ALIGN);
-	}
-}
-
-static uint64_t sum_final(const struct sum *s)
+uint64_t nk_bpe_compiled_sum_final(const struct sum *s)
 {
 	uint64_t w[17];
 	for (int k = 0; k < 8; k++) {
@@ -127,7 +84,7 @@ static uint64_t sum_final(const struct sum *s)
 /* What the slots depend on, computed by this build's own functions:
  * the slot's size and field offsets, and hash_bytes, slot_check and
  * head_bytes on strings of every length up to 40. */
-static uint64_t layout_fingerprint(void)
+uint64_t nk_bpe_layout_fingerprint(void)
 {
 	static const unsigned char probe[] =
 		"The rank table \xe2\x80\x94 compiled\x00\xff for nnkit, v1 \t\n";
@@ -146,92 +103,6 @@ static uint64_t layout_fingerprint(void)
 		w[k++] = head_bytes(probe, n);
 	}
 	return nk_fnv1a(w, sizeof w);
-}
-
-/* ---- writing ---- */
-
-struct sect {
-	const void *p;
-	size_t n;
-};
-
-static size_t pad64(size_t n)
-{
-	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
-
-int nk_bpe_write_compiled(const nk_bpe *b, FILE *fp)
-{
-	if (!b->pool || !b->n_vocab)
-		return nk_error(NK_EINVAL, "compile: the vocabulary is not finished");
-	const char *pat = nk_bpe_pattern(b);
-	size_t spec_text = 0;
-	for (size_t i = 0; i < b->n_spec; i++)
-		spec_text += b->spec[i].len;
-	if (b->n_spec > MAX_SPEC || strlen(pat) > MAX_PATTERN ||
-	    b->mask + 1 > MAX_SLOTS)
-		return nk_error(NK_ERANGE, "compile: the vocabulary is too large "
-				"for the compiled format");
-	unsigned char *spec = nk_malloc((b->n_spec ? b->n_spec : 1) * 8);
-	unsigned char *text = nk_malloc(spec_text + 1);
-	if (!spec || !text) {
-		free(spec);
-		free(text);
-		return NK_ENOMEM;
-	}
-	size_t o = 0;
-	for (size_t i = 0; i < b->n_spec; i++) {
-		nk_store_u32le(spec + 8 * i, b->spec[i].id);
-		nk_store_u32le(spec + 8 * i + 4, (uint32_t)b->spec[i].len);
-		memcpy(text + o, b->spec[i].text, b->spec[i].len);
-		o += b->spec[i].len;
-	}
-	const struct sect s[N_SECT] = {
-		{b->pool, b->off[b->n_ranks]},
-		{b->off, ((size_t)b->n_ranks + 1) * 4},
-		{b->slots, (b->mask + 1) * sizeof *b->slots},
-		{b->pair1, 65536 * 4},
-		{b->byte_rank, 256 * 4},
-		{pat, strlen(pat)},
-		{spec, b->n_spec * 8},
-		{text, spec_text},
-	};
-	unsigned char h[HEADER_SIZE] = {0};
-	size_t at = HEADER_SIZE;
-	for (int k = 0; k < N_SECT; k++) {
-		struct sum sum = {0};
-		sum_padded(&sum, s[k].p, s[k].n);
-		nk_store_u64le(h + 64 + 24 * k, at);
-		nk_store_u64le(h + 64 + 24 * k + 8, s[k].n);
-		nk_store_u64le(h + 64 + 24 * k + 16, sum_final(&sum));
-		at += pad64(s[k].n);
-	}
-	uint32_t empty = 0;     /* the table is at most half full */
-	while (b->slots[empty].rank1)
-		empty++;
-	memcpy(h, NK_BPE_COMPILED_MAGIC, 4);
-	nk_store_u16le(h + 4, NK_BPE_COMPILED_VERSION);
-	nk_store_u16le(h + 6, HEADER_SIZE);
-	nk_store_u64le(h + 16, at);
-	nk_store_u64le(h + 24, layout_fingerprint());
-	nk_store_u32le(h + 32, b->n_ranks);
-	nk_store_u32le(h + 36, b->explicit_n_vocab);
-	nk_store_u32le(h + 40, (uint32_t)b->n_spec);
-	nk_store_u32le(h + 44, (uint32_t)(b->mask + 1));
-	nk_store_u32le(h + 48, empty);
-	nk_store_u32le(h + 12, (uint32_t)crc32(0, h, HEADER_SIZE));
-	static const unsigned char zeros[ALIGN];
-	int bad = fwrite(h, 1, HEADER_SIZE, fp) != HEADER_SIZE;
-	for (int k = 0; k < N_SECT && !bad; k++) {
-		size_t padn = pad64(s[k].n) - s[k].n;
-		bad = (s[k].n && fwrite(s[k].p, 1, s[k].n, fp) != s[k].n) ||
-		      (padn && fwrite(zeros, 1, padn, fp) != padn);
-	}
-	free(spec);
-	free(text);
-	if (bad || ferror(fp))
-		return nk_error(NK_EIO, "write error: %s", strerror(errno));
-	return 0;
 }
 
 /* ---- reading ---- */
@@ -320,7 +191,7 @@ static int check_section(const unsigned char *p, size_t len, int k,
 		if (bad)
 			return 1;
 	}
-	return sum_final(&sum) != want ? 2 : 0;
+	return nk_bpe_compiled_sum_final(&sum) != want ? 2 : 0;
 }
 
 /* The message for a bad element of section k. */
@@ -383,7 +254,7 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 	    nk_load_u32le(h + 52) || nk_load_u64le(h + 56))
 		return nk_error(NK_EFORMAT, "%s: unknown header size or flags",
 				name);
-	if (nk_load_u64le(h + 24) != layout_fingerprint())
+	if (nk_load_u64le(h + 24) != nk_bpe_layout_fingerprint())
 		return nk_error(NK_EVERSION, "%s: compiled by a build of nnkit "
 				"whose rank table differs from this one's: "
 				"compile it again", name);
@@ -568,23 +439,5 @@ int nk_bpe_open_compiled(nk_bpe **out, const char *path, int full)
 		return rc;
 	}
 	*out = b;
-	return 0;
-}
-
-int nk_bpe_compiled_seal(unsigned char *data, size_t n)
-{
-	if (n < HEADER_SIZE)
-		return nk_error(NK_EFORMAT, "seal: %zu bytes, no header", n);
-	for (int k = 0; k < N_SECT; k++) {
-		unsigned char *e = data + 64 + 24 * k;
-		uint64_t o = nk_load_u64le(e), l = nk_load_u64le(e + 8);
-		if (o > n || l > n - o || pad64((size_t)l) > n - o)
-			continue;
-		struct sum sum = {0};   /* the padding as it is, as loading reads it */
-		sum_blocks(&sum, data + o, pad64((size_t)l));
-		nk_store_u64le(e + 16, sum_final(&sum));
-	}
-	memset(data + 12, 0, 4);
-	nk_store_u32le(data + 12, (uint32_t)crc32(0, data, HEADER_SIZE));
 	return 0;
 }
