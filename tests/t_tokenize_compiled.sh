@@ -143,6 +143,13 @@ touch -d '2001-01-01' "$tmp/c/tok-small.tiktoken"
 tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
 [ "$(ls "$tmp/cache" | wc -l)" = 2 ]
 ok $? compiled-cache-key "$(ls "$tmp/cache")"
+# the side file found beside the rank file is part of the key: a new
+# pattern there is used at once
+printf '{"pat_str": "", "special_tokens": {"<|end|>": 293}}\n' >"$tmp/c/tok-small.json"
+g2=$(echo 'the the' | tokenize encode -v "$tmp/c/tok-small.tiktoken")
+w2=$(echo 'the the' | NNKIT_VOCAB_CACHE= tokenize encode -v "$tmp/c/tok-small.tiktoken")
+[ "$(ls "$tmp/cache" | wc -l)" = 3 ] && [ "$g2" = "$w2" ]
+ok $? compiled-cache-side-file "$(ls "$tmp/cache"): got '$g2', want '$w2'"
 rm -rf "$tmp/cache"
 NNKIT_VOCAB_CACHE= tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
 [ ! -e "$tmp/cache" ]

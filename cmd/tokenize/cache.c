@@ -86,8 +86,22 @@ int open_cached(nk_bpe **out, const char *rank_path, const char *meta_path)
 		return nk_bpe_open(out, rank_path, meta_path);
 	const char *base = strrchr(rank_path, '/');
 	base = base ? base + 1 : rank_path;
+	/* Without --meta, nk_bpe_open reads FOO.json beside FOO.tiktoken
+	 * (or FILE.json beside FILE) when it exists: the key follows it
+	 * too, there or not, so a side file edited, added or removed
+	 * gets a new copy. */
+	char side[4200];
+	if (!meta_path) {
+		size_t n = strlen(rank_path), el = strlen(".tiktoken");
+		if (n > el && !strcmp(rank_path + n - el, ".tiktoken"))
+			n -= el;
+		if (n + 6 > sizeof side)
+			return nk_bpe_open(out, rank_path, meta_path);
+		memcpy(side, rank_path, n);
+		memcpy(side + n, ".json", 6);
+	}
 	uint64_t key = stat_key(stat_key(nk_fnv1a_str("nnkit vocab cache 1"),
-					 rank_path), meta_path);
+					 rank_path), meta_path ? meta_path : side);
 	int n = snprintf(path, sizeof path, "%s/%.64s-%016llx.nkv", dir, base,
 			 (unsigned long long)key);
 	if (n <= 0 || (size_t)n >= sizeof path)
