@@ -13,7 +13,11 @@ BUILD=${BUILD:-build}
 export BUILD
 export PATH="$PWD/$BUILD/bin:$PATH"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# tokenize's cache of compiled vocabularies goes to a folder of the run's
+# own, not the user's ~/.cache (tests that need it off or elsewhere say so).
+NNKIT_VOCAB_CACHE=$(mktemp -d)
+export NNKIT_VOCAB_CACHE
+trap 'rm -f "$log"; rm -rf "$NNKIT_VOCAB_CACHE"' EXIT
 # NK_ONLY="name ..." runs just those pieces (make tsan uses it).
 wanted() { [ -z "${NK_ONLY:-}" ] || [[ " $NK_ONLY " == *" $1 "* ]]; }
 

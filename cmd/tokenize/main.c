@@ -5,17 +5,19 @@
  *   tokenize count  [-e NAME | -v FILE.tiktoken] [-lz] [FILE...]
  *   tokenize train  -n SIZE -o OUT.tiktoken [--meta FILE] [-p PATTERN]
  *                   [-S TOKEN] [FILE...]
+ *   tokenize compile [-e NAME | -v FILE.tiktoken] [-p PATTERN] -o OUT.nkv
  *
  * An option that the mode does not take is a usage error (applies[]).
  *
  * Everything about tokens lives in lib/text (bpe*.c, pretok.c) and the
  * token-stream format in lib/formats/tokstream.c.  This file parses the
  * options, loads the vocabulary they name and calls the subcommand:
- * encode.c (encode and count), decode.c, train.c.
+ * encode.c (encode and count), decode.c, train.c, compile.c.
  */
 #include "cli.h"
 #include "tokenize.h"
 
+#include "text/bpe_compiled.h"
 #include "text/pretok.h"
 
 #include <getopt.h>
@@ -28,11 +30,13 @@ void usage(FILE *fp)
 "       tokenize count [-lz] [-j N] [VOCAB] [-s MODE] [FILE...]\n"
 "       tokenize train -n SIZE -o OUT.tiktoken [--meta FILE] [-qz] [-p PATTERN]\n"
 "                      [-S TOKEN]... [-m MINFREQ] [FILE...]\n"
+"       tokenize compile [VOCAB] [-p PATTERN] -o OUT.nkv\n"
 "VOCAB is one of:\n"
 "  -e, --encoding NAME     r50k_base, cl100k_base (default) or o200k_base,\n"
 "                          from --vocab-dir, $NNKIT_TIKTOKEN_DIR or\n"
 "                          " NK_TIKTOKEN_DIR "\n"
-"  -v, --vocab FILE        a .tiktoken rank file (FILE's .json beside it)\n"
+"  -v, --vocab FILE        a .tiktoken rank file (FILE's .json beside it),\n"
+"                          or a compiled vocabulary (tokenize compile)\n"
 "      --meta FILE.json    its pattern and special tokens, given explicitly;\n"
 "                          train: the side file to write\n"
 "      --gpt2 ENC,BPE      GPT-2's encoder.json and vocab.bpe\n"
@@ -50,7 +54,8 @@ void usage(FILE *fp)
 "  -m, --min-freq N        train: stop when no pair occurs N times (default 2)\n"
 "  -S, --special-token T   train: add special token T after the merges\n"
 "  -o, --output FILE       train: rank file to write (and FILE's .json, or\n"
-"                          --meta); - writes the ranks alone to stdout\n"
+"                          --meta); - writes the ranks alone to stdout;\n"
+"                          compile: the compiled vocabulary to write\n"
 "  -q, --quiet             train: no progress line\n"
 "      --progress, --no-progress\n"
 "  -h, --help, --version\n");
@@ -77,8 +82,19 @@ nk_bpe *load_vocab(const struct opts *o)
 		*comma = 0;
 		rc = nk_bpe_open_gpt2(&b, enc, comma + 1);
 		free(enc);
+	} else if (o->vocab && nk_bpe_path_is_compiled(o->vocab)) {
+		/* Recognised by its magic: the pattern and special tokens
+		 * are in the file, and the tables are used as mapped. */
+		if (o->meta)
+			cli_usage_error(usage, "--meta: %s is a compiled vocabulary, "
+				       "which holds its pattern and special "
+				       "tokens", o->vocab);
+		/* compile (the one mode with -o that loads a vocabulary)
+		 * checks all of it rather than copy damage along. */
+		rc = nk_bpe_open_compiled(&b, o->vocab, o->out != NULL);
 	} else if (o->vocab) {
-		rc = nk_bpe_open(&b, o->vocab, o->meta);
+		rc = o->out ? nk_bpe_open(&b, o->vocab, o->meta) :
+			      open_cached(&b, o->vocab, o->meta);
 	} else {
 		const char *name = o->encoding ? o->encoding : "cl100k_base";
 		const char *dir = o->dir ? o->dir : getenv("NNKIT_TIKTOKEN_DIR");
@@ -96,7 +112,8 @@ nk_bpe *load_vocab(const struct opts *o)
 				".json files there, or point --vocab-dir or "
 				"NNKIT_TIKTOKEN_DIR at them; see tokenize(1))",
 				path, strerror(errno));
-		rc = nk_bpe_open(&b, path, access(meta, R_OK) == 0 ? meta : NULL);
+		const char *m = access(meta, R_OK) == 0 ? meta : NULL;
+		rc = o->out ? nk_bpe_open(&b, path, m) : open_cached(&b, path, m);
 		if (!rc && access(meta, R_OK) != 0)
 			nk_bpe_set_pretok(b, nk_pretok_from_name(name));
 	}
@@ -114,32 +131,34 @@ enum { OPT_META = 0x2000, OPT_GPT2, OPT_REGEX };
 
 /* The modes each option applies to: any other mode refuses it, rather
  * than ignore what the user asked for. */
-enum { M_ENCODE = 1, M_DECODE = 2, M_COUNT = 4, M_TRAIN = 8 };
-#define M_VOCAB (M_ENCODE | M_DECODE | M_COUNT)
+enum { M_ENCODE = 1, M_DECODE = 2, M_COUNT = 4, M_TRAIN = 8, M_COMPILE = 16 };
+#define N_MODES 5
+#define M_VOCAB (M_ENCODE | M_DECODE | M_COUNT | M_COMPILE)
 static const struct { int code; const char *name; int modes; } applies[] = {
 	{'e', "-e (--encoding)", M_VOCAB},
 	{'v', "-v (--vocab)", M_VOCAB},
 	{OPT_META, "--meta", M_VOCAB | M_TRAIN},
 	{OPT_GPT2, "--gpt2", M_VOCAB},
 	{'d', "-d (--vocab-dir)", M_VOCAB},
-	{'p', "-p (--pattern)", M_ENCODE | M_COUNT | M_TRAIN},
-	{OPT_REGEX, "--regex", M_ENCODE | M_COUNT | M_TRAIN},
+	{'p', "-p (--pattern)", M_ENCODE | M_COUNT | M_TRAIN | M_COMPILE},
+	{OPT_REGEX, "--regex", M_ENCODE | M_COUNT | M_TRAIN | M_COMPILE},
 	{'s', "-s (--special)", M_ENCODE | M_COUNT},
-	{'z', "-z (--whole)", M_VOCAB | M_TRAIN},
+	{'z', "-z (--whole)", M_ENCODE | M_DECODE | M_COUNT | M_TRAIN},
 	{'b', "-b (--binary)", M_ENCODE},
-	{'f', "-f (--force)", M_ENCODE},
+	{'f', "-f (--force)", M_ENCODE | M_COMPILE},
 	{'l', "-l (--lines)", M_COUNT},
 	{'j', "-j (--threads)", M_ENCODE | M_COUNT},
 	{'n', "-n (--vocab-size)", M_TRAIN},
 	{'m', "-m (--min-freq)", M_TRAIN},
 	{'S', "-S (--special-token)", M_TRAIN},
-	{'o', "-o (--output)", M_TRAIN},
+	{'o', "-o (--output)", M_TRAIN | M_COMPILE},
 	{'q', "-q (--quiet)", M_TRAIN},
 	{CLI_OPT_PROGRESS, "--progress", M_TRAIN},
 	{CLI_OPT_NO_PROGRESS, "--no-progress", M_TRAIN},
 };
 #define N_APPLIES (sizeof applies / sizeof applies[0])
-static const char *mode_names[] = {"encode", "decode", "count", "train"};
+static const char *mode_names[N_MODES] = {"encode", "decode", "count",
+					   "train", "compile"};
 
 /* A usage error for the first option given that `mode` does not take. */
 static void check_applies(const unsigned char *seen, int mode)
@@ -149,9 +168,9 @@ static void check_applies(const unsigned char *seen, int mode)
 			continue;
 		char only[64] = "";
 		int k = 0, n = 0;
-		for (int m = 0; m < 4; m++)
+		for (int m = 0; m < N_MODES; m++)
 			n += (applies[i].modes >> m) & 1;
-		for (int m = 0; m < 4; m++)
+		for (int m = 0; m < N_MODES; m++)
 			if ((applies[i].modes >> m) & 1)
 				snprintf(only + strlen(only), sizeof only - strlen(only),
 					 "%s%s", k++ == 0 ? "" : k == n ? " and " : ", ",
@@ -239,16 +258,17 @@ int main(int argc, char **argv)
 				seen[i] = 1;
 	}
 	if (optind >= argc)
-		cli_usage_error(usage, "no mode given (encode, decode, count, train)");
+		cli_usage_error(usage, "no mode given (encode, decode, count, train, "
+			       "compile)");
 	const char *mode = argv[optind++];
 	int n = argc - optind, m = 0;
 	char **files = argv + optind;
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < N_MODES; k++)
 		if (!strcmp(mode, mode_names[k]))
 			m = 1 << k;
 	if (!m)
 		cli_usage_error(usage, "unknown mode '%s' (encode, decode, count, "
-			       "train)", mode);
+			       "train, compile)", mode);
 	check_applies(seen, m);
 	if (pattern && (o.pattern = nk_pretok_from_name(pattern)) < 0)
 		cli_usage_error(usage, "--pattern: unknown pattern '%s' (r50k, "
@@ -276,6 +296,7 @@ int main(int argc, char **argv)
 	case M_ENCODE: return cmd_encode(&o, 0, n, files);
 	case M_COUNT: return cmd_encode(&o, o.lines ? 2 : 1, n, files);
 	case M_DECODE: return cmd_decode(&o, n, files);
+	case M_COMPILE: return cmd_compile(&o, n, files);
 	default: return cmd_train(&o, n, files);
 	}
 }

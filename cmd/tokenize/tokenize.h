@@ -31,5 +31,9 @@ int cmd_encode(const struct opts *o, int count_mode, int nfiles, char **files);
 int cmd_decode(const struct opts *o, int nfiles, char **files);
 /* train.c */
 int cmd_train(const struct opts *o, int nfiles, char **files);
+/* cache.c: nk_bpe_open through the cache of compiled copies. */
+int open_cached(nk_bpe **out, const char *rank_path, const char *meta_path);
+/* compile.c */
+int cmd_compile(const struct opts *o, int nfiles, char **files);
 
 #endif

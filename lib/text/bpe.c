@@ -56,10 +56,7 @@ void nk_bpe_free(nk_bpe *b)
 {
 	if (!b)
 		return;
-	free(b->pool);
-	free(b->off);
-	free(b->slots);
-	free(b->pair1);
+	nk_bpe_drop_tables(b);
 	for (size_t i = 0; i < b->n_spec; i++)
 		free(b->spec[i].text);
 	free(b->spec);

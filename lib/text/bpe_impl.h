@@ -57,6 +57,12 @@ struct nk_bpe {
 	uint32_t *dec_off;       /* by id - n_ranks: offset into dec_pool, */
 	uint32_t *dec_len;       /* and length (UINT32_MAX: no such id) */
 	unsigned char *dec_pool; /* special token texts */
+	/* Set when pool, off, slots and pair1 point into a compiled
+	 * vocabulary's mapping (bpe_compiled.c) rather than own memory:
+	 * freeing unmaps it instead (map_len 0: the caller's memory,
+	 * left alone). */
+	void *map;
+	size_t map_len;
 };
 
 /* Every lookup hashes a piece, and most pieces are under 8 bytes: the
@@ -116,7 +122,9 @@ static inline uint64_t head_bytes(const unsigned char *p, size_t n)
 static inline int token_equal(const nk_bpe *b, uint32_t r,
 			      const unsigned char *s, size_t n)
 {
-	if (b->off[r + 1] - b->off[r] != n)
+	/* r comes from a slot, which in a compiled vocabulary is not
+	 * checked at load (bpe_compiled.c): in range before it indexes. */
+	if (r >= b->n_ranks || b->off[r + 1] - b->off[r] != n)
 		return 0;
 	const unsigned char *t = b->pool + b->off[r];
 	if (n <= 8)
@@ -179,6 +187,8 @@ static inline int nk_bpe_ids_reserve(nk_bpe_ids *ids, size_t more)
 int nk_bpe_build_table(nk_bpe *b, const unsigned char *const *tok,
 		       const uint32_t *len, uint32_t count, const char *name,
 		       const uint32_t *line);
+/* Frees (or unmaps) pool, off, slots and pair1 (bpe_load.c). */
+void nk_bpe_drop_tables(nk_bpe *b);
 /* Loads a vocabulary file whole, with the size cap they all share. */
 int nk_bpe_load_file(nk_input *in, const char *path);
 

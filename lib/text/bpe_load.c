@@ -120,12 +120,19 @@ static int build_slots(nk_bpe *b, const char *name, const uint32_t *line)
 	return 0;
 }
 
-static void drop_table(nk_bpe *b)
+void nk_bpe_drop_tables(nk_bpe *b)
 {
-	free(b->pool);
-	free(b->off);
-	free(b->slots);
-	free(b->pair1);
+	if (b->map) {
+		if (b->map_len)
+			munmap(b->map, b->map_len);
+		b->map = NULL;
+		b->map_len = 0;
+	} else {
+		free(b->pool);
+		free(b->off);
+		free(b->slots);
+		free(b->pair1);
+	}
 	b->pool = NULL;
 	b->off = NULL;
 	b->slots = NULL;
@@ -261,7 +268,7 @@ int nk_bpe_load_ranks(nk_bpe *b, const unsigned char *data, size_t n,
 	int rc = read_ordered(b, data, n);
 	if (rc == 0 && (rc = build_slots(b, name, NULL)) == 0)
 		return 0;
-	drop_table(b);
+	nk_bpe_drop_tables(b);
 	if (rc == NK_ENOMEM)
 		return rc;
 	/* Not the simple shape, or a duplicate token in it: the general

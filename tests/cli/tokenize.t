@@ -71,17 +71,17 @@ train -n 300 |  |  | 2 | -o OUT.tiktoken is required
 train -n 100 -o x |  |  | 2 | '100' is not an integer in [256
 # An option of another mode is a usage error naming it and the mode,
 # before its value is looked at.
-encode -o x -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -o (--output) does not apply to encode (only to train)
+encode -o x -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -o (--output) does not apply to encode (only to train and compile)
 encode -l -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -l (--lines) does not apply to encode (only to count)
 decode -b -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -b (--binary) does not apply to decode (only to encode)
 encode -n 5 -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -n (--vocab-size) does not apply to encode (only to train)
-count -j 0 -f -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -f (--force) does not apply to count (only to encode)
-decode -p none -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -p (--pattern) does not apply to decode (only to encode, count and train)
+count -j 0 -f -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -f (--force) does not apply to count (only to encode and compile)
+decode -p none -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -p (--pattern) does not apply to decode (only to encode, count, train and compile)
 decode -s allow -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -s (--special) does not apply to decode
 decode -j 2 -v tests/cli/data/tok-small.tiktoken | 97\n |  | 2 | -j (--threads) does not apply to decode
 encode -q -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -q (--quiet) does not apply to encode (only to train)
 count --no-progress -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | --no-progress does not apply to count
-train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -v (--vocab) does not apply to train (only to encode, decode and count)
+train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -v tests/cli/data/tok-small.tiktoken | a\n |  | 2 | -v (--vocab) does not apply to train (only to encode, decode, count and compile)
 train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -e cl100k_base | a\n |  | 2 | -e (--encoding) does not apply to train
 train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -s allow | a\n |  | 2 | -s (--special) does not apply to train
 train -n 300 -o tests/cli/data/nonexistent/x.tiktoken -j 2 | a\n |  | 2 | -j (--threads) does not apply to train
@@ -100,4 +100,17 @@ train -q -n 300 -p cl100k -o - | ab\n |  | 2 | give --meta FILE.json for the spl
 train -q -n 300 -o - --meta - | ab\n |  | 2 | -o and --meta both name '-'
 train -q -n 300 -o tests/cli/data/nonexistent/v.tiktoken --meta tests/cli/data/nonexistent/v.tiktoken | ab\n |  | 2 | -o and --meta both name 'tests/cli/data/nonexistent/v.tiktoken'
 train -q -n 300 -o - | \n |  | 1 | train: no text in the input; nothing written
+# compile: a vocabulary's tables in one file that -v maps (nnkit-bpe(5));
+# tests/t_tokenize_compiled.sh checks the ids against the .tiktoken path.
+compile -v tests/cli/data/tok-small.tiktoken |  |  | 2 | compile: -o OUT.nkv is required
+compile -v tests/cli/data/tok-small.tiktoken -o tests/cli/data/nonexistent/v.nkv x |  |  | 2 | compile: no input files
+compile -z -v tests/cli/data/tok-small.tiktoken -o x |  |  | 2 | -z (--whole) does not apply to compile
+compile -s allow -v tests/cli/data/tok-small.tiktoken -o x |  |  | 2 | -s (--special) does not apply to compile
+compile -v tests/cli/data/tok-small.tiktoken -o tests/cli/data/nonexistent/v.nkv |  |  | 1 | tests/cli/data/nonexistent/v.nkv
+compile -v tests/cli/data/nonexistent.tiktoken -o tests/cli/data/nonexistent/v.nkv |  |  | 1 | tests/cli/data/nonexistent.tiktoken
+# A file with the magic is read as compiled, and its damage named.
+encode -v tests/cli/data/bad-short.nkv | x\n |  | 1 | tokenize: tests/cli/data/bad-short.nkv: 16 bytes, shorter than the 256-byte header (truncated?)
+encode -v tests/cli/data/bad-version.nkv | x\n |  | 1 | tests/cli/data/bad-version.nkv: compiled vocabulary version 9; this tokenize reads version 1: compile it again
+decode -v tests/cli/data/bad-crc.nkv | 1\n |  | 1 | tests/cli/data/bad-crc.nkv: header CRC mismatch (the file is damaged)
+count -v tests/cli/data/bad-short.nkv --meta tests/cli/data/tok-small.json | x\n |  | 2 | --meta: tests/cli/data/bad-short.nkv is a compiled vocabulary, which holds its pattern and special tokens
 --version |  | tokenize (nnkit) 0.1.0\n | 0
