@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The shared cache: insert-only, lock-free.  A slot's tag is 0 while
  * empty, TAG_BUSY while its inserter writes it, then the piece's hash
@@ -31,21 +32,52 @@ struct nk_bpe_shared {
 	atomic_size_t kused, iused, used;
 };
 
+#define HUGE_PAGE (2u << 20)
+
+/* A table of `bytes`, uninitialised, in whole 2 MB huge pages where the
+ * kernel gives them on request (one fault instead of 512, each costly
+ * under a hypervisor); free() releases it. */
+void *nk_bpe_table_alloc(size_t bytes)
+{
+	void *p = NULL;
+	size_t whole = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (whole < bytes || posix_memalign(&p, HUGE_PAGE, whole)) {
+		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", bytes);
+		return NULL;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+	return p;
+}
+
+/* The tables in one block, the tags and entries zeroed before any thread
+ * reads them (see nk_bpe_enc_new: a page read before it is written costs
+ * a second fault and a TLB flush on every core). */
+#define SH_TAG_BYTES (SHARED_SLOTS * sizeof(uint64_t))
+#define SH_ENT_BYTES (SHARED_SLOTS * sizeof(struct shared_entry))
+#define SH_KCAP (SHARED_SLOTS * 12)
+#define SH_ICAP (SHARED_SLOTS * 3)
+
 nk_bpe_shared *nk_bpe_shared_new(void)
 {
 	nk_bpe_shared *sh = nk_calloc(1, sizeof *sh);
 	if (!sh)
 		return NULL;
-	sh->tag = nk_calloc(SHARED_SLOTS, sizeof *sh->tag);
-	sh->ent = nk_calloc(SHARED_SLOTS, sizeof *sh->ent);
-	sh->kcap = SHARED_SLOTS * 12;
-	sh->icap = SHARED_SLOTS * 3;
-	sh->karena = nk_malloc(sh->kcap);
-	sh->iarena = nk_malloc(sh->icap * sizeof *sh->iarena);
-	if (!sh->tag || !sh->ent || !sh->karena || !sh->iarena) {
-		nk_bpe_shared_free(sh);
+	size_t zero = SH_TAG_BYTES + SH_ENT_BYTES;
+	unsigned char *t = nk_bpe_table_alloc(zero + SH_ICAP * sizeof(uint32_t) +
+					      SH_KCAP);
+	if (!t) {
+		free(sh);
 		return NULL;
 	}
+	memset(t, 0, zero);
+	sh->tag = (_Atomic uint64_t *)t;
+	sh->ent = (struct shared_entry *)(t + SH_TAG_BYTES);
+	sh->iarena = (uint32_t *)(t + zero);
+	sh->icap = SH_ICAP;
+	sh->karena = t + zero + SH_ICAP * sizeof(uint32_t);
+	sh->kcap = SH_KCAP;
 	for (size_t i = 0; i < SHARED_SLOTS; i++)
 		atomic_init(&sh->tag[i], 0);
 	atomic_init(&sh->kused, 0);
@@ -58,10 +90,7 @@ void nk_bpe_shared_free(nk_bpe_shared *sh)
 {
 	if (!sh)
 		return;
-	free(sh->tag);
-	free(sh->ent);
-	free(sh->karena);
-	free(sh->iarena);
+	free((void *)sh->tag); /* the block of all four tables */
 	free(sh);
 }
 

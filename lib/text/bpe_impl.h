@@ -201,5 +201,8 @@ int nk_bpe_shared_get(nk_bpe_shared *sh, uint64_t hash,
 void nk_bpe_shared_put(nk_bpe_shared *sh, uint64_t hash,
 		       const unsigned char *s, size_t n, const uint32_t *ids,
 		       size_t k);
+/* A table of `bytes` (uninitialised) on 2 MB huge pages where the kernel
+ * gives them; free() releases it (bpe_cache.c). */
+void *nk_bpe_table_alloc(size_t bytes);
 
 #endif
