@@ -34,9 +34,9 @@ static int reserve_ids(nk_bpe_ids *ids, size_t need)
 
 /* Formats what the block's lines come to, in the run's output form: a
  * token stream's lines or records (a part of one, with -z), or counts. */
-static int format_slice(struct slice *s, int form)
+static int format_slice(struct slice *s, const struct scratch *t, int form)
 {
-	size_t n = s->ids.n, nl = s->counts.n;
+	size_t n = t->ids.n, nl = t->counts.n;
 	int binary = form == OUT_BINARY || form == OUT_WHOLE_BINARY, rc;
 	switch (form) {
 	case OUT_TOTAL:
@@ -47,20 +47,20 @@ static int format_slice(struct slice *s, int form)
 		s->out_len = 0;
 		for (size_t l = 0; l < nl; l++)
 			s->out_len += (size_t)sprintf((char *)s->out + s->out_len,
-						      "%u\n", s->counts.v[l]);
+						      "%u\n", t->counts.v[l]);
 		return 0;
 	}
-	if ((rc = nk_tok_check(s->ids.v, s->counts.v, nl, 0)))
+	if ((rc = nk_tok_check(t->ids.v, t->counts.v, nl, 0)))
 		return rc;
 	if (grow_scratch(&s->out, &s->out_cap,
 			 nk_tok_format_bound(binary, n, nl), 1))
 		return NK_ENOMEM;
 	if (form == OUT_WHOLE_TEXT || form == OUT_WHOLE_BINARY)
-		s->out_len = nk_tok_format_part(s->out, binary, s->ids.v, n,
+		s->out_len = nk_tok_format_part(s->out, binary, t->ids.v, n,
 						&s->crc);
 	else
-		s->out_len = nk_tok_format(s->out, binary, s->ids.v,
-					   s->counts.v, nl, &s->crc);
+		s->out_len = nk_tok_format(s->out, binary, t->ids.v,
+					   t->counts.v, nl, &s->crc);
 	return 0;
 }
 
@@ -87,15 +87,16 @@ void work_block(void *ctx, int slot, int tid)
 	struct run *R = ctx;
 	struct slice *s = &R->sl[slot];
 	nk_bpe_enc *e = R->enc[tid];
+	struct scratch *t = &R->scr[tid];
 	int whole = R->o->whole, special = R->o->special;
 	const unsigned char *p = s->blk.data, *end = p + s->blk.size;
-	s->ids.n = s->counts.n = s->out_len = 0;
+	t->ids.n = t->counts.n = s->out_len = 0;
 	s->rc = 0;
 	/* A block has at most one id and one line per byte: reserved up
 	 * front, the arrays never grow by copying (pages are touched only
 	 * as far as they are used). */
-	if (reserve_ids(&s->ids, s->blk.size + 1) ||
-	    reserve_ids(&s->counts, s->blk.size + 1)) {
+	if (reserve_ids(&t->ids, s->blk.size + 1) ||
+	    reserve_ids(&t->counts, s->blk.size + 1)) {
 		s->rc = NK_ENOMEM;
 		s->fail_at = 0;
 		snprintf(s->msg, sizeof s->msg, "%s", nk_last_error());
@@ -106,13 +107,13 @@ void work_block(void *ctx, int slot, int tid)
 			memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
-		size_t before = s->ids.n;
-		int rc = nk_bpe_encode(e, p, (size_t)(eol - p), special, &s->ids);
+		size_t before = t->ids.n;
+		int rc = nk_bpe_encode(e, p, (size_t)(eol - p), special, &t->ids);
 		if (!rc)
-			rc = nk_bpe_ids_push(&s->counts,
-					     (uint32_t)(s->ids.n - before));
+			rc = nk_bpe_ids_push(&t->counts,
+					     (uint32_t)(t->ids.n - before));
 		if (rc) {
-			s->ids.n = before;
+			t->ids.n = before;
 			s->rc = rc;
 			s->fail_at = (size_t)(p - s->blk.data) +
 				     (rc == NK_EFORMAT ? nk_bpe_enc_fail_offset(e) : 0);
@@ -125,8 +126,10 @@ void work_block(void *ctx, int slot, int tid)
 	 * line-mode block ends just after a newline, but for the input's
 	 * last line. */
 	s->newlines = whole ? count_newlines(s->blk.data, s->blk.size) :
-		      s->counts.n - (s->counts.n && end[-1] != '\n');
-	int rc = format_slice(s, R->form);
+		      t->counts.n - (t->counts.n && end[-1] != '\n');
+	s->n_ids = t->ids.n;
+	s->n_lines = t->counts.n;
+	int rc = format_slice(s, t, R->form);
 	if (rc && !s->rc) {
 		s->rc = rc;
 		s->fail_at = 0;

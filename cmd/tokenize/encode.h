@@ -27,10 +27,11 @@ enum out_form {
 };
 
 /* One job: a block of whole lines (or with -z, a block cut at a piece
- * boundary), its ids, per line how many, and its formatted output. */
+ * boundary), how many ids and lines it came to, and its formatted
+ * output. */
 struct slice {
 	nk_textblock blk;
-	nk_bpe_ids ids, counts;
+	size_t n_ids, n_lines;
 	void *out;
 	size_t out_len, out_cap;
 	uint32_t crc;       /* binary output: CRC-32 of out */
@@ -40,10 +41,19 @@ struct slice {
 	char msg[512];
 };
 
+/* A thread's scratch: a block's ids and per line how many, until they
+ * are formatted into the block's slot.  Per thread, not per slot: with
+ * -j 2 there are four slots, and each megabyte of fresh memory costs
+ * page faults (a few ms a MB under this hypervisor). */
+struct scratch {
+	nk_bpe_ids ids, counts;
+};
+
 struct run {
 	const struct opts *o;
 	const nk_bpe *b;
 	nk_bpe_enc **enc;
+	struct scratch *scr; /* by thread */
 	struct slice *sl;
 	int nt, nslots;
 	int count_mode;     /* 0 encode, 1 count per file, 2 count per line */
