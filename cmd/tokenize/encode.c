@@ -15,8 +15,9 @@
 #define BLOCK (1u << 17)
 /* Jobs in flight beyond one per thread: one done and waiting to be
  * written while the thread takes the next, and one spare, so a thread
- * seldom waits for a free slot; few, since each slot's buffers are a few
- * MB to fault in (the more slots, the more page faults, not speed). */
+ * seldom waits for a free slot; few, since each slot's output buffer
+ * (~200 KB of text for a block) is faulted in once per run (the more
+ * slots, the more page faults; six spare measured no faster). */
 #define SPARE_SLOTS 2
 
 static int emit_block(void *ctx, size_t job, int slot)

@@ -1,8 +1,9 @@
-/* bpe_cache.c - the piece cache encoders share across threads.
+/* bpe_cache.c - the piece cache encoders share across threads, and the
+ * memory that it and each encoder's own caches live in.
  *
- * Each encoder keeps a private cache of recent pieces (bpe.c); with -j
- * they also share this one, so a piece merged by one thread is not
- * merged again by the others.
+ * Each encoder keeps a private cache of recent pieces (bpe_encode.c);
+ * with -j they also share this one, so a piece merged by one thread is
+ * not merged again by the others.
  */
 #include "text/bpe_impl.h"
 #include "core/base.h"

@@ -60,7 +60,7 @@ struct nk_bpe_enc {
  * calloc'd page read first maps the shared zero page, and the first write
  * then faults again to copy it and flushes the TLB of every core the
  * process runs on (with -j 2, faults were 12% of the CPU samples, against
- * 7% with one thread, a third of them these copies). */
+ * 7% with one thread, a quarter of them these copies). */
 #define ENC_CACHE_BYTES (CACHE_SLOTS * sizeof(struct cache_slot))
 #define ENC_FRONT_BYTES (((size_t)1 << FRONT_BITS) * sizeof(struct front_slot))
 #define ENC_KARENA (CACHE_SLOTS * 16)
