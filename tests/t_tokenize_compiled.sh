@@ -1,7 +1,7 @@
 # t_tokenize_compiled.sh - a compiled vocabulary (tokenize compile,
 # nnkit-bpe(5)) gives the bytes the .tiktoken it came from gives:
-#   - r50k, p50k, cl100k, o200k from ../shared/data/tiktoken (a missing one
-#     is SKIP): TestPlans.txt's samples, 1 MB of sotu.txt, crafted text
+#   - r50k, cl100k, o200k from ../shared/data/tiktoken (the encodings it
+#     holds; a missing one is SKIP): TestPlans.txt's samples, 1 MB of sotu.txt, crafted text
 #     (scripts, digits, spaces, special tokens' text, invalid UTF-8), in
 #     every output form (per line, -z -b, count -l, -s allow, -j 2) and
 #     decode of the same ids;
@@ -55,7 +55,7 @@ same_forms() { # name "vocab A args" "vocab B args" files...
 	ok $? "$name" "differs:$bad"
 }
 
-for enc in r50k_base p50k_base cl100k_base o200k_base; do
+for enc in r50k_base cl100k_base o200k_base; do
 	if [ ! -f "$D/$enc.tiktoken" ]; then
 		echo "SKIP compiled-same $enc: no $enc.tiktoken in $D"
 		continue
