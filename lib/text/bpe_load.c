@@ -18,27 +18,17 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define HUGE_PAGE (2u << 20)
-
 /* Memory for a table of the vocabulary: from 256 KB up, whole 2 MB huge
- * pages where the kernel gives them on request, so one fault maps what
- * would otherwise be 512 (each costs microseconds, more under a
- * hypervisor: they were a third of the load) and lookups seldom miss
- * the TLB.  Zeroed when `zero`. */
+ * pages where the kernel gives them (nk_bpe_table_alloc), so one fault
+ * maps what would otherwise be 512 (each costs microseconds, more under a
+ * hypervisor: they were a third of the load) and lookups seldom miss the
+ * TLB.  Zeroed when `zero`. */
 static void *table_alloc(size_t bytes, int zero)
 {
-	if (bytes < HUGE_PAGE / 8)
+	if (bytes < (2u << 20) / 8)
 		return zero ? nk_calloc(1, bytes) : nk_malloc(bytes);
-	void *p = NULL;
-	size_t whole = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-	if (posix_memalign(&p, HUGE_PAGE, whole)) {
-		nk_error(NK_ENOMEM, "out of memory (%zu bytes)", whole);
-		return NULL;
-	}
-#ifdef MADV_HUGEPAGE
-	madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-	if (zero)
+	void *p = nk_bpe_table_alloc(bytes);
+	if (p && zero)
 		memset(p, 0, bytes);
 	return p;
 }
