@@ -138,19 +138,16 @@ int cmd_encode(const struct opts *o, int count_mode, int nfiles,
 	R.nslots = R.nt == 1 ? 1 : R.nt + SPARE_SLOTS;
 	R.enc = nk_calloc((size_t)R.nt, sizeof *R.enc);
 	R.sl = nk_calloc((size_t)R.nslots, sizeof *R.sl);
-	R.scr = nk_calloc((size_t)R.nt, sizeof *R.scr);
+	R.scr = nk_malloc_aligned((size_t)R.nt * sizeof *R.scr);
 	if (!R.enc || !R.sl || !R.scr)
 		cli_die_lib();
-	/* Threads share the pieces they merge, so none merges a piece that
-	 * another already has. */
-	nk_bpe_shared *shared = NULL;
-	if (R.nt > 1 && !(shared = nk_bpe_shared_new()))
-		cli_die_lib();
-	for (int i = 0; i < R.nt; i++) {
+	memset(R.scr, 0, (size_t)R.nt * sizeof *R.scr);
+	/* Each thread merges and caches pieces on its own: a cache the
+	 * threads shared cost more in cache lines passed between the cores
+	 * than the merges it saved. */
+	for (int i = 0; i < R.nt; i++)
 		if (!(R.enc[i] = nk_bpe_enc_new(b)))
 			cli_die_lib();
-		nk_bpe_enc_share(R.enc[i], shared);
-	}
 	if (count_mode == 0) {
 		if (o->binary)
 			cli_refuse_binary_tty(o->force);
@@ -174,14 +171,13 @@ int cmd_encode(const struct opts *o, int count_mode, int nfiles,
 		nk_bpe_ids_free(&R.scr[i].ids);
 		nk_bpe_ids_free(&R.scr[i].counts);
 	}
-	nk_bpe_shared_free(shared);
 	for (int i = 0; i < R.nslots; i++) {
 		free(R.sl[i].out);
 		free(R.sl[i].blk.buf);
 	}
 	free(R.enc);
 	free(R.sl);
-	free(R.scr);
+	nk_free_aligned(R.scr);
 	nk_bpe_free(b);
 	cli_close_stdout();
 	return status;

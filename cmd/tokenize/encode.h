@@ -46,7 +46,7 @@ struct slice {
  * -j 2 there are four slots, and each megabyte of fresh memory costs
  * page faults (a few ms a MB under this hypervisor). */
 struct scratch {
-	nk_bpe_ids ids, counts;
+	_Alignas(64) nk_bpe_ids ids, counts;
 };
 
 struct run {

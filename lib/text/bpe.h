@@ -100,14 +100,6 @@ int nk_bpe_rank(const nk_bpe *b, const unsigned char *s, size_t n,
  * vocabulary that is shared read-only between threads. */
 nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b);
 void nk_bpe_enc_free(nk_bpe_enc *e);
-/* A piece cache for encoders on several threads: a piece one thread has
- * merged is not merged again by the others.  Lock-free and insert-only;
- * when full, each encoder's own cache carries on.  Share it with
- * nk_bpe_enc_share before encoding; free it after the encoders. */
-typedef struct nk_bpe_shared nk_bpe_shared;
-nk_bpe_shared *nk_bpe_shared_new(void);
-void nk_bpe_shared_free(nk_bpe_shared *sh);
-void nk_bpe_enc_share(nk_bpe_enc *e, nk_bpe_shared *sh);
 /* Appends the ids of text[0..n) to out.  Fails only when out of memory,
  * or with NK_EFORMAT under NK_SPECIAL_FAIL (nk_bpe_enc_fail_offset then
  * gives the byte offset of the special token in text). */

@@ -36,10 +36,9 @@ struct front_slot {
 };
 
 struct nk_bpe_enc {
-	const nk_bpe *b;
+	_Alignas(64) const nk_bpe *b;
 	struct front_slot *front;
 	nk_pretok_matcher *m;    /* the vocabulary's pattern is a regex */
-	nk_bpe_shared *shared;
 	struct cache_slot *cache;
 	size_t cache_used;
 	unsigned char *karena;
@@ -68,15 +67,16 @@ struct nk_bpe_enc {
 
 nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 {
-	nk_bpe_enc *e = nk_calloc(1, sizeof *e);
+	nk_bpe_enc *e = nk_malloc_aligned(sizeof *e);
 	if (!e)
 		return NULL;
+	memset(e, 0, sizeof *e);
 	e->b = b;
 	size_t zero = ENC_CACHE_BYTES + ENC_FRONT_BYTES;
 	unsigned char *t = nk_bpe_table_alloc(zero + ENC_KARENA +
 					      ENC_IARENA * sizeof(uint32_t));
 	if (!t) {
-		free(e);
+		nk_free_aligned(e);
 		return NULL;
 	}
 	memset(t, 0, zero);
@@ -105,7 +105,7 @@ void nk_bpe_enc_free(nk_bpe_enc *e)
 	free(e->prev);
 	free(e->heap);
 	free(e->spos);
-	free(e);
+	nk_free_aligned(e);
 }
 
 size_t nk_bpe_enc_fail_offset(const nk_bpe_enc *e) { return e->fail_off; }
@@ -282,11 +282,6 @@ static int merge_long(nk_bpe_enc *e, const unsigned char *s, size_t n,
 	return 0;
 }
 
-void nk_bpe_enc_share(nk_bpe_enc *e, nk_bpe_shared *sh)
-{
-	e->shared = sh;
-}
-
 static void cache_clear(nk_bpe_enc *e)
 {
 	memset(e->cache, 0, CACHE_SLOTS * sizeof *e->cache);
@@ -338,21 +333,13 @@ static int encode_piece_table(nk_bpe_enc *e, const unsigned char *s,
 		}
 	}
 	size_t before = out->n;
-	int found = 0, rc = 0;
-	if (e->shared && n <= CACHE_PIECE &&
-	    (found = nk_bpe_shared_get(e->shared, hash, s, n, out)) < 0)
+	if (scratch_reserve(e, n + 1))
 		return NK_ENOMEM;
-	if (!found) {
-		if (scratch_reserve(e, n + 1))
-			return NK_ENOMEM;
-		rc = n <= SHORT_PIECE ? merge_short(e, s, n, out)
-				      : merge_long(e, s, n, out);
-	}
+	int rc = n <= SHORT_PIECE ? merge_short(e, s, n, out)
+				  : merge_long(e, s, n, out);
 	if (rc || n > CACHE_PIECE)
 		return rc;
 	size_t k = out->n - before;
-	if (e->shared && !found)
-		nk_bpe_shared_put(e->shared, hash, s, n, out->v + before, k);
 	if (e->cache_used >= CACHE_SLOTS / 2 || e->kused + n > e->kcap ||
 	    e->iused + k > e->icap) {
 		cache_clear(e);

@@ -17,8 +17,6 @@
 #define CACHE_PIECE 256         /* longest piece kept in the cache: C's
 				 * rules of dashes and stars recur */
 #define CACHE_SLOTS (1u << 15)
-#define SHARED_SLOTS (1u << 16)  /* the cache threads share */
-#define SHARED_PROBES 32         /* a longer probe gives up */
 
 struct special {
 	char *text;
@@ -192,17 +190,8 @@ void nk_bpe_drop_tables(nk_bpe *b);
 /* Loads a vocabulary file whole, with the size cap they all share. */
 int nk_bpe_load_file(nk_input *in, const char *path);
 
-/* The shared piece cache (bpe_cache.c).  get appends the cached ids of
- * s[0..n) to out: 1 when found, 0 when not, -1 when out of memory.  put
- * offers a merged piece to the other threads, silently doing nothing
- * when the cache is full or another thread got there first. */
-int nk_bpe_shared_get(nk_bpe_shared *sh, uint64_t hash,
-		      const unsigned char *s, size_t n, nk_bpe_ids *out);
-void nk_bpe_shared_put(nk_bpe_shared *sh, uint64_t hash,
-		       const unsigned char *s, size_t n, const uint32_t *ids,
-		       size_t k);
 /* A table of `bytes` (uninitialised) on 2 MB huge pages where the kernel
- * gives them; free() releases it (bpe_cache.c). */
+ * gives them; free() releases it (bpe_table.c). */
 void *nk_bpe_table_alloc(size_t bytes);
 
 #endif
