@@ -3,7 +3,7 @@
  * back, checked and used in place (here).
  *
  * Layout (all integers little-endian; man/nnkit-bpe.5 has it byte by
- * byte): a 256-byte header, then eight sections, each starting on a
+ * byte): a 512-byte header, then nine sections, each starting on a
  * 64-byte boundary and padded with zeros to the next:
  *
  *	0 pool       the tokens' bytes, by rank
@@ -14,10 +14,11 @@
  *	5 pattern    the split pattern (pat_str), no NUL
  *	6 specials   n_spec (id u32, length u32)
  *	7 spec_text  the special tokens' texts, in the same order
+ *	8 filter     filter_words u64: the tokens' filter (bpe_impl.h)
  *
- * The slots hold hash_bytes() of each token (bpe_impl.h): a build whose
- * hash, slot check or slot layout differs would look tokens up in the
- * wrong places, so the header carries a fingerprint of those functions,
+ * The slots and the filter hold hash_bytes() of each token (bpe_impl.h):
+ * a build whose hash, slot check, slot layout or filter bits differ
+ * would look tokens up in the wrong places, so the header carries a fingerprint of those functions,
  * computed on probe strings, and a file made by another build is refused
  * with a message to compile it again.
  *
@@ -30,15 +31,16 @@
  * and size) and reads in full only what is indexed by: the offsets
  * (increasing from 0 to the pool's end, so every token lies in the
  * pool; 100 pages for cl100k), the byte table, the pattern and the
- * special tokens, each against its checksum.  The pool, the rank table
- * and the pair table are used unread.  What they hold is only ever
+ * special tokens, each against its checksum.  The pool, the rank table,
+ * the pair table and the filter are used unread (a lookup indexes the
+ * filter by a hash masked to its size; damage there only hides tokens).  What they hold is only ever
  * compared or handed out as an id, except a slot's rank, which
  * token_equal (bpe_impl.h) checks against n_ranks before it reads the
  * offsets by it; a lookup ends at an empty slot, and the header names
  * one, which is checked.  A damaged or crafted table can thus give
  * wrong ids, never a read out of bounds or a lookup that does not end.
- * Opening with `full` also sums those three against their checksums and
- * checks every slot and pair; `tokenize compile` does so when it reads
+ * Opening with `full` also sums those four against their checksums,
+ * checks every slot and pair, and that the filter passes every token; `tokenize compile` does so when it reads
  * a compiled file, and so do the tests and the fuzz target.
  *
  * The checksum of a section is a sum and a sum of sums of its 64-bit
@@ -63,7 +65,7 @@
 
 static const char *const sect_name[N_SECT] = {
 	"pool", "offsets", "rank table", "pair table", "byte table",
-	"pattern", "special tokens", "special token texts",
+	"pattern", "special tokens", "special token texts", "filter",
 };
 
 /* ---- the checksum and the build's table layout ---- */
@@ -81,14 +83,15 @@ uint64_t nk_bpe_compiled_sum_final(const struct sum *s)
 
 /* ---- the build's table layout ---- */
 
-/* What the slots depend on, computed by this build's own functions:
- * the slot's size and field offsets, and hash_bytes, slot_check and
- * head_bytes on strings of every length up to 40. */
+/* What the slots and the filter depend on, computed by this build's own
+ * functions: the slot's size and field offsets, and hash_bytes,
+ * slot_check, head_bytes and the filter's word and bits on strings of
+ * every length up to 40. */
 uint64_t nk_bpe_layout_fingerprint(void)
 {
 	static const unsigned char probe[] =
 		"The rank table \xe2\x80\x94 compiled\x00\xff for nnkit, v1 \t\n";
-	uint64_t w[6 + 3 * 41];
+	uint64_t w[6 + 5 * 41];
 	size_t k = 0;
 	w[k++] = sizeof(struct rank_slot);
 	w[k++] = offsetof(struct rank_slot, head);
@@ -101,6 +104,8 @@ uint64_t nk_bpe_layout_fingerprint(void)
 		w[k++] = h;
 		w[k++] = slot_check(h, n);
 		w[k++] = head_bytes(probe, n);
+		w[k++] = filter_word(h, SIZE_MAX);
+		w[k++] = filter_bits(h);
 	}
 	return nk_fnv1a(w, sizeof w);
 }
@@ -250,8 +255,11 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 		return nk_error(NK_EFORMAT, "%s: %zu bytes where the header says "
 				"%llu (%s)", name, n, (unsigned long long)size,
 				size > n ? "truncated" : "extra bytes at the end");
+	int rest = 0;   /* the header's unused bytes are zeros */
+	for (size_t i = 64 + 24 * N_SECT; i < HEADER_SIZE; i++)
+		rest |= h[i];
 	if (nk_load_u16le(h + 6) != HEADER_SIZE || nk_load_u32le(h + 8) ||
-	    nk_load_u32le(h + 52) || nk_load_u64le(h + 56))
+	    nk_load_u64le(h + 56) || rest)
 		return nk_error(NK_EFORMAT, "%s: unknown header size or flags",
 				name);
 	if (nk_load_u64le(h + 24) != nk_bpe_layout_fingerprint())
@@ -262,6 +270,7 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 	uint32_t n_spec = nk_load_u32le(h + 40);
 	uint32_t slots = nk_load_u32le(h + 44);
 	uint32_t empty = nk_load_u32le(h + 48);
+	uint32_t fwords = nk_load_u32le(h + 52);
 	if (nr == 0 || nr >= UINT32_MAX / 2)
 		return nk_error(NK_EFORMAT, "%s: %u ranks", name, nr);
 	if (slots < 16 || slots > MAX_SLOTS || (slots & (slots - 1)) ||
@@ -272,6 +281,9 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 	if (empty >= slots)
 		return nk_error(NK_EFORMAT, "%s: empty slot %u of %u", name,
 				empty, slots);
+	if (fwords == 0 || (fwords & (fwords - 1)) || fwords > MAX_SLOTS)
+		return nk_error(NK_EFORMAT, "%s: a filter of %u words (a power "
+				"of two)", name, fwords);
 	if (n_spec > MAX_SPEC)
 		return nk_error(NK_EFORMAT, "%s: %u special tokens (at most %u)",
 				name, n_spec, MAX_SPEC);
@@ -280,6 +292,7 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 	const size_t want[N_SECT] = {
 		SIZE_MAX, ((size_t)nr + 1) * 4, (size_t)slots * 16, 65536 * 4,
 		256 * 4, SIZE_MAX, (size_t)n_spec * 8, SIZE_MAX,
+		(size_t)fwords * 8,
 	};
 	size_t at[N_SECT], len[N_SECT], next = HEADER_SIZE;
 	for (int k = 0; k < N_SECT; k++) {
@@ -316,7 +329,8 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 		return nk_error(NK_EFORMAT, "%s: slot %u, named as empty, is not "
 				"(a lookup might not end)", name, empty);
 	for (int k = 0; k < N_SECT; k++) {
-		if (!full && (k == S_POOL || k == S_SLOTS || k == S_PAIR1))
+		if (!full && (k == S_POOL || k == S_SLOTS || k == S_PAIR1 ||
+			      k == S_FILTER))
 			continue;
 		int rc = check_section(data + at[k], len[k], k, nr,
 				       nk_load_u64le(h + 64 + 24 * k + 16));
@@ -334,6 +348,8 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 	b->slots = (struct rank_slot *)sl;
 	b->mask = slots - 1;
 	b->pair1 = (uint32_t *)(data + at[S_PAIR1]);
+	b->filter = (uint64_t *)(data + at[S_FILTER]);
+	b->fmask = fwords - 1;
 	b->n_ranks = nr;
 	memcpy(b->byte_rank, data + at[S_BYTE], sizeof b->byte_rank);
 	b->explicit_n_vocab = nk_load_u32le(h + 36);
@@ -345,6 +361,15 @@ static int load_checked(nk_bpe *b, const unsigned char *data, size_t n,
 		if (lookup(b, b->pool + off[r], off[r + 1] - off[r]) != r)
 			return nk_error(NK_EFORMAT, "%s: the rank table does not "
 					"find token %u", name, r);
+	}
+	/* With `full`, every token must pass the filter, or its lookups
+	 * would say it is no token. */
+	for (uint32_t r = 0; full && r < nr; r++) {
+		uint64_t hr = hash_bytes(b->pool + off[r], off[r + 1] - off[r]);
+		uint64_t m = filter_bits(hr);
+		if ((b->filter[filter_word(hr, b->fmask)] & m) != m)
+			return nk_error(NK_EFORMAT, "%s: the filter hides token %u",
+					name, r);
 	}
 	const unsigned char *spec = data + at[S_SPEC];
 	const unsigned char *text = data + at[S_SPEC_TEXT];

@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #define NK_BPE_COMPILED_MAGIC "NKBV"
-#define NK_BPE_COMPILED_VERSION 1
+#define NK_BPE_COMPILED_VERSION 2
 
 /* 1 when the n bytes at p (the start of a file; 4 are enough) begin
  * with the compiled vocabulary's magic. */

@@ -11,14 +11,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#define HEADER_SIZE 256
+#define HEADER_SIZE 512
 #define ALIGN 64
-#define N_SECT 8
+#define N_SECT 9
 #define MAX_SLOTS (1u << 28)
 #define MAX_SPEC 65536u
 #define MAX_PATTERN 65536u
 
-enum { S_POOL, S_OFF, S_SLOTS, S_PAIR1, S_BYTE, S_PATTERN, S_SPEC, S_SPEC_TEXT };
+enum { S_POOL, S_OFF, S_SLOTS, S_PAIR1, S_BYTE, S_PATTERN, S_SPEC, S_SPEC_TEXT,
+       S_FILTER };
 
 _Static_assert(sizeof(struct rank_slot) == 16, "rank_slot is 16 bytes on disk");
 

@@ -18,7 +18,7 @@ struct sect {
 
 int nk_bpe_write_compiled(const nk_bpe *b, FILE *fp)
 {
-	if (!b->pool || !b->n_vocab)
+	if (!b->pool || !b->n_vocab || !b->filter)
 		return nk_error(NK_EINVAL, "compile: the vocabulary is not finished");
 	const char *pat = nk_bpe_pattern(b);
 	size_t spec_text = 0;
@@ -51,6 +51,7 @@ int nk_bpe_write_compiled(const nk_bpe *b, FILE *fp)
 		{pat, strlen(pat)},
 		{spec, b->n_spec * 8},
 		{text, spec_text},
+		{b->filter, (b->fmask + 1) * sizeof *b->filter},
 	};
 	unsigned char h[HEADER_SIZE] = {0};
 	size_t at = HEADER_SIZE;
@@ -75,6 +76,7 @@ int nk_bpe_write_compiled(const nk_bpe *b, FILE *fp)
 	nk_store_u32le(h + 40, (uint32_t)b->n_spec);
 	nk_store_u32le(h + 44, (uint32_t)(b->mask + 1));
 	nk_store_u32le(h + 48, empty);
+	nk_store_u32le(h + 52, (uint32_t)(b->fmask + 1));
 	nk_store_u32le(h + 12, (uint32_t)crc32(0, h, HEADER_SIZE));
 	static const unsigned char zeros[ALIGN];
 	int bad = fwrite(h, 1, HEADER_SIZE, fp) != HEADER_SIZE;

@@ -64,6 +64,14 @@ static int build_slots(nk_bpe *b, const char *name, const uint32_t *line)
 	if (!(b->slots = table_alloc(slots * sizeof *b->slots, 1)))
 		return NK_ENOMEM;
 	b->mask = slots - 1;
+	/* The filter (bpe_impl.h): a power of two of words, at least ten
+	 * bits a token. */
+	size_t words = 1;
+	while (words * 64 < (size_t)count * 10)
+		words *= 2;
+	if (!(b->filter = table_alloc(words * sizeof *b->filter, 1)))
+		return NK_ENOMEM;
+	b->fmask = words - 1;
 	/* The table is larger than a core's cache: hashing a few ranks
 	 * ahead and prefetching their slots hides the miss each insert
 	 * would otherwise wait for. */
@@ -85,6 +93,7 @@ static int build_slots(nk_bpe *b, const char *name, const uint32_t *line)
 		if (b->off[r + 1] == b->off[r])
 			return nk_error(NK_EFORMAT, "%s:%u: empty token",
 					name, line ? line[r] : r + 1);
+		b->filter[filter_word(h, b->fmask)] |= filter_bits(h);
 		uint32_t q = table_insert(b, r, h);
 		if (q != RANK_NONE) {
 			if (line)
@@ -122,7 +131,10 @@ void nk_bpe_drop_tables(nk_bpe *b)
 		free(b->off);
 		free(b->slots);
 		free(b->pair1);
+		free(b->filter);
 	}
+	b->filter = NULL;
+	b->fmask = 0;
 	b->pool = NULL;
 	b->off = NULL;
 	b->slots = NULL;

@@ -7,7 +7,7 @@
  * token's bytes, every rank lookup and the ids of the texts below.  The
  * published encodings come from ../shared/data/tiktoken; a missing one
  * is a SKIP.  Damage is done at the byte offsets nnkit-bpe(5) documents
- * (a 256-byte header, its section table at 64 + 24k: offset, size,
+ * (a 512-byte header, its section table at 64 + 24k: offset, size,
  * checksum), with nk_bpe_compiled_seal where the structural checks, not
  * the checksums, are to answer.
  */
@@ -17,6 +17,7 @@
 #include "core/rng.h"
 #include "text/bpe.h"
 #include "text/bpe_compiled.h"
+#include "text/bpe_impl.h"   /* the filter's bits, to clear one */
 #include "text/pretok.h"
 
 #include <stdint.h>
@@ -27,7 +28,8 @@
 
 #define DATA "../shared/data/tiktoken"
 
-enum { S_POOL, S_OFF, S_SLOTS, S_PAIR1, S_BYTE, S_PATTERN, S_SPEC, S_TEXT };
+enum { S_POOL, S_OFF, S_SLOTS, S_PAIR1, S_BYTE, S_PATTERN, S_SPEC, S_TEXT,
+       S_FILTER };
 
 struct blob {
 	unsigned char *p;
@@ -424,7 +426,31 @@ TEST(crafted)
 					  sect_len(&f, S_PATTERN) - 1] = '(');
 	/* another build's table layout, another version */
 	ALTER(NK_EVERSION, NK_EVERSION, g.p[24] ^= 1);
-	ALTER(NK_EVERSION, NK_EVERSION, g.p[4] = 2);
+	ALTER(NK_EVERSION, NK_EVERSION, g.p[4] = 1);
+	ALTER(NK_EVERSION, NK_EVERSION, g.p[4] = 3);
+	/* the filter: a size that is no power of two or does not fit its
+	 * section, a header byte past the section table; a filter that
+	 * hides one token is found with full (lazily, it only makes that
+	 * token's lookups miss), and one that hides every token fails the
+	 * lookups loading makes */
+	ALTER(NK_EFORMAT, NK_EFORMAT, nk_store_u32le(g.p + 52, 3));
+	ALTER(NK_EFORMAT, NK_EFORMAT, nk_store_u32le(g.p + 52, 0));
+	ALTER(NK_EFORMAT, NK_EFORMAT, nk_store_u32le(g.p + 52,
+		(uint32_t)(sect_len(&f, S_FILTER) / 8 * 2)));
+	ALTER(NK_EFORMAT, NK_EFORMAT, g.p[500] = 1);
+	ALTER(0, NK_EFORMAT, ({
+		/* one of rank 1's two bits (loading looks rank 1 up only
+		 * with full) */
+		uint32_t o0 = nk_load_u32le(g.p + sect_off(&f, S_OFF) + 4);
+		uint32_t o1 = nk_load_u32le(g.p + sect_off(&f, S_OFF) + 8);
+		uint64_t h = hash_bytes(g.p + sect_off(&f, S_POOL) + o0, o1 - o0);
+		size_t words = sect_len(&f, S_FILTER) / 8;
+		unsigned char *w = g.p + sect_off(&f, S_FILTER) +
+				   8 * filter_word(h, words - 1);
+		nk_store_u64le(w, nk_load_u64le(w) & ~filter_bits(h));
+	}));
+	ALTER(NK_EFORMAT, NK_EFORMAT, memset(g.p + sect_off(&f, S_FILTER), 0,
+					     sect_len(&f, S_FILTER)));
 	/* a slot that no longer finds its token */
 	ALTER(NK_EFORMAT, NK_EFORMAT, ({
 		for (uint32_t s = 0; s < slots; s++) {
