@@ -34,12 +34,9 @@ static int emit_block(void *ctx, size_t job, int slot)
 		break;
 	case OUT_WHOLE_TEXT:
 	case OUT_WHOLE_BINARY:
-		/* A binary part is kept by the writer until the input ends
-		 * (the record's length comes first): the slot grows a new
-		 * buffer. */
-		rc = nk_tokwriter_put_part(R->w, &s->out, len, s->crc, s->n_ids);
-		if (!s->out)
-			s->out_cap = 0;
+		/* A binary part is copied by the writer until the input ends
+		 * (the record's length comes first). */
+		rc = nk_tokwriter_put_part(R->w, s->out, len, s->crc, s->n_ids);
 		break;
 	case OUT_LINE_COUNTS:
 		if (len && fwrite(s->out, 1, len, stdout) != len)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 int nk_size_mul(size_t *out, size_t a, size_t b)
 {
@@ -83,6 +84,22 @@ void *nk_malloc_aligned(size_t size)
 	void *p = aligned_alloc(64, rounded);
 	if (!p)
 		nk_error(NK_ENOMEM, "out of memory allocating %zu bytes", size);
+	return p;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+void *nk_malloc_huge(size_t size)
+{
+	void *p = NULL;
+	size_t whole = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (whole < size || posix_memalign(&p, HUGE_PAGE, whole ? whole : HUGE_PAGE)) {
+		nk_error(NK_ENOMEM, "out of memory allocating %zu bytes", size);
+		return NULL;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(p, whole ? whole : HUGE_PAGE, MADV_HUGEPAGE); /* a hint */
+#endif
 	return p;
 }
 

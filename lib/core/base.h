@@ -47,6 +47,11 @@ void *nk_realloc(void *p, size_t size);
 void *nk_reallocarray(void *p, size_t count, size_t size);
 /* 64-byte aligned (cache line, AVX-512 register); free with nk_free_aligned. */
 void *nk_malloc_aligned(size_t size);
+/* Uninitialised, in whole 2 MB huge pages where the kernel gives them on
+ * request: for large tables and buffers, whose first touch then faults
+ * once a 2 MB instead of once a 4 KB page (a fault costs microseconds
+ * under a hypervisor).  free() releases it. */
+void *nk_malloc_huge(size_t size);
 /* Makes *p hold at least `need` elements of `elem` bytes: *cap doubles
  * (from 8 when 0) until it is enough, so n appends cost O(n) copying.
  * On failure (out of memory, or a size that would overflow) *p and *cap

@@ -677,13 +677,6 @@ int nk_tok_read_all_mem(const void *data, size_t size, const char *name,
 
 /* ---- writer ------------------------------------------------------------- */
 
-/* A binary part of a sequence put in parts, kept until its end. */
-struct kept_part {
-	void *bytes;
-	size_t len;
-	uint32_t crc;
-};
-
 struct nk_tokwriter {
 	FILE *fp;
 	int binary;
@@ -695,8 +688,13 @@ struct nk_tokwriter {
 	/* the sequence being put in parts (nk_tokwriter_put_part) */
 	uint64_t seq_nids;
 	int seq_text_ids;           /* text: ids written, a space goes next */
-	struct kept_part *kept;     /* binary: the parts, owned */
-	size_t nkept, kept_cap;
+	/* binary: the parts so far, one after the other, and their CRC; in
+	 * huge pages, and kept from sequence to sequence: a fresh buffer
+	 * for each part cost a page fault every 4 KB (-z -b was 40% slower
+	 * than -z) */
+	unsigned char *seq;
+	size_t seq_len, seq_cap;
+	uint32_t seq_crc;
 	unsigned char buf[CHUNK];
 };
 
@@ -737,8 +735,9 @@ nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary)
 	w->msg[0] = '\0';
 	w->seq_nids = 0;
 	w->seq_text_ids = 0;
-	w->kept = NULL;
-	w->nkept = w->kept_cap = 0;
+	w->seq = NULL;
+	w->seq_len = w->seq_cap = 0;
+	w->seq_crc = 0;
 	if (w->binary) {
 		unsigned char *h = w->buf;
 		memcpy(h, NK_TOK_MAGIC, 4);
@@ -1019,7 +1018,28 @@ int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 	return 0;
 }
 
-int nk_tokwriter_put_part(nk_tokwriter *w, void **bytes, size_t len,
+/* Room for `more` bytes after the parts in seq: the capacity doubles
+ * from 2 MB (one huge page). */
+static int seq_reserve(nk_tokwriter *w, size_t more)
+{
+	if (more <= w->seq_cap - w->seq_len)
+		return 0;
+	size_t cap = w->seq_cap ? w->seq_cap : 2u << 20;
+	while (cap - w->seq_len < more)
+		if (nk_size_mul(&cap, cap, 2))
+			return NK_ENOMEM;
+	unsigned char *p = nk_malloc_huge(cap);
+	if (!p)
+		return NK_ENOMEM;
+	if (w->seq_len)
+		memcpy(p, w->seq, w->seq_len);
+	free(w->seq);
+	w->seq = p;
+	w->seq_cap = cap;
+	return 0;
+}
+
+int nk_tokwriter_put_part(nk_tokwriter *w, const void *bytes, size_t len,
 			  uint32_t crc, size_t nids)
 {
 	if (w->err)
@@ -1029,21 +1049,16 @@ int nk_tokwriter_put_part(nk_tokwriter *w, void **bytes, size_t len,
 				"ids", len, nids);
 	if (len && !w->binary) {
 		int rc = w->seq_text_ids ? nk_tokwriter_put_raw(w, " ", 1, 0, 0) : 0;
-		if (rc || (rc = nk_tokwriter_put_raw(w, *bytes, len, 0, 0)))
+		if (rc || (rc = nk_tokwriter_put_raw(w, bytes, len, 0, 0)))
 			return rc;
 		w->seq_text_ids = 1;
 	} else if (len) {
-		if (w->nkept == w->kept_cap) {
-			size_t cap = w->kept_cap ? 2 * w->kept_cap : 64;
-			struct kept_part *k = nk_reallocarray(w->kept, cap,
-							      sizeof *k);
-			if (!k)
-				return NK_ENOMEM;
-			w->kept = k;
-			w->kept_cap = cap;
-		}
-		w->kept[w->nkept++] = (struct kept_part){*bytes, len, crc};
-		*bytes = NULL;
+		if (seq_reserve(w, len))
+			return NK_ENOMEM;
+		memcpy(w->seq + w->seq_len, bytes, len);
+		w->seq_crc = w->seq_len ? (uint32_t)crc32_combine(w->seq_crc, crc,
+								 (z_off_t)len) : crc;
+		w->seq_len += len;
 	}
 	w->seq_nids += nids;
 	return 0;
@@ -1066,10 +1081,9 @@ int nk_tokwriter_end_seq(nk_tokwriter *w)
 		nk_store_u32le(head, (uint32_t)n);
 		rc = nk_tokwriter_put_raw(w, head, 4,
 					  (uint32_t)crc32(0, head, 4), 1);
-		for (size_t i = 0; i < w->nkept && !rc; i++)
-			rc = nk_tokwriter_put_raw(w, w->kept[i].bytes,
-						  w->kept[i].len,
-						  w->kept[i].crc, 0);
+		if (!rc && w->seq_len)
+			rc = nk_tokwriter_put_raw(w, w->seq, w->seq_len,
+						  w->seq_crc, 0);
 	}
 	nk_tokwriter_drop_seq(w);
 	return rc;
@@ -1077,9 +1091,8 @@ int nk_tokwriter_end_seq(nk_tokwriter *w)
 
 void nk_tokwriter_drop_seq(nk_tokwriter *w)
 {
-	for (size_t i = 0; i < w->nkept; i++)
-		free(w->kept[i].bytes);
-	w->nkept = 0;
+	w->seq_len = 0;
+	w->seq_crc = 0;
 	w->seq_nids = 0;
 	w->seq_text_ids = 0;
 }
@@ -1099,7 +1112,7 @@ int nk_tokwriter_close(nk_tokwriter *w)
 	if (!w)
 		return 0;
 	nk_tokwriter_drop_seq(w);
-	free(w->kept);
+	free(w->seq);
 	int rc = wflush(w);
 	if (!rc && w->binary) {
 		unsigned char *e = w->buf;
@@ -1124,6 +1137,6 @@ void nk_tokwriter_abort(nk_tokwriter *w)
 	if (!w)
 		return;
 	nk_tokwriter_drop_seq(w);
-	free(w->kept);
+	free(w->seq);
 	free(w);
 }

@@ -135,15 +135,14 @@ size_t nk_tok_format_part(void *dst, int binary, const uint32_t *ids,
  * a whole input, encoded block by block), formatted by nk_tok_format_part
  * from `nids` ids, with its CRC.  Text parts are written at once, joined
  * by single spaces.  A binary record's count comes first, so binary parts
- * are kept until nk_tokwriter_end_seq: the writer takes the buffer, which
- * must come from nk_malloc (or malloc), and sets *bytes to NULL; the
- * caller allocates a new one.  An empty part (len 0) is left alone.
+ * are copied into the writer's buffer until nk_tokwriter_end_seq; the
+ * caller's stays the caller's.  An empty part (len 0) is left alone.
  * Returns 0, NK_EINVAL for a binary part that is not 4 * nids bytes, or
  * NK_EIO as nk_tokwriter_put. */
-int nk_tokwriter_put_part(nk_tokwriter *w, void **bytes, size_t len,
+int nk_tokwriter_put_part(nk_tokwriter *w, const void *bytes, size_t len,
 			  uint32_t crc, size_t nids);
 /* Ends the sequence put in parts (an empty one when none was put): text,
- * the newline; binary, the record's count, then the kept parts, their
+ * the newline; binary, the record's count, then the parts, their
  * CRCs combined (crc32_combine) rather than computed again.  Returns 0,
  * NK_ERANGE when the sequence holds more than NK_TOK_SEQ_MAX ids (nothing
  * more is written and the sequence is dropped), or NK_EIO. */

@@ -73,7 +73,7 @@ nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 	memset(e, 0, sizeof *e);
 	e->b = b;
 	size_t zero = ENC_CACHE_BYTES + ENC_FRONT_BYTES;
-	unsigned char *t = nk_bpe_table_alloc(zero + ENC_KARENA +
+	unsigned char *t = nk_malloc_huge(zero + ENC_KARENA +
 					      ENC_IARENA * sizeof(uint32_t));
 	if (!t) {
 		nk_free_aligned(e);

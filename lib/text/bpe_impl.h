@@ -214,8 +214,4 @@ void nk_bpe_drop_tables(nk_bpe *b);
 /* Loads a vocabulary file whole, with the size cap they all share. */
 int nk_bpe_load_file(nk_input *in, const char *path);
 
-/* A table of `bytes` (uninitialised) on 2 MB huge pages where the kernel
- * gives them; free() releases it (bpe_table.c). */
-void *nk_bpe_table_alloc(size_t bytes);
-
 #endif

@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 
 /* Memory for a table of the vocabulary: from 256 KB up, whole 2 MB huge
- * pages where the kernel gives them (nk_bpe_table_alloc), so one fault
+ * pages where the kernel gives them (nk_malloc_huge), so one fault
  * maps what would otherwise be 512 (each costs microseconds, more under a
  * hypervisor: they were a third of the load) and lookups seldom miss the
  * TLB.  Zeroed when `zero`. */
@@ -27,7 +27,7 @@ static void *table_alloc(size_t bytes, int zero)
 {
 	if (bytes < (2u << 20) / 8)
 		return zero ? nk_calloc(1, bytes) : nk_malloc(bytes);
-	void *p = nk_bpe_table_alloc(bytes);
+	void *p = nk_malloc_huge(bytes);
 	if (p && zero)
 		memset(p, 0, bytes);
 	return p;

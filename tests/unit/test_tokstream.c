@@ -964,7 +964,7 @@ TEST(format_part)
 }
 
 /* A sequence put in parts (an empty part among them) is the same stream as
- * the sequence put whole, in both forms; binary parts pass to the writer. */
+ * the sequence put whole, in both forms; binary parts are copied. */
 TEST(sequence_in_parts)
 {
 	uint32_t ids[] = {4, 50, 600, 7000, 80000, 9};
@@ -986,9 +986,9 @@ TEST(sequence_in_parts)
 			uint32_t crc;
 			size_t len = nk_tok_format_part(buf, bin, ids + cut[p], n,
 							&crc);
-			CHECK(nk_tokwriter_put_part(w, &buf, len, crc, n) == 0);
-			CHECK_MSG((buf == NULL) == (bin && n > 0),
-				  "part %d: buffer %s", p, buf ? "kept" : "taken");
+			CHECK(nk_tokwriter_put_part(w, buf, len, crc, n) == 0);
+			/* the writer copied it: the caller's to reuse */
+			memset(buf, 0xAB, len);
 			free(buf);
 		}
 		CHECK(nk_tokwriter_end_seq(w) == 0);
@@ -1004,6 +1004,44 @@ TEST(sequence_in_parts)
 	seqs_free(&s);
 }
 
+/* Binary parts of megabytes, which the writer's buffer grows for (from
+ * 2 MB, doubling and copying), twice: the buffer is kept between
+ * sequences. */
+TEST(sequence_in_big_parts)
+{
+	enum { PART = 400000, NPART = 5 };  /* 1.6 MB a part, 8 MB in all */
+	uint32_t *ids = malloc(sizeof *ids * PART * NPART);
+	for (size_t i = 0; i < (size_t)PART * NPART; i++)
+		ids[i] = (uint32_t)(i * 2654435761u % 200000);
+	seqs s = {0};
+	seqs_add(&s, ids, (size_t)PART * NPART);
+	seqs_add(&s, ids + 7, (size_t)PART * NPART - 7);
+	size_t size, got_size;
+	char *ref = write_mem(&s, 1, &size), *got = NULL;
+	FILE *fp = open_memstream(&got, &got_size);
+	nk_tokwriter *w = nk_tokwriter_open(fp, 1);
+	void *buf = malloc(nk_tok_format_bound(1, PART, 0));
+	for (int k = 0; k < 2; k++) {
+		for (int p = 0; p < NPART; p++) {
+			size_t n = PART - (p == 0 ? (size_t)7 * k : 0);
+			const uint32_t *at = ids + (size_t)p * PART + (p == 0 ? 7 * k : 0);
+			uint32_t crc;
+			size_t len = nk_tok_format_part(buf, 1, at, n, &crc);
+			CHECK(nk_tokwriter_put_part(w, buf, len, crc, n) == 0);
+		}
+		CHECK(nk_tokwriter_end_seq(w) == 0);
+	}
+	CHECK(nk_tokwriter_close(w) == 0);
+	fclose(fp);
+	CHECK_MSG(got_size == size && !memcmp(got, ref, size),
+		  "big binary parts differ from the whole sequences");
+	free(buf);
+	free(ref);
+	free(got);
+	free(ids);
+	seqs_free(&s);
+}
+
 /* Over the sequence limit: NK_ERANGE and nothing more of it written; a
  * dropped binary sequence leaves no trace; a wrong binary part is refused. */
 TEST(sequence_in_parts_errors)
@@ -1012,14 +1050,14 @@ TEST(sequence_in_parts_errors)
 	size_t size;
 	FILE *fp = open_memstream(&out, &size);
 	nk_tokwriter *w = nk_tokwriter_open(fp, 0);
-	void *seven = "7";
-	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, NK_TOK_SEQ_MAX) == 0);
-	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, 1) == 0);
+	const char *seven = "7";
+	CHECK(nk_tokwriter_put_part(w, seven, 1, 0, NK_TOK_SEQ_MAX) == 0);
+	CHECK(nk_tokwriter_put_part(w, seven, 1, 0, 1) == 0);
 	CHECK(nk_tokwriter_end_seq(w) == NK_ERANGE);
 	CHECK_MSG(strcmp(nk_last_error(), "268435457 tokens are over the "
 			 "limit of 268435456 for one sequence") == 0, "%s",
 		  nk_last_error());
-	CHECK(nk_tokwriter_put_part(w, &seven, 1, 0, 1) == 0); /* no space */
+	CHECK(nk_tokwriter_put_part(w, seven, 1, 0, 1) == 0); /* no space */
 	CHECK(nk_tokwriter_end_seq(w) == 0);
 	CHECK(nk_tokwriter_close(w) == 0);
 	fclose(fp);
@@ -1035,14 +1073,12 @@ TEST(sequence_in_parts_errors)
 	void *buf = malloc(8);
 	uint32_t crc;
 	size_t len = nk_tok_format_part(buf, 1, ids, 2, &crc);
-	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 3) == NK_EINVAL);
-	CHECK(buf != NULL);
-	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 2) == 0 && !buf);
-	nk_tokwriter_drop_seq(w);              /* frees the kept part */
+	CHECK(nk_tokwriter_put_part(w, buf, len, crc, 3) == NK_EINVAL);
+	CHECK(nk_tokwriter_put_part(w, buf, len, crc, 2) == 0);
+	nk_tokwriter_drop_seq(w);              /* forgets the part */
 	CHECK(nk_tokwriter_put(w, ids, 1) == 0);
-	buf = malloc(8);
-	len = nk_tok_format_part(buf, 1, ids, 2, &crc);
-	CHECK(nk_tokwriter_put_part(w, &buf, len, crc, 2) == 0);
+	CHECK(nk_tokwriter_put_part(w, buf, len, crc, 2) == 0);
+	free(buf);
 	CHECK(nk_tokwriter_close(w) == 0);     /* drops the unfinished one */
 	fclose(fp);
 	seqs got = {0};
@@ -1189,6 +1225,7 @@ int main(void)
 	RUN(format_slices);
 	RUN(format_part);
 	RUN(sequence_in_parts);
+	RUN(sequence_in_big_parts);
 	RUN(sequence_in_parts_errors);
 	RUN(read_all_into_array);
 	if (!getenv("NK_SANITIZED"))
