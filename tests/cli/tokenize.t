@@ -109,8 +109,8 @@ compile -s allow -v tests/cli/data/tok-small.tiktoken -o x |  |  | 2 | -s (--spe
 compile -v tests/cli/data/tok-small.tiktoken -o tests/cli/data/nonexistent/v.nkv |  |  | 1 | tests/cli/data/nonexistent/v.nkv
 compile -v tests/cli/data/nonexistent.tiktoken -o tests/cli/data/nonexistent/v.nkv |  |  | 1 | tests/cli/data/nonexistent.tiktoken
 # A file with the magic is read as compiled, and its damage named.
-encode -v tests/cli/data/bad-short.nkv | x\n |  | 1 | tokenize: tests/cli/data/bad-short.nkv: 16 bytes, shorter than the 256-byte header (truncated?)
-encode -v tests/cli/data/bad-version.nkv | x\n |  | 1 | tests/cli/data/bad-version.nkv: compiled vocabulary version 9; this tokenize reads version 1: compile it again
+encode -v tests/cli/data/bad-short.nkv | x\n |  | 1 | tokenize: tests/cli/data/bad-short.nkv: 16 bytes, shorter than the 512-byte header (truncated?)
+encode -v tests/cli/data/bad-version.nkv | x\n |  | 1 | tests/cli/data/bad-version.nkv: compiled vocabulary version 9; this tokenize reads version 2: compile it again
 decode -v tests/cli/data/bad-crc.nkv | 1\n |  | 1 | tests/cli/data/bad-crc.nkv: header CRC mismatch (the file is damaged)
 count -v tests/cli/data/bad-short.nkv --meta tests/cli/data/tok-small.json | x\n |  | 2 | --meta: tests/cli/data/bad-short.nkv is a compiled vocabulary, which holds its pattern and special tokens
 --version |  | tokenize (nnkit) 0.1.0\n | 0
