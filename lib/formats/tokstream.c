@@ -677,6 +677,13 @@ int nk_tok_read_all_mem(const void *data, size_t size, const char *name,
 
 /* ---- writer ------------------------------------------------------------- */
 
+/* A chunk of the binary parts of a sequence being put in parts. */
+struct seq_chunk {
+	unsigned char *p;
+	size_t len, cap;
+	uint32_t crc;       /* of p[0..len) */
+};
+
 struct nk_tokwriter {
 	FILE *fp;
 	int binary;
@@ -688,13 +695,12 @@ struct nk_tokwriter {
 	/* the sequence being put in parts (nk_tokwriter_put_part) */
 	uint64_t seq_nids;
 	int seq_text_ids;           /* text: ids written, a space goes next */
-	/* binary: the parts so far, one after the other, and their CRC; in
-	 * huge pages, and kept from sequence to sequence: a fresh buffer
-	 * for each part cost a page fault every 4 KB (-z -b was 40% slower
-	 * than -z) */
-	unsigned char *seq;
-	size_t seq_len, seq_cap;
-	uint32_t seq_crc;
+	/* binary: the parts so far, copied into chunks of huge pages that
+	 * are kept from sequence to sequence (a fresh buffer for each part
+	 * cost a page fault every 4 KB: -z -b was 40% slower than -z); each
+	 * chunk twice the one before, never moved (no copy, no peak of two) */
+	struct seq_chunk *chunk;
+	size_t nchunk, chunk_used, chunk_cap;
 	unsigned char buf[CHUNK];
 };
 
@@ -735,9 +741,8 @@ nk_tokwriter *nk_tokwriter_open(FILE *fp, int binary)
 	w->msg[0] = '\0';
 	w->seq_nids = 0;
 	w->seq_text_ids = 0;
-	w->seq = NULL;
-	w->seq_len = w->seq_cap = 0;
-	w->seq_crc = 0;
+	w->chunk = NULL;
+	w->nchunk = w->chunk_used = w->chunk_cap = 0;
 	if (w->binary) {
 		unsigned char *h = w->buf;
 		memcpy(h, NK_TOK_MAGIC, 4);
@@ -1018,25 +1023,38 @@ int nk_tokwriter_put(nk_tokwriter *w, const uint32_t *ids, size_t n)
 	return 0;
 }
 
-/* Room for `more` bytes after the parts in seq: the capacity doubles
- * from 2 MB (one huge page). */
-static int seq_reserve(nk_tokwriter *w, size_t more)
+/* The chunk that takes a part of `len` bytes whole: the one in use if
+ * the part fits, else the next (made twice the size of the one before,
+ * from 2 MB, or the part's size), or NULL when out of memory. */
+static struct seq_chunk *seq_chunk_for(nk_tokwriter *w, size_t len)
 {
-	if (more <= w->seq_cap - w->seq_len)
-		return 0;
-	size_t cap = w->seq_cap ? w->seq_cap : 2u << 20;
-	while (cap - w->seq_len < more)
-		if (nk_size_mul(&cap, cap, 2))
-			return NK_ENOMEM;
+	if (w->chunk_used) {
+		struct seq_chunk *c = &w->chunk[w->chunk_used - 1];
+		if (len <= c->cap - c->len)
+			return c;
+	}
+	size_t i = w->chunk_used;
+	if (i < w->nchunk && w->chunk[i].cap >= len)
+		return &w->chunk[w->chunk_used++];       /* kept from before */
+	if (i < w->nchunk) {                             /* too small: drop */
+		for (size_t k = i; k < w->nchunk; k++)
+			free(w->chunk[k].p);
+		w->nchunk = i;
+	}
+	if (w->nchunk == w->chunk_cap &&
+	    nk_grow((void **)&w->chunk, &w->chunk_cap, w->nchunk + 1,
+		    sizeof *w->chunk))
+		return NULL;
+	size_t cap = i ? w->chunk[i - 1].cap : (size_t)1 << 21;
+	if (i && nk_size_mul(&cap, cap, 2))
+		return NULL;
+	if (cap < len)
+		cap = len;
 	unsigned char *p = nk_malloc_huge(cap);
 	if (!p)
-		return NK_ENOMEM;
-	if (w->seq_len)
-		memcpy(p, w->seq, w->seq_len);
-	free(w->seq);
-	w->seq = p;
-	w->seq_cap = cap;
-	return 0;
+		return NULL;
+	w->chunk[w->nchunk++] = (struct seq_chunk){p, 0, cap, 0};
+	return &w->chunk[w->chunk_used++];
 }
 
 int nk_tokwriter_put_part(nk_tokwriter *w, const void *bytes, size_t len,
@@ -1053,15 +1071,25 @@ int nk_tokwriter_put_part(nk_tokwriter *w, const void *bytes, size_t len,
 			return rc;
 		w->seq_text_ids = 1;
 	} else if (len) {
-		if (seq_reserve(w, len))
+		struct seq_chunk *c = seq_chunk_for(w, len);
+		if (!c)
 			return NK_ENOMEM;
-		memcpy(w->seq + w->seq_len, bytes, len);
-		w->seq_crc = w->seq_len ? (uint32_t)crc32_combine(w->seq_crc, crc,
-								 (z_off_t)len) : crc;
-		w->seq_len += len;
+		memcpy(c->p + c->len, bytes, len);
+		c->crc = c->len ? (uint32_t)crc32_combine(c->crc, crc, (z_off_t)len)
+				: crc;
+		c->len += len;
 	}
 	w->seq_nids += nids;
 	return 0;
+}
+
+static void free_chunks(nk_tokwriter *w)
+{
+	for (size_t i = 0; i < w->nchunk; i++)
+		free(w->chunk[i].p);
+	free(w->chunk);
+	w->chunk = NULL;
+	w->nchunk = w->chunk_used = w->chunk_cap = 0;
 }
 
 int nk_tokwriter_end_seq(nk_tokwriter *w)
@@ -1081,9 +1109,9 @@ int nk_tokwriter_end_seq(nk_tokwriter *w)
 		nk_store_u32le(head, (uint32_t)n);
 		rc = nk_tokwriter_put_raw(w, head, 4,
 					  (uint32_t)crc32(0, head, 4), 1);
-		if (!rc && w->seq_len)
-			rc = nk_tokwriter_put_raw(w, w->seq, w->seq_len,
-						  w->seq_crc, 0);
+		for (size_t i = 0; i < w->chunk_used && !rc; i++)
+			rc = nk_tokwriter_put_raw(w, w->chunk[i].p, w->chunk[i].len,
+						  w->chunk[i].crc, 0);
 	}
 	nk_tokwriter_drop_seq(w);
 	return rc;
@@ -1091,8 +1119,9 @@ int nk_tokwriter_end_seq(nk_tokwriter *w)
 
 void nk_tokwriter_drop_seq(nk_tokwriter *w)
 {
-	w->seq_len = 0;
-	w->seq_crc = 0;
+	for (size_t i = 0; i < w->chunk_used; i++)
+		w->chunk[i].len = 0;
+	w->chunk_used = 0;
 	w->seq_nids = 0;
 	w->seq_text_ids = 0;
 }
@@ -1112,7 +1141,7 @@ int nk_tokwriter_close(nk_tokwriter *w)
 	if (!w)
 		return 0;
 	nk_tokwriter_drop_seq(w);
-	free(w->seq);
+	free_chunks(w);
 	int rc = wflush(w);
 	if (!rc && w->binary) {
 		unsigned char *e = w->buf;
@@ -1137,6 +1166,6 @@ void nk_tokwriter_abort(nk_tokwriter *w)
 	if (!w)
 		return;
 	nk_tokwriter_drop_seq(w);
-	free(w->seq);
+	free_chunks(w);
 	free(w);
 }
