@@ -151,6 +151,21 @@ g2=$(echo 'the the' | tokenize encode -v "$tmp/c/tok-small.tiktoken")
 w2=$(echo 'the the' | NNKIT_VOCAB_CACHE= tokenize encode -v "$tmp/c/tok-small.tiktoken")
 [ "$(ls "$tmp/cache" | wc -l)" = 3 ] && [ "$g2" = "$w2" ]
 ok $? compiled-cache-side-file "$(ls "$tmp/cache"): got '$g2', want '$w2'"
+# old copies of a rank file of the same name are pruned to the newest 4
+# when a copy is written; other names are left alone
+cp "$tmp/c/tok-small.tiktoken" "$tmp/c/other.tiktoken"
+tokenize encode -v "$tmp/c/other.tiktoken" </dev/null
+for d in 2002-01-01 2003-01-01 2004-01-01; do
+	touch -d "$d" "$tmp/c/tok-small.tiktoken"
+	sleep 0.01
+	tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
+done
+last=$(ls -t "$tmp/cache"/tok-small.tiktoken-*.nkv | head -1)
+tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
+[ "$(ls "$tmp/cache" | grep -c '^tok-small\.tiktoken-')" = 4 ] &&
+	[ "$(ls "$tmp/cache" | grep -c '^other\.tiktoken-')" = 1 ] &&
+	[ "$(ls -t "$tmp/cache"/tok-small.tiktoken-*.nkv | head -1)" = "$last" ]
+ok $? compiled-cache-pruned "$(ls -t "$tmp/cache")"
 rm -rf "$tmp/cache"
 NNKIT_VOCAB_CACHE= tokenize encode -v "$tmp/c/tok-small.tiktoken" </dev/null
 [ ! -e "$tmp/cache" ]

@@ -10,7 +10,11 @@
  * ctime (to the nanosecond) of the rank file and of its side file.  Any
  * change to either (an edit, a copy over it, touch) gives a new name; a
  * copy made by a build with another table layout or format version is
- * refused by the loader and written anew.  Copies are written as every
+ * refused by the loader and written anew.  A rank file that changes
+ * leaves its old copies behind (5-11 MB each), so writing a copy also
+ * removes all but the newest KEEP copies of rank files of that name
+ * (newest by when they were written: a name in use in several places
+ * keeps a copy for each of up to KEEP of them).  Copies are written as every
  * output here (temporary file, fsync, rename), so runs in parallel never
  * see half a file.  Anything that goes wrong with the cache (no home, a
  * read-only disk, a damaged copy) is silent and the rank file is read as
@@ -23,7 +27,11 @@
 #include "core/io.h"
 #include "text/bpe_compiled.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <sys/stat.h>
+
+enum { KEEP = 4 };
 
 /* The cache's folder in buf, or NULL: off, or no place for it. */
 static const char *cache_dir(char *buf, size_t size)
@@ -75,6 +83,72 @@ static uint64_t stat_key(uint64_t h, const char *path)
 	return h;
 }
 
+/* Whether name is a copy of a rank file called base: "BASE-" then 16
+ * hex digits and ".nkv" (BASE cut to 64 bytes, as open_cached names). */
+static int copy_of(const char *name, const char *base)
+{
+	size_t bl = strnlen(base, 64), n = strlen(name);
+	if (n != bl + 21 || strncmp(name, base, bl) || name[bl] != '-' ||
+	    strcmp(name + bl + 17, ".nkv"))
+		return 0;
+	for (size_t i = bl + 1; i < bl + 17; i++)
+		if (!isxdigit((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+struct copy {
+	struct timespec mtime;
+	char *name;
+};
+
+static int newer_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct copy *)a)->mtime;
+	const struct timespec *y = &((const struct copy *)b)->mtime;
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	return x->tv_nsec < y->tv_nsec ? 1 : x->tv_nsec > y->tv_nsec ? -1 : 0;
+}
+
+/* Removes all but the newest KEEP copies of rank files called base in
+ * dir; quietly does what it can. */
+static void prune(const char *dir, const char *base)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct copy *c = NULL;
+	size_t n = 0, cap = 0;
+	char path[4200];
+	for (struct dirent *e; (e = readdir(d));) {
+		struct stat st;
+		if (!copy_of(e->d_name, base) ||
+		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
+		    (int)sizeof path || lstat(path, &st) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		char *name = strdup(e->d_name);
+		if (!name || (n == cap && nk_grow((void **)&c, &cap, n + 1,
+						  sizeof *c))) {
+			free(name);
+			break;
+		}
+		c[n++] = (struct copy){st.st_mtim, name};
+	}
+	closedir(d);
+	if (n > KEEP)
+		qsort(c, n, sizeof *c, newer_first);
+	for (size_t i = 0; i < n; i++) {
+		if (i >= KEEP &&
+		    snprintf(path, sizeof path, "%s/%s", dir, c[i].name) <
+		    (int)sizeof path)
+			unlink(path);
+		free(c[i].name);
+	}
+	free(c);
+}
+
 /* Opens rank_path (and meta_path) as nk_bpe_open does, through the
  * cache: 0 and *out, or the error of nk_bpe_open. */
 int open_cached(nk_bpe **out, const char *rank_path, const char *meta_path)
@@ -113,10 +187,13 @@ int open_cached(nk_bpe **out, const char *rank_path, const char *meta_path)
 	if (rc)
 		return rc;
 	nk_output o;
-	if (make_dirs(dir) == 0 && (nk_output_open(&o, path) ||
-				    nk_bpe_write_compiled(*out, o.fp) ||
-				    nk_output_commit(&o)))
-		nk_output_abort(&o);
+	if (make_dirs(dir) == 0) {
+		if (nk_output_open(&o, path) || nk_bpe_write_compiled(*out, o.fp) ||
+		    nk_output_commit(&o))
+			nk_output_abort(&o);
+		else
+			prune(dir, base);
+	}
 	nk_error_clear();
 	return 0;
 }
