@@ -93,12 +93,13 @@ void *nk_malloc_huge(size_t size)
 {
 	void *p = NULL;
 	size_t whole = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-	if (whole < size || posix_memalign(&p, HUGE_PAGE, whole ? whole : HUGE_PAGE)) {
+	if (whole < size || posix_memalign(&p, HUGE_PAGE,
+					   whole = whole ? whole : HUGE_PAGE)) {
 		nk_error(NK_ENOMEM, "out of memory allocating %zu bytes", size);
 		return NULL;
 	}
 #ifdef MADV_HUGEPAGE
-	madvise(p, whole ? whole : HUGE_PAGE, MADV_HUGEPAGE); /* a hint */
+	madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure changes nothing */
 #endif
 	return p;
 }

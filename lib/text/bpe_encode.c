@@ -74,7 +74,7 @@ nk_bpe_enc *nk_bpe_enc_new(const nk_bpe *b)
 	e->b = b;
 	size_t zero = ENC_CACHE_BYTES + ENC_FRONT_BYTES;
 	unsigned char *t = nk_malloc_huge(zero + ENC_KARENA +
-					      ENC_IARENA * sizeof(uint32_t));
+					  ENC_IARENA * sizeof(uint32_t));
 	if (!t) {
 		nk_free_aligned(e);
 		return NULL;
