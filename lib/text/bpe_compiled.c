@@ -18,9 +18,9 @@
  *
  * The slots and the filter hold hash_bytes() of each token (bpe_impl.h):
  * a build whose hash, slot check, slot layout or filter bits differ
- * would look tokens up in the wrong places, so the header carries a fingerprint of those functions,
- * computed on probe strings, and a file made by another build is refused
- * with a message to compile it again.
+ * would look tokens up in the wrong places, so the header carries a
+ * fingerprint of those functions, computed on probe strings, and a file
+ * made by another build is refused with a message to compile it again.
  *
  * Nothing in a file is trusted, but reading all of it is what a fast
  * start cannot afford: the first touch of each 4 KB page of a mapping
@@ -33,15 +33,17 @@
  * pool; 100 pages for cl100k), the byte table, the pattern and the
  * special tokens, each against its checksum.  The pool, the rank table,
  * the pair table and the filter are used unread (a lookup indexes the
- * filter by a hash masked to its size; damage there only hides tokens).  What they hold is only ever
- * compared or handed out as an id, except a slot's rank, which
+ * filter by a hash masked to its size; damage there only hides tokens).
+ * What they hold is only ever compared or handed out as an id, except a
+ * slot's rank, which
  * token_equal (bpe_impl.h) checks against n_ranks before it reads the
  * offsets by it; a lookup ends at an empty slot, and the header names
  * one, which is checked.  A damaged or crafted table can thus give
  * wrong ids, never a read out of bounds or a lookup that does not end.
  * Opening with `full` also sums those four against their checksums,
- * checks every slot and pair, and that the filter passes every token; `tokenize compile` does so when it reads
- * a compiled file, and so do the tests and the fuzz target.
+ * checks every slot and pair, and that the filter passes every token;
+ * `tokenize compile` does so when it reads a compiled file, and so do
+ * the tests and the fuzz target.
  *
  * The checksum of a section is a sum and a sum of sums of its 64-bit
  * words in eight lanes (one pass at memory speed, a 64-byte vector a
