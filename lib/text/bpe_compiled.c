@@ -35,10 +35,9 @@
  * the pair table and the filter are used unread (a lookup indexes the
  * filter by a hash masked to its size; damage there only hides tokens).
  * What they hold is only ever compared or handed out as an id, except a
- * slot's rank, which
- * token_equal (bpe_impl.h) checks against n_ranks before it reads the
- * offsets by it; a lookup ends at an empty slot, and the header names
- * one, which is checked.  A damaged or crafted table can thus give
+ * slot's rank, which token_equal (bpe_impl.h) checks against n_ranks
+ * before it reads the offsets by it; a lookup ends at an empty slot, and
+ * the header names one, which is checked.  A damaged or crafted table can thus give
  * wrong ids, never a read out of bounds or a lookup that does not end.
  * Opening with `full` also sums those four against their checksums,
  * checks every slot and pair, and that the filter passes every token;
