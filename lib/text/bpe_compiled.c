@@ -25,7 +25,7 @@
  * Nothing in a file is trusted, but reading all of it is what a fast
  * start cannot afford: the first touch of each 4 KB page of a mapping
  * costs one to two microseconds on this machine (its hypervisor keeps
- * shadow page tables), and cl100k's file has 1,344 pages, most of them
+ * shadow page tables), and cl100k's file has 1,376 pages, most of them
  * the rank table, of which a run on a short text visits few.  So
  * opening checks the header (CRC-32, the counts, every section's place
  * and size) and reads in full only what is indexed by: the offsets
