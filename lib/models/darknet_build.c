@@ -247,7 +247,7 @@ void nk_darknet_free(nk_darknet *net)
 	}
 	free(net->l);
 	free(net->params);
-	free(net->act);
+	nk_free_aligned(net->act);
 	nk_free_aligned(net->work);
 	nk_dncfg_free(&net->cfg);
 	memset(net, 0, sizeof *net);

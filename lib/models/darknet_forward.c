@@ -142,6 +142,14 @@ static int fuses_pool(const nk_darknet *net, int i)
  * holds 3 buffers' worth instead of 24 layers'.  With skip_kept, the
  * kept outputs are left out (off SIZE_MAX - 1): image groups each have
  * their own copy of this block, and the kept outputs one for all. */
+/* n floats rounded up to whole cache lines: every buffer then starts on
+ * a line (the activations are allocated aligned), so that two threads
+ * writing the ends of two neighbouring maps never share one. */
+static size_t line_floats(size_t n)
+{
+	return n + (16 - n % 16) % 16;
+}
+
 static int layout(nk_darknet *net, int B, int skip_kept, size_t *off,
 		  size_t *total)
 {
@@ -213,7 +221,7 @@ static int layout(nk_darknet *net, int B, int skip_kept, size_t *off,
 	}
 	int rc = NK_OK;
 	for (int k = 0; k < nbuf && !rc; k++)
-		rc = nk_size_add(&start[k + 1], start[k], cap[k]);
+		rc = nk_size_add(&start[k + 1], start[k], line_floats(cap[k]));
 	for (int i = 0; i < n && !rc; i++)
 		off[i] = buf[i] == -1 ? SIZE_MAX :
 			 buf[i] == -2 ? SIZE_MAX - 1 : start[buf[i]];
@@ -281,19 +289,20 @@ static int prepare(nk_darknet *net, int B)
 		for (int i = 0; i < net->n && !rc; i++)
 			if (off[i] == SIZE_MAX - 1) {
 				off[i] = total;
-				rc = nk_size_add(&total, total,
-						 net->l[i].outputs * (size_t)B);
+				rc = nk_size_add(&total, total, line_floats(
+						 net->l[i].outputs * (size_t)B));
 			}
 		if (rc) {
 			free(off);
 			return NK_ENOMEM;
 		}
 	}
-	free(net->act);
+	nk_free_aligned(net->act);
 	nk_free_aligned(net->work);
 	net->B = 0;
-	net->act = nk_malloc((total ? total : 1) * sizeof *net->act);
+	net->act = nk_malloc_aligned((total ? total : 1) * sizeof *net->act);
 	size_t all = 0;
+	work = line_floats(work); /* each group's scratch on its own lines */
 	if (nk_size_mul(&all, work, (size_t)G)) {
 		free(off);
 		return NK_ENOMEM;

@@ -9,10 +9,12 @@
  * activation (or, fused with a 2x2 max pool, the maximum of each
  * window).  A unit of work is an output row, or the two of a pooled
  * row: its thread pads the input rows into its own slot of work, and no
- * thread waits for another.  The taps are summed in one fixed order (c,
+ * thread waits for another; each takes a run of neighbouring rows
+ * (core/spans.h).  The taps are summed in one fixed order (c,
  * ky, kx), so every thread computes an element alike.
  */
 #include "nn/conv_infer_impl.h"
+#include "core/spans.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -127,6 +129,8 @@ void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 #ifdef _OPENMP
 	nthr = imin(omp_get_max_threads(), slots);
 #endif
+	nk_spans sp;
+	nk_spans_init(&sp, (long)B * nr, nthr);
 #pragma omp parallel num_threads(nthr)
 	{
 		int t = 0;
@@ -134,9 +138,8 @@ void nk_direct3_run(const float *wp, const nk_conv2d_shape *s, float *out,
 		t = omp_get_thread_num();
 #endif
 		float *xp = work + (size_t)t * C * plane;
-#pragma omp for schedule(dynamic, 4)
-		for (int u = 0; u < B * nr; u++) {
-			int b = u / nr, oy = u % nr * rows;
+		for (long v; (v = nk_spans_next(&sp, t)) >= 0;) {
+			int u = (int)v, b = u / nr, oy = u % nr * rows;
 			const float *x = in + (size_t)b * C * H * W;
 			float *y = out + (size_t)b * s->OC * OH * OW / (rows * rows);
 			for (int c = 0; c < C; c++)

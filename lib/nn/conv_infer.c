@@ -5,6 +5,7 @@
 #include "nn/conv_infer_impl.h"
 #include "core/base.h"
 #include "core/gemm.h"
+#include "core/spans.h"
 
 #include <limits.h>
 #ifdef _OPENMP
@@ -161,7 +162,8 @@ void nk_conv_plan_free(nk_conv_plan *p)
  * 8 x 48 tile is written out.  A unit of work is a panel of 48 pixels
  * for up to 128 channels: its pixels are read from x in place, or, for
  * the last, partial panel, from a copy padded to whole vectors in the
- * thread's own slot of work.  No thread waits for another before the end. */
+ * thread's own slot of work.  No thread waits for another before the end;
+ * each takes its own run of panels (core/spans.h). */
 enum { PAN = 48, QO = 16 /* channel blocks of 8 a unit */ };
 
 static void run_1x1(const nk_conv_plan *p, float *out, const float *in,
@@ -175,6 +177,8 @@ static void run_1x1(const nk_conv_plan *p, float *out, const float *in,
 #ifdef _OPENMP
 	nthr = imin(omp_get_max_threads(), p->slots);
 #endif
+	nk_spans sp;
+	nk_spans_init(&sp, (long)B * nu, nthr);
 #pragma omp parallel num_threads(nthr)
 	{
 		int t = 0;
@@ -182,9 +186,8 @@ static void run_1x1(const nk_conv_plan *p, float *out, const float *in,
 		t = omp_get_thread_num();
 #endif
 		float *xp = work + (size_t)t * C * PAN;
-#pragma omp for schedule(dynamic, 1)
-		for (int u = 0; u < B * nu; u++) {
-			int b = u / nu, pan = u % nu / nq, q = u % nq;
+		for (long v; (v = nk_spans_next(&sp, t)) >= 0;) {
+			int u = (int)v, b = u / nu, pan = u % nu / nq, q = u % nq;
 			int t0 = pan * PAN, n = imin(PAN, HW - t0), nv = (n + 15) / 16;
 			const float *x = in + (size_t)b * C * HW, *xb = x + t0;
 			float *y = out + (size_t)b * s->OC * HW;

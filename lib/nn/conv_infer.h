@@ -26,13 +26,14 @@
  * 1e-4 budget, so only chosen on request (NK_CONV_WINO4).  Measured by
  * tests/unit/test_conv_infer.c.
  *
- * Threads share a layer out in units (blocks of tiles or of output
- * channels, pixel panels, output rows) that each work in their own slot
- * of `work` and do not wait for one another before the layer ends, but
- * for Winograd on small maps, whose threads transform each block's input
- * together once and wait for each other there (winograd.c).  On a
- * machine shared with other work libgomp's spinning waits cost a time
- * slice when a thread is preempted; OMP_WAIT_POLICY=passive avoids that.
+ * Threads share a layer out in units (blocks of output channels of a
+ * block of tiles, pixel panels, output rows) that each work in their own
+ * slot of `work` and do not wait for one another before the layer ends;
+ * each thread takes a run of neighbouring units, the same run every
+ * call, and helps the others at the end (core/spans.h), so that no two
+ * cores write the edges of neighbouring rows at once.  On a machine
+ * shared with other work libgomp's spinning waits cost a time slice when
+ * a thread is preempted; OMP_WAIT_POLICY=passive avoids that.
  *
  * yolov3-tiny's 13 convolutions at 416x416 (`test_conv_infer bench`,
  * scripts/bench-conv beside OpenCV 4.6's whole forward), on this project's

@@ -28,7 +28,7 @@ typedef struct {
 	int nv_max;   /* vectors of 16 tiles per micro-kernel call */
 	int nty;      /* tile rows per block */
 	int ntp;      /* tiles per block rounded up to 16 (the largest block) */
-	int block_par;/* threads take whole blocks, else channel blocks */
+	int block_par;/* many small blocks (threads take whole ones) */
 	int slots;    /* threads the work holds a V and an M for */
 	int trans;    /* tiles as rows: M (ntp, nx, MR), MR 64 */
 	float *U;     /* (nx, nocb, C, MR): G g G^T, zero past OC */

@@ -19,13 +19,15 @@
  * M (MR, nx, tiles) one block of output channels, transformed out while
  * in cache (winograd_tiles.c does the transforms).
  *
- * Threads take whole blocks, or share a block's V and take blocks of
- * output channels (see nk_wino_run); every element is computed by the
- * same operations whichever thread does it and whatever the block size,
- * so results do not depend on the thread count.
+ * Threads take whole blocks, or blocks of output channels of a block,
+ * each transforming the input into its own V (see nk_wino_run); every
+ * element is computed by the same operations whichever thread does it
+ * and whatever the block size, so results do not depend on the thread
+ * count.
  */
 #include "nn/conv_infer_impl.h"
 #include "core/base.h"
+#include "core/spans.h"
 
 #include <string.h>
 
@@ -214,20 +216,11 @@ static size_t m_floats(const nk_wino *wp)
 	return (size_t)wp->nx * wp->ntp * wp->MR;
 }
 
-/* Whole blocks a thread: a V and an M for each.  Channel blocks: the V
- * all threads read (two, taking turns, when an image has several blocks)
- * and an M each.  The batch does not change the size. */
-static int shared_vs(const nk_wino *wp)
-{
-	return wp->TH > wp->nty ? 2 : 1;
-}
-
+/* A V and an M for each thread.  The batch does not change the size. */
 size_t nk_wino_work_floats(const nk_wino *wp, int B)
 {
 	(void)B;
-	if (wp->block_par)
-		return (v_floats(wp) + m_floats(wp)) * wp->slots;
-	return v_floats(wp) * shared_vs(wp) + m_floats(wp) * wp->slots;
+	return (v_floats(wp) + m_floats(wp)) * wp->slots;
 }
 
 /* A block of nb tile rows from ty0, in one thread's V and M. */
@@ -318,20 +311,19 @@ static void block_channels(const blk *k, int ocb)
 	}
 }
 
-/* Many blocks (large images, few channels): threads take whole blocks,
- * each in its own V and M, and no thread waits for another before the
- * end, so that a thread the system pauses (on a machine shared with other
- * work) holds up only what it has taken.  Few blocks (small images, many
- * channels): the threads transform a block's input channels into one V
- * together, wait for each other once, and take blocks of output channels
- * as they come, each into its own M.  A V per thread, each transforming
- * all of the input, was measured slower: yolov2-tiny's 1024->512 layer
- * at 13x13 (4 MB of V a thread, out of L2 and crowding L3) took 2.5x its
- * one-thread CPU time on two threads.  V alternates between two buffers,
- * so the next block's can be written while the last one's is read: a
- * thread writes block u+1's only after the wait of block u, which every
- * thread reaches only once done with block u-1 (an image of one block:
- * one V, and a second wait before the next image's).  Who computes an element
+/* A unit of work is a block of output channels of an image block.  Each
+ * thread takes a run of units (core/spans.h) and transforms the input of
+ * each image block it comes to into its own V: many blocks (large images,
+ * few channels) are shared out whole, one block (small images, many
+ * channels) by its output channels, each thread transforming all of its
+ * input.  No thread reads what another wrote or waits for another before
+ * the end.  A V shared by the threads, each transforming part of it, then
+ * all reading it, was measured slower: on yolov3-tiny's 13x13 and 26x26
+ * layers the threads spent 1.2-1.4x one thread's CPU time, where reading
+ * its own V costs only the repeated transform (under 1/20 of a layer's
+ * work with 256 output channels or more).  Neighbouring units are taken
+ * by the same thread, save where two runs meet, so no two cores write
+ * the edges of neighbouring tile rows at once.  Who computes an element
  * does not change its result. */
 void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 		 const float *bias, nk_act act, float *work, int pool)
@@ -341,43 +333,28 @@ void nk_wino_run(const nk_wino *wp, float *out, const float *in, int B,
 #ifdef _OPENMP
 	nthr = imin(omp_get_max_threads(), wp->slots);
 #endif
+	nk_spans sp;
+	nk_spans_init(&sp, (long)B * nblk * wp->nocb, nthr);
 #pragma omp parallel num_threads(nthr)
 	{
 		int t = 0;
 #ifdef _OPENMP
 		t = omp_get_thread_num();
 #endif
-		if (wp->block_par) {
-			float *v = work + (size_t)t * (v_floats(wp) + m_floats(wp));
-#pragma omp for schedule(dynamic, 1)
-			for (int u = 0; u < B * nblk; u++) {
-				blk k = block_at(wp, out, in, bias, act, v,
-						 v + v_floats(wp), u / nblk,
-						 u % nblk * wp->nty, pool);
+		float *v = work + (size_t)t * (v_floats(wp) + m_floats(wp));
+		long have = -1; /* the image block whose V is in v */
+		blk k;
+		for (long u; (u = nk_spans_next(&sp, t)) >= 0;) {
+			long ub = u / wp->nocb;
+			if (ub != have) {
+				k = block_at(wp, out, in, bias, act, v,
+					     v + v_floats(wp), (int)(ub / nblk),
+					     (int)(ub % nblk) * wp->nty, pool);
 				for (int c = 0; c < wp->C; c++)
 					block_input_channel(&k, c);
-				for (int ocb = 0; ocb < wp->nocb; ocb++)
-					block_channels(&k, ocb);
+				have = ub;
 			}
-		} else {
-			int nv = shared_vs(wp);
-			float *m = work + v_floats(wp) * nv + (size_t)t * m_floats(wp);
-			for (int u = 0; u < B * nblk; u++) {
-				blk k = block_at(wp, out, in, bias, act,
-						 work + v_floats(wp) * (u % nv), m,
-						 u / nblk, u % nblk * wp->nty, pool);
-				/* one V (an image a block): the last image's must
-				 * have been read by all before it is overwritten */
-				if (nv == 1 && u > 0) {
-#pragma omp barrier
-				}
-#pragma omp for schedule(static)
-				for (int c = 0; c < wp->C; c++)
-					block_input_channel(&k, c);
-#pragma omp for schedule(dynamic, 1) nowait
-				for (int ocb = 0; ocb < wp->nocb; ocb++)
-					block_channels(&k, ocb);
-			}
+			block_channels(&k, (int)(u % wp->nocb));
 		}
 	}
 }
