@@ -3,6 +3,10 @@
 #include "cli.h"
 #include "encode.h"
 
+#ifdef __AVX512BW__
+#include <immintrin.h>
+#endif
+
 /* Scratch buffers grow by powers of two and are never copied: their old
  * contents are dead, and realloc's copy would fault in fresh pages for
  * nothing on every block a little larger than the last.  *buf holds
@@ -71,12 +75,21 @@ int take_block(void *ctx, size_t job, int slot)
 	return nk_textblocks_next(R->tb, &R->sl[slot].blk);
 }
 
+/* 64 bytes a compare where the machine has AVX-512: memchr once a line
+ * paid a call for every short line (1.7% of -z's time on prose and
+ * documentation). */
 uint64_t count_newlines(const unsigned char *p, size_t n)
 {
 	uint64_t k = 0;
-	for (const unsigned char *e = p + n;
-	     (p = memchr(p, '\n', (size_t)(e - p))); p++)
-		k++;
+	size_t i = 0;
+#ifdef __AVX512BW__
+	const __m512i nl = _mm512_set1_epi8('\n');
+	for (; i + 64 <= n; i += 64)
+		k += (uint64_t)__builtin_popcountll(_mm512_cmpeq_epi8_mask(
+			_mm512_loadu_si512(p + i), nl));
+#endif
+	for (; i < n; i++)
+		k += p[i] == '\n';
 	return k;
 }
 
