@@ -83,15 +83,17 @@ static void finish_whole(struct run *R)
 static int encode_input(struct run *R, const char *path)
 {
 	const struct opts *o = R->o;
-	/* A whole text is cut only where a piece ends under every built-in
-	 * pattern; not at all without a pattern (the text is one piece) or
-	 * with a pattern of the user's (nothing is known of it), nor when
-	 * special tokens are looked for, since one could span the cut. */
+	/* A whole text is cut only where a piece ends under its pattern
+	 * (textblocks.h); not at all without a pattern (the text is one
+	 * piece) or with a pattern of the user's (nothing is known of it),
+	 * nor when special tokens are looked for, since one could span the
+	 * cut. */
+	int kind = nk_bpe_pretok(R->b);
 	int cut = !o->whole ? NK_CUT_LINE :
-		  nk_bpe_pretok(R->b) == NK_PRETOK_NONE ||
-		  nk_bpe_pretok(R->b) == NK_PRETOK_REGEX ||
+		  kind == NK_PRETOK_NONE || kind == NK_PRETOK_REGEX ||
 		  (o->special != NK_SPECIAL_TEXT && nk_bpe_n_special(R->b) > 0) ?
-		  NK_CUT_NONE : NK_CUT_PIECE;
+		  NK_CUT_NONE :
+		  kind == NK_PRETOK_R50K ? NK_CUT_PIECE : NK_CUT_NEWLINE;
 	if (!(R->tb = nk_textblocks_open(path, BLOCK, cut))) {
 		cli_warn_lib();
 		return 1;

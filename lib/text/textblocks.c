@@ -33,11 +33,20 @@ static int is_letter(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* q follows a '\n' in s[0, n): may a whole text be cut there? */
-static int piece_cut(const unsigned char *s, size_t q, size_t n)
+/* q follows a '\n' in s[0, n): may a whole text be cut there (rule cut,
+ * NK_CUT_PIECE or NK_CUT_NEWLINE)? */
+static int piece_cut(const unsigned char *s, size_t q, size_t n, int cut)
 {
-	return q >= 2 && q < n && is_letter(s[q]) && s[q - 2] > ' ' &&
-	       s[q - 2] < 0x7f;
+	if (q >= n)
+		return 0;
+	if (cut == NK_CUT_PIECE)
+		return q >= 2 && is_letter(s[q]) && s[q - 2] > ' ' &&
+		       s[q - 2] < 0x7f;
+	size_t j = q;
+	while (j < n && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	/* o200k's punctuation pieces run on over newlines and slashes */
+	return j < n && s[j] > ' ' && s[j] < 0x7f && (j > q || s[j] != '/');
 }
 
 /* The first cut point at or after p (at most end). */
@@ -51,7 +60,7 @@ static size_t cut_forward(const unsigned char *s, size_t p, size_t end,
 		if (!nl)
 			return end;
 		size_t q = (size_t)(nl - s) + 1;
-		if (cut == NK_CUT_LINE || q == end || piece_cut(s, q, end))
+		if (cut == NK_CUT_LINE || q == end || piece_cut(s, q, end, cut))
 			return q;
 		p = q;
 	}
@@ -72,7 +81,7 @@ static size_t cut_backward(const unsigned char *s, size_t n, int cut)
 		size_t q = (size_t)(nl - s) + 1;
 		if (cut == NK_CUT_LINE)
 			return q;
-		if (piece_cut(s, q, n))
+		if (piece_cut(s, q, n, cut))
 			return q;
 		e = q - 1;
 	}

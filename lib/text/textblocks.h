@@ -4,7 +4,7 @@
  * `block` bytes that ends where the text may be cut without changing the
  * result: after a newline for line-by-line work, or where a newline is
  * followed by an ASCII letter (a piece boundary under every GPT split
- * pattern, so a whole text can be cut there).  A regular file is mapped
+ * pattern, so a whole text can be cut there; see enum nk_cut).  A regular file is mapped
  * and blocks are views into it; stdin, pipes and gzip are streamed into
  * each block's own buffer, so memory stays at a few blocks whatever the
  * input's size.  On a pipe, a block is handed out as soon as it holds a
@@ -25,6 +25,21 @@ enum nk_cut {
 	 * r50k's \s+(?!\S) splits "\n\nA" as "\n" "\n" "A", but a text
 	 * ending in "\n\n" as "\n\n".) */
 	NK_CUT_PIECE,
+	/* After a '\n' followed by a visible ASCII character other than
+	 * '/', or by spaces and tabs and then a visible ASCII character: a
+	 * piece boundary under the cl100k and o200k patterns (not r50k's).
+	 * Under both, a piece holds a newline only at its end (\s*[\r\n]+
+	 * ends a run of whitespace at its last newline, punctuation takes
+	 * the newlines after it), save o200k's punctuation, which runs on
+	 * over a '/' straight after them; what comes before the newline
+	 * does not matter.  Unicode spaces after the newline are not
+	 * admitted: a newline could follow them in the same run.  Blank
+	 * lines and lines that start with punctuation or indentation are
+	 * cut points here, not under NK_CUT_PIECE: documentation can go
+	 * hundreds of KB without an NK_CUT_PIECE point, a block then runs
+	 * on to the next, and a thread may be left alone with it at the
+	 * end. */
+	NK_CUT_NEWLINE,
 	NK_CUT_NONE,        /* never: the whole input is one block */
 };
 

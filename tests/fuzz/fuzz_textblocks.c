@@ -3,9 +3,9 @@
  * The first byte picks the block size (1..64) and the split pattern; the
  * rest is the text, read mapped (a temporary file) and streamed (a pipe,
  * through /dev/fd).  For every cut rule the blocks must put the text back
- * together and end only where the rule allows; with NK_CUT_PIECE,
- * encoding block by block must give exactly the ids of encoding the whole
- * text (a vocabulary that has "\n\n", " \n" and friends as tokens, so a
+ * together and end only where the rule allows; with NK_CUT_PIECE (and
+ * NK_CUT_NEWLINE under cl100k and o200k), encoding block by block must
+ * give exactly the ids of encoding the whole text (a vocabulary that has "\n\n", " \n" and friends as tokens, so a
  * cut that moves a piece boundary shows).
  */
 #include "core/base.h"
@@ -23,7 +23,7 @@
 static nk_bpe *vocab(int kind)
 {
 	static const char *const merges[] = {
-		"\n\n", "\n\n\n", " \n", "  \n", "\r\n", ".\n", "\n ", "  ",
+		"\n\n", "\n\n\n", " \n", "  \n", "\r\n", ".\n", "\n ", "  ", ".\n/",
 		"th", "the", " the", "in", "ing", " a", "'s", "12", "123",
 		"ab", "abc", "Ab", " Ab", "\xc3\xa9", "\xe4\xb8",
 	};
@@ -36,6 +36,16 @@ static nk_bpe *vocab(int kind)
 static int letter(unsigned char c)
 {
 	return (c | 32) >= 'a' && (c | 32) <= 'z';
+}
+
+/* NK_CUT_NEWLINE's rule: '\n', spaces and tabs, a visible ASCII
+ * character, not a '/' straight after the newline. */
+static int newline_cut(const uint8_t *s, size_t at, size_t n)
+{
+	size_t j = at;
+	while (j < n && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	return j < n && s[j] > ' ' && s[j] < 0x7f && (j > at || s[j] != '/');
 }
 
 /* Reads every block of path and checks it; encodes them when enc. */
@@ -61,6 +71,8 @@ static void check(const char *path, size_t block, int cut,
 			if (cut == NK_CUT_PIECE &&
 			    !(at >= 2 && letter(text[at]) && text[at - 2] > ' ' &&
 			      text[at - 2] < 0x7f))
+				abort();
+			if (cut == NK_CUT_NEWLINE && !newline_cut(text, at, n))
 				abort();
 		}
 		if (enc && nk_bpe_encode(enc, blk.data, blk.size,
@@ -103,16 +115,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fp || fwrite(text, 1, n, fp) != n || fclose(fp))
 		abort();
 	for (int cut = NK_CUT_LINE; cut <= NK_CUT_NONE; cut++) {
-		check(path, block, cut, text, n, cut == NK_CUT_PIECE ? enc : NULL,
-		      &want);
+		/* the ids must not change where the pattern allows the cut */
+		nk_bpe_enc *e = cut == NK_CUT_PIECE ||
+				(cut == NK_CUT_NEWLINE && kind != NK_PRETOK_R50K) ?
+				enc : NULL;
+		check(path, block, cut, text, n, e, &want);
 		int fds[2];
 		if (pipe(fds) || write(fds[1], text, n) != (ssize_t)n)
 			abort();
 		close(fds[1]);
 		char dev[32];
 		snprintf(dev, sizeof dev, "/dev/fd/%d", fds[0]);
-		check(dev, block, cut, text, n, cut == NK_CUT_PIECE ? enc : NULL,
-		      &want);
+		check(dev, block, cut, text, n, e, &want);
 		close(fds[0]);
 	}
 	unlink(path);

@@ -19,7 +19,9 @@ static char path[300];
 
 /* Text that tempts every wrong cut: blank lines before letters (r50k's
  * \s+(?!\S) look-ahead), spaces and CR before newlines, digits and
- * apostrophes around newlines, non-ASCII letters and marks. */
+ * apostrophes around newlines, non-ASCII letters and marks, Unicode and
+ * control whitespace, slashes after newlines (o200k's punctuation runs
+ * on over them), indented and punctuated lines. */
 static size_t make_text(unsigned char *buf, size_t cap, uint64_t seed)
 {
 	static const char *bits[] = {
@@ -27,6 +29,8 @@ static size_t make_text(unsigned char *buf, size_t cap, uint64_t seed)
 		"\r\n", ".", "'s", "'T", "12", "345", "\xc3\xa9t\xc3\xa9",
 		"\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80", "\xcc\x81",
 		"\t", "x", "A", "?!", " ", "   ", "\xc2\xa0", "\n'", "\n1",
+		"/", "\n/", ".\n/", "-", "\n-", "\n  *", "\xe2\x80\xa8", "\x0b",
+		"\x0c", "\xe3\x80\x80", "\n\t.",
 	};
 	size_t n = 0, nb = sizeof bits / sizeof *bits;
 	while (n + 8 < cap) {
@@ -44,6 +48,18 @@ static void write_file(const unsigned char *d, size_t n)
 	FILE *fp = fopen(path, "wb");
 	fwrite(d, 1, n, fp);
 	fclose(fp);
+}
+
+/* NK_CUT_NEWLINE's rule, written out again: '\n', then spaces and tabs
+ * and a visible ASCII character, not a '/' straight after the newline. */
+static int newline_cut(const unsigned char *s, size_t at, size_t n)
+{
+	if (at < 1 || s[at - 1] != '\n')
+		return 0;
+	size_t j = at;
+	while (j < n && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	return j < n && s[j] >= 0x21 && s[j] <= 0x7e && (j > at || s[j] != '/');
 }
 
 /* Reads every block of path; checks the cuts; returns the count. */
@@ -67,6 +83,8 @@ static size_t read_blocks(const char *p, size_t block, int cut,
 		    !(at >= 2 && want[at - 1] == '\n' && want[at - 2] > ' ' &&
 		      want[at - 2] < 0x7f &&
 		      ((want[at] | 32) >= 'a' && (want[at] | 32) <= 'z')))
+			*ok = 0;
+		if (at < n && cut == NK_CUT_NEWLINE && !newline_cut(want, at, n))
 			*ok = 0;
 		if (at < n && cut == NK_CUT_NONE)
 			*ok = 0;
@@ -113,15 +131,17 @@ static int encode_all(nk_bpe_enc *e, const unsigned char *s, size_t n,
 	return nk_bpe_encode(e, s, n, NK_SPECIAL_TEXT, out);
 }
 
-/* The promise tokenize -z -j makes: cutting at NK_CUT_PIECE points does
- * not change a single id, under each encoding's own pattern.  A group per
+/* The promise tokenize -z -j makes: cutting at NK_CUT_PIECE points (and,
+ * under cl100k and o200k, at NK_CUT_NEWLINE points) does not change a
+ * single id, under each encoding's own pattern.  A group per
  * encoding, SKIP (never PASS) when its rank file is absent. */
-static void piece_cuts_keep_ids(const char *name)
+static void piece_cuts_keep_ids(const char *name, int cut)
 {
 	static unsigned char text[120000];
 	char rp[256], group[96];
 	snprintf(rp, sizeof rp, DATA "/%s.tiktoken", name);
-	snprintf(group, sizeof group, "textblocks_piece_cuts_keep_ids-%s", name);
+	snprintf(group, sizeof group, "textblocks_%s_cuts_keep_ids-%s",
+		 cut == NK_CUT_PIECE ? "piece" : "newline", name);
 	if (access(rp, R_OK) != 0) {
 		nk_test_skip(group, DATA " is absent");
 		return;
@@ -143,7 +163,7 @@ static void piece_cuts_keep_ids(const char *name)
 		size_t sizes[] = {1, 13, 200};
 		for (int z = 0; z < 3; z++) {
 			nk_textblocks *t = nk_textblocks_open(path, sizes[z],
-							      NK_CUT_PIECE);
+							      cut);
 			nk_textblock blk = {0};
 			joined.n = 0;
 			size_t nblk = 0;
@@ -204,9 +224,11 @@ int main(void)
 	}
 	snprintf(path, sizeof path, "%s/text", dir);
 	RUN(textblocks_mapped_and_streamed);
-	piece_cuts_keep_ids("r50k_base");
-	piece_cuts_keep_ids("cl100k_base");
-	piece_cuts_keep_ids("o200k_base");
+	piece_cuts_keep_ids("r50k_base", NK_CUT_PIECE);
+	piece_cuts_keep_ids("cl100k_base", NK_CUT_PIECE);
+	piece_cuts_keep_ids("o200k_base", NK_CUT_PIECE);
+	piece_cuts_keep_ids("cl100k_base", NK_CUT_NEWLINE);
+	piece_cuts_keep_ids("o200k_base", NK_CUT_NEWLINE);
 	RUN(textblocks_pipe_is_interactive);
 	char cmd[340];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
