@@ -19,8 +19,9 @@ void nk_spans_init(nk_spans *s, long n, int nthr)
 	atomic_thread_fence(memory_order_release);
 }
 
-/* The front unit of part k, or -1 when it is empty. */
-static long take_front(nk_spans *s, int k)
+/* The front (or, with back, the back) unit of part k, or -1 when it is
+ * empty. */
+static long take(nk_spans *s, int k, int back)
 {
 	_Atomic uint64_t *p = &s->part[k].lohi;
 	uint64_t v = atomic_load_explicit(p, memory_order_relaxed);
@@ -28,26 +29,11 @@ static long take_front(nk_spans *s, int k)
 		uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
 		if (lo >= hi)
 			return -1;
-		if (atomic_compare_exchange_weak_explicit(p, &v, pack(lo + 1, hi),
+		uint64_t rest = back ? pack(lo, hi - 1) : pack(lo + 1, hi);
+		if (atomic_compare_exchange_weak_explicit(p, &v, rest,
 							  memory_order_acq_rel,
 							  memory_order_relaxed))
-			return lo;
-	}
-}
-
-/* The back unit of part k, or -1 when it is empty. */
-static long take_back(nk_spans *s, int k)
-{
-	_Atomic uint64_t *p = &s->part[k].lohi;
-	uint64_t v = atomic_load_explicit(p, memory_order_relaxed);
-	for (;;) {
-		uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
-		if (lo >= hi)
-			return -1;
-		if (atomic_compare_exchange_weak_explicit(p, &v, pack(lo, hi - 1),
-							  memory_order_acq_rel,
-							  memory_order_relaxed))
-			return hi - 1;
+			return back ? hi - 1 : lo;
 	}
 }
 
@@ -55,13 +41,13 @@ long nk_spans_next(nk_spans *s, int t)
 {
 	int np = s->nparts;
 	long u;
-	if (t < np && (u = take_front(s, t)) >= 0)
+	if (t < np && (u = take(s, t, 0)) >= 0)
 		return u;
 	/* Own part done: the next parts' backs in turn, so that two
 	 * thieves do not start on the same part. */
 	for (int d = 1; d <= np; d++) {
 		int k = (t + d) % np;
-		if (k != t && (u = take_back(s, k)) >= 0)
+		if (k != t && (u = take(s, k, 1)) >= 0)
 			return u;
 	}
 	return -1;
