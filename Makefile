@@ -137,15 +137,17 @@ asan: deps
 		NK_SANITIZED=1 BUILD=build/asan tests/run.sh
 
 # The threaded parts under ThreadSanitizer: the ordered pipeline, the
-# shared piece cache, tokenize -j on files, pipes and gzip.  Only what runs
+# runs of work units the convolutions share (core/spans.c), tokenize -j
+# on files, pipes and gzip.  Only what runs
 # on plain threads: libgomp is not instrumented, so OpenMP code would
 # report its own barriers.
 TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
-TSAN_TESTS = test_ordered test_bpe test_textblocks test_tokstream \
+TSAN_TESTS = test_ordered test_spans test_bpe test_textblocks test_tokstream \
 	     cli-tokenize.t t_tokenize_stream.sh fuzz-corpus-textblocks
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" \
-		build/tsan/bin/tokenize build/tsan/tests/test_ordered build/tsan/tests/test_bpe \
+		build/tsan/bin/tokenize build/tsan/tests/test_ordered build/tsan/tests/test_spans \
+		build/tsan/tests/test_bpe \
 		build/tsan/tests/test_textblocks build/tsan/tests/test_tokstream \
 		build/tsan/tests/replay_textblocks
 	@if build/tsan/tests/test_ordered 2>&1 | grep -q 'FATAL: ThreadSanitizer'; then \

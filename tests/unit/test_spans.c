@@ -1,7 +1,7 @@
 /* test_spans.c - every unit taken once, each thread starting on its own
  * part in order, the others' parts taken from their backs, and more
  * threads than parts. */
-#include <omp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "check.h"
@@ -37,13 +37,40 @@ TEST(empty_and_tiny)
 	      nk_spans_next(&sp, 0) == 2 && nk_spans_next(&sp, 0) == -1);
 }
 
-/* Threads at once, some units slower than others: every unit exactly
+/* Plain threads (so that ThreadSanitizer sees every access: libgomp is
+ * not instrumented), some units slower than others: every unit exactly
  * once, with fewer, as many and more threads than parts. */
+enum { N = 20000, MAX_THR = NK_SPANS_MAX + 3 };
+static atomic_int seen[N];
+static atomic_int out_of_range;
+
+struct worker {
+	pthread_t th;
+	nk_spans *sp;
+	long n;
+	int t;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (long u; (u = nk_spans_next(w->sp, w->t)) >= 0;) {
+		if (u >= w->n) {
+			atomic_store(&out_of_range, 1);
+			break;
+		}
+		atomic_fetch_add(&seen[u], 1);
+		if (u % 3 == 0) /* uneven units */
+			for (volatile int k = 0; k < 200; k++)
+				;
+	}
+	return NULL;
+}
+
 TEST(threads_take_each_once)
 {
-	enum { N = 20000 };
-	static atomic_int seen[N];
-	static const int counts[] = {1, 2, 3, 4, 7, NK_SPANS_MAX + 3};
+	static const int counts[] = {1, 2, 3, 4, 7, MAX_THR};
+	static struct worker w[MAX_THR];
 	for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
 		int nthr = counts[ci];
 		for (long n = 0; n <= N; n += n < 100 ? 7 : 4999) {
@@ -51,23 +78,23 @@ TEST(threads_take_each_once)
 			nk_spans_init(&sp, n, nthr);
 			for (long u = 0; u < n; u++)
 				atomic_store(&seen[u], 0);
-			atomic_int out_of_range = 0;
-#pragma omp parallel num_threads(nthr)
-			{
-				int t = omp_get_thread_num();
-				for (long u; (u = nk_spans_next(&sp, t)) >= 0;) {
-					if (u >= n) {
-						atomic_store(&out_of_range, 1);
-						break;
-					}
-					atomic_fetch_add(&seen[u], 1);
-					if (u % 3 == 0) /* uneven units */
-						for (volatile int k = 0; k < 200; k++)
-							;
-				}
+			atomic_store(&out_of_range, 0);
+			int started = 0;
+			for (int t = 0; t < nthr; t++) {
+				w[t] = (struct worker){.sp = &sp, .n = n, .t = t};
+				if (pthread_create(&w[t].th, NULL, work, &w[t]) == 0)
+					started++;
+				else
+					break;
 			}
-			CHECK_MSG(!out_of_range, "nthr %d n %ld: a unit past the end",
-				  nthr, n);
+			CHECK_MSG(started == nthr, "nthr %d: %d threads started",
+				  nthr, started);
+			for (int t = 0; t < started; t++)
+				pthread_join(w[t].th, NULL);
+			if (started != nthr)
+				return;
+			CHECK_MSG(!atomic_load(&out_of_range),
+				  "nthr %d n %ld: a unit past the end", nthr, n);
 			for (long u = 0; u < n; u++)
 				CHECK_MSG(atomic_load(&seen[u]) == 1,
 					  "nthr %d n %ld: unit %ld taken %d times",
