@@ -76,7 +76,7 @@ int take_block(void *ctx, size_t job, int slot)
 }
 
 /* 64 bytes a compare where the machine has AVX-512: memchr once a line
- * paid a call for every short line (1.7% of -z's time on prose and
+ * paid a call for every short line (1.7% of -z's profile on the bench's
  * documentation). */
 uint64_t count_newlines(const unsigned char *p, size_t n)
 {

@@ -37,8 +37,8 @@
  *
  * yolov3-tiny's 13 convolutions at 416x416 (`test_conv_infer bench`,
  * scripts/bench-conv beside OpenCV 4.6's whole forward), on this project's
- * 2-core AVX-512 machine: about 25 ms on one thread, 18 on two (the
- * largest layers are bound by memory: ~20 GB/s shared by both cores).
+ * 2-core AVX-512 machine: 23-25 ms on one thread, 15-16 on two
+ * (2026-12-06; README, detect, says where the second thread's time goes).
  * A convolution followed by a 2x2 stride-2 max pool can run as one pass
  * (nk_conv_plan_run_pool) that writes only the pooled map: the first
  * layers of a detector, whose full-size outputs are the largest tensors

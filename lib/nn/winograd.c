@@ -319,9 +319,10 @@ static void block_channels(const blk *k, int ocb)
  * input.  No thread reads what another wrote or waits for another before
  * the end.  A V shared by the threads, each transforming part of it, then
  * all reading it, was measured slower: on yolov3-tiny's 13x13 and 26x26
- * layers the threads spent 1.2-1.4x one thread's CPU time, where reading
- * its own V costs only the repeated transform (under 1/20 of a layer's
- * work with 256 output channels or more).  Neighbouring units are taken
+ * layers the threads spent 1.15-1.5x one thread's CPU time, where a V of
+ * its own costs each thread the repeated transform (the 512->1024 layer
+ * at 13x13, alone: 1.00-1.01x one thread's CPU time on two, the input
+ * transformed twice).  Neighbouring units are taken
  * by the same thread, save where two runs meet, so no two cores write
  * the edges of neighbouring tile rows at once.  Who computes an element
  * does not change its result. */

@@ -2,9 +2,9 @@
  *
  * Parallel text tools (tokenize -j) hand each thread a block of about
  * `block` bytes that ends where the text may be cut without changing the
- * result: after a newline for line-by-line work, or where a newline is
- * followed by an ASCII letter (a piece boundary under every GPT split
- * pattern, so a whole text can be cut there; see enum nk_cut).  A regular file is mapped
+ * result: after a newline for line-by-line work, or, for a whole text,
+ * after a newline where a piece ends under the split pattern whatever
+ * follows (enum nk_cut).  A regular file is mapped
  * and blocks are views into it; stdin, pipes and gzip are streamed into
  * each block's own buffer, so memory stays at a few blocks whatever the
  * input's size.  On a pipe, a block is handed out as soon as it holds a
