@@ -135,8 +135,11 @@ size_t nk_tok_format_part(void *dst, int binary, const uint32_t *ids,
  * a whole input, encoded block by block), formatted by nk_tok_format_part
  * from `nids` ids, with its CRC.  Text parts are written at once, joined
  * by single spaces.  A binary record's count comes first, so binary parts
- * are copied into the writer's buffer until nk_tokwriter_end_seq; the
- * caller's stays the caller's.  An empty part (len 0) is left alone.
+ * are copied into the writer's buffer until nk_tokwriter_end_seq, except
+ * into a regular file not opened to append, where they are written at
+ * once after a count of 0 that nk_tokwriter_end_seq writes over (and
+ * nk_tokwriter_drop_seq cuts off again); the caller's buffer stays the
+ * caller's.  An empty part (len 0) is left alone.
  * Returns 0, NK_EINVAL for a binary part that is not 4 * nids bytes, or
  * NK_EIO as nk_tokwriter_put. */
 int nk_tokwriter_put_part(nk_tokwriter *w, const void *bytes, size_t len,

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1042,6 +1043,95 @@ TEST(sequence_in_big_parts)
 	seqs_free(&s);
 }
 
+/* Bytes of fp from its start (fp is left at its end). */
+static char *read_back(FILE *fp, size_t *size)
+{
+	fflush(fp);
+	fseek(fp, 0, SEEK_END);
+	long end = ftell(fp);
+	char *buf = malloc(end > 0 ? (size_t)end : 1);
+	rewind(fp);
+	*size = fread(buf, 1, (size_t)end, fp);
+	fseek(fp, 0, SEEK_END);
+	return buf;
+}
+
+/* A binary sequence put in parts into a regular file goes straight out
+ * after a count of 0 that its end writes over: the parts are in the file
+ * before the end, and the bytes are those of the buffered way, whole
+ * sequences between, a dropped sequence cut off again, over 4 GB of
+ * CRC-combined lengths aside.  A file opened to append (every write at
+ * the end) takes the buffered way and the same bytes. */
+TEST(sequence_in_parts_to_file)
+{
+	enum { PART = 300000, NPART = 3 };
+	uint32_t *ids = malloc(sizeof *ids * PART * NPART);
+	for (size_t i = 0; i < (size_t)PART * NPART; i++)
+		ids[i] = (uint32_t)(i * 2654435761u % 100000);
+	seqs s = {0};
+	seqs_add(&s, ids, 5);
+	seqs_add(&s, ids, (size_t)PART * NPART);
+	seqs_add(&s, ids + 9, 3);
+	seqs_add(&s, ids + 1, (size_t)PART * NPART - 1);
+	size_t size;
+	char *ref = write_mem(&s, 1, &size);
+	void *buf = malloc(nk_tok_format_bound(1, PART, 0));
+	char path[] = "/tmp/nk-tokstream-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	for (int append = 0; append < 2; append++) {
+		FILE *fp = append ? fopen(path, "a+") : tmpfile();
+		if (!fp) {
+			CHECK_MSG(0, "cannot open a file to write");
+			continue;
+		}
+		nk_tokwriter *w = nk_tokwriter_open(fp, 1);
+		uint32_t crc;
+		size_t len;
+		/* a sequence dropped half way leaves no trace */
+		len = nk_tok_format_part(buf, 1, ids, PART, &crc);
+		CHECK(nk_tokwriter_put_part(w, buf, len, crc, PART) == 0);
+		nk_tokwriter_drop_seq(w);
+		CHECK(nk_tokwriter_put(w, ids, 5) == 0);
+		for (int p = 0; p < NPART; p++) {
+			len = nk_tok_format_part(buf, 1, ids + (size_t)p * PART,
+						 PART, &crc);
+			CHECK(nk_tokwriter_put_part(w, buf, len, crc, PART) == 0);
+		}
+		struct stat st;
+		fflush(fp);
+		CHECK(fstat(fileno(fp), &st) == 0);
+		CHECK_MSG((st.st_size >= (off_t)PART * NPART * 4) == !append,
+			  "append %d: %lld bytes in the file before the end",
+			  append, (long long)st.st_size);
+		CHECK(nk_tokwriter_end_seq(w) == 0);
+		CHECK(nk_tokwriter_put(w, ids + 9, 3) == 0);
+		for (int p = 0; p < NPART; p++) {
+			size_t at = (size_t)p * PART + (p == 0), n = PART - (p == 0);
+			len = nk_tok_format_part(buf, 1, ids + at, n, &crc);
+			CHECK(nk_tokwriter_put_part(w, buf, len, crc, n) == 0);
+		}
+		CHECK(nk_tokwriter_end_seq(w) == 0);
+		/* an unfinished one at the close is dropped too */
+		len = nk_tok_format_part(buf, 1, ids, 7, &crc);
+		CHECK(nk_tokwriter_put_part(w, buf, len, crc, 7) == 0);
+		CHECK(nk_tokwriter_close(w) == 0);
+		size_t got_size;
+		char *got = read_back(fp, &got_size);
+		CHECK_MSG(got_size == size && !memcmp(got, ref, size),
+			  "append %d: %zu bytes against %zu of the buffered way",
+			  append, got_size, size);
+		free(got);
+		fclose(fp);
+	}
+	unlink(path);
+	free(buf);
+	free(ref);
+	free(ids);
+	seqs_free(&s);
+}
+
 /* Over the sequence limit: NK_ERANGE and nothing more of it written; a
  * dropped binary sequence leaves no trace; a wrong binary part is refused. */
 TEST(sequence_in_parts_errors)
@@ -1226,6 +1316,7 @@ int main(void)
 	RUN(format_part);
 	RUN(sequence_in_parts);
 	RUN(sequence_in_big_parts);
+	RUN(sequence_in_parts_to_file);
 	RUN(sequence_in_parts_errors);
 	RUN(read_all_into_array);
 	if (!getenv("NK_SANITIZED"))
