@@ -55,6 +55,23 @@ loss\ [0-9]*perplexity*top-1*top-5*) echo "PASS bert-eval ($out)" ;;
 *) echo "FAIL bert-eval: $out" ;;
 esac
 
+# Instances masked with a larger --max-pred than train's and eval's own
+# (mask -p 0.5 --max-pred 30, then the defaults; train --max-pred 2): the
+# workspaces take the instances' counts.  Before, train's validation
+# overran its buffer (glibc: "malloc(): invalid size") and eval printed
+# a loss of nan.
+if bert-mask mask --vocab "$tmp/vocab.txt" -T 32 -p 0.5 --max-pred 30 \
+		-o "$tmp/many.mlm" "$tmp/held" &&
+	bert-mask train --vocab "$tmp/vocab.txt" -T 32 -H 32 -A 2 -l 1 -b 8 \
+		--steps 3 --max-pred 2 --val-fraction 0.3 -q -o "$tmp/mp.nkw" \
+		"$tmp/many.mlm" 2>"$tmp/err" &&
+	out=$(bert-mask eval -m "$tmp/mp.nkw" --max-pred 1 "$tmp/many.mlm" 2>&1) &&
+	case $out in loss\ [0-9]*) true ;; *) false ;; esac; then
+	echo "PASS bert-more-masks-than-max-pred ($out)"
+else
+	echo "FAIL bert-more-masks-than-max-pred: $(cat "$tmp/err") ${out:-}"
+fi
+
 # Exact resume: 10 steps in one run equal 4 steps and a resume to 10
 # (a constant schedule: the linear one's slope depends on --steps; the
 # 4-step run's own validation at its end adds a value to its row 4).

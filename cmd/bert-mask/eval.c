@@ -20,8 +20,13 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 		o->T = bf.m.cfg.P;
 	struct bm_seqs q;
 	bm_read_seqs(&q, k, o, 1, argc, argv);
-	nk_bert_run *run = nk_bert_run_new(&bf.m, o->B, o->T,
-					   o->B * o->max_pred, 0, 0);
+	/* Room for the most masks any sequence has: instances made with a
+	 * larger --max-pred bring more than this run's. */
+	int maxm = 1;
+	for (size_t i = 0; i < q.s.n; i++)
+		if ((int)(q.s.moff[i + 1] - q.s.moff[i]) > maxm)
+			maxm = (int)(q.s.moff[i + 1] - q.s.moff[i]);
+	nk_bert_run *run = nk_bert_run_new(&bf.m, o->B, o->T, o->B * maxm, 0, 0);
 	if (!run)
 		cli_die_lib();
 	double loss;

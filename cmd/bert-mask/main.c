@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 		case O_TIKTOKEN: o.tiktoken = optarg; break;
 		case 'n': o.size = (int)cli_parse_int_opt(usage, "--size", optarg, 6, 1 << 20); break;
 		case O_MINFREQ: o.min_freq = (int)cli_parse_int_opt(usage, "--min-frequency", optarg, 1, INT32_MAX); break;
-		case 'T': o.T = (int)cli_parse_int_opt(usage, "--seq-len", optarg, 3, 1 << 16); break;
+		case 'T': o.T = (int)cli_parse_int_opt(usage, "--seq-len", optarg, 4, 1 << 16); break;
 		case 'p': o.mask_prob = (float)cli_parse_float_opt(usage, "--mask-prob", optarg, 0.001, 1); break;
 		case O_MAXPRED: o.max_pred = (int)cli_parse_int_opt(usage, "--max-pred", optarg, 1, 1 << 16); break;
 		case 'w': o.whole_word = 1; break;
@@ -275,6 +275,11 @@ int main(int argc, char **argv)
 				o.A, o.H);
 	if (!o.FF)
 		o.FF = 4 * o.H;
+	/* [CLS] A [SEP] B [SEP] holds a token of each segment from 5 on
+	 * (a shorter one looped forever cutting sentences to 0 tokens). */
+	if (o.pairs && o.T < 5)
+		cli_usage_error(usage, "--seq-len %d is too short for --pairs "
+				"(5 or more)", o.T);
 	/* Google's 20 predictions fit its 128 positions; shorter sequences
 	 * get as many as they have tokens unless told. */
 	if (!seen[O_MAXPRED] && o.max_pred > o.T)

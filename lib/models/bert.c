@@ -302,6 +302,11 @@ static void group_views(nk_bert_run *r, const nk_bert *m)
 			}
 }
 
+int nk_bert_run_max_masked(const nk_bert_run *r)
+{
+	return r->Mmax;
+}
+
 nk_bert_run *nk_bert_run_new(const nk_bert *m, int B, int T, int Mmax,
 			     int checkpoint, int train)
 {

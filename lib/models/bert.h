@@ -109,6 +109,8 @@ typedef struct nk_bert_run nk_bert_run;
 nk_bert_run *nk_bert_run_new(const nk_bert *m, int B, int T, int Mmax,
 			     int checkpoint, int train);
 void nk_bert_run_free(nk_bert_run *r);
+/* The most masked positions a batch may have in r (its Mmax). */
+int nk_bert_run_max_masked(const nk_bert_run *r);
 /* Bytes of activations and workspace (what checkpointing saves). */
 size_t nk_bert_run_bytes(const nk_bert_run *r);
 

@@ -77,7 +77,10 @@ static int mask_validation(nk_bert_task *t)
 {
 	const nk_bert_seqs *s = &t->data;
 	size_t base = s->off[t->ntrain], len = s->off[s->n] - base;
-	size_t cap = t->nval * (size_t)t->masker.max_pred;
+	/* Static masks bring their own count, which --max-pred does not
+	 * bound (instances made with a larger one). */
+	size_t cap = s->moff ? s->moff[s->n] - s->moff[t->ntrain] :
+			       t->nval * (size_t)t->masker.max_pred;
 	if (!(t->val_ids = nk_calloc(len ? len : 1, sizeof *t->val_ids)) ||
 	    !(t->val_moff = nk_calloc(t->nval + 1, sizeof *t->val_moff)) ||
 	    !(t->val_mpos = nk_calloc(cap ? cap : 1, sizeof *t->val_mpos)) ||
@@ -320,6 +323,14 @@ int nk_bert_score(const nk_bert *m, nk_bert_run *run, const nk_bert_seqs *s,
 		nk_bert_batch batch = {nb, Tb, ids, types, lengths, M, mpos,
 				       mlabel};
 		int h1 = 0, h5 = 0;
+		if (M > nk_bert_run_max_masked(run)) {
+			rc = nk_error(NK_ERANGE, "sequences %zu to %zu hold %d "
+				      "masked positions, more than the %d the "
+				      "workspace was made for", i + 1,
+				      i + (size_t)nb, M,
+				      nk_bert_run_max_masked(run));
+			goto out;
+		}
 		*loss += nk_bert_forward(m, run, &batch, &h1, &h5);
 		*top1 += h1;
 		*top5 += h5;

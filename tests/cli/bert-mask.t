@@ -32,3 +32,7 @@ fill -m tests/cli/data/rnn-tiny.nkw x |  |  | 1 | a model written by rnn-train, 
 eval -m tests/cli/data/rnn-tiny.nkw |  |  | 1 | not by bert-mask
 fill -m x.nkw -o y |  |  | 2 | fill: --output is for vocab mask train
 mask --ids 10 -T 8 --max-pred 9 |  |  | 2 | --max-pred 9 is more than --seq-len 8
+# The shortest sequences: 4, or 5 for two segments (-T 4 --pairs looped
+# forever, -T 3 failed only after reading the input).
+mask --ids 10 -T 3 |  |  | 2 | --seq-len: '3' is not an integer in [4, 65536]
+mask --ids 10 -T 4 --pairs |  |  | 2 | --seq-len 4 is too short for --pairs (5 or more)
