@@ -56,3 +56,57 @@ if ! $det run -m "$tmp/cut.nkw" "$D/det-16x8.png" 2>"$tmp/err" && grep -q cut.nk
 else
 	bad "a truncated model: $(cat "$tmp/err")"
 fi
+# Lines and --json score the same in eval: category_id is the class index
+# + 1 against ids 1, 2, and with --categories the GT's own sparse ids.
+for gt in det-gt12.json det-gt-sparse.json; do
+	cats=
+	[ $gt = det-gt-sparse.json ] && cats="--categories $D/$gt"
+	$det run -q $M --nms 0.01 "$D/det-16x8.png" >"$tmp/l.txt" 2>/dev/null
+	$det run -q $M --nms 0.01 --json $cats "$D/det-16x8.png" >"$tmp/j.json" 2>/dev/null
+	$det eval -q --gt "$D/$gt" --pred "$tmp/l.txt" >"$tmp/el" 2>&1
+	$det eval -q --gt "$D/$gt" --pred "$tmp/j.json" >"$tmp/ej" 2>&1
+	if grep -q '^mAP 1.0000$' "$tmp/el" && cmp -s "$tmp/el" "$tmp/ej"; then
+		ok "eval: lines and --json $cats score alike ($gt)"
+	else
+		bad "eval: lines and --json $cats differ on $gt: $(tail -n 1 "$tmp/el") / $(tail -n 1 "$tmp/ej")"
+	fi
+done
+# No output replaces an input or another output: usage errors (exit 2)
+# naming the paths, and the files are left as they were.
+mkdir "$tmp/d1" "$tmp/d2" "$tmp/O"
+cp "$D/det-16x8.png" "$tmp/d1/x.png"
+cp "$D/det-16x8.png" "$tmp/d2/x.png"
+cp "$D/det-16x8.png" "$tmp/s.png"
+cp "$D/det-tiny.weights" "$tmp/s.weights"
+cp "$tmp/m.nkw" "$tmp/s.nkw"
+refused() { # NAME FILE-LEFT-ALONE REFERENCE PATTERN COMMAND...
+	name=$1 file=$2 ref=$3 pat=$4
+	shift 4
+	"$@" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q -- "$pat" "$tmp/err" && cmp -s "$file" "$ref"; then
+		ok "$name refused"
+	else
+		bad "$name: exit $rc, $(head -n 1 "$tmp/err")"
+	fi
+}
+refused "-O with two x.png" "$tmp/d1/x.png" "$D/det-16x8.png" "d1/x.png and .*d2/x.png" \
+	$det run -q $M -O "$tmp/O" "$tmp/d1/x.png" "$tmp/d2/x.png"
+[ -e "$tmp/O/x.png" ] && bad "-O with two x.png drew one"
+refused "-O over an input" "$tmp/d1/x.png" "$D/det-16x8.png" "over the input" \
+	$det run -q $M -O "$tmp/d1" "$tmp/d1/x.png"
+refused "-o the input image" "$tmp/s.png" "$D/det-16x8.png" "s.png is the input image" \
+	$det run -q $M -o "$tmp/s.png" "$tmp/s.png"
+refused "import -o its weights" "$tmp/s.weights" "$D/det-tiny.weights" "is the weights" \
+	$det import -c "$D/det-tiny.cfg" -w "$tmp/s.weights" -o "$tmp/s.weights"
+refused "export -o its model" "$tmp/s.nkw" "$tmp/m.nkw" "is the model" \
+	$det export -m "$tmp/s.nkw" -o "$tmp/s.nkw"
+refused "export -o and -C one file" "$tmp/s.nkw" "$tmp/m.nkw" "name one file" \
+	$det export -m "$tmp/s.nkw" -o "$tmp/z" -C "$tmp/./z"
+[ -e "$tmp/z" ] && bad "export -o z -C z wrote z"
+# One image given twice draws one picture: not a collision.
+if $det run -q $M -O "$tmp/O" "$tmp/d1/x.png" "$tmp/d1/x.png" >/dev/null && [ -s "$tmp/O/x.png" ]; then
+	ok "-O with one image twice"
+else
+	bad "-O with one image twice was refused"
+fi

@@ -40,11 +40,21 @@ struct names {
 };
 void detect_names_load(struct names *nm, const char *path, int classes);
 void detect_names_free(struct names *nm);
-void detect_print_hits(int json, const struct names *nm, const char *path,
+/* cat_ids: the COCO category_id of each class (--categories), or NULL
+ * for class + 1. */
+void detect_print_hits(int json, const struct names *nm,
+		       const int64_t *cat_ids, const char *path,
 		       const nk_box_hit *h, int n, int *json_count);
 int detect_draw(const char *out, const nk_image *src, const nk_detection *d,
 		int n, int classes, const struct names *nm);
 /* DIR/NAME.png for image DIR/.../NAME.EXT (allocated). */
 char *detect_drawn_path(const char *dir, const char *image);
+/* Usage errors before anything is read or written: output `out` (given
+ * by option out_opt) is the file `in` (`what`: "the input", ...); -O DIR
+ * would draw two images into one picture, or over an input. */
+void detect_refuse_same(void (*usage)(FILE *), const char *out_opt,
+			const char *out, const char *what, const char *in);
+void detect_check_drawn(void (*usage)(FILE *), const char *dir,
+			char *const *images, int n);
 
 #endif

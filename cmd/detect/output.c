@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "detect.h"
+#include "formats/detset.h"
 #include "vision/draw.h"
 #include "vision/image.h"
 
@@ -18,27 +20,9 @@ void detect_names_load(struct names *nm, const char *path, int classes)
 	nm->n = 0;
 	if (!path)
 		return;
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		cli_errx(1, "%s: %s", path, strerror(errno));
-	nm->name = calloc((size_t)classes, sizeof *nm->name);
-	if (!nm->name)
-		cli_errx(1, "out of memory");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while (nm->n < classes && (len = getline(&line, &cap, fp)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		nm->name[nm->n] = strdup(line);
-		if (!nm->name[nm->n++])
-			cli_errx(1, "out of memory");
-	}
-	int err = ferror(fp);
-	free(line);
-	fclose(fp);
-	if (err)
-		cli_errx(1, "%s: read failed", path);
+	/* The library's reader, as eval and train read names. */
+	if (nk_names_read(path, &nm->name, &nm->n))
+		cli_die_lib();
 	if (nm->n < classes)
 		cli_errx(1, "%s: %d names, the model has %d classes", path, nm->n,
 			 classes);
@@ -46,9 +30,7 @@ void detect_names_load(struct names *nm, const char *path, int classes)
 
 void detect_names_free(struct names *nm)
 {
-	for (int i = 0; i < nm->n; i++)
-		free(nm->name[i]);
-	free(nm->name);
+	nk_names_free(nm->name, nm->n);
 }
 
 /* ---- one image's boxes ---------------------------------------------------- */
@@ -91,8 +73,8 @@ static void json_image_id(FILE *fp, const char *path)
 }
 
 void detect_print_hits(int json, const struct names *nm,
-		       const char *path, const nk_box_hit *h, int n,
-		       int *json_count)
+		       const int64_t *cat_ids, const char *path,
+		       const nk_box_hit *h, int n, int *json_count)
 {
 	char buf[16];
 	for (int i = 0; i < n; i++) {
@@ -100,9 +82,13 @@ void detect_print_hits(int json, const struct names *nm,
 			fputs(*json_count ? ",\n" : "[\n", stdout);
 			fputs("{\"image_id\": ", stdout);
 			json_image_id(stdout, path);
-			printf(", \"category_id\": %d, \"bbox\": [%.3f, %.3f, %.3f, "
-			       "%.3f], \"score\": %.6f}",
-			       h[i].cls, h[i].x, h[i].y, h[i].w, h[i].h, h[i].score);
+			/* COCO numbers categories from 1, and a real data
+			 * set's ids have gaps (1..90 for 80 classes). */
+			long long id = cat_ids ? (long long)cat_ids[h[i].cls] :
+					h[i].cls + 1LL;
+			printf(", \"category_id\": %lld, \"bbox\": [%.3f, %.3f, "
+			       "%.3f, %.3f], \"score\": %.6f}",
+			       id, h[i].x, h[i].y, h[i].w, h[i].h, h[i].score);
 			++*json_count;
 		} else {
 			printf("%s %s %.6f %.3f %.3f %.3f %.3f\n", path,
@@ -141,3 +127,81 @@ char *detect_drawn_path(const char *dir, const char *image)
 	return p;
 }
 
+
+/* ---- outputs that would overwrite ------------------------------------ */
+
+void detect_refuse_same(void (*usage)(FILE *), const char *out_opt,
+			const char *out, const char *what, const char *in)
+{
+	if (nk_same_file(out, in))
+		cli_usage_error(usage, "%s %s is %s %s: refusing to overwrite it",
+				out_opt, out, what, in);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	int arg;
+};
+
+void detect_check_drawn(void (*usage)(FILE *), const char *dir,
+			char *const *images, int n)
+{
+	char **out = calloc((size_t)n + 1, sizeof *out);
+	struct file_id *in = calloc((size_t)n + 1, sizeof *in);
+	if (!out || !in)
+		cli_errx(1, "out of memory");
+	int nin = 0;
+	for (int i = 0; i < n; i++) {
+		out[i] = detect_drawn_path(dir, images[i]);
+		struct stat st;
+		if (stat(images[i], &st) == 0 && S_ISREG(st.st_mode))
+			in[nin++] = (struct file_id){ st.st_dev, st.st_ino, i };
+	}
+	/* An input drawn over: an existing DIR/NAME.png that is an input
+	 * (-O . with ./x.png among the images). */
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(out[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		for (int k = 0; k < nin; k++)
+			if (in[k].dev == st.st_dev && in[k].ino == st.st_ino)
+				cli_usage_error(usage, "-O %s: %s would be drawn "
+						"over the input %s", dir,
+						out[i], images[in[k].arg]);
+	}
+	/* Two images of one name (d1/x.png, d2/x.jpg): one picture would
+	 * replace the other.  One image given twice draws one picture
+	 * twice, which is harmless. */
+	char **sorted = malloc(((size_t)n + 1) * sizeof *sorted);
+	if (!sorted)
+		cli_errx(1, "out of memory");
+	memcpy(sorted, out, (size_t)n * sizeof *sorted);
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+	for (int i = 1; i < n; i++) {
+		if (strcmp(sorted[i], sorted[i - 1]) != 0)
+			continue;
+		int first = -1;
+		for (int k = 0; k < n; k++) {
+			if (strcmp(out[k], sorted[i]) != 0)
+				continue;
+			if (first < 0)
+				first = k;
+			else if (!nk_same_file(images[first], images[k]))
+				cli_usage_error(usage, "-O %s: %s and %s would "
+						"both be drawn to %s", dir,
+						images[first], images[k],
+						sorted[i]);
+		}
+	}
+	free(sorted);
+	for (int i = 0; i < n; i++)
+		free(out[i]);
+	free(out);
+	free(in);
+}

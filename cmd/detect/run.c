@@ -4,8 +4,9 @@
  * and region heads, stretched for yolov1's detection head, as darknet
  * does), run -b at a time, decoded, suppressed, and printed one line per
  * (box, class) in descending score; -o/-O draw them, --json writes COCO
- * results instead of lines.  An image that cannot be read is reported and
- * skipped; the exit status is then 1.
+ * results instead of lines.  An image that cannot be read or run is
+ * reported by name and skipped, the others go on; the exit status is
+ * then 1.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,15 +20,17 @@
 
 #include "cli.h"
 #include "detect.h"
+#include "formats/coco.h"
 #include "models/darknet_pyramid.h"
 #include "vision/draw.h"
 #include "vision/image.h"
 
 enum { OPT_NAMES = CLI_OPT_NO_PROGRESS + 1, OPT_NMS, OPT_AGNOSTIC, OPT_JSON,
-       OPT_PYRAMID };
+       OPT_PYRAMID, OPT_CATEGORIES };
 
 struct run_opts {
-	const char *cfg, *weights, *nkw, *names_path, *out, *out_dir;
+	const char *cfg, *weights, *nkw, *names_path, *out, *out_dir,
+		*categories;
 	float thresh, nms;
 	int agnostic, json, threads, batch, quiet;
 	float pyr_factor;  /* --pyramid FACTOR,MIN; 0: one level */
@@ -39,8 +42,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: %s run (-c MODEL.cfg -w MODEL.weights | -m MODEL.nkw)\n"
 		"                  [-q] [--names FILE] [-t THRESH] [--nms IOU] [--agnostic]\n"
-		"                  [-o OUT.png | -O DIR] [--json] [-j N] [-b N]\n"
-		"                  [--pyramid FACTOR,MIN] IMAGE...\n"
+		"                  [-o OUT.png | -O DIR] [--json [--categories FILE]]\n"
+		"                  [-j N] [-b N] [--pyramid FACTOR,MIN] IMAGE...\n"
 		"Prints one line per box: IMAGE CLASS SCORE X Y W H (pixels, top-left\n"
 		"corner, width, height).\n"
 		"  -c FILE        darknet cfg\n"
@@ -53,15 +56,19 @@ static void usage(FILE *fp)
 		"      --agnostic    suppress across classes\n"
 		"  -o FILE        draw the boxes on the (one) image into FILE\n"
 		"  -O DIR         draw the boxes of every image into DIR/NAME.png\n"
-		"      --json        COCO results JSON instead of lines\n"
+		"      --json        COCO results JSON instead of lines; category_id\n"
+		"                    is the class index + 1\n"
+		"      --categories FILE  with --json: category_id k-th of the\n"
+		"                    categories of COCO JSON FILE in id order\n"
 		"  -j N           threads (default: one per core)\n"
 		"  -b N           images per forward pass (default: one a thread)\n"
 		"      --pyramid FACTOR,MIN  also run the image at full resolution\n"
 		"                    and scaled by FACTOR^k while its longer side\n"
-		"                    is >= MIN pixels, and pool the boxes\n"
+		"                    is >= MIN pixels (at most %d sizes), and pool\n"
+		"                    the boxes\n"
 		"  -q             no summary on stderr\n"
 		"  -h, --help     this text\n",
-		cli_prog);
+		cli_prog, NK_DN_PYRAMID_MAX_LEVELS);
 }
 
 static const struct option long_opts[] = {
@@ -70,6 +77,7 @@ static const struct option long_opts[] = {
 	{"agnostic", no_argument, 0, OPT_AGNOSTIC},
 	{"json", no_argument, 0, OPT_JSON},
 	{"pyramid", required_argument, 0, OPT_PYRAMID},
+	{"categories", required_argument, 0, OPT_CATEGORIES},
 	{"help", no_argument, 0, 'h'},
 	{"version", no_argument, 0, CLI_OPT_VERSION},
 	{0, 0, 0, 0},
@@ -97,6 +105,7 @@ static void parse(struct run_opts *o, int argc, char **argv)
 			break;
 		case OPT_AGNOSTIC: o->agnostic = 1; break;
 		case OPT_JSON: o->json = 1; break;
+		case OPT_CATEGORIES: o->categories = optarg; break;
 		case OPT_PYRAMID: {
 			char *end;
 			double f = strtod(optarg, &end);
@@ -132,6 +141,44 @@ static void parse(struct run_opts *o, int argc, char **argv)
 				argc - optind);
 	if (o->out && nk_image_format_from_path(o->out) == NK_IMG_UNKNOWN)
 		cli_usage_error(usage, "-o %s: name it .png, .jpg or .jpeg", o->out);
+	if (o->categories && !o->json)
+		cli_usage_error(usage, "--categories numbers --json's category_id: "
+				"give --json too");
+	/* A picture never replaces an image or another picture. */
+	if (o->out)
+		detect_refuse_same(usage, "-o", o->out, "the input image",
+				   argv[optind]);
+	if (o->out_dir)
+		detect_check_drawn(usage, o->out_dir, argv + optind,
+				   argc - optind);
+}
+
+/* --categories FILE: the COCO category_id of each of the model's
+ * classes, as `detect eval` reads a class index in run's lines. */
+static int64_t *load_categories(const char *path, int classes)
+{
+	nk_detset cats;
+	if (nk_coco_read(&cats, path))
+		cli_die_lib();
+	if (cats.nclasses < classes)
+		cli_errx(1, "%s: %d categories, the model has %d classes", path,
+			 cats.nclasses, classes);
+	int64_t *ids = malloc((size_t)classes * sizeof *ids);
+	if (!ids)
+		cli_errx(1, "out of memory");
+	for (int k = 0; k < classes; k++)
+		ids[k] = nk_detset_class_id(&cats, k);
+	nk_detset_free(&cats);
+	return ids;
+}
+
+/* One image that failed after it was read: named (the library's message
+ * may not name it), and the run goes on. */
+static void image_failed(const char *path, int *status)
+{
+	const char *msg = nk_last_error();
+	cli_warnx("%s: %s", path, msg[0] ? msg : "failed");
+	*status = 1;
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -162,6 +209,8 @@ int detect_run(int argc, char **argv)
 			 "detection, grid or centernet)", o.nkw ? o.nkw : o.cfg);
 	struct names nm;
 	detect_names_load(&nm, o.names_path, classes);
+	int64_t *cat_ids = o.categories ? load_categories(o.categories, classes)
+					: NULL;
 
 	/* Several images: by default one a thread, each thread running
 	 * whole images (nk_darknet_forward's groups). */
@@ -191,8 +240,12 @@ int detect_run(int argc, char **argv)
 				status = 1;
 				continue;
 			}
-			if (!o.pyr_factor && nk_darknet_input(&net, in + per * b, &ims[b]))
-				cli_die_lib();
+			if (!o.pyr_factor &&
+			    nk_darknet_input(&net, in + per * b, &ims[b])) {
+				image_failed(path, &status);
+				nk_image_free(&ims[b]);
+				continue;
+			}
 			paths[b++] = path;
 		}
 		if (b == 0)
@@ -202,27 +255,35 @@ int detect_run(int argc, char **argv)
 			cli_die_lib();
 		forward_s += cli_now() - t0;
 		for (int i = 0; i < b; i++) {
-			nk_detection *d;
-			int n, nhits;
+			nk_detection *d = NULL;
+			int n = 0, nhits, rc;
 			if (o.pyr_factor) {
 				t0 = cli_now();
-				if (nk_dn_pyramid_detect(&pyr, &ims[i], o.thresh, &d, &n))
-					cli_die_lib();
+				rc = nk_dn_pyramid_detect(&pyr, &ims[i], o.thresh,
+							  &d, &n);
 				forward_s += cli_now() - t0;
-			} else if (nk_darknet_boxes(&net, i, ims[i].w, ims[i].h,
-						    o.thresh, 0.5f, 0, &d, &n)) {
-				cli_die_lib();
+			} else {
+				rc = nk_darknet_boxes(&net, i, ims[i].w, ims[i].h,
+						      o.thresh, 0.5f, 0, &d, &n);
 			}
-			if (o.nms > 0) {
+			if (!rc && o.nms > 0) {
 				if (o.agnostic)
 					nk_nms_agnostic(d, n, o.nms);
 				else
 					nk_nms_per_class(d, n, o.nms);
 			}
-			nk_box_hit *h;
-			if (nk_box_hits(d, n, ims[i].w, ims[i].h, &h, &nhits))
-				cli_die_lib();
-			detect_print_hits(o.json, &nm, paths[i], h, nhits, &json_count);
+			nk_box_hit *h = NULL;
+			if (!rc)
+				rc = nk_box_hits(d, n, ims[i].w, ims[i].h, &h,
+						 &nhits);
+			if (rc) {
+				image_failed(paths[i], &status);
+				nk_darknet_free_boxes(d, n);
+				nk_image_free(&ims[i]);
+				continue;
+			}
+			detect_print_hits(o.json, &nm, cat_ids, paths[i], h, nhits,
+					  &json_count);
 			total_boxes += nhits;
 			if (o.out || o.out_dir) {
 				char *p = o.out ? (char *)o.out
@@ -250,6 +311,7 @@ int detect_run(int argc, char **argv)
 	if (o.pyr_factor)
 		nk_dn_pyramid_free(&pyr);
 	detect_names_free(&nm);
+	free(cat_ids);
 	nk_free_aligned(in);
 	free(ims);
 	free(paths);

@@ -390,6 +390,51 @@ static int through_dev_or_proc(const char *path)
 	return strncmp(to, "/dev/", 5) == 0 || strncmp(to, "/proc/", 6) == 0;
 }
 
+/* The directory part of path ("." when none) and its last component. */
+static int split_path(const char *path, char **dir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	size_t len = slash ? (size_t)(slash - path) : 1;
+	if (slash && len == 0)
+		len = 1; /* "/x": the root */
+	*dir = nk_malloc(len + 1);
+	if (!*dir)
+		return NK_ENOMEM;
+	memcpy(*dir, slash ? path : ".", len);
+	(*dir)[len] = 0;
+	return NK_OK;
+}
+
+int nk_same_file(const char *a, const char *b)
+{
+	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+		return 0;
+	struct stat sa, sb;
+	int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+	if (ea && eb)
+		return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
+		       sa.st_ino == sb.st_ino;
+	if (ea != eb)
+		return 0; /* one exists, the other not: two names */
+	/* Neither exists yet: one name in one directory (./z and z). */
+	char *da, *db;
+	const char *ba, *bb;
+	if (split_path(a, &da, &ba))
+		return strcmp(a, b) == 0;
+	if (split_path(b, &db, &bb)) {
+		free(da);
+		return strcmp(a, b) == 0;
+	}
+	int same = strcmp(ba, bb) == 0 &&
+		   (strcmp(da, db) == 0 ||
+		    (stat(da, &sa) == 0 && stat(db, &sb) == 0 &&
+		     sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino));
+	free(da);
+	free(db);
+	return same;
+}
+
 int nk_output_open(nk_output *out, const char *path)
 {
 	memset(out, 0, sizeof *out);

@@ -70,6 +70,13 @@ int nk_output_commit(nk_output *out);
 /* Removes the temporary file (safe to call after a failed commit). */
 void nk_output_abort(nk_output *out);
 
+/* 1 when writing `out` would overwrite `in` (or two outputs would be
+ * one file): both name one regular file (device and inode), or, where
+ * either does not exist yet, they name one entry of one directory.  "-"
+ * (stdin, stdout) and devices are never the same file: /dev/null twice
+ * is fine. */
+int nk_same_file(const char *a, const char *b);
+
 /* 1 when `fp` is a terminal: binary output there is refused unless forced. */
 int nk_is_terminal(FILE *fp);
 

@@ -203,7 +203,7 @@ static struct idx *class_index(const nk_detset *s)
 	if (!t)
 		return NULL;
 	for (int i = 0; i < s->nclasses; i++)
-		t[i] = (struct idx){ s->class_ids ? s->class_ids[i] : i + 1, i };
+		t[i] = (struct idx){ nk_detset_class_id(s, i), i };
 	qsort(t, (size_t)s->nclasses, sizeof *t, idx_cmp);
 	return t;
 }

@@ -154,6 +154,11 @@ int nk_detset_find_image(const nk_detset *s, const char *name)
 	return -1;
 }
 
+int64_t nk_detset_class_id(const nk_detset *s, int k)
+{
+	return s->class_ids ? s->class_ids[k] : (int64_t)k + 1;
+}
+
 int nk_names_read(const char *path, char ***names, int *n)
 {
 	*names = NULL;
@@ -164,26 +169,38 @@ int nk_names_read(const char *path, char ***names, int *n)
 		return rc;
 	const char *p = (const char *)in.data, *end = p + in.size;
 	char **v = NULL;
-	int k = 0;
+	int k = 0, line = 0;
 	while (!rc && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		size_t len = (size_t)(e - p);
+		line++;
 		while (len && p[len - 1] == '\r')
 			len--;
-		if (len) {
-			char **g = nk_reallocarray(v, (size_t)k + 1, sizeof *v);
-			char *name = g ? nk_malloc(len + 1) : NULL;
-			if (g)
-				v = g;
-			if (!name) {
-				rc = NK_ENOMEM;
-				break;
-			}
-			memcpy(name, p, len);
-			name[len] = 0;
-			v[k++] = name;
+		/* A blank line is a class without a name (darknet reads it
+		 * as one, and skipping it shifts every later name onto the
+		 * wrong class): refused, whatever reads the file. */
+		size_t blank = 0;
+		while (blank < len && (p[blank] == ' ' || p[blank] == '\t' ||
+				       p[blank] == '\r' || p[blank] == '\v' ||
+				       p[blank] == '\f'))
+			blank++;
+		if (blank == len) {
+			rc = nk_error(NK_EFORMAT, "%s:%d: empty class name",
+				      in.name, line);
+			break;
 		}
+		char **g = nk_reallocarray(v, (size_t)k + 1, sizeof *v);
+		char *name = g ? nk_malloc(len + 1) : NULL;
+		if (g)
+			v = g;
+		if (!name) {
+			rc = NK_ENOMEM;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = 0;
+		v[k++] = name;
 		p = nl ? nl + 1 : end;
 	}
 	if (!rc && !k)

@@ -79,9 +79,16 @@ int nk_detset_find_image(const nk_detset *s, const char *name);
  * memory). */
 char *nk_path_stem(const char *path);
 
-/* A names file (darknet's obj.names, coco.names): one class a line,
- * blank lines skipped, CR before LF dropped; none at all is NK_EFORMAT.
- * Free with nk_names_free. */
+/* The COCO category_id of class k: the set's class_ids (COCO's
+ * categories in ascending id), or k + 1 where it has none (VOC, YOLO).
+ * What a class index means in `detect run`'s lines, and so what
+ * `detect run --json` writes for it. */
+int64_t nk_detset_class_id(const nk_detset *s, int k);
+
+/* A names file (darknet's obj.names, coco.names): one class a line, CR
+ * before LF dropped; a line empty or all blanks ("FILE:LINE: empty class
+ * name") and a file of no names are NK_EFORMAT.  The last line's newline
+ * ends it, not another (empty) name.  Free with nk_names_free. */
 int nk_names_read(const char *path, char ***names, int *n);
 void nk_names_free(char **names, int n);
 

@@ -24,14 +24,10 @@ static size_t entry(const nk_dn_layer *l, int coords, int loc, int n, int e)
 static void correct(nk_detection *d, int n, int w, int h, int netw, int neth,
 		    int relative)
 {
+	/* The size nk_letterbox_input scaled the image to (darknet's, and
+	 * at least 1 where darknet's truncates to 0). */
 	int new_w, new_h;
-	if ((float)netw / w < (float)neth / h) {
-		new_w = netw;
-		new_h = (h * netw) / w;
-	} else {
-		new_h = neth;
-		new_w = (w * neth) / h;
-	}
+	nk_letterbox_size(&new_w, &new_h, w, h, netw, neth);
 	for (int i = 0; i < n; i++) {
 		nk_box b = d[i].box;
 		b.x = (b.x - (netw - new_w) / 2. / netw) / ((float)new_w / netw);

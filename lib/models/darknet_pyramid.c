@@ -129,7 +129,7 @@ static int level(nk_dn_pyramid *p, int w, int h, nk_dn_level **out)
 int nk_dn_pyramid_detect(nk_dn_pyramid *p, const nk_image *im, float thresh,
 			 nk_detection **dets, int *n)
 {
-	enum { MAXLV = 32 };
+	enum { MAXLV = NK_DN_PYRAMID_MAX_LEVELS };
 	nk_detection *got[MAXLV];
 	int cnt[MAXLV], nl = 0, total = 0, rc = NK_OK;
 	*dets = NULL;

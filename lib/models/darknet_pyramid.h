@@ -40,9 +40,14 @@ int nk_dn_pyramid_init(nk_dn_pyramid *p, const nk_darknet *base,
 		       float factor, int min_side);
 void nk_dn_pyramid_free(nk_dn_pyramid *p);
 
+/* Levels (sizes) at most per image: each one's network stays built for
+ * later images of its size, so a factor near 1 must not build hundreds. */
+#define NK_DN_PYRAMID_MAX_LEVELS 32
+
 /* Every level's detections of im with a score above thresh, boxes in
  * pixels of im (as nk_darknet_boxes with relative 0), in one block that
- * nk_darknet_free_boxes frees. */
+ * nk_darknet_free_boxes frees.  The levels stop at min_side or after
+ * NK_DN_PYRAMID_MAX_LEVELS, whichever comes first. */
 int nk_dn_pyramid_detect(nk_dn_pyramid *p, const nk_image *im, float thresh,
 			 nk_detection **dets, int *n);
 

@@ -226,8 +226,12 @@ int nk_box_hits(const nk_detection *d, int n, int im_w, int im_h,
 		float x2 = clampf(b->x + b->w / 2, 0, (float)im_w);
 		float y1 = clampf(b->y - b->h / 2, 0, (float)im_h);
 		float y2 = clampf(b->y + b->h / 2, 0, (float)im_h);
-		if (x2 < x1 || y2 < y1) /* a negative size: no area */
-			x2 = x2 < x1 ? x1 : x2, y2 = y2 < y1 ? y1 : y2;
+		/* Nothing left of it inside the image (off the edge, or of
+		 * negative size: a regression gone wrong): no box at all.
+		 * A 0-wide box cannot match any ground truth and only draws
+		 * a line; centernet's decoder gives them at the border. */
+		if (!(x2 > x1) || !(y2 > y1))
+			continue;
 		for (int c = 0; c < d[i].classes; c++) {
 			if (!(d[i].prob[c] > 0))
 				continue;

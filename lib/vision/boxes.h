@@ -49,8 +49,9 @@ typedef struct {
 
 /* Every detection's classes with a probability above 0, boxes (pixels,
  * centre-based) clipped to [0, im_w] x [0, im_h] and turned into
- * top-left corner and size (0 for a box of negative size), best score first (ties by detection, then
- * class).  *hits is NULL when there are none; free it with free(). */
+ * top-left corner and size, best score first (ties by detection, then
+ * class).  A box with no width or no height left after clipping is
+ * dropped.  *hits is NULL when there are none; free it with free(). */
 int nk_box_hits(const nk_detection *dets, int n, int im_w, int im_h,
 		nk_box_hit **hits, int *nhits);
 

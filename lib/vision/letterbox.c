@@ -29,6 +29,13 @@ void nk_letterbox_size(int *new_w, int *new_h, int im_w, int im_h, int w,
 		*new_h = h;
 		*new_w = (int)(((int64_t)im_w * h) / im_h);
 	}
+	/* A sliver (3000x2 into 32x32) truncates to 0 rows, where darknet
+	 * reads past its buffer: one row (or column) keeps the image
+	 * running.  Every size darknet handles is left as it computes it. */
+	if (*new_w < 1)
+		*new_w = 1;
+	if (*new_h < 1)
+		*new_h = 1;
 }
 
 static int check_sizes(int C, int iw, int ih, int w, int h)
@@ -161,12 +168,6 @@ int nk_letterbox_input(float *out, const nk_image *im, int w, int h)
 		return rc;
 	int nw, nh;
 	nk_letterbox_size(&nw, &nh, im->w, im->h, w, h);
-	/* A sliver of an image (1000x1 into 416x416) truncates to 0 rows;
-	 * darknet would then read past its buffer. */
-	if (nw < 1 || nh < 1)
-		return nk_error(NK_EINVAL,
-				"letterbox: %dx%d image scales to %dx%d in %dx%d",
-				im->w, im->h, nw, nh, w, h);
 	float *p = planes_of(im);
 	float *r = p ? nk_malloc((size_t)3 * nw * nh * sizeof *r) : NULL;
 	if (!r) {

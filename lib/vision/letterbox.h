@@ -21,7 +21,8 @@
 
 /* The size an im_w x im_h image is scaled to inside a w x h letterbox:
  * the side that limits keeps the network's size, the other is
- * truncated, (im_h * w) / im_w in integers as darknet computes it. */
+ * truncated, (im_h * w) / im_w in integers as darknet computes it,
+ * but never below 1 (darknet's 0 would read outside its buffer). */
 void nk_letterbox_size(int *new_w, int *new_h, int im_w, int im_h, int w,
 		       int h);
 

@@ -22,3 +22,5 @@ eval --gt tests/cli/data/deval-gt.json --pred tests/cli/data/deval-pred-bad.txt 
 eval --gt tests/cli/data/deval-voc --split nosuch --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-voc/ImageSets/Main/nosuch.txt
 eval --gt tests/cli/data/deval-pred.txt --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-pred.txt:1:1:
 eval --gt tests/cli/data/deval-voc --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-pred.txt:1: class 'cell'
+# A blank line in --names would be a class without a name: FILE:LINE.
+eval -q --gt tests/cli/data/deval-voc --names tests/cli/data/det-names-blank.txt --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | det-names-blank.txt:1: empty class name
