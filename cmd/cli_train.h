@@ -125,6 +125,93 @@ static inline int cli_train_log_close(FILE *log, const char *path)
 	return 0;
 }
 
+/* --log FILE written whole (detect train): the rows go to a temporary
+ * file beside FILE, started as a copy of FILE on --resume, which
+ * replaces FILE at each checkpoint (cli_train_log_sync) and at the end of
+ * a run that succeeded (cli_train_log_end).  A run that fails leaves
+ * FILE as its last checkpoint left it, the log and the model of the same
+ * step, and one that fails before any checkpoint leaves FILE untouched.
+ * A FILE that is not a regular file (/dev/stdout, a pipe) is written in
+ * place.  A log of a row every 10 steps is a few kB per thousand steps:
+ * copying it at each checkpoint costs nothing next to the training. */
+struct cli_train_log {
+	nk_output out;     /* out.fp: the rows; NULL without --log */
+};
+
+/* Copies the file at `from` to the end of `to`; a missing `from` is
+ * empty when missing_ok.  NK_EIO with a message naming `name`. */
+static inline int cli_train_log_copy(FILE *to, const char *from,
+				     int missing_ok, const char *name)
+{
+	FILE *in = fopen(from, "rb");
+	if (!in)
+		return missing_ok && errno == ENOENT ? NK_OK :
+			nk_error(NK_EIO, "%s: %s", name, strerror(errno));
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			break;
+	int bad = ferror(in) || ferror(to);
+	fclose(in);
+	return bad ? nk_error(NK_EIO, "%s: cannot copy the log", name) : NK_OK;
+}
+
+static inline int cli_train_log_begin(struct cli_train_log *l,
+				      const char *path, int resume)
+{
+	memset(l, 0, sizeof *l);
+	if (!path)
+		return NK_OK;
+	int rc = nk_output_open(&l->out, path);
+	if (!rc && resume && l->out.tmp_path &&
+	    (rc = cli_train_log_copy(l->out.fp, l->out.path, 1, path)))
+		nk_output_abort(&l->out);
+	return rc;
+}
+
+/* FILE := the rows so far (through a second temporary file, so that FILE
+ * is never half written). */
+static inline int cli_train_log_sync(struct cli_train_log *l)
+{
+	if (!l->out.fp || !l->out.tmp_path)
+		return NK_OK;
+	if (fflush(l->out.fp) || ferror(l->out.fp))
+		return nk_error(NK_EIO, "%s: write error", l->out.path);
+	nk_output snap;
+	int rc = nk_output_open(&snap, l->out.path);
+	if (rc)
+		return rc;
+	if ((rc = cli_train_log_copy(snap.fp, l->out.tmp_path, 0,
+				     l->out.path))) {
+		nk_output_abort(&snap);
+		return rc;
+	}
+	return nk_output_commit(&snap);
+}
+
+/* ok: FILE := the rows (1 with a message when that fails); else the
+ * temporary file is dropped. */
+static inline int cli_train_log_end(struct cli_train_log *l, int ok)
+{
+	if (!l->out.fp)
+		return 0;
+	if (!ok) {
+		nk_output_abort(&l->out);
+		return 0;
+	}
+	if (ferror(l->out.fp)) {
+		cli_warnx("%s: write error", l->out.path);
+		nk_output_abort(&l->out);
+		return 1;
+	}
+	if (nk_output_commit(&l->out)) {
+		cli_warn_lib();
+		return 1;
+	}
+	return 0;
+}
+
 /* A run's reports on stderr: a line every `every` steps (and at every
  * validation, and at the end) with the mean training loss since the last
  * one, and the progress line between them. */

@@ -118,6 +118,98 @@ else
 	bad "resume: 20 + 20 steps differ from 40"
 fi
 
+# Resume takes every setting that shapes the run from the checkpoint: a
+# run of -b 2 with crops, no augmentation and --max-side, resumed with
+# none of them given (the default batch is 8), equals the unbroken one;
+# an option given again must agree with the checkpoint (exit 2, file
+# untouched); so must the data's classes (exit 1, both lists named) and
+# --steps, which must lie above the steps done (exit 2).
+small="--data $tmp/voc --head centernet --size 64 --base 4 --val-split none -j 1 -q"
+shaped="-b 2 --crop --no-augment --max-side 80 --lr 0.002 --seed 5 --eval-every 3"
+if $det train $small $shaped --steps 6 -o "$tmp/s1.nkw" && $det train $small $shaped --steps 3 -o "$tmp/s2.nkw" &&
+	$det train --data "$tmp/voc" --val-split none -j 1 -q --steps 6 --resume -o "$tmp/s2.nkw" &&
+	$det export -m "$tmp/s1.nkw" -o "$tmp/s1.weights" && $det export -m "$tmp/s2.nkw" -o "$tmp/s2.weights" &&
+	cmp -s "$tmp/s1.weights" "$tmp/s2.weights"; then
+	ok "resume: -b, --crop, --no-augment, --max-side, --lr, --seed come from the checkpoint"
+else
+	bad "resume: a run resumed without its options differs from the unbroken one"
+fi
+cp "$tmp/s2.nkw" "$tmp/s2.keep"
+for opt in "-b 8" "--size 96" "--head yolo" "--fpn" "--spp" "--base 8" "--lr 5" "--schedule step" "--seed 9" \
+	"--max-side 96" "--eval-every 5" "--warmup 3"; do
+	$det train $small --steps 9 --resume -o "$tmp/s2.nkw" $opt 2>"$tmp/err"
+	st=$?
+	if [ $st = 2 ] && grep -q -- "${opt%% *}: not the setting of the run in $tmp/s2.nkw" "$tmp/err" &&
+		cmp -s "$tmp/s2.nkw" "$tmp/s2.keep"; then
+		ok "resume: $opt unlike the checkpoint's is a usage error"
+	else
+		bad "resume: $opt unlike the checkpoint's: exit $st, $(head -c 200 "$tmp/err")"
+	fi
+done
+# The same values again are the run's own: accepted.
+if $det train $small $shaped --steps 7 --resume -o "$tmp/s2.nkw" 2>"$tmp/err"; then
+	ok "resume: the run's own options given again are accepted"
+else
+	bad "resume: the run's own options given again: $(head -c 200 "$tmp/err")"
+fi
+cp "$tmp/s2.nkw" "$tmp/s2.keep"
+for steps in 7 3; do
+	$det train $small --steps $steps --resume -o "$tmp/s2.nkw" 2>"$tmp/err"
+	st=$?
+	if [ $st = 2 ] && grep -q -- "--steps $steps: the run in $tmp/s2.nkw has done 7 steps" "$tmp/err" &&
+		cmp -s "$tmp/s2.nkw" "$tmp/s2.keep"; then
+		ok "resume: --steps $steps, not above the 7 done, is a usage error"
+	else
+		bad "resume: --steps $steps (7 done): exit $st, $(head -c 200 "$tmp/err")"
+	fi
+done
+$det train $small --resume -o "$tmp/s2.nkw" 2>"$tmp/err"
+st=$?
+[ $st = 2 ] && grep -q "the run in $tmp/s2.nkw is complete (step 7 of 7)" "$tmp/err" && cmp -s "$tmp/s2.nkw" "$tmp/s2.keep" &&
+	ok "resume: a complete run without --steps is a usage error" ||
+	bad "resume: a complete run without --steps: exit $st, $(head -c 200 "$tmp/err")"
+cp -r "$tmp/voc" "$tmp/renamed"
+sed -i 's/>red</>green</' "$tmp"/renamed/Annotations/*.xml
+$det train --data "$tmp/renamed" --val-split none -q --steps 9 --resume -o "$tmp/s2.nkw" 2>"$tmp/err"
+st=$?
+if [ $st = 1 ] && grep -q "s2.nkw: cannot resume: it was trained on the classes (blue, red), $tmp/renamed has (blue, green)" "$tmp/err" &&
+	cmp -s "$tmp/s2.nkw" "$tmp/s2.keep"; then
+	ok "resume: renamed classes are refused, both lists named"
+else
+	bad "resume: renamed classes: exit $st, $(head -c 200 "$tmp/err")"
+fi
+# An unwritable -o is found before the data is read, not after the
+# training; a run that fails (here its checkpoint, on a full disk) leaves
+# an existing --log as it was.
+$det train ${small% -q} --no-progress --steps 2 -o "$tmp/no-such-dir/m.nkw" 2>"$tmp/err"
+st=$?
+if [ $st = 1 ] && grep -q "no-such-dir/m.nkw: cannot create" "$tmp/err" && ! grep -q "training and" "$tmp/err"; then
+	ok "-o in a missing directory: exit 1 before the data is read"
+else
+	bad "-o in a missing directory: exit $st, $(head -c 200 "$tmp/err")"
+fi
+echo "an old log" >"$tmp/old.csv"
+if [ -w /dev/full ]; then
+	if $det train $small --steps 6 --eval-every 3 -o /dev/full --log "$tmp/old.csv" 2>"$tmp/err"; then
+		bad "--log: a checkpoint on a full disk was accepted"
+	elif [ "$(cat "$tmp/old.csv")" = "an old log" ]; then
+		ok "--log: a failed run leaves the existing log alone"
+	else
+		bad "--log: a failed run changed the existing log"
+	fi
+else
+	echo "SKIP detect-train --log kept: no /dev/full"
+fi
+# A log of a resumed run is the unbroken run's, the time column aside.
+if $det train $small --steps 6 --log-every 1 -o "$tmp/g1.nkw" --log "$tmp/g1.csv" &&
+	$det train $small --steps 3 --log-every 1 -o "$tmp/g2.nkw" --log "$tmp/g2.csv" &&
+	$det train $small --steps 6 --resume -o "$tmp/g2.nkw" --log "$tmp/g2.csv" &&
+	[ "$(cut -d, -f1-3,5- "$tmp/g1.csv")" = "$(cut -d, -f1-3,5- "$tmp/g2.csv")" ] && [ "$(wc -l <"$tmp/g2.csv")" = 7 ]; then
+	ok "--log: a resumed run's log equals the unbroken run's"
+else
+	bad "--log: a resumed run's log differs from the unbroken run's"
+fi
+
 # --fpn --levels 3: the exported cfg has three [grid] levels with their
 # size ranges, and a few steps train and run (that the levels learn is
 # tests/unit/test_det_levels.c's); --levels without --fpn is refused.

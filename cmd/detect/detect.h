@@ -14,7 +14,14 @@ int detect_export(int argc, char **argv);
 int detect_train(int argc, char **argv);
 int detect_eval(int argc, char **argv);
 
-/* train_opts.c: detect train's options, parsed and checked. */
+/* train_opts.c: detect train's options, parsed and checked.  given: the
+ * options that shape the network (TO_ARCH) or the run (the rest) that
+ * were given, which -c (the network) and --resume (both) fix. */
+enum {
+	TO_HEAD, TO_FPN, TO_LEVELS, TO_SPP, TO_SIZE, TO_BASE, TO_ARCH,
+	TO_BATCH = TO_ARCH, TO_LR, TO_WD, TO_WARMUP, TO_SCHED, TO_CLIP,
+	TO_EVAL, TO_LOG_EVERY, TO_SEED, TO_NOAUG, TO_CROP, TO_MAXSIDE, TO_COUNT
+};
 struct train_opts {
 	const char *data, *format, *split, *val_split, *out, *cfg, *log,
 		*names_path;
@@ -22,8 +29,19 @@ struct train_opts {
 	nk_train_config tc;
 	int set_steps, batch, threads, resume, noaug, crop, quiet, max_side,
 	    progress;
+	unsigned given; /* 1 << TO_* */
 };
 void detect_train_parse(struct train_opts *o, int argc, char **argv);
+struct nk_det_task_config;
+/* On --resume: exits 2 naming the first option given that differs from
+ * the checkpoint's run (its settings; arch NULL: a user's cfg). */
+void detect_train_check_resume(const struct train_opts *o,
+			       const nk_train_config *tc,
+			       const struct nk_det_task_config *kc,
+			       const nk_det_arch *arch);
+/* Usage error: exits 2 (for the checks train.c makes after parsing). */
+_Noreturn void detect_train_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 /* The model from -c/-w or from -m; exits with the library's message.
  * Unless quiet, warns of the cfg's keys that no layer reads.  infer: only

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "cli_dist.h"
+#include "cli_train.h"
 #include "detect.h"
 #include "models/det_arch.h"
 #include "models/det_task.h"
@@ -49,15 +50,26 @@ static void read_set(nk_detset *s, const struct train_opts *o,
 struct report {
 	const struct train_opts *o;
 	nk_det_task *task;
+	struct cli_train_log *log;
 	int prog;
 	double t0, last_draw;
 	int64_t start;
+	int log_failed;     /* the log could not replace --log FILE */
 };
 
 static int on_step(void *user, const nk_train_event *e)
 {
 	struct report *r = user;
 	nk_det_task *t = r->task;
+	/* A checkpoint was just written: the log follows it.  A failure is
+	 * reported once and ends the run with 1 (the callback must answer
+	 * alike on every rank, so the run itself goes on). */
+	const nk_train_config *c = &r->o->tc;
+	if ((e->step % c->save_every == 0 || e->step == e->steps) &&
+	    !r->log_failed && cli_train_log_sync(r->log)) {
+		cli_warn_lib();
+		r->log_failed = 1;
+	}
 	if (e->evaluated && !r->o->quiet) {
 		if (r->prog)
 			fputs("\r\033[K", stderr);
@@ -95,7 +107,7 @@ static int on_step(void *user, const nk_train_event *e)
 /* ---- the run ---------------------------------------------------------------- */
 
 static void new_network(nk_darknet *net, const struct train_opts *o,
-			int classes)
+			nk_det_arch *a, int classes)
 {
 	if (o->cfg) {
 		cli_dist_check(nk_darknet_load_cfg(net, o->cfg));
@@ -104,14 +116,62 @@ static void new_network(nk_darknet *net, const struct train_opts *o,
 				 nk_darknet_classes(net), classes);
 		return;
 	}
-	nk_det_arch a = o->arch;
-	a.classes = classes;
+	*a = o->arch;
+	a->classes = classes;
 	char *text;
 	nk_dncfg c;
-	cli_dist_check(nk_det_arch_cfg(&a, &text) ||
+	cli_dist_check(nk_det_arch_cfg(a, &text) ||
 		       nk_dncfg_parse(&c, text, strlen(text), "detect-train.cfg") ||
 		       nk_darknet_build(net, &c) ? NK_EINVAL : NK_OK);
 	free(text);
+}
+
+/* -o's directory must take a file before hours of training, not at the
+ * first checkpoint: a temporary file is made there and removed. */
+static int check_writable(const char *path)
+{
+	nk_output probe;
+	int rc = nk_output_open(&probe, path);
+	if (!rc)
+		nk_output_abort(&probe);
+	return rc;
+}
+
+/* --resume: the checkpoint, its loop and task settings and the options
+ * its net was built from (*has_arch 0: a user's cfg), checked against
+ * the command line before any data is read. */
+static nk_wfile *read_checkpoint(const struct train_opts *o,
+				 nk_train_config *tc, nk_det_task_config *kc,
+				 nk_det_arch *arch, int *has_arch)
+{
+	nk_wfile *ck = nk_wfile_read(o->out);
+	int64_t done = 0;
+	int rc = ck ? NK_OK : NK_EIO;
+	if (!rc && !(rc = nk_train_config_load(tc, ck)) &&
+	    !(rc = nk_det_task_config_load(kc, ck)) &&
+	    !(rc = nk_train_saved_step(ck, &done))) {
+		rc = nk_det_arch_load(arch, ck);
+		*has_arch = rc == NK_OK;
+		if (rc == NK_ENOTFOUND)
+			rc = NK_OK;
+	}
+	cli_dist_check(rc);
+	detect_train_check_resume(o, tc, kc, *has_arch ? arch : NULL);
+	/* A target reached already would rewrite the file for nothing
+	 * and say nothing: the user asked for steps that will not run. */
+	if (o->set_steps && o->tc.steps <= done)
+		detect_train_usage_error("--steps %lld: the run in %s has done "
+					 "%lld steps; --resume needs a target "
+					 "above them", (long long)o->tc.steps,
+					 o->out, (long long)done);
+	if (o->set_steps)
+		tc->steps = o->tc.steps;
+	else if (tc->steps <= done)
+		detect_train_usage_error("the run in %s is complete (step %lld "
+					 "of %lld); --resume --steps N with N "
+					 "above it trains on", o->out,
+					 (long long)done, (long long)tc->steps);
+	return ck;
 }
 
 int detect_train(int argc, char **argv)
@@ -125,6 +185,32 @@ int detect_train(int argc, char **argv)
 	if (o.threads)
 		omp_set_num_threads(o.threads);
 #endif
+	/* The run's settings: the options', or on --resume the
+	 * checkpoint's (every one that shapes the run, so that it goes on
+	 * as it began). */
+	nk_det_task_config kc = nk_det_task_default();
+	kc.batch = o.batch;
+	kc.seed = o.tc.seed;
+	kc.max_side = o.max_side;
+	if (o.noaug)
+		kc.aug = nk_augment_val();
+	if (o.crop)
+		kc.aug.mode = NK_AUG_CROP;
+	nk_det_arch arch;
+	int has_arch = !o.cfg;
+	nk_wfile *ck = NULL;
+	if (o.resume) {
+		nk_train_config saved;
+		ck = read_checkpoint(&o, &saved, &kc, &arch, &has_arch);
+		o.tc = saved;
+		o.batch = kc.batch;
+	}
+	cli_dist_check(cli_dist_root() ? check_writable(o.out) : NK_OK);
+	/* The log is a temporary file until a checkpoint: an existing log
+	 * outlives a run that fails before one (cli_train.h). */
+	struct cli_train_log log;
+	cli_dist_check(cli_train_log_begin(&log, o.log, o.resume));
+
 	char **names = NULL;
 	int nnames = 0;
 	if (o.names_path)
@@ -148,26 +234,24 @@ int detect_train(int argc, char **argv)
 	}
 
 	nk_darknet net;
-	nk_wfile *ck = NULL;
 	if (o.resume) {
-		int rc = (ck = nk_wfile_read(o.out)) ? NK_OK : NK_EIO;
-		if (!rc)
-			rc = nk_darknet_from_wfile(&net, ck);
-		cli_dist_check(rc);
-		nk_train_config saved;
-		cli_dist_check(nk_train_config_load(&saved, ck));
-		if (o.set_steps)
-			saved.steps = o.tc.steps;
-		o.tc = saved;
+		/* Renamed or reordered classes would train one class's
+		 * weights on another's boxes without a word. */
+		cli_dist_check(nk_det_task_check_classes(
+			ck, (const char *const *)trs.names, trs.nclasses,
+			o.data));
+		cli_dist_check(nk_darknet_from_wfile(&net, ck));
 	} else {
-		new_network(&net, &o, trs.nclasses);
+		new_network(&net, &o, &arch, trs.nclasses);
 	}
+	kc.names = (const char *const *)trs.names;
+	kc.arch = has_arch ? &arch : NULL;
 
 	nk_imcache trc, vac;
 	double t0 = cli_now();
-	int lrc = nk_imcache_load(&trc, &trs, o.max_side, o.threads);
+	int lrc = nk_imcache_load(&trc, &trs, kc.max_side, o.threads);
 	if (!lrc && has_val &&
-	    (lrc = nk_imcache_load(&vac, &vas, o.max_side, o.threads)))
+	    (lrc = nk_imcache_load(&vac, &vas, kc.max_side, o.threads)))
 		nk_imcache_free(&trc);
 	cli_dist_check(lrc);
 	/* The same data everywhere, or the global batch is no batch. */
@@ -181,13 +265,6 @@ int detect_train(int argc, char **argv)
 			  has_val ? vas.nimages : 0, trs.nclasses, cli_now() - t0,
 			  (trc.bytes + (has_val ? vac.bytes : 0)) / 1e6);
 
-	nk_det_task_config kc = nk_det_task_default();
-	kc.batch = o.batch;
-	kc.seed = o.tc.seed;
-	if (o.noaug)
-		kc.aug = nk_augment_val();
-	if (o.crop)
-		kc.aug.mode = NK_AUG_CROP;
 	nk_det_task task;
 	cli_dist_check(nk_det_task_init(&task, &net, &trc,
 					has_val ? &vac : NULL,
@@ -205,13 +282,10 @@ int detect_train(int argc, char **argv)
 		cli_warnx("%zu parameters, activations %.0f MB for %d images",
 			  task.tr.n, task.tr.act_bytes / 1e6, o.batch);
 
-	FILE *log = NULL;
-	if (o.log && !(log = fopen(o.log, o.resume ? "a" : "w")))
-		cli_errx(1, "%s: %s", o.log, strerror(errno));
 	int prog = o.progress < 0 ? isatty(STDERR_FILENO) && !o.quiet : o.progress;
-	struct report r = {&o, &task, prog, cli_now(), 0, tr.step};
+	struct report r = {&o, &task, &log, prog, cli_now(), 0, tr.step, 0};
 	int rc = 0;
-	lrc = nk_trainer_run(&tr, log, on_step, &r);
+	lrc = nk_trainer_run(&tr, log.out.fp, on_step, &r);
 	if (prog)
 		fputc('\n', stderr);
 	/* Every rank has the loop's (agreed) status: rank 0 speaks. */
@@ -221,7 +295,7 @@ int detect_train(int argc, char **argv)
 		else
 			cli_warn_lib();
 	}
-	if (lrc)
+	if (lrc || r.log_failed)
 		rc = 1;
 	if (!o.quiet && tr.step > r.start && !tr.diverged) {
 		double el = cli_now() - r.t0;
@@ -229,10 +303,8 @@ int detect_train(int argc, char **argv)
 			  (long long)(tr.step - r.start), el,
 			  (double)(tr.step - r.start) * o.batch / el);
 	}
-	if (log && (ferror(log) | fclose(log))) {
-		cli_warnx("%s: write error", o.log);
+	if (cli_train_log_end(&log, !rc))
 		rc = 1;
-	}
 	nk_trainer_free(&tr);
 	nk_det_task_free(&task);
 	nk_imcache_free(&trc);

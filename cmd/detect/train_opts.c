@@ -1,12 +1,14 @@
 /* train_opts.c - detect train's options: the usage text, their parsing
  * and checks (usage errors exit 2), the defaults. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "detect.h"
+#include "models/det_task.h"
 
 enum {
 	O_DATA = CLI_OPT_NO_PROGRESS + 1, O_SPLIT, O_VAL, O_HEAD, O_FPN, O_SPP,
@@ -15,6 +17,15 @@ enum {
 	O_MAXSIDE, O_CROP, O_LEVELS,
 };
 
+
+/* The options of TO_*, as messages name them. */
+static const char *const given_name[] = {
+	"--head", "--fpn", "--levels", "--spp", "--size", "--base", "-b",
+	"--lr", "--wd", "--warmup", "--schedule", "--clip", "--eval-every",
+	"--log-every", "--seed", "--no-augment", "--crop", "--max-side",
+};
+_Static_assert(sizeof given_name / sizeof *given_name == TO_COUNT,
+	       "a name for every TO_* option");
 
 static void usage(FILE *fp)
 {
@@ -42,10 +53,13 @@ static void usage(FILE *fp)
 		"  --size N         network input N x N, a multiple of 32 (416)\n"
 		"  --base N         filters of the first layer, doubled per stride (16)\n"
 		"  -c FILE          train this darknet cfg (ending in [grid] or\n"
-		"                   [centernet]) instead\n"
+		"                   [centernet]) instead (no --head ... --base)\n"
 		"  -o FILE          the model and checkpoint (required)\n"
-		"  --resume         continue the run saved in -o\n"
-		"  --steps N        train until step N (2000)\n"
+		"  --resume         continue the run saved in -o with its settings\n"
+		"                   (an option that shapes the run, given again,\n"
+		"                   must agree); data with the same classes\n"
+		"  --steps N        train until step N (2000); with --resume, above\n"
+		"                   the steps done\n"
 		"  -b N             images per step (8)\n"
 		"  --lr F           AdamW learning rate (0.001)\n"
 		"  --wd F           weight decay of the weights (0.0005)\n"
@@ -53,7 +67,8 @@ static void usage(FILE *fp)
 		"  --schedule S     cosine (default), constant, linear or step\n"
 		"  --clip F         gradient norm clip, 0 off (10)\n"
 		"  --eval-every N   validation every N steps and at the end (250)\n"
-		"  --log FILE       CSV log: step, losses, validation mAP@0.5\n"
+		"  --log FILE       CSV log: step, losses, validation mAP@0.5 (replaced\n"
+		"                   at each checkpoint; appended to with --resume)\n"
 		"  --log-every N    a log row every N steps and at the end (10)\n"
 		"  --seed N         initialisation, order and augmentation (1)\n"
 		"  --no-augment     no flips, jitter or colour changes\n"
@@ -119,6 +134,7 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 		case O_VAL: o->val_split = optarg; break;
 		case O_NAMES: o->names_path = optarg; break;
 		case O_HEAD:
+			o->given |= 1u << TO_HEAD;
 			if (strcmp(optarg, "yolo") == 0 || strcmp(optarg, "grid") == 0)
 				o->arch.head = NK_HEAD_GRID;
 			else if (strcmp(optarg, "centernet") == 0)
@@ -127,13 +143,15 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 				cli_usage_error(usage, "--head: '%s' is not yolo or "
 						"centernet", optarg);
 			break;
-		case O_FPN: o->arch.fpn = 1; break;
-		case O_SPP: o->arch.spp = 1; break;
+		case O_FPN: o->arch.fpn = 1, o->given |= 1u << TO_FPN; break;
+		case O_SPP: o->arch.spp = 1, o->given |= 1u << TO_SPP; break;
 		case O_LEVELS:
+			o->given |= 1u << TO_LEVELS;
 			o->arch.levels = (int)cli_parse_int_opt(usage, "--levels",
 								optarg, 1, 3);
 			break;
 		case O_SIZE:
+			o->given |= 1u << TO_SIZE;
 			o->arch.width = o->arch.height =
 				(int)cli_parse_int_opt(usage, "--size", optarg, 32, 4096);
 			if (o->arch.width % 32)
@@ -141,6 +159,7 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 						o->arch.width);
 			break;
 		case O_BASE:
+			o->given |= 1u << TO_BASE;
 			o->arch.base = (int)cli_parse_int_opt(usage, "--base", optarg, 1, 256);
 			break;
 		case 'c': o->cfg = optarg; break;
@@ -151,41 +170,51 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 			o->set_steps = 1;
 			break;
 		case 'b':
+			o->given |= 1u << TO_BATCH;
 			o->batch = (int)cli_parse_int_opt(usage, "-b", optarg, 1, 4096);
 			break;
 		case O_LR:
+			o->given |= 1u << TO_LR;
 			o->tc.lr = (float)cli_parse_float_opt(usage, "--lr", optarg, 1e-9, 10);
 			break;
 		case O_WD:
+			o->given |= 1u << TO_WD;
 			o->tc.weight_decay = (float)cli_parse_float_opt(usage, "--wd", optarg, 0, 1);
 			break;
 		case O_WARMUP:
+			o->given |= 1u << TO_WARMUP;
 			o->tc.warmup = cli_parse_int_opt(usage, "--warmup", optarg, 0, 1LL << 40);
 			break;
 		case O_SCHED:
+			o->given |= 1u << TO_SCHED;
 			if ((o->tc.schedule = nk_lr_kind_from_name(optarg)) < 0)
 				cli_usage_error(usage, "--schedule: '%s' is not constant, "
 						"cosine, linear or step", optarg);
 			break;
 		case O_CLIP:
+			o->given |= 1u << TO_CLIP;
 			o->tc.clip = (float)cli_parse_float_opt(usage, "--clip", optarg, 0, 1e9);
 			break;
 		case O_EVAL:
+			o->given |= 1u << TO_EVAL;
 			o->tc.eval_every = o->tc.save_every =
 				cli_parse_int_opt(usage, "--eval-every", optarg, 1, 1LL << 40);
 			break;
 		case O_LOG: o->log = optarg; break;
 		case O_LOG_EVERY:
+			o->given |= 1u << TO_LOG_EVERY;
 			o->tc.log_every = cli_parse_int_opt(usage, "--log-every",
 							    optarg, 1, 1LL << 40);
 			break;
 		case O_SEED:
+			o->given |= 1u << TO_SEED;
 			o->tc.seed = (uint64_t)cli_parse_int_opt(usage, "--seed", optarg, 0,
 								 INT64_MAX);
 			break;
-		case O_NOAUG: o->noaug = 1; break;
-		case O_CROP: o->crop = 1; break;
+		case O_NOAUG: o->noaug = 1, o->given |= 1u << TO_NOAUG; break;
+		case O_CROP: o->crop = 1, o->given |= 1u << TO_CROP; break;
 		case O_MAXSIDE:
+			o->given |= 1u << TO_MAXSIDE;
 			o->max_side = (int)cli_parse_int_opt(usage, "--max-side", optarg, 32,
 							     65536);
 			break;
@@ -221,4 +250,83 @@ void detect_train_parse(struct train_opts *o, int argc, char **argv)
 	if (o->resume && o->cfg)
 		cli_usage_error(usage, "--resume takes the network from -o; -c is "
 				"for a new run");
+	/* The cfg is the whole network: an option that would build another
+	 * part of one would be silently ignored. */
+	for (int k = 0; o->cfg && k < TO_ARCH; k++)
+		if (o->given >> k & 1)
+			cli_usage_error(usage, "%s: -c %s fixes the network; the "
+					"option is for a network train builds",
+					given_name[k], o->cfg);
+}
+
+/* An option given again with --resume must say what the run already
+ * does: the checkpoint is the run's only record, and a differing value
+ * that it overrode silently would let the user believe it was applied. */
+static _Noreturn void differs(const struct train_opts *o, int k)
+{
+	cli_usage_error(usage, "%s: not the setting of the run in %s "
+			"(--resume continues it with its own settings; leave "
+			"the option out)", given_name[k], o->out);
+}
+
+void detect_train_check_resume(const struct train_opts *o,
+			       const nk_train_config *tc,
+			       const nk_det_task_config *kc,
+			       const nk_det_arch *arch)
+{
+	const nk_augment_config val = nk_augment_val();
+	const nk_augment_config *a = &kc->aug;
+	int plain = a->flip_h == val.flip_h && a->flip_v == val.flip_v &&
+		    a->scale_min == val.scale_min &&
+		    a->scale_max == val.scale_max && a->aspect == val.aspect &&
+		    a->translate == val.translate && a->hue == val.hue &&
+		    a->saturation == val.saturation &&
+		    a->exposure == val.exposure;
+	for (int k = 0; k < TO_COUNT; k++) {
+		if (!(o->given >> k & 1))
+			continue;
+		if (k < TO_ARCH && !arch)
+			cli_usage_error(usage, "%s: the run in %s trains a "
+					"user's cfg, which fixes the network",
+					given_name[k], o->out);
+		int same = 1;
+		switch (k) {
+		case TO_HEAD: same = o->arch.head == arch->head; break;
+		case TO_FPN: same = arch->fpn; break;
+		case TO_LEVELS:
+			same = nk_det_arch_levels(&o->arch) ==
+			       nk_det_arch_levels(arch);
+			break;
+		case TO_SPP: same = arch->spp; break;
+		case TO_SIZE:
+			same = o->arch.width == arch->width &&
+			       o->arch.height == arch->height;
+			break;
+		case TO_BASE: same = o->arch.base == arch->base; break;
+		case TO_BATCH: same = o->batch == kc->batch; break;
+		case TO_LR: same = o->tc.lr == tc->lr; break;
+		case TO_WD: same = o->tc.weight_decay == tc->weight_decay; break;
+		case TO_WARMUP: same = o->tc.warmup == tc->warmup; break;
+		case TO_SCHED: same = o->tc.schedule == tc->schedule; break;
+		case TO_CLIP: same = o->tc.clip == tc->clip; break;
+		case TO_EVAL: same = o->tc.eval_every == tc->eval_every; break;
+		case TO_LOG_EVERY: same = o->tc.log_every == tc->log_every; break;
+		case TO_SEED: same = o->tc.seed == tc->seed; break;
+		case TO_NOAUG: same = plain; break;
+		case TO_CROP: same = a->mode == NK_AUG_CROP; break;
+		case TO_MAXSIDE: same = o->max_side == kc->max_side; break;
+		}
+		if (!same)
+			differs(o, k);
+	}
+}
+
+void detect_train_usage_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_usage_error(usage, "%s", msg);
 }

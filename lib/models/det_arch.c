@@ -4,6 +4,7 @@
  * indices: absolute. */
 #include "models/det_arch.h"
 #include "core/base.h"
+#include "formats/wfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,5 +174,38 @@ int nk_det_arch_cfg(const nk_det_arch *a, char **text)
 		return NK_ENOMEM;
 	}
 	*text = buf;
+	return NK_OK;
+}
+
+/* The fields in a fixed order: a new field goes at the end, and a file
+ * with fewer is refused rather than guessed. */
+#define ARCH_FIELDS 10
+
+int nk_det_arch_save(const nk_det_arch *a, nk_wfile *w)
+{
+	int64_t v[ARCH_FIELDS] = {a->head, a->fpn, a->spp, a->width, a->height,
+				  a->classes, a->base, a->boxes, a->neck,
+				  a->levels};
+	return nk_wfile_set_ints(w, "det_arch", v, ARCH_FIELDS);
+}
+
+int nk_det_arch_load(nk_det_arch *a, const nk_wfile *f)
+{
+	const int64_t *v;
+	size_t n;
+	if (!nk_wfile_meta(f, "det_arch"))
+		return NK_ENOTFOUND;
+	if (nk_wfile_get_ints(f, "det_arch", &v, &n))
+		return NK_EFORMAT;
+	if (n != ARCH_FIELDS)
+		return nk_error(NK_EFORMAT, "%s: det_arch has %zu values, not %d",
+				nk_wfile_name(f), n, ARCH_FIELDS);
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0 || v[i] > 65536)
+			return nk_error(NK_EFORMAT, "%s: det_arch value %zu out "
+					"of range", nk_wfile_name(f), i);
+	*a = (nk_det_arch){(int)v[0], (int)v[1], (int)v[2], (int)v[3],
+			   (int)v[4], (int)v[5], (int)v[6], (int)v[7],
+			   (int)v[8], (int)v[9]};
 	return NK_OK;
 }

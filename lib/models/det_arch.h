@@ -33,6 +33,8 @@
 #ifndef NK_MODELS_DET_ARCH_H
 #define NK_MODELS_DET_ARCH_H
 
+struct nk_wfile;
+
 enum nk_det_head { NK_HEAD_GRID, NK_HEAD_CENTERNET };
 
 typedef struct nk_det_arch {
@@ -61,5 +63,13 @@ int nk_det_arch_stride(int head);
 
 /* The prediction levels a cfg of a has: 1, or 2-3 for grid with fpn. */
 int nk_det_arch_levels(const nk_det_arch *a);
+
+/* The options a network was built from, in a checkpoint (the ints key
+ * det_arch): a resume can then tell whether options given again agree
+ * with the run's.  load: NK_ENOTFOUND, no message, when the file has none
+ * (a network from a user's cfg), NK_EFORMAT naming the file when the key
+ * is malformed. */
+int nk_det_arch_save(const nk_det_arch *a, struct nk_wfile *w);
+int nk_det_arch_load(nk_det_arch *a, const struct nk_wfile *f);
 
 #endif

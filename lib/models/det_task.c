@@ -5,6 +5,7 @@
 #include "core/dist.h"
 #include "core/rng.h"
 #include "formats/wfile.h"
+#include "models/det_arch.h"
 #include "models/det_centernet.h"
 #include "models/det_grid.h"
 #include "vision/boxes.h"
@@ -17,7 +18,8 @@
 
 nk_det_task_config nk_det_task_default(void)
 {
-	return (nk_det_task_config){8, nk_augment_train(), .005f, .45f, 1};
+	return (nk_det_task_config){8, nk_augment_train(), .005f, .45f, 1, 0,
+				    NULL, NULL};
 }
 
 static size_t objects_of(const nk_imcache *c, int i)
@@ -437,6 +439,133 @@ static int task_log(void *ctx, int evaluated, char *buf, size_t n)
 	return NK_OK;
 }
 
+/* The augmentation's numbers in det_aug's order (det_task.h). */
+#define AUG_FIELDS 9
+
+static void aug_fields(const nk_augment_config *a, double *v)
+{
+	const float f[AUG_FIELDS] = {a->flip_h, a->flip_v, a->scale_min,
+				     a->scale_max, a->aspect, a->translate,
+				     a->hue, a->saturation, a->exposure};
+	for (int i = 0; i < AUG_FIELDS; i++)
+		v[i] = f[i];
+}
+
+/* The class names, one a line (allocated).  A name is a line of a names
+ * file or an XML or JSON string: one with a newline inside, which only
+ * JSON can spell, would blur the line between two names. */
+static char *joined_names(const char *const *names, int n)
+{
+	size_t len = 1;
+	for (int k = 0; k < n; k++)
+		len += strlen(names[k]) + 1;
+	char *s = nk_malloc(len), *at = s;
+	if (!s)
+		return NULL;
+	*at = 0;
+	for (int k = 0; k < n; k++)
+		at += sprintf(at, "%s%s", k ? "\n" : "", names[k]);
+	return s;
+}
+
+static int save_settings(const nk_det_task *t, nk_wfile *w)
+{
+	const nk_det_task_config *c = &t->cfg;
+	double aug[AUG_FIELDS], ev[2] = {c->eval_thresh, c->nms};
+	aug_fields(&c->aug, aug);
+	int rc;
+	if ((rc = nk_wfile_set_int(w, "det_seed", (int64_t)c->seed)) ||
+	    (rc = nk_wfile_set_int(w, "det_batch", c->batch)) ||
+	    (rc = nk_wfile_set_int(w, "det_aug_mode", c->aug.mode)) ||
+	    (rc = nk_wfile_set_floats(w, "det_aug", aug, AUG_FIELDS)) ||
+	    (rc = nk_wfile_set_floats(w, "det_eval", ev, 2)) ||
+	    (rc = nk_wfile_set_int(w, "det_max_side", c->max_side)) ||
+	    (c->arch && (rc = nk_det_arch_save(c->arch, w))))
+		return rc;
+	if (c->names) {
+		char *s = joined_names(c->names, t->net->l[t->head].classes);
+		if (!s)
+			return NK_ENOMEM;
+		rc = nk_wfile_set_str(w, "det_classes", s);
+		free(s);
+	}
+	return rc;
+}
+
+int nk_det_task_config_load(nk_det_task_config *cfg, const nk_wfile *f)
+{
+	int64_t seed, batch, mode, side;
+	const double *aug, *ev;
+	size_t na, ne;
+	if (nk_wfile_get_int(f, "det_seed", &seed) ||
+	    nk_wfile_get_int(f, "det_batch", &batch) ||
+	    nk_wfile_get_int(f, "det_aug_mode", &mode) ||
+	    nk_wfile_get_floats(f, "det_aug", &aug, &na) ||
+	    nk_wfile_get_floats(f, "det_eval", &ev, &ne) ||
+	    nk_wfile_get_int(f, "det_max_side", &side))
+		/* An older detect's checkpoint recorded neither the
+		 * augmentation nor max_side: it cannot be continued alike. */
+		return nk_train_cannot_resume(f);
+	if (na != AUG_FIELDS || ne != 2 || batch < 1 || batch > 4096 ||
+	    (mode != NK_AUG_LETTERBOX && mode != NK_AUG_CROP) || side < 0 ||
+	    side > 65536)
+		return nk_error(NK_EFORMAT, "%s: cannot resume: the detector "
+				"training's settings are out of range",
+				nk_wfile_name(f));
+	*cfg = nk_det_task_default();
+	cfg->batch = (int)batch;
+	cfg->seed = (uint64_t)seed;
+	cfg->aug = (nk_augment_config){
+		.mode = (int)mode, .flip_h = (float)aug[0],
+		.flip_v = (float)aug[1], .scale_min = (float)aug[2],
+		.scale_max = (float)aug[3], .aspect = (float)aug[4],
+		.translate = (float)aug[5], .hue = (float)aug[6],
+		.saturation = (float)aug[7], .exposure = (float)aug[8]};
+	cfg->eval_thresh = (float)ev[0];
+	cfg->nms = (float)ev[1];
+	cfg->max_side = (int)side;
+	return NK_OK;
+}
+
+/* joined's names as "a, b, c" into buf, cut with "..." where long. */
+static void shown_names(char *buf, size_t size, const char *joined)
+{
+	size_t at = 0;
+	const char *p = joined;
+	for (; *p && at + 8 < size; p++) {
+		if (*p == '\n') {
+			buf[at++] = ',';
+			buf[at++] = ' ';
+		} else {
+			buf[at++] = *p;
+		}
+	}
+	strcpy(buf + at, *p ? "..." : "");
+}
+
+int nk_det_task_check_classes(const nk_wfile *f, const char *const *names,
+			      int n, const char *data)
+{
+	const char *saved;
+	if (nk_wfile_get_str(f, "det_classes", &saved))
+		return nk_train_cannot_resume(f);
+	char *want = joined_names(names, n);
+	if (!want)
+		return NK_ENOMEM;
+	int same = strcmp(saved, want) == 0;
+	free(want);
+	if (same)
+		return NK_OK;
+	/* Both lists, as far as the message has room for them. */
+	char a[400], b[400];
+	shown_names(a, sizeof a, saved);
+	want = joined_names(names, n);
+	shown_names(b, sizeof b, want ? want : "");
+	free(want);
+	return nk_error(NK_EFORMAT, "%s: cannot resume: it was trained on the "
+			"classes (%s), %s has (%s)", nk_wfile_name(f), a, data, b);
+}
+
 static int task_save(void *ctx, nk_wfile *w)
 {
 	nk_det_task *t = ctx;
@@ -447,8 +576,7 @@ static int task_save(void *ctx, nk_wfile *w)
 	    (rc = nk_wfile_set_int(w, "det_epoch", t->epoch)) ||
 	    (rc = nk_wfile_set_int(w, "det_pos", t->pos)) ||
 	    (rc = nk_wfile_set_int(w, "det_part_steps", t->part_steps)) ||
-	    (rc = nk_wfile_set_int(w, "det_seed", (int64_t)t->cfg.seed)) ||
-	    (rc = nk_wfile_set_int(w, "det_batch", t->cfg.batch)))
+	    (rc = save_settings(t, w)))
 		return rc;
 	/* The parts' sums as exact doubles: a resumed log row equals the
 	 * row of a run never stopped. */

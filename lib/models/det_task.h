@@ -39,7 +39,11 @@
  *
  * A checkpoint is the model's weight file (models/darknet.h's nkw, so
  * `detect run -m` reads it) plus the epoch, the position in it and the
- * loss parts not yet logged.
+ * loss parts not yet logged, and the task's settings: det_batch,
+ * det_seed, det_aug_mode, det_aug (flip_h, flip_v, scale_min, scale_max,
+ * aspect, translate, hue, saturation, exposure), det_eval (eval_thresh,
+ * nms), det_max_side, det_classes (the class names, one a line) and
+ * det_arch (nk_det_arch_save, when the net was built from options).
  */
 #ifndef NK_MODELS_DET_TASK_H
 #define NK_MODELS_DET_TASK_H
@@ -48,6 +52,7 @@
 #include <stdint.h>
 
 #include "formats/detset.h"
+#include "formats/wfile.h"
 #include "models/darknet.h"
 #include "models/darknet_train.h"
 #include "models/det_target.h"
@@ -64,10 +69,35 @@ typedef struct nk_det_task_config {
 	float eval_thresh;      /* validation detections' lowest score */
 	float nms;              /* their per-class NMS IoU */
 	uint64_t seed;          /* the epochs' orders */
+	/* Recorded in every checkpoint, not used by the step, so that a
+	 * resume continues the run as it was started (or is refused):
+	 * max_side, the caches' downscaling (nk_imcache_load), 0 none;
+	 * names, the training set's classes, one per class of the head
+	 * (NULL: none recorded); arch, the options the net was built from
+	 * (NULL: a user's cfg).  The pointers are the caller's and must
+	 * outlive the task. */
+	int max_side;
+	const char *const *names;
+	const struct nk_det_arch *arch;
 } nk_det_task_config;
 
-/* batch 8, nk_augment_train(), eval_thresh .005, nms .45, seed 1. */
+/* batch 8, nk_augment_train(), eval_thresh .005, nms .45, seed 1,
+ * max_side 0, no names, no arch. */
 nk_det_task_config nk_det_task_default(void);
+
+/* The settings a checkpoint's run was started with: batch, augmentation,
+ * evaluation, seed and max_side (names and arch NULL: see below and
+ * nk_det_arch_load), for a resume to take instead of the command line's.
+ * NK_EFORMAT naming the file when one is missing (a checkpoint of an
+ * older detect, which recorded fewer) or out of range. */
+int nk_det_task_config_load(nk_det_task_config *cfg, const nk_wfile *f);
+
+/* Whether names[0..n) are the classes the checkpoint's run trained on,
+ * in order; NK_EFORMAT "CKPT: cannot resume: ..." naming both the
+ * checkpoint's and data's (the data set's name, for the message) where
+ * they differ. */
+int nk_det_task_check_classes(const nk_wfile *f, const char *const *names,
+			      int n, const char *data);
 
 typedef struct nk_det_task {
 	nk_darknet *net;                   /* not owned */

@@ -158,6 +158,16 @@ out:
 	return rc;
 }
 
+int nk_train_saved_step(const nk_wfile *f, int64_t *step)
+{
+	if (nk_wfile_get_int(f, "step", step))
+		return nk_train_cannot_resume(f);
+	if (*step < 0)
+		return nk_error(NK_EFORMAT, "%s: cannot resume: training state "
+				"out of range", nk_wfile_name(f));
+	return NK_OK;
+}
+
 int nk_trainer_resume(nk_trainer *t, const nk_wfile *f)
 {
 	const char *name = nk_wfile_name(f);

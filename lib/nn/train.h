@@ -168,6 +168,10 @@ void nk_trainer_free(nk_trainer *t);
 
 /* The settings of a saved run (the caller may then change steps). */
 int nk_train_config_load(nk_train_config *cfg, const struct nk_wfile *f);
+/* The steps a saved run has done, so that a resume can refuse a target
+ * it has reached before loading anything else; NK_EFORMAT as
+ * nk_trainer_resume's. */
+int nk_train_saved_step(const struct nk_wfile *f, int64_t *step);
 /* Restores the loop's state and then the task's from a checkpoint; a
  * checkpoint that does not fit (moments of another size, state out of
  * range) is refused with a message naming the file. */

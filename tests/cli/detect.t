@@ -60,4 +60,13 @@ train --data tests/cli/data/deval-voc -o x.nkw --format yolo |  |  | 2 | --forma
 train --data tests/cli/data/deval-voc -o x.nkw --format pascal |  |  | 2 | --format: 'pascal' is not voc, yolo or coco
 train --data tests/cli/data/deval-voc -o x.nkw --resume -c tests/cli/data/det-tiny.cfg |  |  | 2 | --resume takes the network from -o
 train --data tests/cli/data/no-such-dir -o x.nkw |  |  | 1 | no-such-dir
+# -c's cfg is the whole network: options that build one are refused.
+train --data tests/cli/data/no-such-dir -o x.nkw -c tests/cli/data/det-tiny.cfg --size 96 |  |  | 2 | --size: -c tests/cli/data/det-tiny.cfg fixes the network
+train --data tests/cli/data/no-such-dir -o x.nkw -c tests/cli/data/det-tiny.cfg --head centernet |  |  | 2 | --head: -c tests/cli/data/det-tiny.cfg fixes the network
+train --data tests/cli/data/no-such-dir -o x.nkw -c tests/cli/data/det-tiny.cfg --base 8 |  |  | 2 | --base: -c
+train --data tests/cli/data/no-such-dir -o x.nkw -c tests/cli/data/det-tiny.cfg --spp |  |  | 2 | --spp: -c
+# -o where no file can be made is found before the data is read.
+train --data tests/cli/data/no-such-dir -o tests/cli/data/no-such-dir/m.nkw |  |  | 1 | no-such-dir/m.nkw: cannot create
+# --resume of a file that is not there: exit 1, naming it.
+train --data tests/cli/data/no-such-dir -o tests/cli/data/no-such.nkw --resume |  |  | 1 | no-such.nkw
 run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --pyramid 1.5,60 tests/cli/data/det-16x8.png |  |  | 2 | --pyramid: '1.5,60' is not FACTOR,MIN
