@@ -19,7 +19,10 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 	if (o->T > bf.m.cfg.P)
 		o->T = bf.m.cfg.P;
 	struct bm_seqs q;
-	bm_read_seqs(&q, k, o, 1, argc, argv);
+	bm_read_seqs(&q, k, o, BM_MASK_ALL, argc, argv);
+	/* The run's buffers grow with the batch: no bigger than the input. */
+	if ((size_t)o->B > q.s.n)
+		o->B = (int)q.s.n;
 	nk_bert_run *run = nk_bert_run_new(&bf.m, o->B, o->T,
 					   o->B * o->max_pred, 0, 0);
 	if (!run)
@@ -41,6 +44,6 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 	bm_seqs_free(&q);
 	bm_tok_free(k);
 	nk_bert_file_free(&bf);
-	cli_close_stdout();
+	bm_close_stdout();
 	return 0;
 }
