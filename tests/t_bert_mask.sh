@@ -39,9 +39,10 @@ n=$(printf '%s\n' "$out" | awk -F'\t' 'NF == 5 && $1 == 1 && $2 == 1 && $4 > 0 &
 [ "$n" = 3 ] && echo "PASS bert-fill-lines" || echo "FAIL bert-fill-lines: $out"
 out=$(printf 'a [MASK] b [MASK]\nno mask here\n' | bert-mask fill -m "$tmp/m.nkw" -k 2 --json 2>"$tmp/err")
 rc=$?
-if [ $rc = 1 ] && grep -q 'line 2: no \[MASK\]' "$tmp/err" &&
+if [ $rc = 1 ] && grep -q '(stdin):2: no \[MASK\]' "$tmp/err" &&
 	printf '%s\n' "$out" | $PY -c 'import json, sys
 d = json.loads(sys.stdin.readline())
+assert sys.stdin.readline() == "null\n"   # the refused text keeps its line
 assert len(d) == 2 and all(len(x) == 2 for x in d)
 assert all(set(c) == {"score", "token", "token_str", "sequence"} for x in d for c in x)
 assert "[MASK]" in d[0][0]["sequence"]' 2>"$tmp/pyerr"; then
@@ -116,6 +117,104 @@ case $msg in *big.ids:2*) echo "PASS bert-ids-beyond" ;; *) echo "FAIL bert-ids-
 [ -e "$tmp/x.nkw" ] && echo "FAIL bert-bad-input-writes-nothing" || echo "PASS bert-bad-input-writes-nothing"
 msg=$(bert-mask fill -m "$tmp/m.nkw" "$(printf 'word %.0s' $(seq 40)) [MASK]" 2>&1)
 case $msg in *"the model reads at most 32"*) echo "PASS bert-fill-too-long" ;; *) echo "FAIL bert-fill-too-long: $msg" ;; esac
+
+# On tiny models: inputs told apart by their content, instances without
+# masks masked, options checked rather than ignored, errors named.
+T="-l 1 -H 16 -A 2 --ff 32 -b 4 -q"
+check() { # NAME CONDITION-STATUS MESSAGE
+	[ "$2" = 0 ] && echo "PASS $1" || echo "FAIL $1: $3"
+}
+head -c 20000 "$tmp/text" >"$tmp/small"
+bert-mask vocab -n 200 -q -o "$tmp/v.txt" "$tmp/small"
+bert-mask mask --vocab "$tmp/v.txt" -T 16 --text -o "$tmp/inst.txt" "$tmp/small"
+awk -F'\t' 'BEGIN { OFS = "\t" } { $4 = ""; $5 = ""; print }' "$tmp/inst.txt" >"$tmp/nomask.txt"
+bert-mask train --vocab "$tmp/v.txt" $T --steps 5 --eval-every 5 --log "$tmp/nm.csv" \
+	-o "$tmp/nm.nkw" "$tmp/nomask.txt" 2>"$tmp/err"
+check bert-instances-without-masks-train $(awk -F, 'END { exit !($2 > 1 && $3 > 1) }' "$tmp/nm.csv"; echo $?) \
+	"$(cat "$tmp/err" "$tmp/nm.csv" | tail -n 2)"
+msg=$(bert-mask eval -m "$tmp/nm.nkw" "$tmp/nomask.txt" 2>&1)
+case $msg in loss\ [1-9]*) r=0 ;; *) r=1 ;; esac
+check bert-instances-without-masks-eval $r "$msg"
+printf '1\tThe first chapter\nmore text\n' >"$tmp/tabtext"
+bert-mask mask --vocab "$tmp/v.txt" --text -o "$tmp/o" "$tmp/tabtext" 2>"$tmp/err"
+check bert-kind-text-with-tab $? "$(cat "$tmp/err")"
+printf '1\t2\t3\n4 5 6\n' | bert-mask mask --ids 300 --text -T 8 >"$tmp/o" 2>"$tmp/err"
+check bert-kind-ids-with-tabs $? "$(cat "$tmp/err")"
+{ echo; cat "$tmp/inst.txt"; } >"$tmp/blank1.txt"
+msg=$(bert-mask mask --ids 300 --text "$tmp/blank1.txt" 2>&1 >/dev/null)
+case $msg in *blank1.txt:1:*) r=0 ;; *) r=1 ;; esac
+check bert-kind-instances-after-blank $r "$msg"
+msg=$(bert-mask mask --vocab "$tmp/v.txt" --text "$tmp/nm.nkw" 2>&1 >/dev/null)
+case $msg in *nm.nkw:\ offset\ *NUL*) r=0 ;; *) r=1 ;; esac
+check bert-kind-binary-as-text $r "$msg"
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n' >"$tmp/specials.txt"
+msg=$(bert-mask train --vocab "$tmp/specials.txt" $T --steps 5 -o "$tmp/sp.nkw" "$tmp/small" 2>&1)
+case $msg in *specials.txt:\ no\ tokens\ besides*) r=0 ;; *) r=1 ;; esac
+[ -e "$tmp/sp.nkw" ] && r=1
+check bert-vocab-only-specials $r "$msg"
+printf '\357\273\277' | cat - "$tmp/v.txt" >"$tmp/bom.txt"
+msg=$(bert-mask mask --vocab "$tmp/bom.txt" --text "$tmp/small" 2>&1 >/dev/null)
+case $msg in *bom.txt:1:*byte-order\ mark*) r=0 ;; *) r=1 ;; esac
+check bert-vocab-bom $r "$msg"
+# --resume: the saved settings, or the same values; never fewer steps.
+bert-mask train --vocab "$tmp/v.txt" $T --steps 8 -o "$tmp/r.nkw" "$tmp/small"
+cp "$tmp/r.nkw" "$tmp/r0.nkw"
+r=0
+for opt in "-H 64" "-A 4" "-l 3" "-T 16" "-b 2" "-r 0.5" "-s 9" "--pairs" "-p 0.9" "--steps 3"; do
+	bert-mask train --resume -o "$tmp/r.nkw" --steps 10 $opt "$tmp/small" 2>"$tmp/err"
+	rc=$?
+	{ [ $rc = 2 ] && cmp -s "$tmp/r.nkw" "$tmp/r0.nkw"; } || { r=1; echo "    $opt: exit $rc"; }
+done
+bert-mask train --resume -o "$tmp/r.nkw" --steps 10 -H 16 -l 1 -b 4 -s 1 -q "$tmp/small" || r=1
+check bert-resume-options $r "$(cat "$tmp/err")"
+# mask passes an instance stream through: what would build it is refused.
+bert-mask mask --vocab "$tmp/v.txt" --text "$tmp/inst.txt" | cmp -s - "$tmp/inst.txt"
+r=$?
+for opt in "-T 16" "--dupe 2" "-p 0.5" "--pairs" "--max-pred 3"; do
+	bert-mask mask --vocab "$tmp/v.txt" --text $opt "$tmp/inst.txt" >/dev/null 2>&1
+	[ $? = 2 ] || { r=1; echo "    mask $opt: not refused"; }
+done
+check bert-mask-instances-options $r ""
+# Outputs: the directory first, the reasons named, an old log kept.
+msg=$(bert-mask train --vocab "$tmp/v.txt" $T --steps 5 -o "$tmp/nodir/x.nkw" "$tmp/small" 2>&1)
+case $msg in *nodir/x.nkw:\ cannot\ write*) r=0 ;; *) r=1 ;; esac
+check bert-train-output-dir-first $r "$msg"
+if [ -w /dev/full ]; then
+	# The model cannot be saved: the run fails after it has trained.
+	echo precious >"$tmp/keep.csv"
+	bert-mask train --vocab "$tmp/v.txt" $T --steps 5 --log "$tmp/keep.csv" -o /dev/full \
+		"$tmp/small" 2>/dev/null
+	check bert-failed-run-keeps-log $([ "$(cat "$tmp/keep.csv")" = precious ] &&
+		[ -z "$(ls -A "$tmp" | grep '^\.keep')" ]; echo $?) "$(head -n 2 "$tmp/keep.csv")"
+	msg=$(bert-mask train --vocab "$tmp/v.txt" $T --steps 5 --log /dev/full -o "$tmp/f.nkw" "$tmp/small" 2>&1)
+	case $msg in */dev/full:\ write\ error:\ No\ space*) r=0 ;; *) r=1 ;; esac
+	check bert-log-write-error $r "$msg"
+	msg=$(bert-mask mask --vocab "$tmp/v.txt" -o /dev/full "$tmp/small" 2>&1)
+	case $msg in */dev/full:\ writing*No\ space*) r=0 ;; *) r=1 ;; esac
+	check bert-mask-write-error $r "$msg"
+	msg=$(bert-mask fill -m "$tmp/nm.nkw" 'the [MASK]' 2>&1 >/dev/full)
+	case $msg in *standard\ output:\ No\ space*) r=0 ;; *) r=1 ;; esac
+	check bert-fill-write-error $r "$msg"
+fi
+# fill: CRs dropped, NULs refused with their place, arguments named so.
+bert-mask fill -m "$tmp/nm.nkw" -k 2 'the [MASK] of' >"$tmp/lf"
+printf 'the [MASK] of\r\na\0b [MASK]\n' | bert-mask fill -m "$tmp/nm.nkw" -k 2 >"$tmp/crlf" 2>"$tmp/err"
+r=$?
+[ $r = 1 ] && cmp -s "$tmp/lf" "$tmp/crlf" && grep -q '(stdin):2: column 2: a NUL byte' "$tmp/err"
+check bert-fill-crlf-nul $? "rc $r, $(cat "$tmp/err")"
+msg=$(bert-mask fill -m "$tmp/nm.nkw" 'x' 2>&1)
+case $msg in *"argument 1: no [MASK]"*) r=0 ;; *) r=1 ;; esac
+check bert-fill-argument-named $r "$msg"
+# Small things: -n below what the text needs, getopt's name, the batch cap.
+msg=$(bert-mask vocab -n 20 "$tmp/small" 2>&1 >/dev/null)
+case $msg in *"-n 20: "*tokens*) r=0 ;; *) r=1 ;; esac
+check bert-vocab-more-than-n $r "$msg"
+msg=$("$PWD/$BUILD/bin/bert-mask" --bogus 2>&1)
+case $msg in "bert-mask: unrecognized option"*) r=0 ;; *) r=1 ;; esac
+check bert-getopt-name $r "$msg"
+msg=$( (ulimit -v 2000000; bert-mask eval -m "$tmp/nm.nkw" -b 100000 "$tmp/small") 2>&1)
+case $msg in loss*) r=0 ;; *) r=1 ;; esac
+check bert-eval-batch-capped $r "$msg"
 
 # Against PyTorch: token ids 0..49, 10 AdamW steps, full batch.
 if ! [ -x $PY ] || ! $PY -c 'import torch, numpy' 2>/dev/null; then

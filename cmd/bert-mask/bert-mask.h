@@ -10,11 +10,18 @@
 #include <stdio.h>
 
 #include "cli_train.h"
+#include "core/io.h"
 #include "models/bert_file.h"
 #include "models/bert_task.h"
 
+/* Long options without a letter, above cli.h's and cli_train.h's. */
+enum { O_VOCAB = 0x2000, O_CASED, O_IDS, O_MINFREQ, O_MAXPRED, O_PAIRS,
+       O_SHORT, O_DUPE, O_TEXT, O_FF, O_DROPOUT, O_GELU, O_JSON, O_TIKTOKEN,
+       O_END };
+
 struct opts {
 	struct cli_train_opts t;    /* train's loop options */
+	const unsigned char *seen;  /* [code]: the option was given */
 	const char *out, *model, *vocab, *tiktoken;
 	long long ids;              /* --ids N: token ids below N */
 	int cased, pairs, whole_word, text_out, json, checkpoint;
@@ -25,11 +32,52 @@ struct opts {
 };
 
 void usage(FILE *fp);
+/* A given option that the input or the run makes meaningless is a usage
+ * error, never ignored: 1 when option `code` was on the command line. */
+static inline int bm_seen(const struct opts *o, int code)
+{
+	return o->seen && code >= 0 && code < O_END && o->seen[code];
+}
 int cmd_vocab(struct opts *o, int argc, char **argv);
 int cmd_mask(struct opts *o, int argc, char **argv);
 int cmd_train(struct opts *o, int argc, char **argv);
 int cmd_fill(struct opts *o, int argc, char **argv);
 int cmd_eval(struct opts *o, int argc, char **argv);
+
+/* ---- resume.c: train --resume's options against the saved run ------ */
+
+/* Exits 2 naming the option when one given on the command line sets a
+ * setting of the run in bf (tc, kc: the saved loop and task settings) to
+ * another value; the same value passes. */
+void bm_resume_check(const struct opts *o, const nk_bert_file *bf,
+		     const nk_train_config *tc, const nk_bert_task_config *kc);
+
+/* ---- output.c: train's log, standard output -------------------------- */
+
+struct bm_log {
+	const char *path;
+	nk_output out;     /* the file: a temporary until the first save */
+	FILE *mem;         /* what the training loop writes into */
+	char *buf;
+	size_t size, done; /* mem's bytes; those on to the file */
+	int failed;
+};
+/* --log PATH (NULL: none) for a run; resume: after the rows there. */
+void bm_log_open(struct bm_log *l, const char *path, int resume);
+FILE *bm_log_stream(const struct bm_log *l);
+/* After each step: its rows on to the file, which takes the log's name
+ * once the model has been saved (saved).  1, reported, on a write
+ * error. */
+int bm_log_step(struct bm_log *l, int saved);
+/* Ends the log: ok, the run succeeded (and the log takes its name);
+ * else an existing log is left as it was unless the run saved a model.
+ * 1, reported, when it could not be written. */
+int bm_log_close(struct bm_log *l, int ok);
+/* Exits naming path when its directory cannot take the file (what: "the
+ * model") or it is a directory. */
+void bm_check_dir(const char *what, const char *path);
+/* Flushes standard output; exits 1 with the reason when it failed. */
+void bm_close_stdout(void);
 
 /* ---- tokens.c: a run's tokenizer (from --vocab / --ids / --tiktoken, or
  * a model's) ------------------------------------------------------------ */
@@ -61,11 +109,16 @@ struct bm_seqs {
 	uint8_t *types;
 	int32_t *mpos;
 	uint8_t *random_next;  /* (n) pairs: B came from another document */
+	int instances;         /* read from instance streams */
 };
+/* What bm_read_seqs masks now (o's rule, o->seed): nothing (train masks
+ * as it goes), text and ids (mask: instances pass through as they are),
+ * or every sequence without masks (eval). */
+enum { BM_MASK_NONE, BM_MASK_TEXT, BM_MASK_ALL };
 /* Reads the inputs (text through the tokenizer, token ids, or an
- * instance stream from `mask`) into sequences of at most o->T tokens;
- * masked: mask them now (o's rule, o->seed) when they are not already.
- * Exits with a message naming the file and line on bad input. */
+ * instance stream from `mask`) into sequences of at most o->T tokens,
+ * masked as `masked` says.  Exits with a message naming the file and
+ * line on bad input. */
 void bm_read_seqs(struct bm_seqs *q, const struct bm_tok *k,
 		  const struct opts *o, int masked, int argc, char **argv);
 void bm_seqs_free(struct bm_seqs *q);

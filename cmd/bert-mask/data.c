@@ -32,6 +32,11 @@ static void mlm_config(nk_mlm_config *c, const struct bm_tok *k,
 	c->pad = k->t.pad, c->unk = k->t.unk, c->cls = k->t.cls;
 	c->sep = k->t.sep, c->mask = k->t.mask;
 	c->cont = k->cont;
+	/* Plain ids (a model of them, for eval) have no words to keep
+	 * whole. */
+	if (o->whole_word && !k->wp && !k->t.cont && bm_seen(o, 'w'))
+		cli_usage_error(usage, "-w needs word boundaries, which the "
+				"model's token ids lack");
 	if (nk_mlm_config_check(c))
 		cli_die_lib();
 }
@@ -69,18 +74,81 @@ nk_bert_masker bm_masker(const struct bm_tok *k, const struct opts *o)
 
 enum { IN_TEXT, IN_IDS, IN_INSTANCES };
 
-/* What an input holds, by its first bytes: an instance stream (binary,
- * or text whose first line has tabs), else text or token ids as the
- * tokenizer says. */
+/* 1 when [p, e) is a list of decimal numbers with single spaces
+ * between them (empty allowed). */
+static int number_list(const unsigned char *p, const unsigned char *e)
+{
+	while (p < e) {
+		if (!isdigit(*p))
+			return 0;
+		while (p < e && isdigit(*p))
+			p++;
+		if (p < e && (*p != ' ' || ++p == e))
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when [p, e) is a whole line of nnkit-mlm(5)'s text form: five
+ * tab-separated fields, 0 or 1, a count, one or more ids, and the
+ * positions and labels (either may be empty). */
+static int instance_line(const unsigned char *p, const unsigned char *e)
+{
+	if (e > p && e[-1] == '\r')
+		e--;
+	const unsigned char *f[6];
+	int n = 0;
+	f[n++] = p;
+	for (const unsigned char *q = p; q < e; q++)
+		if (*q == '\t') {
+			if (n == 5)
+				return 0;
+			f[n++] = q + 1;
+		}
+	if (n != 5)
+		return 0;
+	f[5] = e + 1;
+	for (int i = 0; i < 5; i++) {
+		size_t len = (size_t)(f[i + 1] - 1 - f[i]);
+		if ((i == 0 && (len != 1 || (*f[i] != '0' && *f[i] != '1'))) ||
+		    (i <= 2 && !len) || !number_list(f[i], f[i] + len))
+			return 0;
+	}
+	return 1;
+}
+
+/* What an input holds: an instance stream when it begins with the binary
+ * form's magic or its first line that is not blank is a whole instance
+ * line (so text or ids that merely start with a digit and hold a tab are
+ * text or ids, and an instance stream after a blank line is still one,
+ * whose reader then names the blank line); else text or token ids as
+ * the tokenizer says. */
 static int input_kind(const nk_input *in, const struct bm_tok *k)
 {
 	if (in->size >= 4 && memcmp(in->data, NK_MLM_MAGIC, 4) == 0)
 		return IN_INSTANCES;
-	const unsigned char *nl = memchr(in->data, '\n', in->size);
-	size_t first = nl ? (size_t)(nl - in->data) : in->size;
-	if (in->size && isdigit(in->data[0]) && memchr(in->data, '\t', first))
-		return IN_INSTANCES;
+	const unsigned char *p = in->data, *end = in->data + in->size;
+	while (p < end) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		const unsigned char *e = nl ? nl : end, *q = p;
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q < e)
+			return instance_line(p, e) ? IN_INSTANCES
+			       : k->wp ? IN_TEXT : IN_IDS;
+		p = nl ? nl + 1 : end;
+	}
 	return k->wp ? IN_TEXT : IN_IDS;
+}
+
+/* Text is never binary: a NUL byte means a model, an instance stream or
+ * some other file given in the place of text. */
+static void refuse_binary(const nk_input *in)
+{
+	const unsigned char *z = memchr(in->data, 0, in->size);
+	if (z)
+		cli_errx(1, "%s: offset %zu: a NUL byte: not text (a binary "
+			 "file?)", in->name, (size_t)(z - in->data));
 }
 
 /* Adds a sentence, cut into pieces that fit a sequence: Google's
@@ -153,6 +221,31 @@ static void read_instances(nk_mlm_set *set, const struct bm_tok *k,
 	nk_mlm_reader_close(r);
 }
 
+/* Instances come built (and, but for those without masks, masked):
+ * the options that build them, or mask them for `mask`, would do
+ * nothing, and are refused rather than ignored. */
+static void instance_options(const struct opts *o, int masked,
+			     const char *file)
+{
+	static const struct { int code; const char *name; } build[] = {
+		{O_PAIRS, "--pairs"}, {O_SHORT, "--short-prob"},
+		{O_DUPE, "--dupe"}, {'T', "--seq-len"}, {'p', "--mask-prob"},
+		{O_MAXPRED, "--max-pred"}, {'w', "--whole-word"},
+		{O_CASED, "--cased"}};
+	/* train and eval mask the instances that have no masks with -p,
+	 * --max-pred and -w, and -T bounds what they read; mask writes
+	 * them as they are. */
+	int n = masked == BM_MASK_TEXT ? 8 : 2;
+	const char *name = !file ? "the inputs"
+			   : strcmp(file, "-") ? file : "(stdin)";
+	for (int i = 0; i < n; i++)
+		if (bm_seen(o, build[i].code))
+			cli_usage_error(usage, "%s: an instance stream, built%s "
+					"already: %s does not apply", name,
+					n == 8 ? " and masked" : "",
+					build[i].name);
+}
+
 /* The set as the task's sequences. */
 static void set_to_seqs(struct bm_seqs *q, const nk_mlm_set *set, int masks)
 {
@@ -215,8 +308,10 @@ static void read_set(nk_mlm_set *set, const struct bm_tok *k,
 		kinds |= 1 << kind;
 		if (kind == IN_INSTANCES)
 			read_instances(set, k, o, &in);
-		else if (kind == IN_TEXT)
+		else if (kind == IN_TEXT) {
+			refuse_binary(&in);
 			read_text(&c, k, o, &in);
+		}
 		else
 			read_ids(&c, k, o, &in);
 		/* Each file ends its last document. */
@@ -225,7 +320,9 @@ static void read_set(nk_mlm_set *set, const struct bm_tok *k,
 		nk_input_free(&in);
 	}
 	*from_instances = kinds == 1 << IN_INSTANCES;
-	if (!*from_instances) {
+	if (*from_instances)
+		instance_options(o, masked, nfiles == 1 ? files[0] : NULL);
+	else {
 		nk_mlm_config cfg;
 		mlm_config(&cfg, k, o, masked);
 		if (nk_mlm_build(&cfg, &c, set, NULL))
@@ -239,6 +336,49 @@ static void read_set(nk_mlm_set *set, const struct bm_tok *k,
 				     : "the inputs");
 }
 
+/* Instances that came without masks, masked now with o's rule (eval's
+ * fixed masks: nnkit-mlm(5) has such an instance masked when it is
+ * used); the others keep theirs. */
+static void mask_missing(struct bm_seqs *q, const struct bm_tok *k,
+			 const struct opts *o)
+{
+	const nk_bert_seqs *s = &q->s;
+	size_t nm = 0;
+	for (size_t i = 0; i < s->n; i++)
+		nm += q->moff[i + 1] > q->moff[i] ? q->moff[i + 1] - q->moff[i]
+						  : (size_t)o->max_pred;
+	size_t *moff = nk_calloc(s->n + 1, sizeof *moff);
+	int32_t *mpos = nk_calloc(nm + 1, sizeof *mpos);
+	uint32_t *mlabel = nk_calloc(nm + 1, sizeof *mlabel);
+	if (!moff || !mpos || !mlabel)
+		cli_die_lib();
+	nk_bert_masker masker = bm_masker(k, o);
+	size_t m = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t a = q->moff[i], b = q->moff[i + 1];
+		if (b > a) {
+			memcpy(mpos + m, q->mpos + a, (b - a) * sizeof *mpos);
+			memcpy(mlabel + m, q->mlabel + a,
+			       (b - a) * sizeof *mlabel);
+			m += b - a;
+		} else {
+			int got = masker.mask(masker.ctx, q->ids + q->off[i],
+					      (int)(q->off[i + 1] - q->off[i]),
+					      nk_mix64(o->seed ^ nk_mix64(i)),
+					      mpos + m, mlabel + m);
+			if (got < 0)
+				cli_die_lib();
+			m += (size_t)got;
+		}
+		moff[i + 1] = m;
+	}
+	free(q->moff);
+	free(q->mpos);
+	free(q->mlabel);
+	q->moff = moff, q->mpos = mpos, q->mlabel = mlabel;
+	q->s.moff = moff, q->s.mpos = mpos, q->s.mlabel = mlabel;
+}
+
 void bm_read_seqs(struct bm_seqs *q, const struct bm_tok *k,
 		  const struct opts *o, int masked, int argc, char **argv)
 {
@@ -247,6 +387,9 @@ void bm_read_seqs(struct bm_seqs *q, const struct bm_tok *k,
 	read_set(&set, k, o, masked, argc, argv, &inst);
 	set_to_seqs(q, &set, masked || inst);
 	nk_mlm_set_free(&set);
+	q->instances = inst;
+	if (inst && masked == BM_MASK_ALL)
+		mask_missing(q, k, o);
 }
 
 void bm_seqs_free(struct bm_seqs *q)

@@ -19,7 +19,10 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 	if (o->T > bf.m.cfg.P)
 		o->T = bf.m.cfg.P;
 	struct bm_seqs q;
-	bm_read_seqs(&q, k, o, 1, argc, argv);
+	bm_read_seqs(&q, k, o, BM_MASK_ALL, argc, argv);
+	/* The run's buffers grow with the batch: no bigger than the input. */
+	if (q.s.n && (size_t)o->B > q.s.n)
+		o->B = (int)q.s.n;
 	/* Room for the most masks any sequence has: instances made with a
 	 * larger --max-pred bring more than this run's. */
 	int maxm = 1;
@@ -46,6 +49,6 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 	bm_seqs_free(&q);
 	bm_tok_free(k);
 	nk_bert_file_free(&bf);
-	cli_close_stdout();
+	bm_close_stdout();
 	return 0;
 }

@@ -67,23 +67,39 @@ static void top_k(const float *logits, int V, int k, struct cand *c,
 	memcpy(c, all, (size_t)k * sizeof *c);
 }
 
+/* A refused text: reported on stderr naming it (where: "argument 2",
+ * "(stdin):7"); with --json its line is `null`, so that line k of the
+ * output still answers text k. */
+static int refuse(const struct opts *o, const char *where, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+static int refuse(const struct opts *o, const char *where, const char *fmt,
+		  ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_warnx("%s: %s", where, msg);
+	if (o->json)
+		puts("null");
+	return 1;
+}
+
 /* Answers one text; returns 0, or 1 when the text is refused. */
 static int fill_one(const struct opts *o, const nk_bert_file *bf,
 		    const struct bm_tok *k, nk_bert_run *run, const char *text,
-		    long long lineno, struct cand *all)
+		    long long lineno, const char *where, struct cand *all)
 {
 	const nk_bert *m = &bf->m;
 	int n;
 	uint32_t *ids = bm_encode_line(k, text, &n);
-	if (!ids) {
-		cli_warnx("line %lld: %s", lineno, nk_last_error());
-		return 1;
-	}
+	if (!ids)
+		return refuse(o, where, "%s", nk_last_error());
 	if (n > m->cfg.P) {
-		cli_warnx("line %lld: %d tokens, the model reads at most %d",
-			  lineno, n, m->cfg.P);
 		free(ids);
-		return 1;
+		return refuse(o, where, "%d tokens, the model reads at most %d",
+			      n, m->cfg.P);
 	}
 	int M = 0;
 	int32_t *mpos = nk_calloc((size_t)n, sizeof *mpos);
@@ -93,10 +109,9 @@ static int fill_one(const struct opts *o, const nk_bert_file *bf,
 		if (ids[i] == bf->tok.mask)
 			mpos[M++] = i;
 	if (!M) {
-		cli_warnx("line %lld: no [MASK] in the text", lineno);
 		free(ids);
 		free(mpos);
-		return 1;
+		return refuse(o, where, "no [MASK] in the text");
 	}
 	int K = o->topk < m->cfg.V ? o->topk : m->cfg.V;
 	nk_bert_batch b = {1, n, ids, NULL, &n, M, mpos, NULL};
@@ -165,9 +180,13 @@ int cmd_fill(struct opts *o, int argc, char **argv)
 	if (!run || !all)
 		cli_die_lib();
 	int rc = 0;
+	char where[64];
 	if (argc) {
-		for (int i = 0; i < argc; i++)
-			rc |= fill_one(o, &bf, k, run, argv[i], i + 1, all);
+		for (int i = 0; i < argc; i++) {
+			snprintf(where, sizeof where, "argument %d", i + 1);
+			rc |= fill_one(o, &bf, k, run, argv[i], i + 1, where,
+				       all);
+		}
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -175,9 +194,21 @@ int cmd_fill(struct opts *o, int argc, char **argv)
 		long long lineno = 0;
 		while ((len = getline(&line, &cap, stdin)) != -1) {
 			lineno++;
+			snprintf(where, sizeof where, "(stdin):%lld", lineno);
 			if (len && line[len - 1] == '\n')
 				line[--len] = 0;
-			rc |= fill_one(o, &bf, k, run, line, lineno, all);
+			/* A CRLF file's CR is no part of the text. */
+			if (len && line[len - 1] == '\r')
+				line[--len] = 0;
+			/* The text would end at a NUL unseen. */
+			const char *z = memchr(line, 0, (size_t)len);
+			if (z) {
+				rc |= refuse(o, where, "column %td: a NUL byte",
+					     z - line + 1);
+				continue;
+			}
+			rc |= fill_one(o, &bf, k, run, line, lineno, where,
+				       all);
 		}
 		if (ferror(stdin))
 			cli_errx(1, "(stdin): %s", strerror(errno));
@@ -187,6 +218,6 @@ int cmd_fill(struct opts *o, int argc, char **argv)
 	nk_bert_run_free(run);
 	bm_tok_free(k);
 	nk_bert_file_free(&bf);
-	cli_close_stdout();
+	bm_close_stdout();
 	return rc;
 }

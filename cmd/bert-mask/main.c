@@ -1,7 +1,7 @@
 /* bert-mask - BERT's masked-language model: vocabulary, masking, training
  * and fill-in of [MASK].
  *
- *   bert-mask vocab -n SIZE -o VOCAB.txt [FILE...]
+ *   bert-mask vocab [-n SIZE] [-o VOCAB.txt] [FILE...]
  *   bert-mask mask  (--vocab VOCAB.txt | --ids N) [-o OUT] [FILE...]
  *   bert-mask train -o MODEL (--vocab VOCAB.txt | --ids N) [FILE...]
  *   bert-mask fill  -m MODEL [-k K] [--json] [TEXT...]
@@ -24,7 +24,7 @@
 void usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: bert-mask vocab -n SIZE [-o VOCAB.txt] [--cased] [FILE...]\n"
+"usage: bert-mask vocab [-n SIZE] [-o VOCAB.txt] [--cased] [FILE...]\n"
 "       bert-mask mask (--vocab VOCAB.txt | --ids N) [-o OUT] [FILE...]\n"
 "       bert-mask train -o MODEL (--vocab VOCAB.txt | --ids N) [FILE...]\n"
 "       bert-mask fill -m MODEL [-k K] [--json] [--tiktoken FILE] [TEXT...]\n"
@@ -86,9 +86,6 @@ void usage(FILE *fp)
 "      --progress, --no-progress\n"
 "  -h, --help, --version\n");
 }
-
-enum { O_VOCAB = 0x2000, O_CASED, O_IDS, O_MINFREQ, O_MAXPRED, O_PAIRS,
-       O_SHORT, O_DUPE, O_TEXT, O_FF, O_DROPOUT, O_GELU, O_JSON, O_TIKTOKEN };
 
 static const struct option longopts[] = {
 	{"vocab", required_argument, 0, O_VOCAB},
@@ -181,6 +178,8 @@ static int owned_by(const char *owners, const char *cmd)
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
+	/* getopt's own messages name argv[0]: the name, not the path. */
+	argv[0] = (char *)cli_prog;
 	struct opts o = {
 		.L = 2, .H = 128, .A = 2, .FF = 0, .T = 128, .B = 32,
 		.topk = 5, .dupe = 1, .max_pred = 20, .min_freq = 2,
@@ -193,7 +192,8 @@ int main(int argc, char **argv)
 		      .val_frac = 0.05f,
 		      .schedules = "linear, cosine, constant or step"}};
 	/* Options seen, by code, to check them against the subcommand. */
-	static unsigned char seen[0x2100];
+	static unsigned char seen[O_END];
+	o.seen = seen;
 	int c;
 	while ((c = getopt_long(argc, argv,
 				"n:T:p:wl:H:A:o:b:r:cm:k:s:j:fqvh", longopts,
@@ -270,6 +270,15 @@ int main(int argc, char **argv)
 	if (!!o.vocab + !!o.ids + !!o.tiktoken > 1)
 		cli_usage_error(usage, "%s: --vocab, --ids and --tiktoken exclude "
 				"each other", cmd);
+	/* Token ids have no case, and plain ids no words: --tiktoken's
+	 * rank file gives them (and a model its own, for eval). */
+	if (o.cased && (o.ids || o.tiktoken))
+		cli_usage_error(usage, "%s: --cased is for --vocab (text); "
+				"token ids have no case", cmd);
+	if (o.whole_word && o.ids)
+		cli_usage_error(usage, "%s: -w needs word boundaries, which "
+				"--ids lacks (--tiktoken or --vocab has them)",
+				cmd);
 	if (o.H % o.A)
 		cli_usage_error(usage, "--heads %d does not divide --hidden %d",
 				o.A, o.H);

@@ -94,6 +94,11 @@ struct bm_tok *bm_tok_from_opts(const struct opts *o)
 		cli_die_lib();
 	nk_wp_set_case(k->wp, !o->cased, -1);
 	wordpiece_setup(k, !o->cased);
+	/* Every word would be [UNK], and [UNK] is never masked: nothing to
+	 * learn, and a model that fill and eval would refuse. */
+	if (k->V <= NK_WP_NSPECIAL)
+		cli_errx(1, "%s: no tokens besides [PAD] [UNK] [CLS] [SEP] "
+			 "[MASK]", o->vocab);
 	return k;
 }
 

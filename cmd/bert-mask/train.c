@@ -15,6 +15,8 @@ struct report {
 	struct cli_train_report r;
 	const struct opts *o;
 	const nk_bert_task *task;
+	struct bm_log *log;
+	int64_t save_every;
 };
 
 static int on_step(void *user, const nk_train_event *e)
@@ -33,7 +35,10 @@ static int on_step(void *user, const nk_train_event *e)
 				  (long long)e->step, mean, (long long)n, val);
 	}
 	cli_train_progress(&rep->r, e);
-	return 0;
+	/* The loop has just written this step's row and, when due, the
+	 * model: the row goes on to the log file, which follows the model. */
+	return bm_log_step(rep->log, e->step % rep->save_every == 0 ||
+					     e->step == e->steps);
 }
 
 static void new_model(const struct opts *o, const struct bm_tok *k,
@@ -55,6 +60,9 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	if (strcmp(o->out, "-") == 0)
 		cli_usage_error(usage, "train: -o needs a file (it is rewritten "
 				"at every checkpoint)");
+	/* Found now, not after the run. */
+	bm_check_dir("the model", o->out);
+	bm_check_dir("the log", o->t.log);
 	/* Under mpirun every rank reads the same inputs and builds the same
 	 * sequences (the seed decides them); rank 0 alone reports, logs and
 	 * writes the model.  A rank that fails to read ends the whole job
@@ -78,6 +86,7 @@ int cmd_train(struct opts *o, int argc, char **argv)
 		    nk_train_config_load(&tc, bf.f) ||
 		    nk_bert_task_config_load(&kc, bf.f))
 			cli_die_lib();
+		bm_resume_check(o, &bf, &tc, &kc);
 		if (o->t.set_steps)
 			tc.steps = o->t.tc.steps;
 		/* The data are built and masked as the run began. */
@@ -95,7 +104,7 @@ int cmd_train(struct opts *o, int argc, char **argv)
 		new_model(o, k, &bf.m);
 	}
 	struct bm_seqs q;
-	bm_read_seqs(&q, k, o, 0, argc, argv);
+	bm_read_seqs(&q, k, o, BM_MASK_NONE, argc, argv);
 	const char *name = argc == 1 ? argv[0] : argc ? "the inputs" : "(stdin)";
 	nk_bert_masker masker = bm_masker(k, o);
 	nk_bert_task task;
@@ -106,6 +115,12 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	cli_dist_check(nk_trainer_init(&tr, &tc, &bound, o->out) ||
 		       (o->t.resume && nk_trainer_resume(&tr, bf.f)) ? NK_EINVAL
 								  : NK_OK);
+	/* Fewer steps than the run has made would rewrite the model as it
+	 * is: say so rather than pretend to train. */
+	if (o->t.set_steps && tc.steps < tr.step)
+		cli_usage_error(usage, "train --resume: --steps %lld is fewer "
+				"than the %lld steps %s has made", (long long)
+				tc.steps, (long long)tr.step, o->out);
 	double mean_len = (double)q.s.off[q.s.n] / (double)q.s.n;
 	if (o->verbose)
 		cli_warnx("%zu parameters, vocabulary %d, %zu training and %zu "
@@ -114,18 +129,21 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			  task.ntrain, task.nval, mean_len,
 			  nk_bert_run_bytes(task.run) / 1e6);
 
-	FILE *log;
-	if (cli_train_log_open(&log, o->t.log, o->t.resume))
-		cli_die_lib();
+	struct bm_log log;
+	bm_log_open(&log, o->t.log, o->t.resume);
 	/* Reports at every evaluation: the run's --eval-every (the file's on
 	 * --resume). */
-	struct report r = {.o = o, .task = &task};
+	struct report r = {.o = o, .task = &task, .log = &log,
+			   .save_every = tc.save_every};
 	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
 			      tc.eval_every, kc.B * mean_len, "token");
-	int rc = 0, lrc = nk_trainer_run(&tr, log, on_step, &r);
+	int rc = 0, lrc = nk_trainer_run(&tr, bm_log_stream(&log), on_step, &r);
 	cli_train_report_end(&r.r);
-	if (lrc && tr.diverged && cli_dist_root())
-		cli_errx(1, "%s (try a smaller --lr)", nk_last_error());
+	if (lrc && tr.diverged && cli_dist_root()) {
+		cli_warnx("%s (try a smaller --lr)", nk_last_error());
+		bm_log_close(&log, 0);
+		exit(1);
+	}
 	if (lrc) {
 		if (cli_dist_root())
 			cli_warn_lib();
@@ -133,7 +151,7 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	}
 	if (o->verbose)
 		cli_train_report_speed(&r.r, tr.step);
-	if (cli_train_log_close(log, o->t.log))
+	if (bm_log_close(&log, !rc && !log.failed))
 		rc = 1;
 	nk_trainer_free(&tr);
 	nk_bert_task_free(&task);

@@ -58,6 +58,14 @@ int cmd_vocab(struct opts *o, int argc, char **argv)
 		cli_die_lib();
 	if (p.on)
 		fputc('\n', stderr);
+	/* The special tokens and every character of the text come first,
+	 * whatever -n says: more tokens than asked is worth a word. */
+	size_t ntok = 0;
+	for (size_t i = 0; i < len; i++)
+		ntok += vocab[i] == '\n';
+	if (ntok > (size_t)o->size && !o->quiet)
+		cli_warnx("-n %d: %zu tokens: the 5 special tokens and the "
+			  "text's characters alone are more", o->size, ntok);
 	const char *path = o->out ? o->out : "-";
 	nk_output out;
 	if (nk_output_open(&out, path))

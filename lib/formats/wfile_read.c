@@ -249,8 +249,8 @@ static int parse(nk_wfile *w, const unsigned char *buf, size_t size,
 {
 	const char *f = w->name;
 	if (size >= 4 && memcmp(buf, nk_wf_magic, 4) != 0)
-		return nk_error(NK_EFORMAT, "%s: not an nnkit weight file (no "
-				"NKWF nk_wf_magic)", f);
+		return nk_error(NK_EFORMAT, "%s: not an nnkit weight file "
+				"(a model file begins with \"NKWF\")", f);
 	if (size < FIXED_SIZE)
 		return nk_error(NK_EFORMAT, "%s: truncated: %zu bytes, the "
 				"fixed header alone is %d", f, size, FIXED_SIZE);

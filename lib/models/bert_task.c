@@ -63,6 +63,14 @@ static uint64_t mask_seed(uint64_t seed, int64_t epoch, size_t index)
 					((uint64_t)MASK_STREAM << 60)));
 }
 
+/* Whether sequence i carries its masks: sequences without them, and
+ * instances written with none (nnkit-mlm(5): "masked when it is used"),
+ * are masked by the masker. */
+static int static_masks(const nk_bert_seqs *s, size_t i)
+{
+	return s->moff && s->moff[i + 1] > s->moff[i];
+}
+
 static void shuffle_epoch(nk_bert_task *t)
 {
 	nk_rng r;
@@ -79,8 +87,11 @@ static int mask_validation(nk_bert_task *t)
 	size_t base = s->off[t->ntrain], len = s->off[s->n] - base;
 	/* Static masks bring their own count, which --max-pred does not
 	 * bound (instances made with a larger one). */
-	size_t cap = s->moff ? s->moff[s->n] - s->moff[t->ntrain] :
-			       t->nval * (size_t)t->masker.max_pred;
+	size_t cap = 0;
+	for (size_t i = 0; i < t->nval; i++)
+		cap += static_masks(s, t->ntrain + i)
+			       ? s->moff[t->ntrain + i + 1] - s->moff[t->ntrain + i]
+			       : (size_t)t->masker.max_pred;
 	if (!(t->val_ids = nk_calloc(len ? len : 1, sizeof *t->val_ids)) ||
 	    !(t->val_moff = nk_calloc(t->nval + 1, sizeof *t->val_moff)) ||
 	    !(t->val_mpos = nk_calloc(cap ? cap : 1, sizeof *t->val_mpos)) ||
@@ -92,7 +103,7 @@ static int mask_validation(nk_bert_task *t)
 	for (size_t i = 0; i < t->nval; i++) {
 		size_t a = s->off[t->ntrain + i] - base;
 		size_t b = s->off[t->ntrain + i + 1] - base;
-		if (s->moff) {
+		if (static_masks(s, t->ntrain + i)) {
 			size_t ma = s->moff[t->ntrain + i];
 			size_t mb = s->moff[t->ntrain + i + 1];
 			memcpy(t->val_mpos + nm, s->mpos + ma,
@@ -138,8 +149,10 @@ int nk_bert_task_init(nk_bert_task *t, const nk_bert_task_config *cfg,
 		return nk_error(NK_ERANGE, "%s: %zu training sequences cannot "
 				"fill a batch of %d", data_name, t->ntrain,
 				cfg->B);
-	int T = 0, maxm = data->moff ? 0 : masker->max_pred;
+	int T = 0, maxm = 0;
 	for (size_t i = 0; i < data->n; i++) {
+		if (!static_masks(data, i) && maxm < masker->max_pred)
+			maxm = masker->max_pred;
 		size_t len = data->off[i + 1] - data->off[i];
 		if (len > (size_t)m->cfg.P)
 			return nk_error(NK_ERANGE, "%s: sequence %zu has %zu "
@@ -150,6 +163,9 @@ int nk_bert_task_init(nk_bert_task *t, const nk_bert_task_config *cfg,
 		if (data->moff && (int)(data->moff[i + 1] - data->moff[i]) > maxm)
 			maxm = (int)(data->moff[i + 1] - data->moff[i]);
 	}
+	/* A sequence has no more masked positions than tokens. */
+	if (maxm > T)
+		maxm = T;
 	t->T = T;
 	t->Mmax = cfg->B * (maxm ? maxm : 1);
 	t->hash = seqs_hash(data);
@@ -236,7 +252,7 @@ static int task_step(void *ctx, uint64_t seed, double *loss)
 		size_t i = t->rows[lo + (size_t)b];
 		put_row(s, i, b, T, t->tok->pad, t->ids, t->types, t->lengths);
 		int k;
-		if (s->moff) {
+		if (static_masks(s, i)) {
 			k = (int)(s->moff[i + 1] - s->moff[i]);
 			for (int j = 0; j < k; j++) {
 				t->mpos[M + j] = b * T + s->mpos[s->moff[i] + j];

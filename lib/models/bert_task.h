@@ -6,7 +6,8 @@
  * training sequences in a new seeded order, B per step; each sequence is
  * masked afresh when it is visited (RoBERTa's dynamic masking) unless
  * the data carry their masks (instances from `bert-mask mask`: static
- * masking, as BERT's own pipeline).  The tail of the sequences is held
+ * masking, as BERT's own pipeline); an instance that carries none is
+ * masked afresh like the rest (nnkit-mlm(5)).  The tail of the sequences is held
  * out for validation (at most NK_BERT_VAL_MAX sequences: enough for a
  * steady figure, few enough to score often), masked once with a fixed
  * seed, so every evaluation scores the same positions.  The loss is the mean cross-entropy over the
@@ -34,7 +35,8 @@
 /* Sequences: sequence i is ids[off[i] .. off[i+1]), types likewise (NULL:
  * all 0).  With moff, the masks too: positions mpos[moff[i] .. moff[i+1])
  * within sequence i, whose original ids are mlabel[...] (ids already hold
- * the replacements). */
+ * the replacements); a sequence with none there is masked by the task's
+ * masker. */
 typedef struct nk_bert_seqs {
 	size_t n;
 	const size_t *off;

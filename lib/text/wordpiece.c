@@ -121,6 +121,11 @@ static int add_line(nk_wordpiece *wp, const unsigned char *s, size_t n,
 	const char *f = wp->name;
 	if (n == 0)
 		return nk_error(NK_EFORMAT, "%s:%zu: empty line", f, line);
+	/* An editor's BOM would make the first token (BERT's [PAD]) a
+	 * token nobody types, and the error "no [PAD]" a puzzle. */
+	if (line == 1 && n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+		return nk_error(NK_EFORMAT, "%s:1: starts with a UTF-8 "
+				"byte-order mark; remove it", f);
 	if (n > NK_WP_MAX_TOKEN_BYTES)
 		return nk_error(NK_EFORMAT, "%s:%zu: token of %zu bytes (at most %d)",
 				f, line, n, NK_WP_MAX_TOKEN_BYTES);

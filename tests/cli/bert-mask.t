@@ -36,3 +36,11 @@ mask --ids 10 -T 8 --max-pred 9 |  |  | 2 | --max-pred 9 is more than --seq-len 
 # forever, -T 3 failed only after reading the input).
 mask --ids 10 -T 3 |  |  | 2 | --seq-len: '3' is not an integer in [4, 65536]
 mask --ids 10 -T 4 --pairs |  |  | 2 | --seq-len 4 is too short for --pairs (5 or more)
+# Options that would do nothing are refused, not ignored.
+train -o /tmp/bert-cli-never.nkw --ids 300 -w |  |  | 2 | -w needs word boundaries, which --ids lacks
+mask --ids 10 --cased |  |  | 2 | --cased is for --vocab
+mask --ids 300 -T 16 --text | 0\t3\t2 5 3\t\t\n |  | 2 | (stdin): an instance stream, built and masked already: --seq-len does not apply
+# Input kinds by the whole instance syntax: ids may be separated by tabs.
+mask --ids 300 --text -T 8 | 1\t2\t3\n | 0\t5\t302 304 2 3 303\t1\t1\n | 0
+fill -m tests/cli/bert-mask.t x |  |  | 1 | not an nnkit weight file (a model file begins with "NKWF")
+train -o /nonexistent-dir/x.nkw --ids 10 | 1 2 3\n |  | 1 | /nonexistent-dir/x.nkw: cannot write the model there
