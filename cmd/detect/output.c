@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "detect.h"
+#include "formats/detset.h"
 #include "vision/draw.h"
 #include "vision/image.h"
 
@@ -18,27 +19,10 @@ void detect_names_load(struct names *nm, const char *path, int classes)
 	nm->n = 0;
 	if (!path)
 		return;
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		cli_errx(1, "%s: %s", path, strerror(errno));
-	nm->name = calloc((size_t)classes, sizeof *nm->name);
-	if (!nm->name)
-		cli_errx(1, "out of memory");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while (nm->n < classes && (len = getline(&line, &cap, fp)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		nm->name[nm->n] = strdup(line);
-		if (!nm->name[nm->n++])
-			cli_errx(1, "out of memory");
-	}
-	int err = ferror(fp);
-	free(line);
-	fclose(fp);
-	if (err)
-		cli_errx(1, "%s: read failed", path);
+	/* The reader eval and train use: its size limit, its check for a
+	 * name given twice, its messages naming the file. */
+	if (nk_names_read(path, &nm->name, &nm->n))
+		cli_die_lib();
 	if (nm->n < classes)
 		cli_errx(1, "%s: %d names, the model has %d classes", path, nm->n,
 			 classes);
@@ -46,9 +30,7 @@ void detect_names_load(struct names *nm, const char *path, int classes)
 
 void detect_names_free(struct names *nm)
 {
-	for (int i = 0; i < nm->n; i++)
-		free(nm->name[i]);
-	free(nm->name);
+	nk_names_free(nm->name, nm->n);
 }
 
 /* ---- one image's boxes ---------------------------------------------------- */

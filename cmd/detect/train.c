@@ -229,9 +229,21 @@ int detect_train(int argc, char **argv)
 			  (long long)(tr.step - r.start), el,
 			  (double)(tr.step - r.start) * o.batch / el);
 	}
-	if (log && (ferror(log) | fclose(log))) {
-		cli_warnx("%s: write error", o.log);
-		rc = 1;
+	if (log) {
+		/* The flush's errno says why (a full disk); an error flag
+		 * from an earlier write with nothing left has lost its own. */
+		errno = 0;
+		int bad = fflush(log) != 0 || ferror(log);
+		int e = errno;
+		if (fclose(log) != 0 && !bad) {
+			bad = 1;
+			e = errno;
+		}
+		if (bad) {
+			cli_warnx("%s: write failed: %s", o.log,
+				  e ? strerror(e) : "I/O error");
+			rc = 1;
+		}
 	}
 	nk_trainer_free(&tr);
 	nk_det_task_free(&task);

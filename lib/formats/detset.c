@@ -1,6 +1,7 @@
 /* detset.c - freeing and building an nk_detset; see detset.h. */
 #include "formats/detset.h"
 #include "core/base.h"
+#include "core/hash.h"
 #include "core/io.h"
 
 #include <stdarg.h>
@@ -159,13 +160,14 @@ int nk_names_read(const char *path, char ***names, int *n)
 	*names = NULL;
 	*n = 0;
 	nk_input in;
-	int rc = nk_input_load(&in, path, 0);
+	int rc = nk_input_load(&in, path, NK_NAMES_MAX_BYTES);
 	if (rc)
 		return rc;
 	const char *p = (const char *)in.data, *end = p + in.size;
 	char **v = NULL;
-	int k = 0;
+	int k = 0, *lines = NULL, line = 0;
 	while (!rc && p < end) {
+		line++;
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		size_t len = (size_t)(e - p);
@@ -173,13 +175,18 @@ int nk_names_read(const char *path, char ***names, int *n)
 			len--;
 		if (len) {
 			char **g = nk_reallocarray(v, (size_t)k + 1, sizeof *v);
-			char *name = g ? nk_malloc(len + 1) : NULL;
+			int *gl = g ? nk_reallocarray(lines, (size_t)k + 1,
+						      sizeof *lines) : NULL;
+			char *name = gl ? nk_malloc(len + 1) : NULL;
 			if (g)
 				v = g;
+			if (gl)
+				lines = gl;
 			if (!name) {
 				rc = NK_ENOMEM;
 				break;
 			}
+			lines[k] = line;
 			memcpy(name, p, len);
 			name[len] = 0;
 			v[k++] = name;
@@ -188,6 +195,15 @@ int nk_names_read(const char *path, char ***names, int *n)
 	}
 	if (!rc && !k)
 		rc = nk_error(NK_EFORMAT, "%s: no class names", in.name);
+	/* Two classes of one name: boxes of the second would be scored or
+	 * trained as the first's. */
+	size_t first, again;
+	if (!rc && !(rc = nk_first_repeat((const char *const *)v, (size_t)k,
+					  &first, &again)) && again < (size_t)k)
+		rc = nk_error(NK_EFORMAT, "%s:%d: class '%s' listed again, "
+			      "first at line %d", in.name, lines[again],
+			      v[again], lines[first]);
+	free(lines);
 	nk_input_free(&in);
 	if (rc) {
 		nk_names_free(v, k);

@@ -80,8 +80,10 @@ int nk_detset_find_image(const nk_detset *s, const char *name);
 char *nk_path_stem(const char *path);
 
 /* A names file (darknet's obj.names, coco.names): one class a line,
- * blank lines skipped, CR before LF dropped; none at all is NK_EFORMAT.
- * Free with nk_names_free. */
+ * blank lines skipped, CR before LF dropped; none at all, or a name given
+ * twice (FILE:LINE), is NK_EFORMAT; more than NK_NAMES_MAX_BYTES is
+ * NK_ERANGE.  Free with nk_names_free. */
+#define NK_NAMES_MAX_BYTES ((size_t)16 << 20)
 int nk_names_read(const char *path, char ***names, int *n);
 void nk_names_free(char **names, int n);
 

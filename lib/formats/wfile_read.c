@@ -249,8 +249,8 @@ static int parse(nk_wfile *w, const unsigned char *buf, size_t size,
 {
 	const char *f = w->name;
 	if (size >= 4 && memcmp(buf, nk_wf_magic, 4) != 0)
-		return nk_error(NK_EFORMAT, "%s: not an nnkit weight file (no "
-				"NKWF nk_wf_magic)", f);
+		return nk_error(NK_EFORMAT, "%s: not an nnkit weight file (it does "
+				"not start with NKWF)", f);
 	if (size < FIXED_SIZE)
 		return nk_error(NK_EFORMAT, "%s: truncated: %zu bytes, the "
 				"fixed header alone is %d", f, size, FIXED_SIZE);
@@ -425,10 +425,15 @@ nk_wfile *nk_wfile_read_mem(const void *buf, size_t size, const char *name)
 
 nk_wfile *nk_wfile_read(const char *path)
 {
+	return nk_wfile_read_max(path, 0);
+}
+
+nk_wfile *nk_wfile_read_max(const char *path, size_t max_bytes)
+{
 	nk_wfile *w = nk_wfile_create();
 	if (!w)
 		return NULL;
-	if (nk_input_load(&w->in, path, 0)) {
+	if (nk_input_load(&w->in, path, max_bytes)) {
 		free(w);
 		return NULL;
 	}

@@ -22,3 +22,8 @@ eval --gt tests/cli/data/deval-gt.json --pred tests/cli/data/deval-pred-bad.txt 
 eval --gt tests/cli/data/deval-voc --split nosuch --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-voc/ImageSets/Main/nosuch.txt
 eval --gt tests/cli/data/deval-pred.txt --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-pred.txt:1:1:
 eval --gt tests/cli/data/deval-voc --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-pred.txt:1: class 'cell'
+# An image listed twice in the split, a class named twice: FILE:LINE.
+eval -q --gt tests/cli/data/deval-voc --split dup --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | deval-voc/ImageSets/Main/dup.txt:3: v1 listed again, first at line 1
+eval -q --gt tests/cli/data/deval-voc --names tests/cli/data/deval-voc-names-dup.txt --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | deval-voc-names-dup.txt:3: class 'WBC' listed again, first at line 1
+eval --gt tests/cli/data/deval-gt.json --pred tests/cli/data/deval-pred-nan.txt |  |  | 1 | deval-pred-nan.txt:1: score is not a number
+eval -x |  |  | 2 | Try 'detect eval --help'
