@@ -32,6 +32,11 @@
  * but main's saying "nnkit"). */
 __attribute__((weak)) const char *cli_prog = "nnkit";
 
+/* A program with modes (detect run, detect eval) names the mode here, so
+ * that a usage error points at the mode's own --help, the text that
+ * lists its options; NULL for a program without modes. */
+__attribute__((weak)) const char *cli_mode = NULL;
+
 /* Long-option codes shared by every program, above any short option. */
 enum { CLI_OPT_VERSION = 0x1000, CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS };
 
@@ -103,7 +108,12 @@ static inline _Noreturn void cli_usage_error(void (*usage)(FILE *),
 		va_end(ap);
 		fputc('\n', stderr);
 	}
-	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	if (cli_mode)
+		fprintf(stderr, "Try '%s %s --help' for more information.\n",
+			cli_prog, cli_mode);
+	else
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			cli_prog);
 	exit(2);
 }
 
@@ -133,8 +143,13 @@ static inline _Noreturn void cli_exit_version(void)
  * pipe must not pass as success. */
 static inline void cli_close_stdout(void)
 {
+	/* The reason (a full disk, a closed pipe) is what the user acts on:
+	 * the flush's errno.  An error flag set by an earlier write with
+	 * nothing left to flush has lost its errno (stdio keeps none). */
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout))
-		cli_errx(1, "write error on standard output");
+		cli_errx(1, "standard output: write failed: %s",
+			 errno ? strerror(errno) : "I/O error");
 }
 
 /* zstd's rule: binary data is not for a terminal unless the user insists. */

@@ -110,3 +110,24 @@ if $det run -q $M -O "$tmp/O" "$tmp/d1/x.png" "$tmp/d1/x.png" >/dev/null && [ -s
 else
 	bad "-O with one image twice was refused"
 fi
+# A write that fails says why.
+$det run -q $M "$D/det-16x8.png" >/dev/full 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "standard output: write failed: No space left on device" "$tmp/err"; then
+	ok "a full stdout: the reason"
+else
+	bad "a full stdout: $(cat "$tmp/err")"
+fi
+# Endless inputs end at their limit, named, even with little memory: an
+# image (1 GiB) and a model (4 GiB: out of memory first, still named).
+(ulimit -v 3000000; timeout 60 $det run -q $M /dev/zero) >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "/dev/zero: more than the limit of 1073741824 bytes" "$tmp/err"; then
+	ok "an endless image: the limit"
+else
+	bad "an endless image: $(cat "$tmp/err")"
+fi
+(ulimit -v 3000000; timeout 60 $det run -q -m /dev/zero "$D/det-16x8.png") >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "^detect: /dev/zero: " "$tmp/err"; then
+	ok "an endless model: named"
+else
+	bad "an endless model: $(cat "$tmp/err")"
+fi

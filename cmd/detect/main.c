@@ -100,6 +100,17 @@ int main(int argc, char **argv)
 		cli_exit_help(usage);
 	if (strcmp(mode, "--version") == 0)
 		cli_exit_version();
+	static const char *const modes[] = {"run", "import", "export", "train",
+					    "eval"};
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+		if (strcmp(mode, modes[i]) == 0) {
+			/* getopt names argv[0] in its messages: "detect
+			 * run: unrecognized option", not "run: ...". */
+			static char prog[64];
+			snprintf(prog, sizeof prog, "%s %s", cli_prog, mode);
+			argv[1] = prog;
+			cli_mode = modes[i];
+		}
 	if (strcmp(mode, "run") == 0)
 		return detect_run(argc - 1, argv + 1);
 	if (strcmp(mode, "import") == 0)

@@ -20,7 +20,8 @@ void detect_names_load(struct names *nm, const char *path, int classes)
 	nm->n = 0;
 	if (!path)
 		return;
-	/* The library's reader, as eval and train read names. */
+	/* The reader eval and train use: its size limit, its check for a
+	 * name given twice, its messages naming the file. */
 	if (nk_names_read(path, &nm->name, &nm->n))
 		cli_die_lib();
 	if (nm->n < classes)

@@ -189,7 +189,9 @@ int detect_run(int argc, char **argv)
 	parse(&o, argc, argv);
 	if (o.out_dir) {
 		struct stat st;
-		if (stat(o.out_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		if (stat(o.out_dir, &st) != 0)
+			cli_errx(1, "%s: %s", o.out_dir, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
 			cli_errx(1, "%s: not a directory", o.out_dir);
 	}
 #ifdef _OPENMP

@@ -99,3 +99,25 @@ int nk_idtab_put(nk_idtab *t, uint64_t hash, uint32_t id)
 	t->n++;
 	return NK_OK;
 }
+
+int nk_first_repeat(const char *const *s, size_t n, size_t *first,
+		    size_t *again)
+{
+	*first = *again = n;
+	nk_idtab t;
+	int rc = nk_idtab_init(&t, n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		uint64_t h = nk_fnv1a_str(s[i]);
+		nk_idprobe p = nk_idtab_probe(&t, h);
+		for (uint32_t id; (id = nk_idtab_next(&t, &p)) != NK_IDTAB_END;)
+			if (strcmp(s[id], s[i]) == 0) {
+				*first = id;
+				*again = i;
+				nk_idtab_free(&t);
+				return NK_OK;
+			}
+		rc = nk_idtab_put(&t, h, (uint32_t)i);
+	}
+	nk_idtab_free(&t);
+	return rc;
+}

@@ -39,6 +39,13 @@ uint64_t nk_fnv1a_str(const char *s);
  * this way and must not change. */
 uint64_t nk_fnv1a_u32(const uint32_t *v, size_t n);
 
+/* The first of s[0..n) equal to an earlier one, in order: *again its
+ * index and *first the earlier's; both n when all differ.  A list that
+ * names a thing twice (a split's image, a class) is a mistake to report,
+ * not to count twice. */
+int nk_first_repeat(const char *const *s, size_t n, size_t *first,
+		    size_t *again);
+
 #define NK_IDTAB_END UINT32_MAX
 
 typedef struct nk_idtab {

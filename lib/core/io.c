@@ -328,9 +328,21 @@ int nk_input_load(nk_input *in, const char *path, size_t max_bytes)
 	unsigned char *buf = nk_malloc(cap);
 	int rc = buf ? NK_OK : NK_ENOMEM;
 	while (rc == NK_OK) {
-		if (n == cap && nk_grow((void **)&buf, &cap, n + 1, 1)) {
-			rc = NK_ENOMEM;
-			break;
+		/* Doubling, but never past the limit and one byte: the limit's
+		 * message, not an allocation of twice it, ends an endless
+		 * input (/dev/zero). */
+		if (n == cap) {
+			size_t want = cap * 2;
+			if (max_bytes && want > max_bytes + 1)
+				want = max_bytes + 1;
+			unsigned char *g = nk_realloc(buf, want);
+			if (!g) {
+				rc = nk_error(NK_ENOMEM, "%s: out of memory after "
+					      "reading %zu bytes", in->name, n);
+				break;
+			}
+			buf = g;
+			cap = want;
 		}
 		ssize_t got = nk_reader_read(r, buf + n, cap - n);
 		if (got < 0)

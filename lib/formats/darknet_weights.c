@@ -62,15 +62,23 @@ int nk_dnw_read_mem(nk_dnw *d, const void *buf, size_t size, const char *name)
 	return NK_OK;
 }
 
-int nk_dnw_read(nk_dnw *d, const char *path)
+int nk_dnw_read_max(nk_dnw *d, const char *path, size_t max_bytes)
 {
 	nk_input in;
 	memset(d, 0, sizeof *d);
-	if (nk_input_load(&in, path, NK_DNW_MAX_BYTES))
-		return NK_EIO;
-	int rc = nk_dnw_read_mem(d, in.data, in.size, in.name);
+	if (!max_bytes || max_bytes > NK_DNW_MAX_BYTES)
+		max_bytes = NK_DNW_MAX_BYTES;
+	int rc = nk_input_load(&in, path, max_bytes);
+	if (rc)
+		return rc;
+	rc = nk_dnw_read_mem(d, in.data, in.size, in.name);
 	nk_input_free(&in);
 	return rc;
+}
+
+int nk_dnw_read(nk_dnw *d, const char *path)
+{
+	return nk_dnw_read_max(d, path, NK_DNW_MAX_BYTES);
 }
 
 int nk_dnw_write(const char *path, const nk_dnw_header *h, const float *w,

@@ -36,6 +36,9 @@ typedef struct {
 /* NK_EFORMAT naming the file when it is shorter than its header or its
  * float section is not a whole number of floats. */
 int nk_dnw_read(nk_dnw *d, const char *path);
+/* The same, reading no more than max_bytes (at most NK_DNW_MAX_BYTES):
+ * NK_ERANGE naming the file past it. */
+int nk_dnw_read_max(nk_dnw *d, const char *path, size_t max_bytes);
 int nk_dnw_read_mem(nk_dnw *d, const void *buf, size_t size,
 		    const char *name);
 void nk_dnw_free(nk_dnw *d);

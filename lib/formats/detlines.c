@@ -141,6 +141,14 @@ int nk_detlines_parse(nk_detset *pred, const nk_detset *gt, const char *data,
 		}
 		int im;
 		memcpy(&im, *hit + strlen(*hit) + 1, sizeof im);
+		/* strtod reads "nan": say so, not "negative". */
+		static const char *const what[5] = {"score", "X", "Y", "W", "H"};
+		for (int k = 0; k < 5; k++)
+			if (v[k] != v[k]) {
+				rc = nk_error(NK_EFORMAT, "%s:%d: %s is not a "
+					      "number", file, line, what[k]);
+				goto out;
+			}
 		if (!(v[0] >= 0 && v[0] <= 1e9) || !(v[3] >= 0) || !(v[4] >= 0)) {
 			rc = nk_error(NK_EFORMAT, "%s:%d: a negative score or size",
 				      file, line);

@@ -1,6 +1,7 @@
 /* detset.c - freeing and building an nk_detset; see detset.h. */
 #include "formats/detset.h"
 #include "core/base.h"
+#include "core/hash.h"
 #include "core/io.h"
 
 #include <stdarg.h>
@@ -164,17 +165,16 @@ int nk_names_read(const char *path, char ***names, int *n)
 	*names = NULL;
 	*n = 0;
 	nk_input in;
-	int rc = nk_input_load(&in, path, 0);
+	int rc = nk_input_load(&in, path, NK_NAMES_MAX_BYTES);
 	if (rc)
 		return rc;
 	const char *p = (const char *)in.data, *end = p + in.size;
 	char **v = NULL;
-	int k = 0, line = 0;
+	int k = 0;
 	while (!rc && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		size_t len = (size_t)(e - p);
-		line++;
 		while (len && p[len - 1] == '\r')
 			len--;
 		/* A blank line is a class without a name (darknet reads it
@@ -187,7 +187,7 @@ int nk_names_read(const char *path, char ***names, int *n)
 			blank++;
 		if (blank == len) {
 			rc = nk_error(NK_EFORMAT, "%s:%d: empty class name",
-				      in.name, line);
+				      in.name, k + 1);
 			break;
 		}
 		char **g = nk_reallocarray(v, (size_t)k + 1, sizeof *v);
@@ -205,6 +205,14 @@ int nk_names_read(const char *path, char ***names, int *n)
 	}
 	if (!rc && !k)
 		rc = nk_error(NK_EFORMAT, "%s: no class names", in.name);
+	/* Two classes of one name: boxes of the second would be scored or
+	 * trained as the first's.  Class k is on line k + 1. */
+	size_t first, again;
+	if (!rc && !(rc = nk_first_repeat((const char *const *)v, (size_t)k,
+					  &first, &again)) && again < (size_t)k)
+		rc = nk_error(NK_EFORMAT, "%s:%zu: class '%s' listed again, "
+			      "first at line %zu", in.name, again + 1,
+			      v[again], first + 1);
 	nk_input_free(&in);
 	if (rc) {
 		nk_names_free(v, k);

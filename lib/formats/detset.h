@@ -87,8 +87,10 @@ int64_t nk_detset_class_id(const nk_detset *s, int k);
 
 /* A names file (darknet's obj.names, coco.names): one class a line, CR
  * before LF dropped; a line empty or all blanks ("FILE:LINE: empty class
- * name") and a file of no names are NK_EFORMAT.  The last line's newline
- * ends it, not another (empty) name.  Free with nk_names_free. */
+ * name"), a name given twice (FILE:LINE) and a file of no names are
+ * NK_EFORMAT; more than NK_NAMES_MAX_BYTES is NK_ERANGE.  The last line's
+ * newline ends it, not another (empty) name.  Free with nk_names_free. */
+#define NK_NAMES_MAX_BYTES ((size_t)16 << 20)
 int nk_names_read(const char *path, char ***names, int *n);
 void nk_names_free(char **names, int n);
 

@@ -7,6 +7,7 @@
  */
 #include "formats/voc.h"
 #include "core/base.h"
+#include "core/hash.h"
 #include "core/io.h"
 
 #include <dirent.h>
@@ -479,7 +480,9 @@ static int list_ids(const char *dir, const char *split, char ***ids, int *n)
 		if ((rc = nk_input_load(&in, path, (size_t)256 << 20)))
 			goto out;
 		const char *p = (const char *)in.data, *end = p + in.size;
+		int line = 0, *lines = NULL;
 		while (p < end && !rc) {
+			line++;
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			const char *le = nl ? nl : end;
 			while (p < le && (*p == ' ' || *p == '\t'))
@@ -490,18 +493,31 @@ static int list_ids(const char *dir, const char *split, char ***ids, int *n)
 			if (p > w) {
 				char **ni = nk_reallocarray(*ids, (size_t)*n + 1,
 							    sizeof *ni);
-				if (!ni || !(ni[*n] = nk_malloc((size_t)(p - w) + 1))) {
-					if (ni)
-						*ids = ni;
+				int *nl2 = ni ? nk_reallocarray(lines,
+						(size_t)*n + 1, sizeof *nl2) : NULL;
+				if (ni)
+					*ids = ni;
+				if (nl2)
+					lines = nl2;
+				if (!nl2 || !(ni[*n] = nk_malloc((size_t)(p - w) + 1))) {
 					rc = NK_ENOMEM;
 					break;
 				}
-				*ids = ni;
+				lines[*n] = line;
 				memcpy(ni[*n], w, (size_t)(p - w));
 				ni[(*n)++][p - w] = 0;
 			}
 			p = le + 1;
 		}
+		/* An image listed twice would count its objects twice. */
+		size_t first, again;
+		if (!rc && !(rc = nk_first_repeat((const char *const *)*ids,
+						  (size_t)*n, &first, &again)) &&
+		    again < (size_t)*n)
+			rc = nk_error(NK_EFORMAT, "%s:%d: %s listed again, first "
+				      "at line %d", path, lines[again],
+				      (*ids)[again], lines[first]);
+		free(lines);
 		nk_input_free(&in);
 		goto out;
 	}

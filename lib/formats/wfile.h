@@ -133,6 +133,10 @@ int nk_wfile_write_fp(nk_wfile *w, FILE *fp, const char *name,
 /* Reads and validates a whole file ("-" for stdin; a gzip'd file is
  * decompressed transparently).  NULL on failure, with a message. */
 nk_wfile *nk_wfile_read(const char *path);
+/* The same, refusing a file of more than max_bytes (0: no limit) with a
+ * message naming it and the limit: a model's loader knows how large its
+ * files can be, and a stream (/dev/zero) must not be read for ever. */
+nk_wfile *nk_wfile_read_max(const char *path, size_t max_bytes);
 /* The same over bytes in memory, which must outlive the result (tensor
  * data may point into them).  `name` is used in messages. */
 nk_wfile *nk_wfile_read_mem(const void *buf, size_t size, const char *name);

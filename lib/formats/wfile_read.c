@@ -425,10 +425,15 @@ nk_wfile *nk_wfile_read_mem(const void *buf, size_t size, const char *name)
 
 nk_wfile *nk_wfile_read(const char *path)
 {
+	return nk_wfile_read_max(path, 0);
+}
+
+nk_wfile *nk_wfile_read_max(const char *path, size_t max_bytes)
+{
 	nk_wfile *w = nk_wfile_create();
 	if (!w)
 		return NULL;
-	if (nk_input_load(&w->in, path, 0)) {
+	if (nk_input_load(&w->in, path, max_bytes)) {
 		free(w);
 		return NULL;
 	}

@@ -4,6 +4,7 @@
 #include "models/darknet_build.h"
 #include "core/base.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +93,27 @@ static int build_net(bctx *b)
 	net->h = nk_dnb_geti(b, "height", 0);
 	net->w = nk_dnb_geti(b, "width", 0);
 	net->c = nk_dnb_geti(b, "channels", 0);
+	if (b->rc)
+		return b->rc;
+	/* Each size on its own line, checked before their product (an int,
+	 * as darknet's) can overflow into a plausible number. */
+	static const char *const dim_key[3] = {"height", "width", "channels"};
+	const int dim[3] = {net->h, net->w, net->c};
+	for (int k = 0; k < 3; k++)
+		if (dim[k] > 65536)
+			return nk_dnb_fail(b, dim_key[k], "%s=%d: more than the "
+					   "limit of 65536", dim_key[k],
+					   dim[k]);
+	double in_d = (double)net->h * net->w * net->c;
+	if (in_d > INT_MAX)
+		return nk_dnb_fail(b, NULL, "height=%d x width=%d x channels=%d "
+				   "is %.0f inputs, more than the limit of "
+				   "%d", net->h, net->w, net->c, in_d, INT_MAX);
 	int inputs = nk_dnb_geti(b, "inputs", net->h * net->w * net->c);
 	mark(c, 0, net_keys);
 	if (b->rc)
 		return b->rc;
-	if (net->h < 1 || net->w < 1 || net->c < 1 || net->h > 65536 ||
-	    net->w > 65536 || net->c > 65536 ||
+	if (net->h < 1 || net->w < 1 || net->c < 1 ||
 	    inputs != net->h * net->w * net->c)
 		return nk_dnb_fail(b, NULL, "height=%d, width=%d, channels=%d (inputs"
 			    "=%d): an image input is needed", net->h, net->w,

@@ -4,6 +4,7 @@
 #include "models/darknet.h"
 #include "models/darknet_build.h"
 #include "core/base.h"
+#include "core/io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +80,21 @@ int nk_darknet_set_weights(nk_darknet *net, const nk_dnw *d, const char *name)
 int nk_darknet_load_weights(nk_darknet *net, const char *path)
 {
 	nk_dnw d;
-	int rc = nk_dnw_read(&d, path);
+	const char *name = strcmp(path, "-") ? path : "(stdin)";
+	/* A stream (a pipe, /dev/zero) is read no further than the file
+	 * the cfg asks for: the longest header and its floats.  A regular
+	 * file's size is known first, and a wrong one gets the layer-by-
+	 * layer message. */
+	size_t floats = nk_darknet_file_floats(net), max = NK_DNW_MAX_BYTES;
+	if (!nk_input_mappable(path) && floats < (max - 20) / 4)
+		max = 20 + 4 * floats;
+	int rc = nk_dnw_read_max(&d, path, max);
+	if (rc == NK_ERANGE && max < NK_DNW_MAX_BYTES)
+		rc = nk_error(NK_ERANGE, "%s: more than the limit of %zu bytes "
+			      "(the header and the %zu floats the cfg needs)",
+			      name, max, floats);
 	if (!rc)
-		rc = nk_darknet_set_weights(net, &d, strcmp(path, "-") ? path
-					    : "(stdin)");
+		rc = nk_darknet_set_weights(net, &d, name);
 	nk_dnw_free(&d);
 	return rc;
 }
@@ -284,7 +296,10 @@ int nk_darknet_from_wfile(nk_darknet *net, const nk_wfile *f)
 int nk_darknet_load_nkw(nk_darknet *net, const char *path)
 {
 	memset(net, 0, sizeof *net);
-	nk_wfile *f = nk_wfile_read(path);
+	/* The largest a darknet model can be: its weights, its cfg, and
+	 * room for the file's own header and tensor table. */
+	nk_wfile *f = nk_wfile_read_max(path, NK_DNW_MAX_BYTES +
+					NK_DNCFG_MAX_BYTES + ((size_t)16 << 20));
 	if (!f)
 		return NK_EFORMAT;
 	int rc = nk_darknet_from_wfile(net, f);

@@ -76,8 +76,14 @@ static int build_conv(bctx *b, nk_dn_layer *l)
 	int odd = nk_dnb_geti(b, "binary", 0) | nk_dnb_geti(b, "xnor", 0) |
 		  nk_dnb_geti(b, "flipped", 0);
 	nk_dnb_getf(b, "dot", 0);
+	/* darknet spaces the kernel's taps by it; ignoring it would run a
+	 * different network without a word. */
+	int dilation = nk_dnb_geti(b, "dilation", 1);
 	if (b->rc || activation(b, l, "logistic") || need_image(b, l))
 		return b->rc;
+	if (dilation != 1)
+		return nk_dnb_fail(b, "dilation", "dilation=%d: dilation is not "
+				   "supported (only 1)", dilation);
 	if (odd)
 		return nk_dnb_fail(b, NULL, "binary, xnor and flipped convolutions "
 			    "are not supported");

@@ -42,9 +42,17 @@ int nk_det_task_init(nk_det_task *t, nk_darknet *net,
 {
 	memset(t, 0, sizeof *t);
 	const nk_dn_layer *h = net->n ? &net->l[net->n - 1] : NULL;
-	if (!h || (h->type != NK_DN_GRID && h->type != NK_DN_CENTERNET))
-		return nk_error(NK_EINVAL, "detector training: the network must "
-				"end in a [grid] or [centernet] layer");
+	/* The cfg is the user's file: name it, and the layer that is last. */
+	const char *cfg_name = net->cfg.name ? net->cfg.name : "the network";
+	if (!h)
+		return nk_error(NK_EINVAL, "%s: no layers: detector training "
+				"needs a last layer [grid] or [centernet]",
+				cfg_name);
+	if (h->type != NK_DN_GRID && h->type != NK_DN_CENTERNET)
+		return nk_error(NK_EINVAL, "%s:%d: the last layer is [%s]: "
+				"detector training needs [grid] or [centernet] "
+				"there", cfg_name, h->line,
+				nk_dn_type_name(h->type));
 	if (!train || train->n < 1)
 		return nk_error(NK_EINVAL, "detector training: no training "
 				"images");

@@ -22,9 +22,12 @@ typedef struct nk_pnm_header {
 	int64_t w, h, maxval;
 	int c;
 	size_t data; /* offset of the first pixel byte */
+	int bad;       /* on -2: the field (0 width, 1 height, 2 maxval) */
+	size_t bad_at; /* on -2: where it should start */
 } nk_pnm_header;
 
-/* 0, or -1 when a number does not fit 31 bits. */
+/* 0, -1 when a number does not fit 31 bits, -2 when a field has no
+ * digits (a sign, a letter, the end of the file). */
 int nk_pnm_read_header(nk_pnm_header *hd, const unsigned char *p, size_t n);
 int nk_pnm_decode(nk_image *img, const unsigned char *p, size_t n,
 		  const char *name, const nk_image_limits *lim);

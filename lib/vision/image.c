@@ -212,7 +212,10 @@ static int declared_size(const unsigned char *p, size_t n, int format,
 	}
 	if (format == NK_IMG_PNM) {
 		nk_pnm_header hd;
-		if (nk_pnm_read_header(&hd, p, n) != 0)
+		int rc = nk_pnm_read_header(&hd, p, n);
+		if (rc == -2)
+			return 0; /* not a number: nk_pnm_decode says which */
+		if (rc != 0)
 			return -1;
 		*w = hd.w;
 		*h = hd.h;
@@ -398,9 +401,9 @@ int nk_image_load(nk_image *img, const char *path,
 {
 	nk_input in;
 	memset(img, 0, sizeof *img);
-	/* A compressed image is rarely more than a few bytes per pixel; the
-	 * cap keeps a gzip bomb or a giant stdin from filling memory. */
-	if (nk_input_load(&in, path, (size_t)1 << 31))
+	/* The cap keeps a gzip bomb, a giant stdin or /dev/zero from
+	 * filling memory. */
+	if (nk_input_load(&in, path, NK_IMAGE_MAX_BYTES))
 		return NK_EIO;
 	int rc = nk_image_decode(img, in.data, in.size, in.name, lim);
 	nk_input_free(&in);

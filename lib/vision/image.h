@@ -25,6 +25,9 @@
 
 #define NK_IMAGE_MAX_SIDE 32768
 #define NK_IMAGE_MAX_PIXELS (1LL << 28)
+/* The bytes of an image file read: the largest image the pixel cap
+ * allows, 8-bit RGBA, uncompressed; a compressed one is far smaller. */
+#define NK_IMAGE_MAX_BYTES ((size_t)1 << 30)
 
 typedef struct nk_image {
 	int w, h, c;

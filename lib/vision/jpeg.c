@@ -11,6 +11,7 @@
  * an alpha channel is dropped.  libjpeg reports errors by longjmp; its
  * messages are kept for nk_error, its warnings dropped.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,14 @@ struct jerr {
 static void on_error(j_common_ptr cinfo)
 {
 	struct jerr *e = (struct jerr *)cinfo->err;
-	e->pub.format_message(cinfo, e->msg);
+	int saved = errno;
+	/* libjpeg's "out of disk space?" guesses; the short fwrite's errno
+	 * says (a full disk, a file size limit). */
+	if (e->pub.msg_code == JERR_FILE_WRITE && saved)
+		snprintf(e->msg, sizeof e->msg, "write failed: %s",
+			 strerror(saved));
+	else
+		e->pub.format_message(cinfo, e->msg);
 	longjmp(e->jump, 1);
 }
 
@@ -149,7 +157,10 @@ int nk_jpeg_write(const nk_image *img, FILE *fp, const char *name,
 	jpeg_finish_compress(&cinfo);
 	jpeg_destroy_compress(&cinfo);
 	free(tmp);
-	if (ferror(fp))
-		return nk_error(NK_EIO, "%s: write error", name);
+	/* libjpeg writes through stdio: the flush's errno says why. */
+	errno = 0;
+	if (fflush(fp) != 0 || ferror(fp))
+		return nk_error(NK_EIO, "%s: write failed: %s", name,
+				errno ? strerror(errno) : "I/O error");
 	return NK_OK;
 }

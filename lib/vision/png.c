@@ -9,6 +9,7 @@
  * libpng reports errors by longjmp: its messages are kept for nk_error,
  * its warnings dropped (the library never prints).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,7 @@ int nk_png_decode(nk_image *img, const unsigned char *p, size_t n,
 
 struct png_out {
 	FILE *fp;
-	int failed;
+	int failed; /* errno of the first failed write (EIO if none) */
 	char msg[128];
 };
 
@@ -118,8 +119,9 @@ static void on_write_error(png_structp png, png_const_charp msg)
 static void on_write(png_structp png, png_bytep data, size_t len)
 {
 	struct png_out *o = png_get_io_ptr(png);
-	if (len && fwrite(data, 1, len, o->fp) != len)
-		o->failed = 1;
+	errno = 0;
+	if (len && fwrite(data, 1, len, o->fp) != len && !o->failed)
+		o->failed = errno ? errno : EIO;
 }
 
 static void on_flush(png_structp png)
@@ -159,6 +161,7 @@ int nk_png_write(const nk_image *img, FILE *fp, const char *name)
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
 	if (out.failed)
-		return nk_error(NK_EIO, "%s: write error", name);
+		return nk_error(NK_EIO, "%s: write failed: %s", name,
+				strerror(out.failed));
 	return NK_OK;
 }

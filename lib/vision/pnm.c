@@ -38,10 +38,17 @@ int nk_pnm_read_header(nk_pnm_header *hd, const unsigned char *p, size_t n)
 			break;
 		}
 		v[k] = 0;
+		size_t at = i;
 		while (i < n && p[i] >= '0' && p[i] <= '9') {
 			v[k] = v[k] * 10 + (p[i++] - '0');
 			if (v[k] > INT32_MAX / 10)
 				return -1;
+		}
+		/* "-3" or "abc": no digits at all, which stb reads as 0. */
+		if (i == at) {
+			hd->bad = k;
+			hd->bad_at = at;
+			return -2;
 		}
 	}
 	hd->w = v[0];
@@ -56,7 +63,22 @@ int nk_pnm_decode(nk_image *img, const unsigned char *p, size_t n,
 {
 	nk_pnm_header hd;
 	memset(img, 0, sizeof *img);
-	if (nk_pnm_read_header(&hd, p, n))
+	int hrc = nk_pnm_read_header(&hd, p, n);
+	if (hrc == -2) {
+		static const char *const field[3] = {"width", "height",
+						     "maximum value"};
+		size_t e = hd.bad_at;
+		while (e < n && e - hd.bad_at < 20 && !is_space(p[e]))
+			e++;
+		if (e == hd.bad_at)
+			return nk_error(NK_EFORMAT, "%s: truncated pnm header (no "
+					"%s)", name, field[hd.bad]);
+		return nk_error(NK_EFORMAT, "%s: corrupt pnm header (the %s is "
+				"'%.*s', not a whole number)", name,
+				field[hd.bad], (int)(e - hd.bad_at),
+				(const char *)p + hd.bad_at);
+	}
+	if (hrc)
 		return nk_error(NK_EFORMAT, "%s: corrupt pnm header (a number "
 				"is too large)", name);
 	int rc = nk_image_check_size(hd.w, hd.h, name, lim);

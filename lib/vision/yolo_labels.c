@@ -70,6 +70,18 @@ static int parse_labels(nk_detset *s, FILE *fp, const char *path, int img,
 				      "have 0..%d", path, ln, cls, nnames - 1);
 			break;
 		}
+		/* Fractions of the image: a 1.5 is a label made for another
+		 * size, or pixels, and would train on a box outside it. */
+		static const char *const key[4] = {"CX", "CY", "W", "H"};
+		int out = 0;
+		while (out < 4 && v[out] >= 0 && v[out] <= 1)
+			out++;
+		if (out < 4) {
+			rc = nk_error(NK_EFORMAT, "%s:%d: %s %g is outside [0, 1] "
+				      "(YOLO labels are fractions of the "
+				      "image)", path, ln, key[out], v[out]);
+			break;
+		}
 		if (!(v[2] > 0) || !(v[3] > 0)) {
 			rc = nk_detset_warn(s, "%s:%d: empty box %g x %g skipped",
 					    path, ln, v[2], v[3]);

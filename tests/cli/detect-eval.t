@@ -24,3 +24,8 @@ eval --gt tests/cli/data/deval-pred.txt --pred tests/cli/data/deval-pred.txt |  
 eval --gt tests/cli/data/deval-voc --pred tests/cli/data/deval-pred.txt |  |  | 1 | deval-pred.txt:1: class 'cell'
 # A blank line in --names would be a class without a name: FILE:LINE.
 eval -q --gt tests/cli/data/deval-voc --names tests/cli/data/det-names-blank.txt --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | det-names-blank.txt:1: empty class name
+# An image listed twice in the split, a class named twice: FILE:LINE.
+eval -q --gt tests/cli/data/deval-voc --split dup --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | deval-voc/ImageSets/Main/dup.txt:3: v1 listed again, first at line 1
+eval -q --gt tests/cli/data/deval-voc --names tests/cli/data/deval-voc-names-dup.txt --pred tests/cli/data/deval-voc-pred.txt |  |  | 1 | deval-voc-names-dup.txt:3: class 'WBC' listed again, first at line 1
+eval --gt tests/cli/data/deval-gt.json --pred tests/cli/data/deval-pred-nan.txt |  |  | 1 | deval-pred-nan.txt:1: score is not a number
+eval -x |  |  | 2 | Try 'detect eval --help'

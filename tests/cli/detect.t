@@ -50,7 +50,7 @@ run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names te
 run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-short.weights tests/cli/data/det-16x8.png |  |  | 1 | det-short.weights
 run -c tests/cli/data/det-names.txt -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | det-names.txt:1
 run -c tests/cli/data/no-such.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | no-such.cfg
-run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -O tests/cli/data/no-such-dir tests/cli/data/det-16x8.png |  |  | 1 | no-such-dir: not a directory
+run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights -O tests/cli/data/no-such-dir tests/cli/data/det-16x8.png |  |  | 1 | no-such-dir: No such file or directory
 # train: usage errors exit 2, a missing data set 1.
 train -o x.nkw |  |  | 2 | --data DIR is required
 train --data tests/cli/data/deval-voc |  |  | 2 | -o MODEL.nkw is required
@@ -70,3 +70,24 @@ train --data tests/cli/data/no-such-dir -o tests/cli/data/no-such-dir/m.nkw |  |
 # --resume of a file that is not there: exit 1, naming it.
 train --data tests/cli/data/no-such-dir -o tests/cli/data/no-such.nkw --resume |  |  | 1 | no-such.nkw
 run -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --pyramid 1.5,60 tests/cli/data/det-16x8.png |  |  | 2 | --pyramid: '1.5,60' is not FACTOR,MIN
+# Streams are read no further than a file of their kind can be: weights
+# as long as the cfg's floats need, names a few MB.
+run -q -c tests/cli/data/det-tiny.cfg -w /dev/zero tests/cli/data/det-16x8.png |  |  | 1 | /dev/zero: more than the limit of 
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names /dev/zero tests/cli/data/det-16x8.png |  |  | 1 | /dev/zero: more than the limit of 16777216 bytes
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names tests/cli/data tests/cli/data/det-16x8.png |  |  | 1 | tests/cli/data: is a directory
+# A class named twice: FILE:LINE of the second.
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights --names tests/cli/data/det-names-dup.txt tests/cli/data/det-16x8.png |  |  | 1 | det-names-dup.txt:3: class 'a' listed again, first at line 1
+run -q -m tests/cli/data/det-tiny.cfg tests/cli/data/det-16x8.png |  |  | 1 | det-tiny.cfg: not an nnkit weight file (a model file begins with "NKWF")
+# A size that would overflow the input count, and darknet's dilation
+# (which this network does not run): the key's FILE:LINE.
+run -q -c tests/cli/data/det-huge.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | det-huge.cfg:6: [net]: width=1000000000: more than the limit of 65536
+run -q -c tests/cli/data/det-dilation.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-16x8.png |  |  | 1 | det-dilation.cfg:16: layer 0 [convolutional]: dilation=2: dilation is not supported
+run -q -c tests/cli/data/det-tiny.cfg -w tests/cli/data/det-tiny.weights tests/cli/data/det-neg.ppm |  |  | 1 | det-neg.ppm: corrupt pnm header (the width is '-3', not a whole number)
+# A mode's usage error points at the mode's help; getopt names the program.
+run --bogus |  |  | 2 | Try 'detect run --help'
+run --bogus |  |  | 2 | detect run: unrecognized option '--bogus'
+import -c tests/cli/data/det-tiny.cfg |  |  | 2 | Try 'detect import --help'
+# YOLO labels are fractions of the image: FILE:LINE of one that is not.
+train --data tests/cli/data/det-yolo --format yolo --split bad --val-split none --names tests/cli/data/det-names.txt --steps 1 -q -o x.nkw |  |  | 1 | det-yolo/labels/b.txt:1: CX 1.5 is outside [0, 1]
+# A cfg that cannot be trained is named, with its last layer.
+train --data tests/cli/data/det-yolo --format yolo --val-split none --names tests/cli/data/det-names.txt -c tests/cli/data/det-tiny.cfg --steps 1 -q -o x.nkw |  |  | 1 | det-tiny.cfg:29: the last layer is [yolo]
