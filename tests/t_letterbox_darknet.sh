@@ -92,8 +92,13 @@ static int check_image(const nk_image *im, const char *name, long *nres, long *n
 			free_image(r);
 			++*nres;
 		}
+		/* darknet's own sizes: where one truncates to 0 it reads
+		 * past its buffer (nk_letterbox_size makes it 1). */
 		int nw, nh;
-		nk_letterbox_size(&nw, &nh, im->w, im->h, w, h);
+		if ((float)w / im->w < (float)h / im->h)
+			nw = w, nh = im->h * w / im->w;
+		else
+			nh = h, nw = im->w * h / im->h;
 		if (nh > 1 && nw > 0) {
 			image l = letterbox_image(d, w, h);
 			if (nk_letterbox_input(o, im, w, h) ||

@@ -209,6 +209,12 @@ int detect_run(int argc, char **argv)
 	if (classes < 1)
 		cli_errx(1, "%s: the last layer is not a detection head (yolo, region, "
 			 "detection, grid or centernet)", o.nkw ? o.nkw : o.cfg);
+	/* darknet's own heads give darknet's boxes, those clipped to no
+	 * width or height included; nnkit's heads and the pyramid drop them. */
+	int keep_empty = !o.pyr_factor;
+	for (int i = 0; i < net.n; i++)
+		if (net.l[i].type == NK_DN_GRID || net.l[i].type == NK_DN_CENTERNET)
+			keep_empty = 0;
 	struct names nm;
 	detect_names_load(&nm, o.names_path, classes);
 	int64_t *cat_ids = o.categories ? load_categories(o.categories, classes)
@@ -276,8 +282,8 @@ int detect_run(int argc, char **argv)
 			}
 			nk_box_hit *h = NULL;
 			if (!rc)
-				rc = nk_box_hits(d, n, ims[i].w, ims[i].h, &h,
-						 &nhits);
+				rc = nk_box_hits(d, n, ims[i].w, ims[i].h,
+						 keep_empty, &h, &nhits);
 			if (rc) {
 				image_failed(paths[i], &status);
 				nk_darknet_free_boxes(d, n);

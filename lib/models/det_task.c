@@ -359,7 +359,7 @@ static int detections(nk_det_task *t, nk_detset *dt, int i, int b)
 				   t->cfg.eval_thresh, .5f, 0, &d, &n)))
 		return rc;
 	nk_nms_per_class(d, n, t->cfg.nms);
-	rc = nk_box_hits(d, n, im->w, im->h, &hits, &nh);
+	rc = nk_box_hits(d, n, im->w, im->h, 0, &hits, &nh);
 	nk_darknet_free_boxes(d, n);
 	float sx = t->val->sx[i], sy = t->val->sy[i];
 	for (int k = 0; !rc && k < nh; k++) {

@@ -214,7 +214,7 @@ static float clampf(float v, float lo, float hi)
 }
 
 int nk_box_hits(const nk_detection *d, int n, int im_w, int im_h,
-		nk_box_hit **hits, int *nhits)
+		int keep_empty, nk_box_hit **hits, int *nhits)
 {
 	size_t cap = 0, k = 0;
 	nk_box_hit *h = NULL;
@@ -227,11 +227,16 @@ int nk_box_hits(const nk_detection *d, int n, int im_w, int im_h,
 		float y1 = clampf(b->y - b->h / 2, 0, (float)im_h);
 		float y2 = clampf(b->y + b->h / 2, 0, (float)im_h);
 		/* Nothing left of it inside the image (off the edge, or of
-		 * negative size: a regression gone wrong): no box at all.
-		 * A 0-wide box cannot match any ground truth and only draws
-		 * a line; centernet's decoder gives them at the border. */
-		if (!(x2 > x1) || !(y2 > y1))
-			continue;
+		 * negative size: a regression gone wrong).  darknet reports
+		 * such a box, at the edge with no width or height, and its
+		 * models' output here is darknet's; elsewhere it is dropped:
+		 * it matches no ground truth and only draws a line. */
+		if (!(x2 > x1) || !(y2 > y1)) {
+			if (!keep_empty)
+				continue;
+			x2 = x2 < x1 ? x1 : x2;
+			y2 = y2 < y1 ? y1 : y2;
+		}
 		for (int c = 0; c < d[i].classes; c++) {
 			if (!(d[i].prob[c] > 0))
 				continue;

@@ -51,8 +51,10 @@ typedef struct {
  * centre-based) clipped to [0, im_w] x [0, im_h] and turned into
  * top-left corner and size, best score first (ties by detection, then
  * class).  A box with no width or no height left after clipping is
- * dropped.  *hits is NULL when there are none; free it with free(). */
+ * dropped, or kept (at the edge, of size 0, as darknet reports it) when
+ * keep_empty is set.  *hits is NULL when there are none; free it with
+ * free(). */
 int nk_box_hits(const nk_detection *dets, int n, int im_w, int im_h,
-		nk_box_hit **hits, int *nhits);
+		int keep_empty, nk_box_hit **hits, int *nhits);
 
 #endif

@@ -267,7 +267,7 @@ TEST(box_hits_clip_and_order)
 	/* Four detections, two classes: clipped to the 100x50 image, best
 	 * score first; a box of negative size (a regression gone wrong)
 	 * and one wholly right of the image (0 wide once clipped) are
-	 * dropped. */
+	 * dropped, or kept at the edge with no size, as darknet does. */
 	float p[4][2] = {{0.3f, 0.9f}, {0.5f, 0}, {0.2f, 0}, {0.95f, 0}};
 	nk_detection d[4] = {
 		{{90, 10, 40, 10}, 1, p[0], 2, 0},
@@ -277,7 +277,9 @@ TEST(box_hits_clip_and_order)
 	};
 	nk_box_hit *h;
 	int n;
-	CHECK(nk_box_hits(d, 4, 100, 50, &h, &n) == 0 && n == 3);
+	CHECK(nk_box_hits(d, 4, 100, 50, 1, &h, &n) == 0 && n == 5);
+	free(h); /* darknet's way: the two of no size kept at the edge */
+	CHECK(nk_box_hits(d, 4, 100, 50, 0, &h, &n) == 0 && n == 3);
 	CHECK(h[0].det == 0 && h[0].cls == 1 && h[0].score == 0.9f);
 	CHECK(h[0].x == 70 && h[0].y == 5 && h[0].w == 30 && h[0].h == 10);
 	CHECK(h[1].det == 1 && h[1].x == 45 && h[1].y == 15 && h[1].w == 10 &&

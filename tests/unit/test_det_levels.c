@@ -350,7 +350,7 @@ TEST(two_levels_learn)
 		int n, nh;
 		CHECK(nk_darknet_boxes(&net, i, 64, 64, .3f, .5f, 0, &d, &n) == 0);
 		nk_nms_per_class(d, n, .45f);
-		CHECK(nk_box_hits(d, n, 64, 64, &h, &nh) == 0);
+		CHECK(nk_box_hits(d, n, 64, 64, 0, &h, &nh) == 0);
 		for (int k = 0; k < NSQ; k++) {
 			if (sq[k].im != i)
 				continue;
