@@ -19,6 +19,7 @@
 #define CLI_TRAIN_H
 
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "nn/lr.h"
@@ -105,27 +106,25 @@ static inline void cli_train_finish(struct cli_train_opts *t,
 		t->tc.save_every = t->tc.eval_every;
 }
 
-/* --log FILE opened for the run (appended to on --resume); NK_EIO with the
- * message recorded when it cannot be. */
-static inline int cli_train_log_open(FILE **log, const char *path, int resume)
+/* Whether a long run could write its output path at a checkpoint: not a
+ * directory, and its directory takes a new file (a temporary file is
+ * made there and removed).  NK_EIO with a message naming the path: a
+ * typo in -o should not cost the run. */
+static inline int cli_train_output_ok(const char *path)
 {
-	*log = NULL;
-	if (path && !(*log = fopen(path, resume ? "a" : "w")))
-		return nk_error(NK_EIO, "%s: %s", path, strerror(errno));
-	return NK_OK;
+	struct stat st;
+	if (!path || strcmp(path, "-") == 0)
+		return NK_OK;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return nk_error(NK_EIO, "%s: is a directory", path);
+	nk_output probe;
+	int rc = nk_output_open(&probe, path);
+	if (!rc)
+		nk_output_abort(&probe);
+	return rc;
 }
 
-/* Closes the log: 1 with a message when it was not all written. */
-static inline int cli_train_log_close(FILE *log, const char *path)
-{
-	if (log && (ferror(log) | fclose(log))) {
-		cli_warnx("%s: write error", path);
-		return 1;
-	}
-	return 0;
-}
-
-/* --log FILE written whole (detect train): the rows go to a temporary
+/* --log FILE written whole (every training program): the rows go to a temporary
  * file beside FILE, started as a copy of FILE on --resume, which
  * replaces FILE at each checkpoint (cli_train_log_sync) and at the end of
  * a run that succeeded (cli_train_log_end).  A run that fails leaves
@@ -176,8 +175,10 @@ static inline int cli_train_log_sync(struct cli_train_log *l)
 {
 	if (!l->out.fp || !l->out.tmp_path)
 		return NK_OK;
+	errno = 0;
 	if (fflush(l->out.fp) || ferror(l->out.fp))
-		return nk_error(NK_EIO, "%s: write error", l->out.path);
+		return nk_error(NK_EIO, "%s: write failed: %s", l->out.path,
+				errno ? strerror(errno) : "I/O error");
 	nk_output snap;
 	int rc = nk_output_open(&snap, l->out.path);
 	if (rc)
@@ -190,6 +191,16 @@ static inline int cli_train_log_sync(struct cli_train_log *l)
 	return nk_output_commit(&snap);
 }
 
+/* Reports the training loop's error, naming --log's FILE when it was
+ * writing the log that failed (the loop's message gives the reason). */
+static inline void cli_train_warn_run(const struct cli_train_log *l)
+{
+	if (l->out.fp && ferror(l->out.fp))
+		cli_warnx("%s: %s", l->out.path, nk_last_error());
+	else
+		cli_warn_lib();
+}
+
 /* ok: FILE := the rows (1 with a message when that fails); else the
  * temporary file is dropped. */
 static inline int cli_train_log_end(struct cli_train_log *l, int ok)
@@ -200,8 +211,12 @@ static inline int cli_train_log_end(struct cli_train_log *l, int ok)
 		nk_output_abort(&l->out);
 		return 0;
 	}
-	if (ferror(l->out.fp)) {
-		cli_warnx("%s: write error", l->out.path);
+	/* The flush's errno is the reason (a full disk); an error flag
+	 * from an earlier write with nothing left to flush has lost its. */
+	errno = 0;
+	if (fflush(l->out.fp) != 0 || ferror(l->out.fp)) {
+		cli_warnx("%s: write failed: %s", l->out.path,
+			  errno ? strerror(errno) : "I/O error");
 		nk_output_abort(&l->out);
 		return 1;
 	}

@@ -144,4 +144,20 @@ rnn-train train -q --resume -o "$tmp/bad.nkw" "$tmp/text" 2>"$tmp/err"
 rc=$?
 cmp -s "$tmp/bad.nkw" "$tmp/bad0.nkw" && [ $rc = 1 ] && grep -q -i crc "$tmp/err"
 ok $? no-overwrite-damaged "exit $rc: $(cat "$tmp/err")"
+
+# --log: an existing log outlives a run that fails before its first
+# checkpoint (here at once: -o's directory does not exist); a log that
+# cannot be written stops the run, naming the file and the reason.
+echo precious >"$tmp/keep.csv"
+rnn-train train -q --steps 5 --log "$tmp/keep.csv" -o "$tmp/nodir/m.nkw" "$tmp/text" 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && [ "$(cat "$tmp/keep.csv")" = precious ] && grep -q "nodir/m.nkw: cannot create" "$tmp/err" &&
+	[ -z "$(ls -A "$tmp" | grep '^\.keep')" ]
+ok $? log-kept-on-failure "exit $rc: $(cat "$tmp/err"), log: $(head -c 80 "$tmp/keep.csv")"
+if [ -w /dev/full ]; then
+	rnn-train train -q --steps 5 --log /dev/full -o "$tmp/f.nkw" "$tmp/text" 2>"$tmp/err"
+	rc=$?
+	[ $rc = 1 ] && grep -q "/dev/full: write failed: No space left on device" "$tmp/err"
+	ok $? log-write-error "exit $rc: $(cat "$tmp/err")"
+fi
 exit 0

@@ -52,33 +52,6 @@ int cmd_eval(struct opts *o, int argc, char **argv);
 void bm_resume_check(const struct opts *o, const nk_bert_file *bf,
 		     const nk_train_config *tc, const nk_bert_task_config *kc);
 
-/* ---- output.c: train's log, standard output -------------------------- */
-
-struct bm_log {
-	const char *path;
-	nk_output out;     /* the file: a temporary until the first save */
-	FILE *mem;         /* what the training loop writes into */
-	char *buf;
-	size_t size, done; /* mem's bytes; those on to the file */
-	int failed;
-};
-/* --log PATH (NULL: none) for a run; resume: after the rows there. */
-void bm_log_open(struct bm_log *l, const char *path, int resume);
-FILE *bm_log_stream(const struct bm_log *l);
-/* After each step: its rows on to the file, which takes the log's name
- * once the model has been saved (saved).  1, reported, on a write
- * error. */
-int bm_log_step(struct bm_log *l, int saved);
-/* Ends the log: ok, the run succeeded (and the log takes its name);
- * else an existing log is left as it was unless the run saved a model.
- * 1, reported, when it could not be written. */
-int bm_log_close(struct bm_log *l, int ok);
-/* Exits naming path when its directory cannot take the file (what: "the
- * model") or it is a directory. */
-void bm_check_dir(const char *what, const char *path);
-/* Flushes standard output; exits 1 with the reason when it failed. */
-void bm_close_stdout(void);
-
 /* ---- tokens.c: a run's tokenizer (from --vocab / --ids / --tiktoken, or
  * a model's) ------------------------------------------------------------ */
 struct nk_wordpiece;

@@ -49,6 +49,6 @@ int cmd_eval(struct opts *o, int argc, char **argv)
 	bm_seqs_free(&q);
 	bm_tok_free(k);
 	nk_bert_file_free(&bf);
-	bm_close_stdout();
+	cli_close_stdout();
 	return 0;
 }

@@ -218,6 +218,6 @@ int cmd_fill(struct opts *o, int argc, char **argv)
 	nk_bert_run_free(run);
 	bm_tok_free(k);
 	nk_bert_file_free(&bf);
-	bm_close_stdout();
+	cli_close_stdout();
 	return rc;
 }

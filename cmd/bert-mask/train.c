@@ -15,8 +15,9 @@ struct report {
 	struct cli_train_report r;
 	const struct opts *o;
 	const nk_bert_task *task;
-	struct bm_log *log;
+	struct cli_train_log *log;
 	int64_t save_every;
+	int log_failed;     /* the log could not replace --log FILE */
 };
 
 static int on_step(void *user, const nk_train_event *e)
@@ -35,10 +36,15 @@ static int on_step(void *user, const nk_train_event *e)
 				  (long long)e->step, mean, (long long)n, val);
 	}
 	cli_train_progress(&rep->r, e);
-	/* The loop has just written this step's row and, when due, the
-	 * model: the row goes on to the log file, which follows the model. */
-	return bm_log_step(rep->log, e->step % rep->save_every == 0 ||
-					     e->step == e->steps);
+	/* The model was just saved: the log follows it.  A failure is
+	 * reported once and ends the run with 1 (the callback answers alike
+	 * on every rank, so the run itself goes on). */
+	if ((e->step % rep->save_every == 0 || e->step == e->steps) &&
+	    !rep->log_failed && cli_train_log_sync(rep->log)) {
+		cli_warn_lib();
+		rep->log_failed = 1;
+	}
+	return 0;
 }
 
 static void new_model(const struct opts *o, const struct bm_tok *k,
@@ -61,8 +67,8 @@ int cmd_train(struct opts *o, int argc, char **argv)
 		cli_usage_error(usage, "train: -o needs a file (it is rewritten "
 				"at every checkpoint)");
 	/* Found now, not after the run. */
-	bm_check_dir("the model", o->out);
-	bm_check_dir("the log", o->t.log);
+	if (cli_train_output_ok(o->out) || cli_train_output_ok(o->t.log))
+		cli_die_lib();
 	/* Under mpirun every rank reads the same inputs and builds the same
 	 * sequences (the seed decides them); rank 0 alone reports, logs and
 	 * writes the model.  A rank that fails to read ends the whole job
@@ -129,29 +135,32 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			  task.ntrain, task.nval, mean_len,
 			  nk_bert_run_bytes(task.run) / 1e6);
 
-	struct bm_log log;
-	bm_log_open(&log, o->t.log, o->t.resume);
+	/* The log is a temporary file until a checkpoint: an existing log
+	 * outlives a run that fails before it (cli_train.h). */
+	struct cli_train_log log;
+	if (cli_train_log_begin(&log, o->t.log, o->t.resume))
+		cli_die_lib();
 	/* Reports at every evaluation: the run's --eval-every (the file's on
 	 * --resume). */
 	struct report r = {.o = o, .task = &task, .log = &log,
 			   .save_every = tc.save_every};
 	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
 			      tc.eval_every, kc.B * mean_len, "token");
-	int rc = 0, lrc = nk_trainer_run(&tr, bm_log_stream(&log), on_step, &r);
+	int rc = 0, lrc = nk_trainer_run(&tr, log.out.fp, on_step, &r);
 	cli_train_report_end(&r.r);
 	if (lrc && tr.diverged && cli_dist_root()) {
 		cli_warnx("%s (try a smaller --lr)", nk_last_error());
-		bm_log_close(&log, 0);
+		cli_train_log_end(&log, 0);
 		exit(1);
 	}
 	if (lrc) {
 		if (cli_dist_root())
-			cli_warn_lib();
+			cli_train_warn_run(&log);
 		rc = 1;
 	}
 	if (o->verbose)
 		cli_train_report_speed(&r.r, tr.step);
-	if (bm_log_close(&log, !rc && !log.failed))
+	if (cli_train_log_end(&log, !rc) || r.log_failed)
 		rc = 1;
 	nk_trainer_free(&tr);
 	nk_bert_task_free(&task);

@@ -126,17 +126,6 @@ static void new_network(nk_darknet *net, const struct train_opts *o,
 	free(text);
 }
 
-/* -o's directory must take a file before hours of training, not at the
- * first checkpoint: a temporary file is made there and removed. */
-static int check_writable(const char *path)
-{
-	nk_output probe;
-	int rc = nk_output_open(&probe, path);
-	if (!rc)
-		nk_output_abort(&probe);
-	return rc;
-}
-
 /* --resume: the checkpoint, its loop and task settings and the options
  * its net was built from (*has_arch 0: a user's cfg), checked against
  * the command line before any data is read. */
@@ -205,7 +194,7 @@ int detect_train(int argc, char **argv)
 		o.tc = saved;
 		o.batch = kc.batch;
 	}
-	cli_dist_check(cli_dist_root() ? check_writable(o.out) : NK_OK);
+	cli_dist_check(cli_dist_root() ? cli_train_output_ok(o.out) : NK_OK);
 	/* The log is a temporary file until a checkpoint: an existing log
 	 * outlives a run that fails before one (cli_train.h). */
 	struct cli_train_log log;
@@ -293,7 +282,7 @@ int detect_train(int argc, char **argv)
 		if (tr.diverged)
 			cli_warnx("%s (try a smaller --lr)", nk_last_error());
 		else
-			cli_warn_lib();
+			cli_train_warn_run(&log);
 	}
 	if (lrc || r.log_failed)
 		rc = 1;

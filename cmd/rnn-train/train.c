@@ -15,6 +15,9 @@
 struct report {
 	struct cli_train_report r;
 	const struct opts *o;
+	struct cli_train_log *log;
+	int64_t save_every; /* the run's (the file's on --resume) */
+	int log_failed;     /* the log could not replace --log FILE */
 };
 
 static int on_step(void *user, const nk_train_event *e)
@@ -43,6 +46,13 @@ static int on_step(void *user, const nk_train_event *e)
 				  mean, r->unit, span, val);
 	}
 	cli_train_progress(r, e);
+	/* The model was just saved: the log follows it (cli_train.h).  A
+	 * failure is reported once and ends the run with 1. */
+	if ((e->step % rep->save_every == 0 || e->step == e->steps) &&
+	    !rep->log_failed && cli_train_log_sync(rep->log)) {
+		cli_warn_lib();
+		rep->log_failed = 1;
+	}
 	return 0;
 }
 
@@ -160,14 +170,18 @@ int cmd_train(struct opts *o, int argc, char **argv)
 			  unit, nk_charlm_run_bytes(task.run) / 1e6,
 			  kc.K ? kc.K : kc.T);
 
-	/* Rank 0 alone writes the log (and the checkpoints). */
-	FILE *log = NULL;
-	cli_dist_check(cli_dist_root() ? cli_train_log_open(&log, o->t.log,
-							    o->t.resume) : NK_OK);
-	struct report r = {.o = o};
+	/* Rank 0 alone writes the log (and the checkpoints); it is a
+	 * temporary file until a checkpoint, so an existing log outlives a
+	 * run that fails before it. */
+	cli_dist_check(cli_dist_root() ? cli_train_output_ok(o->out) : NK_OK);
+	struct cli_train_log log;
+	cli_dist_check(cli_train_log_begin(&log, cli_dist_root() ? o->t.log
+								  : NULL,
+					   o->t.resume));
+	struct report r = {.o = o, .log = &log, .save_every = tc.save_every};
 	cli_train_report_init(&r.r, o->progress, o->quiet, tr.step,
 			      tc.eval_every, (double)kc.B * kc.T, unit);
-	int lrc = nk_trainer_run(&tr, log, on_step, &r);
+	int lrc = nk_trainer_run(&tr, log.out.fp, on_step, &r);
 	cli_train_report_end(&r.r);
 	if (lrc && tr.diverged) {
 		/* Every rank saw the same summed loss. */
@@ -178,12 +192,12 @@ int cmd_train(struct opts *o, int argc, char **argv)
 	if (lrc && nk_dist_size() > 1)
 		cli_dist_die(); /* the error was agreed on by every rank */
 	if (lrc) {
-		cli_warn_lib();
+		cli_train_warn_run(&log);
 		rc = 1;
 	}
 	if (o->verbose)
 		cli_train_report_speed(&r.r, tr.step);
-	if (cli_train_log_close(log, o->t.log))
+	if (cli_train_log_end(&log, !rc) || r.log_failed)
 		rc = 1;
 	nk_trainer_free(&tr);
 	nk_charlm_task_free(&task);

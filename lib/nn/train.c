@@ -4,6 +4,7 @@
 #include "core/dist.h"
 #include "formats/wfile.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -223,7 +224,12 @@ static int log_row(nk_trainer *t, FILE *log, int evaluated, double vloss)
 		fprintf(log, "%.9g", vloss);
 	fprintf(log, ",%.3f%s%s\n", t->elapsed, k->log_columns ? "," : "",
 		k->log_columns ? extra : "");
-	fflush(log);
+	/* A full disk stops the run here, with the reason: stdio keeps an
+	 * error flag but not its errno, which is gone by the next write. */
+	errno = 0;
+	if (fflush(log) != 0 || ferror(log))
+		return nk_error(NK_EIO, "write failed: %s",
+				errno ? strerror(errno) : "I/O error");
 	t->log_sum = 0;
 	t->log_count = 0;
 	return NK_OK;

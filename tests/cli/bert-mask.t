@@ -43,4 +43,4 @@ mask --ids 300 -T 16 --text | 0\t3\t2 5 3\t\t\n |  | 2 | (stdin): an instance st
 # Input kinds by the whole instance syntax: ids may be separated by tabs.
 mask --ids 300 --text -T 8 | 1\t2\t3\n | 0\t5\t302 304 2 3 303\t1\t1\n | 0
 fill -m tests/cli/bert-mask.t x |  |  | 1 | not an nnkit weight file (a model file begins with "NKWF")
-train -o /nonexistent-dir/x.nkw --ids 10 | 1 2 3\n |  | 1 | /nonexistent-dir/x.nkw: cannot write the model there
+train -o /nonexistent-dir/x.nkw --ids 10 | 1 2 3\n |  | 1 | /nonexistent-dir/x.nkw: cannot create
