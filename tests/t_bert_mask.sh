@@ -11,6 +11,7 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+. tests/memcap.sh
 if [ -f ../shared/data/sotu.txt ]; then
 	head -c 400000 ../shared/data/sotu.txt >"$tmp/text"
 	tail -c 40000 ../shared/data/sotu.txt >"$tmp/held"
@@ -212,7 +213,7 @@ check bert-vocab-more-than-n $r "$msg"
 msg=$("$PWD/$BUILD/bin/bert-mask" --bogus 2>&1)
 case $msg in "bert-mask: unrecognized option"*) r=0 ;; *) r=1 ;; esac
 check bert-getopt-name $r "$msg"
-msg=$( (ulimit -v 2000000; bert-mask eval -m "$tmp/nm.nkw" -b 100000 "$tmp/small") 2>&1)
+msg=$(memcap 1950 bert-mask eval -m "$tmp/nm.nkw" -b 100000 "$tmp/small" 2>&1)
 case $msg in loss*) r=0 ;; *) r=1 ;; esac
 check bert-eval-batch-capped $r "$msg"
 

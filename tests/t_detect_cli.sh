@@ -10,6 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 M="-c $D/det-tiny.cfg -w $D/det-tiny.weights"
 ok() { echo "PASS detect-cli $1"; }
+. tests/memcap.sh
 bad() { echo "FAIL detect-cli $1"; }
 
 # import, export: the weights and the cfg come back byte for byte, and the
@@ -119,13 +120,13 @@ else
 fi
 # Endless inputs end at their limit, named, even with little memory: an
 # image (1 GiB) and a model (4 GiB: out of memory first, still named).
-(ulimit -v 3000000; timeout 60 $det run -q $M /dev/zero) >/dev/null 2>"$tmp/err"
+memcap 2900 timeout 120 $det run -q $M /dev/zero >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "/dev/zero: more than the limit of 1073741824 bytes" "$tmp/err"; then
 	ok "an endless image: the limit"
 else
 	bad "an endless image: $(cat "$tmp/err")"
 fi
-(ulimit -v 3000000; timeout 60 $det run -q -m /dev/zero "$D/det-16x8.png") >/dev/null 2>"$tmp/err"
+memcap 2900 timeout 120 $det run -q -m /dev/zero "$D/det-16x8.png" >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "^detect: /dev/zero: " "$tmp/err"; then
 	ok "an endless model: named"
 else
