@@ -11,7 +11,6 @@
 #include "text/mlm_mask.h"
 #include "text/wordpiece.h"
 
-#include <ctype.h>
 
 /* ---- masking ---------------------------------------------------------- */
 
@@ -74,70 +73,13 @@ nk_bert_masker bm_masker(const struct bm_tok *k, const struct opts *o)
 
 enum { IN_TEXT, IN_IDS, IN_INSTANCES };
 
-/* 1 when [p, e) is a list of decimal numbers with single spaces
- * between them (empty allowed). */
-static int number_list(const unsigned char *p, const unsigned char *e)
-{
-	while (p < e) {
-		if (!isdigit(*p))
-			return 0;
-		while (p < e && isdigit(*p))
-			p++;
-		if (p < e && (*p != ' ' || ++p == e))
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 when [p, e) is a whole line of nnkit-mlm(5)'s text form: five
- * tab-separated fields, 0 or 1, a count, one or more ids, and the
- * positions and labels (either may be empty). */
-static int instance_line(const unsigned char *p, const unsigned char *e)
-{
-	if (e > p && e[-1] == '\r')
-		e--;
-	const unsigned char *f[6];
-	int n = 0;
-	f[n++] = p;
-	for (const unsigned char *q = p; q < e; q++)
-		if (*q == '\t') {
-			if (n == 5)
-				return 0;
-			f[n++] = q + 1;
-		}
-	if (n != 5)
-		return 0;
-	f[5] = e + 1;
-	for (int i = 0; i < 5; i++) {
-		size_t len = (size_t)(f[i + 1] - 1 - f[i]);
-		if ((i == 0 && (len != 1 || (*f[i] != '0' && *f[i] != '1'))) ||
-		    (i <= 2 && !len) || !number_list(f[i], f[i] + len))
-			return 0;
-	}
-	return 1;
-}
-
-/* What an input holds: an instance stream when it begins with the binary
- * form's magic or its first line that is not blank is a whole instance
- * line (so text or ids that merely start with a digit and hold a tab are
- * text or ids, and an instance stream after a blank line is still one,
- * whose reader then names the blank line); else text or token ids as
- * the tokenizer says. */
+/* What an input holds: an instance stream by nnkit-mlm(5)'s own
+ * recognition (nk_mlm_is_instances), else text or token ids as the
+ * tokenizer says. */
 static int input_kind(const nk_input *in, const struct bm_tok *k)
 {
-	if (in->size >= 4 && memcmp(in->data, NK_MLM_MAGIC, 4) == 0)
+	if (nk_mlm_is_instances(in->data, in->size))
 		return IN_INSTANCES;
-	const unsigned char *p = in->data, *end = in->data + in->size;
-	while (p < end) {
-		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-		const unsigned char *e = nl ? nl : end, *q = p;
-		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
-			q++;
-		if (q < e)
-			return instance_line(p, e) ? IN_INSTANCES
-			       : k->wp ? IN_TEXT : IN_IDS;
-		p = nl ? nl + 1 : end;
-	}
 	return k->wp ? IN_TEXT : IN_IDS;
 }
 
@@ -342,36 +284,13 @@ static void read_set(nk_mlm_set *set, const struct bm_tok *k,
 static void mask_missing(struct bm_seqs *q, const struct bm_tok *k,
 			 const struct opts *o)
 {
-	const nk_bert_seqs *s = &q->s;
-	size_t nm = 0;
-	for (size_t i = 0; i < s->n; i++)
-		nm += q->moff[i + 1] > q->moff[i] ? q->moff[i + 1] - q->moff[i]
-						  : (size_t)o->max_pred;
-	size_t *moff = nk_calloc(s->n + 1, sizeof *moff);
-	int32_t *mpos = nk_calloc(nm + 1, sizeof *mpos);
-	uint32_t *mlabel = nk_calloc(nm + 1, sizeof *mlabel);
-	if (!moff || !mpos || !mlabel)
-		cli_die_lib();
 	nk_bert_masker masker = bm_masker(k, o);
-	size_t m = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t a = q->moff[i], b = q->moff[i + 1];
-		if (b > a) {
-			memcpy(mpos + m, q->mpos + a, (b - a) * sizeof *mpos);
-			memcpy(mlabel + m, q->mlabel + a,
-			       (b - a) * sizeof *mlabel);
-			m += b - a;
-		} else {
-			int got = masker.mask(masker.ctx, q->ids + q->off[i],
-					      (int)(q->off[i + 1] - q->off[i]),
-					      nk_mix64(o->seed ^ nk_mix64(i)),
-					      mpos + m, mlabel + m);
-			if (got < 0)
-				cli_die_lib();
-			m += (size_t)got;
-		}
-		moff[i + 1] = m;
-	}
+	size_t *moff;
+	int32_t *mpos;
+	uint32_t *mlabel;
+	if (nk_bert_mask_missing(&q->s, q->ids, &masker, o->seed, &moff, &mpos,
+				 &mlabel))
+		cli_die_lib();
 	free(q->moff);
 	free(q->mpos);
 	free(q->mlabel);

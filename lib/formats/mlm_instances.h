@@ -95,6 +95,10 @@ void nk_mlm_reader_set_limits(nk_mlm_reader *r, uint32_t V, uint32_t T);
  * byte offset (binary).  After an error every call returns it again. */
 int nk_mlm_reader_next(nk_mlm_reader *r, nk_mlm_instance *in);
 int nk_mlm_reader_is_binary(const nk_mlm_reader *r);
+/* Whether data hold an instance stream: the binary form's magic, or a
+ * first non-blank line that is a whole line of the text form (five
+ * tab-separated fields, numbers where they belong). */
+int nk_mlm_is_instances(const unsigned char *data, size_t size);
 const char *nk_mlm_reader_name(const nk_mlm_reader *r);
 /* Instances read so far (the line number, for text). */
 uint64_t nk_mlm_reader_count(const nk_mlm_reader *r);

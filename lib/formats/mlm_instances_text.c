@@ -10,6 +10,7 @@
 
 #include "core/base.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -192,4 +193,69 @@ int nk_mlmr_text_next(nk_mlm_reader *r, nk_mlm_instance *in)
 		return rc;
 	r->p += len + had_nl;
 	return rc;
+}
+
+/* 1 when [p, e) is a list of decimal numbers with single spaces
+ * between them (empty allowed). */
+static int number_list(const unsigned char *p, const unsigned char *e)
+{
+	while (p < e) {
+		if (!isdigit(*p))
+			return 0;
+		while (p < e && isdigit(*p))
+			p++;
+		if (p < e && (*p != ' ' || ++p == e))
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when [p, e) is a whole line of nnkit-mlm(5)'s text form: five
+ * tab-separated fields, 0 or 1, a count, one or more ids, and the
+ * positions and labels (either may be empty). */
+static int whole_line(const unsigned char *p, const unsigned char *e)
+{
+	if (e > p && e[-1] == '\r')
+		e--;
+	const unsigned char *f[6];
+	int n = 0;
+	f[n++] = p;
+	for (const unsigned char *q = p; q < e; q++)
+		if (*q == '\t') {
+			if (n == 5)
+				return 0;
+			f[n++] = q + 1;
+		}
+	if (n != 5)
+		return 0;
+	f[5] = e + 1;
+	for (int i = 0; i < 5; i++) {
+		size_t len = (size_t)(f[i + 1] - 1 - f[i]);
+		if ((i == 0 && (len != 1 || (*f[i] != '0' && *f[i] != '1'))) ||
+		    (i <= 2 && !len) || !number_list(f[i], f[i] + len))
+			return 0;
+	}
+	return 1;
+}
+
+/* An instance stream when the data begin with the binary form's magic
+ * or their first line that is not blank is a whole instance line: text
+ * or ids that merely start with a digit and hold a tab are not, and an
+ * instance stream after a blank line still is (its reader then names
+ * the blank line). */
+int nk_mlm_is_instances(const unsigned char *data, size_t size)
+{
+	if (size >= 4 && memcmp(data, NK_MLM_MAGIC, 4) == 0)
+		return 1;
+	const unsigned char *p = data, *end = data + size;
+	while (p < end) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		const unsigned char *e = nl ? nl : end, *q = p;
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q < e)
+			return whole_line(p, e);
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
 }

@@ -464,3 +464,46 @@ nk_train_task nk_bert_task_bind(nk_bert_task *t)
 		.weight = task_weight,
 	};
 }
+
+int nk_bert_mask_missing(const nk_bert_seqs *s, uint32_t *ids,
+			 const nk_bert_masker *masker, uint64_t seed,
+			 size_t **moff_out, int32_t **mpos_out,
+			 uint32_t **mlabel_out)
+{
+	size_t nm = 0;
+	for (size_t i = 0; i < s->n; i++)
+		nm += s->moff[i + 1] > s->moff[i] ? s->moff[i + 1] - s->moff[i]
+						  : (size_t)masker->max_pred;
+	size_t *moff = nk_calloc(s->n + 1, sizeof *moff);
+	int32_t *mpos = nk_calloc(nm + 1, sizeof *mpos);
+	uint32_t *mlabel = nk_calloc(nm + 1, sizeof *mlabel);
+	int rc = moff && mpos && mlabel ? NK_OK : NK_ENOMEM;
+	size_t m = 0;
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		size_t a = s->moff[i], b = s->moff[i + 1];
+		if (b > a) {
+			memcpy(mpos + m, s->mpos + a, (b - a) * sizeof *mpos);
+			memcpy(mlabel + m, s->mlabel + a,
+			       (b - a) * sizeof *mlabel);
+			m += b - a;
+		} else {
+			int got = masker->mask(masker->ctx, ids + s->off[i],
+					       (int)(s->off[i + 1] - s->off[i]),
+					       nk_mix64(seed ^ nk_mix64(i)),
+					       mpos + m, mlabel + m);
+			if (got < 0)
+				rc = NK_EINVAL;
+			else
+				m += (size_t)got;
+		}
+		moff[i + 1] = m;
+	}
+	if (rc) {
+		free(moff);
+		free(mpos);
+		free(mlabel);
+		return rc;
+	}
+	*moff_out = moff, *mpos_out = mpos, *mlabel_out = mlabel;
+	return NK_OK;
+}

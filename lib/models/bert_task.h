@@ -58,6 +58,15 @@ typedef struct nk_bert_masker {
 	int max_pred;     /* the most positions one sequence gets */
 } nk_bert_masker;
 
+/* Fixed masks for the sequences of s that have none (s->moff[i] ==
+ * s->moff[i + 1]), by masker with a stream of seed per sequence; the
+ * others keep theirs.  ids is s's ids, written where masked.  New
+ * moff/mpos/mlabel arrays for the caller to free; NK_ENOMEM, or NK_EINVAL
+ * when the masker fails. */
+int nk_bert_mask_missing(const nk_bert_seqs *s, uint32_t *ids,
+			 const nk_bert_masker *masker, uint64_t seed,
+			 size_t **moff, int32_t **mpos, uint32_t **mlabel);
+
 /* The task's settings, saved in the checkpoint and fixed for a run. */
 typedef struct nk_bert_task_config {
 	int B;               /* sequences per step */
