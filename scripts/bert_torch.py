@@ -12,10 +12,13 @@ each (tests/t_bert_torch.sh runs this):
       GELU, no dropout);
   (c) the whole MLM model (embeddings, 2 layers, gathered head with the
       tied output embedding), its logits, loss and every parameter's
-      gradient, with GELU in its erf and tanh forms.
+      gradient, with GELU in its erf and tanh forms, and with ALiBi's
+      distance penalty (an additive attention mask per head).
 Padded query positions are not compared: the C code leaves them zero,
 torch computes them, and no valid position depends on them.
 """
+import importlib.util
+import os
 import sys
 
 import numpy as np
@@ -23,6 +26,13 @@ import torch
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0] if "/" in __file__ else ".")
 import nkw  # noqa: E402
+
+# ALiBi's mask as the benchmark's model builds it (torch-bert.py).
+_spec = importlib.util.spec_from_file_location(
+    "torch_bert", os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch-bert.py"))
+_torch_bert = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_torch_bert)
+alibi_mask = _torch_bert.alibi_mask
 
 torch.set_num_threads(1)
 F = torch.nn.functional
@@ -130,8 +140,9 @@ def main(path):
         pairs.append(("d" + k, t["enc.grad." + k], p.grad))
     report("bert-encoder-layer-torch", pairs, 1e-5)
 
-    # (c) the whole model, erf and tanh GELU
-    for pre, gelu in (("", "none"), ("tanh.", "tanh")):
+    # (c) the whole model: erf, tanh, and erf with ALiBi
+    for pre, gelu in (("", "none"), ("tanh.", "tanh"), ("alibi.", "none")):
+        bias = alibi_mask(B, A, T) if pre == "alibi." else None
         act = (lambda v: F.gelu(v, approximate=gelu))
         P = {k[len(pre) + 6:]: t[k].clone().requires_grad_(True)
              for k in t if k.startswith(pre + "model.")}
@@ -139,7 +150,7 @@ def main(path):
         emb = P["wte"][ids] + P["wtt"][types] + P["wpe"][torch.arange(T)][None]
         h = F.layer_norm(emb, (H,), P["ln_emb_w"], P["ln_emb_b"], eps)
         for layer in layers:
-            h = layer(h, src_key_padding_mask=~valid)
+            h = layer(h, src_mask=bias, src_key_padding_mask=~valid)
         g = h.reshape(-1, H)[mpos]
         d = act(F.linear(g, P["mlm_w"], P["mlm_b"]))
         d = F.layer_norm(d, (H,), P["mlm_ln_w"], P["mlm_ln_b"], eps)
@@ -157,7 +168,7 @@ def main(path):
             for k, p in layer_grads(layer).items():
                 name = "layer.%d.%s" % (l, k)
                 pairs.append(("d" + name, t[pre + "grad." + name], p.grad))
-        report("bert-model-%s-torch" % ("tanh" if gelu == "tanh" else "erf"), pairs, 1e-4)
+        report("bert-model-%s-torch" % (pre[:-1] or "erf"), pairs, 1e-4)
 
 
 if __name__ == "__main__":

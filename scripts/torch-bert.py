@@ -21,7 +21,8 @@ and the benchmark.
 The network is built from torch.nn: nn.Embedding for the three
 embeddings, nn.TransformerEncoderLayer (post-norm, GELU) for the layers,
 nn.Linear and nn.LayerNorm for the MLM head, the output tied to the token
-embedding.  Needs numpy and torch (Debian's python3-torch).
+embedding; a model trained with --alibi passes ALiBi's distance penalty
+as the layers' float attention mask.  Needs numpy and torch (Debian's python3-torch).
 """
 
 import argparse
@@ -45,12 +46,35 @@ def gelu_fn(kind):
     return F.gelu
 
 
+def alibi_slopes(A):
+    """nk_alibi_slope's (nn/attention.h): from 8 heads ALiBi's get_slopes()
+    (Press et al.'s code); below, from 1/2 in steps of 2^(-8/A)."""
+    if A < 8:
+        return [2.0 ** (-1.0 - 8.0 * a / A) for a in range(A)]
+
+    def power_of_2(n):
+        return [2.0 ** (-8.0 * (i + 1) / n) for i in range(n)]
+    n = 2 ** int(math.floor(math.log2(A)))
+    return power_of_2(n) + power_of_2(2 * n)[0::2][:A - n]
+
+
+def alibi_mask(B, A, T):
+    """(B*A, T, T): -m_a |i - j|, the float attn_mask nn.MultiheadAttention
+    adds to head a's scores (batch-major, as it wants)."""
+    d = torch.arange(T)
+    dist = (d[:, None] - d[None, :]).abs().float()
+    m = torch.tensor(alibi_slopes(A), dtype=torch.float32)
+    return (-m[:, None, None] * dist[None]).repeat(B, 1, 1)
+
+
 class Bert(nn.Module):
     def __init__(self, m):
         super().__init__()
         H, V, P, A, FF = m["hidden"], m["vocab_size"], m["positions"], m["heads"], m["ff"]
         p, eps = m["dropout"], m["ln_eps"]
         self.act = gelu_fn(m["gelu"])
+        self.heads = A
+        self.alibi = m.get("attention_bias", "none") == "alibi"
         self.wte = nn.Embedding(V, H)
         self.wpe = nn.Embedding(P, H)
         self.wtt = nn.Embedding(m["types"], H)
@@ -70,8 +94,9 @@ class Bert(nn.Module):
         x = self.wte(ids) + self.wpe(torch.arange(T))[None] + self.wtt(types)
         x = self.drop(self.ln_emb(x))
         pad = torch.arange(T)[None, :] >= lengths[:, None]
+        bias = alibi_mask(B, self.heads, T) if self.alibi else None
         for layer in self.layers:
-            x = layer(x, src_key_padding_mask=pad)
+            x = layer(x, src_mask=bias, src_key_padding_mask=pad)
         h = x.reshape(B * T, -1)[mpos]
         h = self.mlm_ln(self.act(self.mlm(h)))
         return h @ self.wte.weight.t() + self.mlm_bias

@@ -161,7 +161,7 @@ check bert-vocab-bom $r "$msg"
 bert-mask train --vocab "$tmp/v.txt" $T --steps 8 -o "$tmp/r.nkw" "$tmp/small"
 cp "$tmp/r.nkw" "$tmp/r0.nkw"
 r=0
-for opt in "-H 64" "-A 4" "-l 3" "-T 16" "-b 2" "-r 0.5" "-s 9" "--pairs" "-p 0.9" "--steps 3"; do
+for opt in "-H 64" "-A 4" "-l 3" "-T 16" "-b 2" "-r 0.5" "-s 9" "--pairs" "-p 0.9" "--steps 3" "--alibi"; do
 	bert-mask train --resume -o "$tmp/r.nkw" --steps 10 $opt "$tmp/small" 2>"$tmp/err"
 	rc=$?
 	{ [ $rc = 2 ] && cmp -s "$tmp/r.nkw" "$tmp/r0.nkw"; } || { r=1; echo "    $opt: exit $rc"; }
@@ -220,20 +220,23 @@ check bert-eval-batch-capped $r "$msg"
 # Against PyTorch: token ids 0..49, 10 AdamW steps, full batch.
 if ! [ -x $PY ] || ! $PY -c 'import torch, numpy' 2>/dev/null; then
 	echo "SKIP bert-torch-steps: python3-torch (for /usr/bin/python3) is not installed"
-	echo "SKIP bert-torch-fill: python3-torch (for /usr/bin/python3) is not installed"
+	echo "SKIP bert-torch-fill-tanh: python3-torch (for /usr/bin/python3) is not installed"
+	echo "SKIP bert-torch-fill-alibi: python3-torch (for /usr/bin/python3) is not installed"
 	exit 0
 fi
 awk 'BEGIN { srand(5); for (d = 0; d < 6; d++) { for (s = 0; s < 5; s++) {
 	n = 3 + int(rand() * 9); for (i = 0; i < n; i++) printf "%d%s", int(rand() * 50), i < n - 1 ? " " : "\n" }
 	print "" } }' >"$tmp/c.ids"
-for gelu in erf tanh; do
-	targs="--ids 50 -T 24 -H 32 -A 4 -l 2 --ff 48 --dropout 0 --gelu $gelu -p 0.2 --val-fraction 0 -q"
+# erf and tanh GELU; ALiBi's penalty (with erf, 8 heads)
+for gelu in erf tanh alibi; do
+	targs="--ids 50 -T 24 -H 32 -A 4 -l 2 --ff 48 --dropout 0 -p 0.2 --val-fraction 0 -q"
+	case $gelu in alibi) targs="$targs -A 8 --alibi" ;; *) targs="$targs --gelu $gelu" ;; esac
 	bert-mask mask --ids 50 -T 24 -p 0.2 --text --dupe 2 -o "$tmp/c.mlmt" "$tmp/c.ids" &&
 	n=$(wc -l <"$tmp/c.mlmt") &&
 	bert-mask train $targs -b "$n" --steps 10 --warmup 3 -r 3e-3 --steps 0 -o "$tmp/init.nkw" "$tmp/c.mlmt" &&
 	bert-mask train $targs -b "$n" --steps 10 --warmup 3 -r 3e-3 --log-every 1 --log "$tmp/t.csv" \
-		-o "$tmp/t.nkw" "$tmp/c.mlmt" || { echo "FAIL bert-torch-steps-$gelu: bert-mask failed"; continue; }
-	if ! $PY scripts/torch-bert.py steps --init "$tmp/init.nkw" --run "$tmp/t.nkw" \
+		-o "$tmp/t-$gelu.nkw" "$tmp/c.mlmt" || { echo "FAIL bert-torch-steps-$gelu: bert-mask failed"; continue; }
+	if ! $PY scripts/torch-bert.py steps --init "$tmp/init.nkw" --run "$tmp/t-$gelu.nkw" \
 		--instances "$tmp/c.mlmt" --steps 10 >"$tmp/torch.txt" 2>"$tmp/err"; then
 		echo "FAIL bert-torch-steps-$gelu: $(tail -n 2 "$tmp/err")"
 		continue
@@ -251,8 +254,9 @@ for gelu in erf tanh; do
 	esac
 done
 ids="7 [MASK] 12 3 [MASK] 40"
-bert-mask fill -m "$tmp/t.nkw" -k 55 "$ids" >"$tmp/ours.fill"
-$PY scripts/torch-bert.py fill --model "$tmp/t.nkw" --ids "52 7 54 12 3 54 40 53" >"$tmp/torch.fill"
+for kind in tanh alibi; do
+bert-mask fill -m "$tmp/t-$kind.nkw" -k 55 "$ids" >"$tmp/ours.fill"
+$PY scripts/torch-bert.py fill --model "$tmp/t-$kind.nkw" --ids "52 7 54 12 3 54 40 53" >"$tmp/torch.fill"
 worst=$(awk 'NR == FNR { p[$2 " " $5] = $4; next }
 	{ tok = $2 >= 50 ? "[" ($2 == 50 ? "PAD" : $2 == 51 ? "UNK" : $2 == 52 ? "CLS" : $2 == 53 ? "SEP" : "MASK") "]" : $2
 	  k = $1 " " tok; if (!(k in p)) { miss++; next }
@@ -261,7 +265,8 @@ worst=$(awk 'NR == FNR { p[$2 " " $5] = $4; next }
 	"$tmp/ours.fill" "$tmp/torch.fill")
 case $worst in
 [0-9]*) awk -v w="$worst" 'BEGIN { exit !(w <= 1e-5) }' &&
-	echo "PASS bert-torch-fill (largest probability difference $worst over 2 masks x 55 ids)" ||
-	echo "FAIL bert-torch-fill: difference $worst exceeds 1e-5" ;;
-*) echo "FAIL bert-torch-fill: $worst" ;;
+	echo "PASS bert-torch-fill-$kind (largest probability difference $worst over 2 masks x 55 ids)" ||
+	echo "FAIL bert-torch-fill-$kind: difference $worst exceeds 1e-5" ;;
+*) echo "FAIL bert-torch-fill-$kind: $worst" ;;
 esac
+done

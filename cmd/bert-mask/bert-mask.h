@@ -17,14 +17,14 @@
 /* Long options without a letter, above cli.h's and cli_train.h's. */
 enum { O_VOCAB = 0x2000, O_CASED, O_IDS, O_MINFREQ, O_MAXPRED, O_PAIRS,
        O_SHORT, O_DUPE, O_TEXT, O_FF, O_DROPOUT, O_GELU, O_JSON, O_TIKTOKEN,
-       O_END };
+       O_ALIBI, O_END };
 
 struct opts {
 	struct cli_train_opts t;    /* train's loop options */
 	const unsigned char *seen;  /* [code]: the option was given */
 	const char *out, *model, *vocab, *tiktoken;
 	long long ids;              /* --ids N: token ids below N */
-	int cased, pairs, whole_word, text_out, json, checkpoint;
+	int cased, pairs, whole_word, text_out, json, checkpoint, alibi;
 	int L, H, A, FF, T, B, topk, dupe, max_pred, min_freq, size, gelu;
 	float mask_prob, short_prob, dropout;
 	int threads, quiet, verbose, progress, force;

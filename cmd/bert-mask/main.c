@@ -55,6 +55,7 @@ void usage(FILE *fp)
 "      --ff N              feed-forward size (4 x hidden)\n"
 "      --dropout P         dropout (0.1)\n"
 "      --gelu erf|tanh     GELU's exact form (default) or Google's tanh\n"
+"      --alibi             attention prefers near tokens (ALiBi's penalty)\n"
 "training (train):\n"
 "  -o, --output MODEL      model and training state, rewritten at checkpoints\n"
 "      --resume            continue the run saved in MODEL exactly\n"
@@ -108,6 +109,7 @@ static const struct option longopts[] = {
 	{"ff", required_argument, 0, O_FF},
 	{"dropout", required_argument, 0, O_DROPOUT},
 	{"gelu", required_argument, 0, O_GELU},
+	{"alibi", no_argument, 0, O_ALIBI},
 	{"output", required_argument, 0, 'o'},
 	CLI_TRAIN_ROW_RESUME,
 	{"batch", required_argument, 0, 'b'},
@@ -141,6 +143,7 @@ static const char *option_owner(int c)
 	case 'o':
 		return "vocab mask train";
 	case 'l': case 'H': case 'A': case O_FF: case O_DROPOUT: case O_GELU:
+	case O_ALIBI:
 	case CLI_OPT_RESUME: case CLI_OPT_STEPS: case 'r': case CLI_OPT_WD:
 	case CLI_OPT_CLIP: case CLI_OPT_SCHED: case CLI_OPT_WARMUP:
 	case CLI_OPT_MINLR: case 'c': case CLI_OPT_VALFRAC: case CLI_OPT_EVAL:
@@ -225,6 +228,7 @@ int main(int argc, char **argv)
 				cli_usage_error(usage, "--gelu: '%s' is not erf or "
 						"tanh", optarg);
 			break;
+		case O_ALIBI: o.alibi = 1; break;
 		case 'o': o.out = optarg; break;
 		case 'b': o.B = (int)cli_parse_int_opt(usage, "--batch", optarg, 1, 100000); break;
 		case 'c': o.checkpoint = 1; break;

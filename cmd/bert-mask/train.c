@@ -51,7 +51,7 @@ static void new_model(const struct opts *o, const struct bm_tok *k,
 		      nk_bert *m)
 {
 	nk_bert_config cfg = {o->L, o->H, o->A, o->FF, bm_tok_size(k), o->T,
-			      2, o->dropout, o->gelu, 1e-12f};
+			      2, o->dropout, o->gelu, 1e-12f, o->alibi};
 	if (nk_bert_init(m, &cfg))
 		cli_die_lib();
 	nk_rng init;

@@ -47,6 +47,9 @@ typedef struct nk_bert_config {
 	float dropout;  /* hidden and attention-probability dropout */
 	int gelu;       /* enum nk_gelu_kind */
 	float ln_eps;   /* 1e-12 as BERT */
+	int alibi;      /* 1: ALiBi's distance penalty in every head's
+			 * attention (nn/attention.h), beside the learned
+			 * positions; 0: BERT's learned positions alone */
 } nk_bert_config;
 
 /* Views of one encoder layer's tensors into p.data (and p.grads). */

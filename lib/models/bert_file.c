@@ -43,7 +43,9 @@ int nk_bert_file_add(nk_wfile *w, const nk_bert *m, const nk_bert_tokens *tok)
 	    (rc = nk_wfile_set_int(w, "types", c->types)) ||
 	    (rc = nk_wfile_set_float(w, "dropout", c->dropout)) ||
 	    (rc = nk_wfile_set_str(w, "gelu", nk_gelu_name(c->gelu))) ||
-	    (rc = nk_wfile_set_float(w, "ln_eps", c->ln_eps)))
+	    (rc = nk_wfile_set_float(w, "ln_eps", c->ln_eps)) ||
+	    (rc = nk_wfile_set_str(w, "attention_bias",
+				   c->alibi ? "alibi" : "none")))
 		return rc;
 	if (tok->kind == NK_BERT_WORDPIECE) {
 		if ((rc = nk_wfile_set_str(w, "tokenizer", "wordpiece")) ||
@@ -65,9 +67,10 @@ int nk_bert_file_add(nk_wfile *w, const nk_bert *m, const nk_bert_tokens *tok)
 
 /* The network's settings, checked against caps and against the floats
  * the file holds, so a damaged header cannot make us allocate gigabytes. */
-static int config_from_wfile(nk_bert_config *c, const nk_wfile *f)
+static int config_from_wfile(nk_bert_config *c, const nk_wfile *f,
+			     int64_t schema)
 {
-	const char *name = nk_wfile_name(f), *gelu;
+	const char *name = nk_wfile_name(f), *gelu, *bias = "none";
 	int64_t L, H, A, FF, V, P, types;
 	double p, eps;
 	if (nk_wfile_get_int(f, "layers", &L) ||
@@ -79,7 +82,8 @@ static int config_from_wfile(nk_bert_config *c, const nk_wfile *f)
 	    nk_wfile_get_int(f, "types", &types) ||
 	    nk_wfile_get_float(f, "dropout", &p) ||
 	    nk_wfile_get_str(f, "gelu", &gelu) ||
-	    nk_wfile_get_float(f, "ln_eps", &eps))
+	    nk_wfile_get_float(f, "ln_eps", &eps) ||
+	    (schema >= 2 && nk_wfile_get_str(f, "attention_bias", &bias)))
 		return NK_EFORMAT;
 	if (L < 1 || L > NK_BERT_MAX_LAYERS || H < 1 || H > 65536 || A < 1 ||
 	    A > H || FF < 1 || FF > 1 << 20 || V < 6 || V > 1 << 24 ||
@@ -97,9 +101,12 @@ static int config_from_wfile(nk_bert_config *c, const nk_wfile *f)
 		return NK_EFORMAT;
 	*c = (nk_bert_config){(int)L, (int)H, (int)A, (int)FF, (int)V, (int)P,
 			      (int)types, (float)p, nk_gelu_from_name(gelu),
-			      (float)eps};
+			      (float)eps, strcmp(bias, "alibi") == 0};
 	if (c->gelu < 0)
 		return nk_error(NK_EFORMAT, "%s: unknown gelu '%s'", name, gelu);
+	if (!c->alibi && strcmp(bias, "none") != 0)
+		return nk_error(NK_EFORMAT, "%s: unknown attention_bias '%s'",
+				name, bias);
 	return NK_OK;
 }
 
@@ -163,11 +170,12 @@ int nk_bert_file_from_wfile(nk_bert_file *bf, nk_wfile *f)
 	memset(bf, 0, sizeof *bf);
 	bf->f = f;
 	int rc;
+	int64_t schema;
 	nk_bert_config cfg;
 	if ((rc = nk_wfile_check_program(f, "a", "bert-mask")) ||
 	    (rc = nk_wfile_check_schema(f, "bert-mask", 1, NK_BERT_SCHEMA,
-					NULL)) ||
-	    (rc = config_from_wfile(&cfg, f)))
+					&schema)) ||
+	    (rc = config_from_wfile(&cfg, f, schema)))
 		goto fail;
 	if ((rc = nk_bert_init(&bf->m, &cfg))) {
 		nk_error_prefix(rc, name);

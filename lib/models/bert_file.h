@@ -7,7 +7,9 @@
  *   the network (this file)    program "bert-mask", kind "bert", layers,
  *                              hidden, heads, ff, vocab_size, positions,
  *                              types, dropout, gelu ("erf" or "tanh"),
- *                              ln_eps; the parameters as tensors named by
+ *                              ln_eps, attention_bias ("none" or
+ *                              "alibi"; schema 2: a schema-1 file has
+ *                              none); the parameters as tensors named by
  *                              nk_bert_tensor (wte, layer.0.qkv_w, ...)
  *   the tokens (this file)     tokenizer: "wordpiece" (vocab: the
  *                              vocab.txt lines joined by newlines;
@@ -30,7 +32,7 @@
 
 #include "models/bert.h"
 
-#define NK_BERT_SCHEMA 1
+#define NK_BERT_SCHEMA 2
 
 struct nk_wfile;
 

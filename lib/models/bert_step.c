@@ -140,7 +140,7 @@ void bert_layer_forward(const nk_bert *m, nk_bert_run *r, int l,
 	bert_sgemm(0, 1, N, 3 * H, H, 1.0f, xin, H, w->qkv_w, H, 0.0f, a->qkv,
 		   3 * H, w->qkv_b);
 	nk_attention_forward(a->ctx, a->att, r->ascratch, a->qkv, b->lengths,
-			     b->B, b->T, H, c->A, p,
+			     b->B, b->T, H, c->A, c->alibi, p,
 			     p > 0 ? bert_att_key(seed, l, r->group) : 0);
 	bert_sgemm(0, 1, N, H, H, 1.0f, a->ctx, H, w->proj_w, H, 0.0f, a->pre1,
 		   H, NULL);

@@ -52,9 +52,32 @@ static void softmax_inplace(float *x, int n)
 		x[j] *= inv;
 }
 
+float nk_alibi_slope(int a, int A)
+{
+	if (A < 8)
+		return exp2f(-1.0f - 8.0f * (float)a / (float)A);
+	int n = 1;
+	while (2 * n <= A)
+		n *= 2;
+	if (a < n)
+		return exp2f(-8.0f * (float)(a + 1) / (float)n);
+	/* The rest: the odd-numbered of 2n's slopes, 2^(-8(2k+1)/2n). */
+	return exp2f(-8.0f * (float)(2 * (a - n) + 1) / (float)(2 * n));
+}
+
+/* P[i][j] -= m |i - j| over the n x n valid block (row stride T). */
+static void alibi_penalty(float *P, int n, int T, float m)
+{
+	for (int i = 0; i < n; i++) {
+		float *row = P + (size_t)i * T;
+		for (int j = 0; j < n; j++)
+			row[j] -= m * (float)(i > j ? i - j : j - i);
+	}
+}
+
 void nk_attention_forward(float *out, float *att, float *scratch,
 			  const float *qkv, const int *lengths, int B, int T,
-			  int H, int A, float p, uint64_t seed)
+			  int H, int A, int alibi, float p, uint64_t seed)
 {
 	int D = H / A, ld = 3 * H;
 	float scale = 1.0f / sqrtf((float)D);
@@ -69,6 +92,8 @@ void nk_attention_forward(float *out, float *att, float *scratch,
 		float *o = out + (size_t)b * T * H + (size_t)a * D;
 		/* P is (T,T) with row stride T; only [0,n) x [0,n) is used. */
 		nk_sgemm(0, 1, n, n, D, scale, q, ld, k, ld, 0.0f, P, T);
+		if (alibi)
+			alibi_penalty(P, n, T, nk_alibi_slope(a, A));
 		for (int i = 0; i < n; i++) {
 			softmax_inplace(P + (size_t)i * T, n);
 			memset(P + (size_t)i * T + n, 0,

@@ -78,12 +78,14 @@ TEST(gelu)
 
 /* sum(out * R) for the attention of qkv. */
 static double att_loss(const float *qkv, const int *len, const float *R,
-		       int B, int T, int H, int A, float p, uint64_t seed)
+		       int B, int T, int H, int A, int alibi, float p,
+		       uint64_t seed)
 {
 	size_t n = (size_t)B * T * H;
 	float *out = malloc(n * 4), *att = malloc((size_t)B * A * T * T * 4);
 	float *scr = malloc((size_t)B * A * T * T * 4);
-	nk_attention_forward(out, att, scr, qkv, len, B, T, H, A, p, seed);
+	nk_attention_forward(out, att, scr, qkv, len, B, T, H, A, alibi, p,
+			     seed);
 	double s = 0;
 	for (size_t i = 0; i < n; i++)
 		s += (double)out[i] * R[i];
@@ -97,13 +99,17 @@ TEST(attention_fd)
 	int len[B] = {7, 4, 1};
 	nk_rng r;
 	nk_rng_seed(&r, 1, 0);
-	for (int pass = 0; pass < 2; pass++) {
+	/* passes: no dropout, dropout, dropout and ALiBi's penalty (a
+	 * constant: the same backward must match the differences) */
+	for (int pass = 0; pass < 3; pass++) {
 		float p = pass ? 0.3f : 0.0f;
+		int alibi = pass == 2;
 		static float qkv[B * T * 3 * H], R[B * T * H], dqkv[B * T * 3 * H];
 		static float out[B * T * H], att[B * A * T * T], scr[B * A * T * T];
 		fill(qkv, B * T * 3 * H, &r, 1.0f);
 		fill(R, B * T * H, &r, 1.0f);
-		nk_attention_forward(out, att, scr, qkv, len, B, T, H, A, p, 42);
+		nk_attention_forward(out, att, scr, qkv, len, B, T, H, A, alibi,
+				     p, 42);
 		/* rows of P sum to 1 over the valid keys, 0 elsewhere */
 		for (int b = 0; b < B; b++)
 			for (int a = 0; a < A; a++)
@@ -121,14 +127,61 @@ TEST(attention_fd)
 		for (int i = 0; i < B * T * 3 * H; i++) {
 			float keep = qkv[i], h = 1e-2f;
 			qkv[i] = keep + h;
-			double lp = att_loss(qkv, len, R, B, T, H, A, p, 42);
+			double lp = att_loss(qkv, len, R, B, T, H, A, alibi, p, 42);
 			qkv[i] = keep - h;
-			double lm = att_loss(qkv, len, R, B, T, H, A, p, 42);
+			double lm = att_loss(qkv, len, R, B, T, H, A, alibi, p, 42);
 			qkv[i] = keep;
 			double fd = (lp - lm) / (2 * h), g = dqkv[i] - 0.25;
 			worst = fmax(worst, fabs(fd - g) / (1e-2 + fabs(fd)));
 		}
-		CHECK_MSG(worst < 2e-3, "p %g: worst relative error %g", p, worst);
+		CHECK_MSG(worst < 2e-3, "p %g alibi %d: worst relative error %g",
+			  p, alibi, worst);
+	}
+}
+
+/* ALiBi's slopes as the paper's get_slopes() from 8 heads: 2^-1 .. 2^-8
+ * for 8; for 12, the 8-head sequence then 2^-0.5, 2^-1.5, 2^-2.5 and
+ * 2^-3.5 of the 16-head one.  Below 8, from 1/2 in steps of 2^(-8/A). */
+TEST(alibi_slopes)
+{
+	for (int a = 0; a < 8; a++)
+		CHECK(nk_alibi_slope(a, 8) == ldexpf(1.0f, -(a + 1)));
+	for (int a = 0; a < 12; a++) {
+		double want = a < 8 ? ldexp(1.0, -(a + 1))
+				    : pow(2.0, -0.5 - (a - 8));
+		CHECK_MSG(fabs(nk_alibi_slope(a, 12) - want) < 1e-6 * want,
+			  "head %d of 12: %g, want %g", a,
+			  nk_alibi_slope(a, 12), want);
+	}
+	CHECK(nk_alibi_slope(0, 1) == 0.5f);
+	CHECK(nk_alibi_slope(0, 2) == 0.5f && nk_alibi_slope(1, 2) == 0.03125f);
+	for (int a = 0; a < 4; a++)
+		CHECK(nk_alibi_slope(a, 4) == ldexpf(1.0f, -1 - 2 * a));
+}
+
+/* The penalty lowers a head's score by slope x distance: with Q = 0 every
+ * score is 0, so P's row i is softmax(-m|i - j|) over the valid keys. */
+TEST(attention_alibi_probabilities)
+{
+	enum { B = 1, T = 6, H = 4, A = 2 };
+	int len[B] = {5};
+	static float qkv[B * T * 3 * H], out[B * T * H], att[B * A * T * T];
+	for (int i = 0; i < B * T * 3 * H; i++)
+		qkv[i] = (i % (3 * H)) < 2 * H ? 0.0f : (float)(i % 7);
+	nk_attention_forward(out, att, NULL, qkv, len, B, T, H, A, 1, 0, 0);
+	for (int a = 0; a < A; a++) {
+		double m = nk_alibi_slope(a, A);
+		for (int i = 0; i < len[0]; i++) {
+			double z = 0;
+			for (int j = 0; j < len[0]; j++)
+				z += exp(-m * abs(i - j));
+			for (int j = 0; j < len[0]; j++) {
+				double want = exp(-m * abs(i - j)) / z;
+				float got = att[((size_t)a * T + i) * T + j];
+				CHECK_MSG(fabs(got - want) < 1e-6, "head %d P[%d][%d] "
+					  "%g, want %g", a, i, j, got, want);
+			}
+		}
 	}
 }
 
@@ -142,10 +195,10 @@ TEST(attention_padding)
 	static float qkv[B * T * 3 * H], o1[B * T * H], o2[B * T * H];
 	static float att[B * A * T * T], scr[B * A * T * T];
 	fill(qkv, B * T * 3 * H, &r, 1.0f);
-	nk_attention_forward(o1, att, scr, qkv, len, B, T, H, A, 0.1f, 7);
+	nk_attention_forward(o1, att, scr, qkv, len, B, T, H, A, 0, 0.1f, 7);
 	for (int t = len[0]; t < T; t++)
 		fill(qkv + (size_t)t * 3 * H, 3 * H, &r, 100.0f);
-	nk_attention_forward(o2, att, scr, qkv, len, B, T, H, A, 0.1f, 7);
+	nk_attention_forward(o2, att, scr, qkv, len, B, T, H, A, 0, 0.1f, 7);
 	CHECK(memcmp(o1, o2, sizeof o1) == 0);
 	for (int t = len[0]; t < T; t++)
 		for (int c = 0; c < H; c++)
@@ -517,7 +570,7 @@ static int torch_dump(const char *path)
 		float *y = KEEP(malloc(N * H * 4));
 		ADD("mha.y", 3, B, T, H);
 		nk_linear_forward(qkv, x, qw, qb, N, H, 3 * H);
-		nk_attention_forward(ctx, att, NULL, qkv, len, B, T, H, A, 0, 0);
+		nk_attention_forward(ctx, att, NULL, qkv, len, B, T, H, A, 0, 0, 0);
 		nk_linear_forward(y, ctx, pw, pb, N, H, H);
 		float *dctx = calloc(N * H, 4), *dqkv = calloc(N * 3 * H, 4);
 		float *dx = KEEP(calloc(N * H, 4));
@@ -537,7 +590,7 @@ static int torch_dump(const char *path)
 	}
 
 	/* (c) the whole model, and (b) its first layer alone */
-	static nk_bert m, mt;
+	static nk_bert m, mt, ma;
 	nk_bert_config c = {.L = 2, .H = 32, .A = 4, .FF = 64, .V = 101,
 			    .P = 16, .types = 2, .dropout = 0,
 			    .gelu = NK_GELU_ERF, .ln_eps = 1e-12f};
@@ -559,14 +612,16 @@ static int torch_dump(const char *path)
 	nk_wfile_add(w, "batch.mpos", NK_I32, 1, (int64_t[]){s.b.M}, s.mpos);
 	nk_wfile_add(w, "batch.mlabel", NK_I32, 1, (int64_t[]){s.b.M},
 		     KEEP(to_i32(s.lab, s.b.M, 0)));
-	for (int pass = 0; pass < 2; pass++) {
-		/* pass 1: the tanh form of GELU, other weights */
-		nk_bert *mm = pass ? &mt : &m;
-		const char *pre = pass ? "tanh." : "";
+	for (int pass = 0; pass < 3; pass++) {
+		/* pass 1: the tanh form of GELU, other weights; pass 2: erf
+		 * with ALiBi's penalty, other weights again */
+		nk_bert *mm = pass == 2 ? &ma : pass ? &mt : &m;
+		const char *pre = pass == 2 ? "alibi." : pass ? "tanh." : "";
 		char name[300];
 		if (pass) {
-			c.gelu = NK_GELU_TANH;
-			if (make_model(mm, &c, 12, 0.05f))
+			c.gelu = pass == 1 ? NK_GELU_TANH : NK_GELU_ERF;
+			c.alibi = pass == 2;
+			if (make_model(mm, &c, 11 + pass, 0.05f))
 				return 1;
 		}
 		nk_bert_run *ev = nk_bert_run_new(mm, B, T, M, 0, 0);
@@ -695,6 +750,8 @@ int main(int argc, char **argv)
 		return bench(argc, argv);
 	RUN(gelu);
 	RUN(attention_fd);
+	RUN(alibi_slopes);
+	RUN(attention_alibi_probabilities);
 	RUN(attention_padding);
 	RUN(bert_config);
 	RUN(bert_fd);
