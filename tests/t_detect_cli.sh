@@ -10,8 +10,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 M="-c $D/det-tiny.cfg -w $D/det-tiny.weights"
 ok() { echo "PASS detect-cli $1"; }
-. tests/memcap.sh
 bad() { echo "FAIL detect-cli $1"; }
+. tests/memcap.sh
 
 # import, export: the weights and the cfg come back byte for byte, and the
 # imported model finds the same boxes.

@@ -11,7 +11,6 @@
 #include "text/mlm_mask.h"
 #include "text/wordpiece.h"
 
-
 /* ---- masking ---------------------------------------------------------- */
 
 static void mlm_config(nk_mlm_config *c, const struct bm_tok *k,
