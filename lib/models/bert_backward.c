@@ -7,6 +7,7 @@
 #include "nn/attention.h"
 #include "nn/gelu.h"
 #include "nn/layernorm.h"
+#include "nn/vmath.h"
 
 #include <omp.h>
 #include <string.h>
@@ -20,7 +21,25 @@ void bert_colsum_add(float *db, const float *d, int N, int C)
 		int t = omp_get_thread_num(), nt = omp_get_num_threads();
 		int c0 = (int)((int64_t)C * t / nt) & ~15;
 		int c1 = t == nt - 1 ? C : (int)((int64_t)C * (t + 1) / nt) & ~15;
-		for (int n = 0; n < N; n++) {
+		/* Eight rows at a time into one load and store of db, in
+		 * vectors (the head's bias sums 600 rows of 8,000; -O2 left
+		 * this loop scalar): each column still adds its rows one by
+		 * one in order, so the bits are unchanged. */
+		int n = 0, cv = c0 + (c1 - c0) / NK_VW * NK_VW;
+		for (; n + 8 <= N; n += 8) {
+			const float *g = d + (size_t)n * C;
+			for (int c = c0; c < cv; c += NK_VW) {
+				nk_vf s = nk_vload(db + c);
+#pragma GCC unroll 8
+				for (int k = 0; k < 8; k++)
+					s += nk_vload(g + (size_t)k * C + c);
+				nk_vstore(db + c, s);
+			}
+			for (int c = cv; c < c1; c++)
+				for (int k = 0; k < 8; k++)
+					db[c] += g[(size_t)k * C + c];
+		}
+		for (; n < N; n++) {
 			const float *g = d + (size_t)n * C;
 			for (int c = c0; c < c1; c++)
 				db[c] += g[c];

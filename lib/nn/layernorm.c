@@ -4,13 +4,27 @@
  * sum over rows in row order, so results do not depend on threads. */
 #include "nn/layernorm.h"
 
+#include "nn/vmath.h"
+
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+/* Sum of a row's lanes, in double. */
+static double lanes_sum(nk_vf v)
+{
+	double s = 0;
+	for (int k = 0; k < NK_VW; k++)
+		s += v[k];
+	return s;
+}
+
 /* out (N,C), mean and rstd (N) saved for backward; w, b (C) or NULL
- * (1 and 0).  Statistics in double. */
+ * (1 and 0).  Each statistic is summed in NK_VW float lanes and the
+ * lanes in double: a row of 128 has 8 terms a lane, and the double
+ * loops it replaces (one element at a time) took 4% of a BERT-Tiny
+ * step. */
 void nk_layernorm_forward(float *out, float *mean, float *rstd,
 			  const float *in, const float *w, const float *b,
 			  int N, int C, float eps)
@@ -19,19 +33,30 @@ void nk_layernorm_forward(float *out, float *mean, float *rstd,
 	for (int n = 0; n < N; n++) {
 		const float *x = in + (size_t)n * C;
 		float *o = out + (size_t)n * C;
-		double s = 0, ss = 0;
-		for (int c = 0; c < C; c++)
-			s += x[c];
-		double mu = s / C;
-		for (int c = 0; c < C; c++) {
-			double d = x[c] - mu;
-			ss += d * d;
+		nk_vf sv = {0}, ssv = {0};
+		for (int c = 0; c < C; c += NK_VW)
+			sv += nk_vload_n(x + c, C - c < NK_VW ? C - c : NK_VW);
+		float m = (float)(lanes_sum(sv) / C);
+		for (int c = 0; c < C; c += NK_VW) {
+			int k = C - c < NK_VW ? C - c : NK_VW;
+			nk_vf d = nk_vload_n(x + c, k) - m;
+			for (int j = k; j < NK_VW; j++)
+				d[j] = 0;
+			ssv += d * d;
 		}
-		float m = (float)mu, r = (float)(1.0 / sqrt(ss / C + eps));
-		for (int c = 0; c < C; c++) {
-			float y = (x[c] - m) * r;
-			o[c] = y * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
-		}
+		float r = (float)(1.0 / sqrt(lanes_sum(ssv) / C + eps));
+		if (w && b)
+			for (int c = 0; c < C; c += NK_VW) {
+				int k = C - c < NK_VW ? C - c : NK_VW;
+				nk_vf y = (nk_vload_n(x + c, k) - m) * r;
+				nk_vstore_n(o + c, y * nk_vload_n(w + c, k) +
+						   nk_vload_n(b + c, k), k);
+			}
+		else
+			for (int c = 0; c < C; c++) {
+				float y = (x[c] - m) * r;
+				o[c] = y * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
+			}
 		mean[n] = m;
 		rstd[n] = r;
 	}
@@ -50,17 +75,25 @@ void nk_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 			const float *x = in + (size_t)n * C, *g = dout + (size_t)n * C;
 			float *d = din + (size_t)n * C;
 			float m = mean[n], r = rstd[n];
-			double sd = 0, sdn = 0;
-			for (int c = 0; c < C; c++) {
-				float dn = g[c] * (w ? w[c] : 1.0f);
+			nk_vf sd = {0}, sdn = {0};
+			for (int c = 0; c < C; c += NK_VW) {
+				int k = C - c < NK_VW ? C - c : NK_VW;
+				nk_vf dn = nk_vload_n(g + c, k);
+				if (w)
+					dn *= nk_vload_n(w + c, k);
 				sd += dn;
-				sdn += (double)dn * ((x[c] - m) * r);
+				sdn += dn * ((nk_vload_n(x + c, k) - m) * r);
 			}
-			float md = (float)(sd / C), mdn = (float)(sdn / C);
-			for (int c = 0; c < C; c++) {
-				float norm = (x[c] - m) * r;
-				float dn = g[c] * (w ? w[c] : 1.0f);
-				d[c] += (dn - md - norm * mdn) * r;
+			float md = (float)(lanes_sum(sd) / C),
+			      mdn = (float)(lanes_sum(sdn) / C);
+			for (int c = 0; c < C; c += NK_VW) {
+				int k = C - c < NK_VW ? C - c : NK_VW;
+				nk_vf norm = (nk_vload_n(x + c, k) - m) * r;
+				nk_vf dn = nk_vload_n(g + c, k);
+				if (w)
+					dn *= nk_vload_n(w + c, k);
+				nk_vstore_n(d + c, nk_vload_n(d + c, k) +
+						   (dn - md - norm * mdn) * r, k);
 			}
 		}
 	}
@@ -79,12 +112,24 @@ void nk_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 			for (int n = 0; n < N; n++) {
 				const float *x = in + (size_t)n * C, *g = dout + (size_t)n * C;
 				float m = mean[n], r = rstd[n];
-				for (int c = c0; c < c1; c++) {
-					if (dw)
+				int c = c0;
+				if (dw && db) {
+					for (; c + NK_VW <= c1; c += NK_VW) {
+						nk_vf gv = nk_vload(g + c);
+						nk_vstore(dw + c, nk_vload(dw + c) + gv *
+							  ((nk_vload(x + c) - m) * r));
+						nk_vstore(db + c, nk_vload(db + c) + gv);
+					}
+					for (; c < c1; c++) {
 						dw[c] += g[c] * ((x[c] - m) * r);
-					if (db)
 						db[c] += g[c];
-				}
+					}
+				} else if (dw)
+					for (int c = c0; c < c1; c++)
+						dw[c] += g[c] * ((x[c] - m) * r);
+				else
+					for (int c = c0; c < c1; c++)
+						db[c] += g[c];
 			}
 		}
 	}
