@@ -2,12 +2,11 @@
  *
  * The structure is the Goto/BLIS one: C is cut into NC-wide column blocks
  * and KC-deep slices of K; each slice of B is packed into NR-wide panels
- * and a transposed A's MC-tall blocks into MR-tall panels, so the
- * micro-kernel streams them from contiguous memory.  An A not transposed
- * is read in place, MR rows at a time (its broadcasts come from MR row
- * streams instead of one): packing it cost as much as multiplying where
- * C is narrow.  The micro-kernel keeps an MR x NR block of C in vector
- * registers.  Packing also absorbs the transpose cases.
+ * so the micro-kernel streams it from contiguous memory; A is read in
+ * place, MR rows of op(A) at a time (packing it into MR-tall panels cost
+ * as much as multiplying where C is narrow), and only a last partial
+ * panel is packed.  The micro-kernel keeps an MR x NR block of C in
+ * vector registers.  B's packing also absorbs its transpose.
  *
  * Threads share out tiles of C (a block of rows times a group of column
  * panels): row blocks when M is tall, column groups when M is short (the
@@ -97,31 +96,6 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
 	}
 }
 
-/* One full panel of A not transposed: 12 rows of kc, stored p-major
- * (dst[p*12 + i] = src[i][p]).  Sixteen columns at a time go through a
- * 16 x 16 register transpose (rows 12..15 are don't-care) and out as 16
- * masked stores of 12 floats; the rest one by one.  A scattered scalar
- * store per element made packing half the cost of the narrow products
- * (N = 64..128) that attention and transformer layers are made of. */
-static void pack_a_rows12(float *dst, const float *src, int lda, int kc)
-{
-	int p = 0;
-	for (; p + 16 <= kc; p += 16) {
-		__m512 r[16];
-		for (int i = 0; i < 12; i++)
-			r[i] = _mm512_loadu_ps(src + (size_t)i * lda + p);
-		for (int i = 12; i < 16; i++)
-			r[i] = _mm512_setzero_ps();
-		transpose16(r);
-		for (int k = 0; k < 16; k++)
-			_mm512_mask_storeu_ps(dst + (size_t)(p + k) * MR,
-					      0x0fff, r[k]);
-	}
-	for (; p < kc; p++)
-		for (int i = 0; i < 12; i++)
-			dst[(size_t)p * MR + i] = src[(size_t)i * lda + p];
-}
-
 /* One panel of B transposed (row j of src is column j of op(B)): nr <= 32
  * rows of kc into dst[p*32 + j], zero past nr.  The weight matrices of
  * every forward product (x @ W^T) come this way; one scalar store per
@@ -148,7 +122,9 @@ static void pack_b_rows32(float *dst, const float *src, int ldb, int nr,
 }
 #endif
 
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, zero-padding the last. */
+/* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, zero-padding the
+ * last: only a partial panel at the bottom of C is packed (the kernel
+ * reads full ones in place), so that no row past M is read. */
 static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 		   int p0, int kc)
 {
@@ -176,14 +152,6 @@ static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 			}
 #endif
 		} else {
-#ifdef __AVX512F__
-			if (mr == MR) {
-				pack_a_rows12(dst, A + (size_t)(i0 + ir) * lda + p0,
-					      lda, kc);
-				dst += (size_t)kc * MR;
-				continue;
-			}
-#endif
 			if (mr < MR)
 				memset(dst, 0, (size_t)kc * MR * sizeof *dst);
 			for (int i = 0; i < mr; i++) {
@@ -298,13 +266,21 @@ static void kernel(int kc, float alpha, const float *a, const float *b,
 	kernel_body(kc, alpha, a, 1, MR, b, C, ldc, mr, nr, load_c);
 }
 
-/* The same sums from MR full rows of A (not transposed) in place: no
- * packing.  A product whose A block meets only a few column panels (N of
- * 128: four) spends as long packing A as multiplying it. */
-static void kernel_direct(int kc, float alpha, const float *a, int lda,
-			  const float *b, float *C, int ldc, int nr, int load_c)
+/* The same sums from MR full rows of op(A) read in place, no packing: A
+ * not transposed gives MR row streams (rs lda, ps 1), A transposed MR
+ * adjacent floats at every p (rs 1, ps lda), the packed layout with a
+ * longer step.  Packing cost as much as multiplying where an A block
+ * meets only a few column panels (N of 128: four). */
+static void kernel_rows(int kc, float alpha, const float *a, int lda,
+			const float *b, float *C, int ldc, int nr, int load_c)
 {
 	kernel_body(kc, alpha, a, (size_t)lda, 1, b, C, ldc, MR, nr, load_c);
+}
+
+static void kernel_cols(int kc, float alpha, const float *a, int lda,
+			const float *b, float *C, int ldc, int nr, int load_c)
+{
+	kernel_body(kc, alpha, a, 1, (size_t)lda, b, C, ldc, MR, nr, load_c);
 }
 
 static void scale_c(int M, int N, float beta, float *C, int ldc)
@@ -383,10 +359,10 @@ static int team_size(void)
 	do {                                                                  \
 		int rb = tile / cgroups, cg = tile % cgroups;                 \
 		int ic = rb * mcb, mc = imin(mcb, M - ic);                    \
-		int full = direct ? mc / MR * MR : 0;                         \
+		int full = mc / MR * MR;                                      \
 		if (ic != a_ic || pc != a_pc) {                               \
 			if (full < mc)                                        \
-				pack_a(apack + (size_t)full * kc, A, lda, ta, \
+				pack_a(apack, A, lda, ta,                     \
 				       ic + full, mc - full, pc, kc);         \
 			a_ic = ic, a_pc = pc;                                 \
 		}                                                             \
@@ -398,12 +374,16 @@ static int team_size(void)
 			float *c0 = C + (size_t)ic * ldc + jc + jr;           \
 			int ir = 0;                                           \
 			for (; ir < full; ir += MR)                           \
-				kernel_direct(kc, alpha,                      \
-					      A + (size_t)(ic + ir) * lda + pc, \
-					      lda, bs + (size_t)jr * kc,      \
-					      c0 + (size_t)ir * ldc, ldc, nr, lc); \
+				if (ta)                                       \
+					kernel_cols(kc, alpha, A + (size_t)pc * lda + ic + ir, \
+						    lda, bs + (size_t)jr * kc, \
+						    c0 + (size_t)ir * ldc, ldc, nr, lc); \
+				else                                          \
+					kernel_rows(kc, alpha, A + (size_t)(ic + ir) * lda + pc, \
+						    lda, bs + (size_t)jr * kc, \
+						    c0 + (size_t)ir * ldc, ldc, nr, lc); \
 			for (; ir < mc; ir += MR)                             \
-				kernel(kc, alpha, apack + (size_t)ir * kc,    \
+				kernel(kc, alpha, apack,                      \
 				       bs + (size_t)jr * kc,                  \
 				       c0 + (size_t)ir * ldc, ldc,            \
 				       imin(MR, mc - ir), nr, lc);            \
@@ -431,14 +411,14 @@ static void gemm_team(int ta, int M, int N, int K, float alpha,
 		rblocks += nth - rblocks % nth;
 	int mcb = round_up((M + rblocks - 1) / rblocks, MR);
 	rblocks = (M + mcb - 1) / mcb;
-	float apack[MC * KC] __attribute__((aligned(64)));
+	float apack[MR * KC] __attribute__((aligned(64)));
 	int a_ic = -1, a_pc = -1;
-	/* A not transposed is read in place, its rows as they lie, save a
-	 * last partial panel (packed, so no row past M is read): faster than
-	 * packing at every shape measured, 115 -> 185 GFLOP/s where N is 128
-	 * (a transformer's narrow products), and the same where A is reused
-	 * over many panels (1024 cubed: 163-166 either way). */
-	int direct = !ta;
+	/* A is read in place, save a last partial panel (packed, so no row
+	 * past M is read): faster than packing at every shape measured, not
+	 * transposed 115 -> 185 GFLOP/s where N is 128 (a transformer's
+	 * narrow products), transposed 173 -> 195 for a weight gradient
+	 * (384 x 128 x 4096), and the same where A meets many panels (1024
+	 * cubed: 163-166 either way). */
 	for (int jc = 0; jc < N; jc += NC) {
 		int nc = imin(NC, N - jc), ncr = round_up(nc, NR);
 		int panels = ncr / NR;
