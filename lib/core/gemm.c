@@ -5,7 +5,7 @@
  * so the micro-kernel streams it from contiguous memory; A is read in
  * place, MR rows of op(A) at a time (packing it into MR-tall panels cost
  * as much as multiplying where C is narrow), and only a last partial
- * panel is packed.  The micro-kernel keeps an MR x NR block of C in
+ * panel is packed, or, where its rows are 4 KB apart and C is wide, all.  The micro-kernel keeps an MR x NR block of C in
  * vector registers.  B's packing also absorbs its transpose.
  *
  * Threads share out tiles of C (a block of rows times a group of column
@@ -96,6 +96,31 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
 	}
 }
 
+/* One full panel of A not transposed: 12 rows of kc, stored p-major
+ * (dst[p*12 + i] = src[i][p]).  Sixteen columns at a time go through a
+ * 16 x 16 register transpose (rows 12..15 are don't-care) and out as 16
+ * masked stores of 12 floats; the rest one by one.  A scattered scalar
+ * store per element made packing half the cost of the narrow products
+ * (N = 64..128) that attention and transformer layers are made of. */
+static void pack_a_rows12(float *dst, const float *src, int lda, int kc)
+{
+	int p = 0;
+	for (; p + 16 <= kc; p += 16) {
+		__m512 r[16];
+		for (int i = 0; i < 12; i++)
+			r[i] = _mm512_loadu_ps(src + (size_t)i * lda + p);
+		for (int i = 12; i < 16; i++)
+			r[i] = _mm512_setzero_ps();
+		transpose16(r);
+		for (int k = 0; k < 16; k++)
+			_mm512_mask_storeu_ps(dst + (size_t)(p + k) * MR,
+					      0x0fff, r[k]);
+	}
+	for (; p < kc; p++)
+		for (int i = 0; i < 12; i++)
+			dst[(size_t)p * MR + i] = src[(size_t)i * lda + p];
+}
+
 /* One panel of B transposed (row j of src is column j of op(B)): nr <= 32
  * rows of kc into dst[p*32 + j], zero past nr.  The weight matrices of
  * every forward product (x @ W^T) come this way; one scalar store per
@@ -123,8 +148,7 @@ static void pack_b_rows32(float *dst, const float *src, int ldb, int nr,
 #endif
 
 /* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, zero-padding the
- * last: only a partial panel at the bottom of C is packed (the kernel
- * reads full ones in place), so that no row past M is read. */
+ * last. */
 static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 		   int p0, int kc)
 {
@@ -152,6 +176,14 @@ static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 			}
 #endif
 		} else {
+#ifdef __AVX512F__
+			if (mr == MR) {
+				pack_a_rows12(dst, A + (size_t)(i0 + ir) * lda + p0,
+					      lda, kc);
+				dst += (size_t)kc * MR;
+				continue;
+			}
+#endif
 			if (mr < MR)
 				memset(dst, 0, (size_t)kc * MR * sizeof *dst);
 			for (int i = 0; i < mr; i++) {
@@ -359,10 +391,10 @@ static int team_size(void)
 	do {                                                                  \
 		int rb = tile / cgroups, cg = tile % cgroups;                 \
 		int ic = rb * mcb, mc = imin(mcb, M - ic);                    \
-		int full = mc / MR * MR;                                      \
+		int full = in_place ? mc / MR * MR : 0;                       \
 		if (ic != a_ic || pc != a_pc) {                               \
 			if (full < mc)                                        \
-				pack_a(apack, A, lda, ta,                     \
+				pack_a(apack + (size_t)full * kc, A, lda, ta, \
 				       ic + full, mc - full, pc, kc);         \
 			a_ic = ic, a_pc = pc;                                 \
 		}                                                             \
@@ -383,7 +415,7 @@ static int team_size(void)
 						    lda, bs + (size_t)jr * kc, \
 						    c0 + (size_t)ir * ldc, ldc, nr, lc); \
 			for (; ir < mc; ir += MR)                             \
-				kernel(kc, alpha, apack,                      \
+				kernel(kc, alpha, apack + (size_t)ir * kc,    \
 				       bs + (size_t)jr * kc,                  \
 				       c0 + (size_t)ir * ldc, ldc,            \
 				       imin(MR, mc - ir), nr, lc);            \
@@ -411,14 +443,16 @@ static void gemm_team(int ta, int M, int N, int K, float alpha,
 		rblocks += nth - rblocks % nth;
 	int mcb = round_up((M + rblocks - 1) / rblocks, MR);
 	rblocks = (M + mcb - 1) / mcb;
-	float apack[MR * KC] __attribute__((aligned(64)));
+	float apack[MC * KC] __attribute__((aligned(64)));
 	int a_ic = -1, a_pc = -1;
 	/* A is read in place, save a last partial panel (packed, so no row
-	 * past M is read): faster than packing at every shape measured, not
+	 * past M is read): faster than packing at most shapes measured, not
 	 * transposed 115 -> 185 GFLOP/s where N is 128 (a transformer's
 	 * narrow products), transposed 173 -> 195 for a weight gradient
-	 * (384 x 128 x 4096), and the same where A meets many panels (1024
-	 * cubed: 163-166 either way). */
+	 * (384 x 128 x 4096).  But MR rows 4 KB apart share one set of the
+	 * L1 cache, and where such a block meets many panels packing wins
+	 * (1024 cubed: 0.87x in place), so that A is packed. */
+	int in_place = ta || lda % 1024 || N <= 512;
 	for (int jc = 0; jc < N; jc += NC) {
 		int nc = imin(NC, N - jc), ncr = round_up(nc, NR);
 		int panels = ncr / NR;
