@@ -5,8 +5,9 @@
  * so the micro-kernel streams it from contiguous memory; A is read in
  * place, MR rows of op(A) at a time (packing it into MR-tall panels cost
  * as much as multiplying where C is narrow), and only a last partial
- * panel is packed, or, where its rows are 4 KB apart and C is wide, all.  The micro-kernel keeps an MR x NR block of C in
- * vector registers.  B's packing also absorbs its transpose.
+ * panel is packed (or all of A where its rows are 4 KB apart and C is
+ * wide).  The micro-kernel keeps an MR x NR block of C in vector
+ * registers.  B's packing also absorbs its transpose.
  *
  * Threads share out tiles of C (a block of rows times a group of column
  * panels): row blocks when M is tall, column groups when M is short (the
@@ -233,7 +234,7 @@ static void pack_b_panel(float *dst, const float *B, int ldb, int tb, int p0,
 
 /* C[0:mr, 0:nr] += alpha * Apanel @ Bpanel over kc steps; element (i, p)
  * of the A panel at a[i * rs + p * ps]: a packed panel (rs 1, ps MR) or
- * MR rows of A read in place (rs lda, ps 1). */
+ * MR rows of op(A) read in place (kernel_rows, kernel_cols below). */
 static inline __attribute__((always_inline)) void
 kernel_body(int kc, float alpha, const float *a, size_t rs, size_t ps,
 	    const float *b, float *C, int ldc, int mr, int nr, int load_c)
