@@ -3,8 +3,8 @@
  * The structure is the Goto/BLIS one: C is cut into NC-wide column blocks
  * and KC-deep slices of K; each slice of B is packed into NR-wide panels
  * so the micro-kernel streams it from contiguous memory; A is read in
- * place, MR rows of op(A) at a time (packing it into MR-tall panels cost
- * as much as multiplying where C is narrow), and only a last partial
+ * place, MR rows of op(A) at a time (packing it into MR-tall panels made
+ * a narrow product, N of 128, take 1.6x as long), and only a last partial
  * panel is packed (or all of A where its rows are 4 KB apart and C is
  * wide).  The micro-kernel keeps an MR x NR block of C in vector
  * registers.  B's packing also absorbs its transpose.
@@ -100,9 +100,8 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
 /* One full panel of A not transposed: 12 rows of kc, stored p-major
  * (dst[p*12 + i] = src[i][p]).  Sixteen columns at a time go through a
  * 16 x 16 register transpose (rows 12..15 are don't-care) and out as 16
- * masked stores of 12 floats; the rest one by one.  A scattered scalar
- * store per element made packing half the cost of the narrow products
- * (N = 64..128) that attention and transformer layers are made of. */
+ * masked stores of 12 floats; the rest one by one.  Used where A is
+ * packed whole (rows 4 KB apart, C wide: see gemm_team). */
 static void pack_a_rows12(float *dst, const float *src, int lda, int kc)
 {
 	int p = 0;
@@ -156,8 +155,9 @@ static void pack_a(float *dst, const float *A, int lda, int ta, int i0, int mc,
 	for (int ir = 0; ir < mc; ir += MR) {
 		int mr = imin(MR, mc - ir);
 		if (ta) {
-			/* The weight gradients (dY^T @ X) pack this way: per p
-			 * mr floats of one row, as one masked load and store. */
+			/* Per p, mr floats of one row, as one masked load and
+			 * store (a last partial panel of a weight gradient's
+			 * dY^T). */
 #ifdef __AVX512F__
 			__mmask16 m = (__mmask16)((1u << mr) - 1);
 			for (int p = 0; p < kc; p++) {
@@ -302,8 +302,8 @@ static void kernel(int kc, float alpha, const float *a, const float *b,
 /* The same sums from MR full rows of op(A) read in place, no packing: A
  * not transposed gives MR row streams (rs lda, ps 1), A transposed MR
  * adjacent floats at every p (rs 1, ps lda), the packed layout with a
- * longer step.  Packing cost as much as multiplying where an A block
- * meets only a few column panels (N of 128: four). */
+ * longer step.  Packing made a product whose A block meets only a few
+ * column panels (N of 128: four) take 1.6x as long. */
 static void kernel_rows(int kc, float alpha, const float *a, int lda,
 			const float *b, float *C, int ldc, int nr, int load_c)
 {
